@@ -1,0 +1,30 @@
+"""Entry point: `streamlit run app.py` serves the pages and the JSON API from one process."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+import streamlit as st
+
+from engine.runner import get_runner
+
+
+@asynccontextmanager
+async def lifespan(_app):
+    """Start the runner with the server, so jobs left by a dead process resume at once."""
+    get_runner()
+    yield
+
+
+app = st.App("app.py", lifespan=lifespan)
+
+if __name__ == "__main__":
+    st.set_page_config(page_title="Interview Prep", page_icon="🎯", layout="centered")
+    navigation = st.navigation(
+        [
+            st.Page("pages/new_research.py", title="New research", icon="🔎", default=True),
+            st.Page("pages/history.py", title="History", icon="🗂️", url_path="history"),
+            st.Page("pages/job.py", title="Job", icon="📄", url_path="job", visibility="hidden"),
+        ]
+    )
+    navigation.run()

@@ -1,0 +1,91 @@
+"""The history of jobs, newest first, paged in SQL with a keyset cursor (fast at any depth)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from db.engine import reading
+from db.models import Job, JobStatus
+
+MAX_PAGE = 100
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """One page of jobs and the cursor of the next, if any."""
+
+    jobs: list[Job]
+    next_cursor: str | None
+
+
+def encode_cursor(job: Job) -> str:
+    """An opaque cursor pointing just past `job`."""
+    return base64.urlsafe_b64encode(f"{job.created_at.isoformat()}|{job.id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The (created_at, id) a cursor points past; ValueError when it is not one of ours."""
+    try:
+        created, job_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return datetime.fromisoformat(created), job_id
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError("cursor is not valid") from exc
+
+
+def _filters(status: JobStatus | None, q: str | None) -> list:
+    clauses = []
+    if status is not None:
+        clauses.append(Job.status == status)
+    if q and q.strip():
+        pattern = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        clauses.append(func.lower(Job.company_name).like(f"%{pattern}%", escape="\\"))
+    return clauses
+
+
+def list_jobs(
+    engine: Engine,
+    *,
+    status: JobStatus | None = None,
+    q: str | None = None,
+    limit: int = 25,
+    cursor: str | None = None,
+) -> HistoryPage:
+    """Jobs newest first, filtered by status and company text, `limit` at a time after `cursor`."""
+    limit = max(1, min(limit, MAX_PAGE))
+    statement = select(Job).where(*_filters(status, q))
+    if cursor:
+        created, job_id = decode_cursor(cursor)
+        statement = statement.where(
+            or_(col(Job.created_at) < created, and_(col(Job.created_at) == created, col(Job.id) < job_id))
+        )
+    statement = statement.order_by(col(Job.created_at).desc(), col(Job.id).desc()).limit(limit + 1)
+    with reading(engine) as session:
+        rows = list(session.exec(statement))
+    more = len(rows) > limit
+    jobs = rows[:limit]
+    return HistoryPage(jobs, encode_cursor(jobs[-1]) if more else None)
+
+
+def count_jobs(engine: Engine, *, status: JobStatus | None = None, q: str | None = None) -> int:
+    """How many jobs match the filters."""
+    with reading(engine) as session:
+        return session.exec(select(func.count()).select_from(Job).where(*_filters(status, q))).one()
+
+
+def recent_durations_s(engine: Engine, limit: int = 50) -> list[float]:
+    """Run times (seconds) of the most recently completed jobs, for wait estimates."""
+    with reading(engine) as session:
+        rows = session.exec(
+            select(Job.started_at, Job.finished_at)
+            .where(Job.status == JobStatus.COMPLETED, col(Job.started_at).is_not(None))
+            .order_by(col(Job.created_at).desc())
+            .limit(limit)
+        ).all()
+    return [(finished - started).total_seconds() for started, finished in rows if finished and started]

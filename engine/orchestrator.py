@@ -1,0 +1,221 @@
+"""company-research-job: scrape ∥ GitHub, then analyze, then store — resumable after a crash.
+
+Each step's output is checkpointed in its attempt row; a job taken over after its worker died
+skips every step that already succeeded. Only db/ changes the job's status.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Callable
+from urllib.parse import urlsplit
+
+from sqlalchemy.exc import OperationalError
+
+from db import attempts, jobs
+from db.models import AttemptStatus, Job
+from db.store import store_research
+from engine.retry import with_retries
+from engine.services import Services
+from engine.steps import ANALYZE, GITHUB, MAX_CLAIMS, SCRAPE, STORE, StepSpec
+from pipeline.analyze import analyze_with_claude
+from pipeline.briefing import build_briefing
+from pipeline.errors import JobCancelled, NetworkError, PipelineError, StepTimeout
+from pipeline.github import search_github
+from pipeline.models import Briefing, Frozen, GitHubData, ScrapedSite
+from pipeline.offline import analyze_offline
+from pipeline.scrape import scrape_website
+
+log = logging.getLogger(__name__)
+
+StepFn = Callable[[float], "tuple[Frozen, dict | None]"]
+
+
+@dataclass
+class _Run:
+    """One worker's run of one job."""
+
+    services: Services
+    job: Job
+    owner: str
+    deadline: float  # time.monotonic() by which the whole job must end
+    done: dict[str, dict]  # checkpointed outputs of steps that already succeeded
+
+    @property
+    def engine(self):
+        return self.services.engine
+
+    def check_cancel(self) -> None:
+        if jobs.is_cancel_requested(self.engine, self.job.id):
+            raise JobCancelled()
+
+    def step(self, spec: StepSpec, fn: StepFn, model: type[Frozen], *, tries: int | None = None) -> Frozen:
+        """Run `spec` with retries unless a checkpoint holds its output; returns that output."""
+        if spec.id in self.done:
+            return model.model_validate(self.done[spec.id])
+        budget_s = self.services.timeout_for(spec)
+        deadline = min(self.deadline, time.monotonic() + budget_s) if budget_s else self.deadline
+
+        def attempt() -> Frozen:
+            if time.monotonic() >= deadline:
+                raise StepTimeout(f"{spec.label} ran out of time.")
+            row = attempts.start(self.engine, self.job.id, spec.id)
+            try:
+                output, meta = fn(deadline)
+                if time.monotonic() > deadline:
+                    raise StepTimeout(f"{spec.label} took longer than its time limit.")
+            except PipelineError as error:
+                attempts.finish(self.engine, row, AttemptStatus.FAILED, error_kind=error.kind, error_message=error.message)
+                raise
+            except Exception as error:
+                log.exception("step %s of job %s crashed", spec.id, self.job.id)
+                attempts.finish(self.engine, row, AttemptStatus.FAILED, error_kind="internal", error_message=repr(error)[:500])
+                raise
+            skipped = getattr(output, "skipped_reason", None)
+            attempts.finish(
+                self.engine,
+                row,
+                AttemptStatus.SKIPPED if skipped else AttemptStatus.SUCCEEDED,
+                output=output.to_json_dict(),
+                meta=meta,
+                error_message=skipped,
+            )
+            return output
+
+        return with_retries(attempt, tries=tries or spec.attempts, deadline=deadline)
+
+
+def run_job(services: Services, job_id: str, owner: str) -> None:
+    """Run one job to a terminal state, if this worker can claim it."""
+    engine = services.engine
+    if not jobs.claim(engine, job_id, owner):
+        return  # cancelled, finished, or taken by another worker
+    attempts.interrupt_running(engine, job_id)
+    job = jobs.get_job(engine, job_id)
+    if job.claims > MAX_CLAIMS:
+        jobs.fail(engine, job_id, owner, "interrupted",
+                  f"The research was interrupted {MAX_CLAIMS} times by a restart and was stopped. Retry it.")
+        return
+    run = _Run(services, job, owner, time.monotonic() + services.job_deadline_s, attempts.checkpoints(engine, job_id))
+    try:
+        company_id = _research(run)
+    except JobCancelled:
+        jobs.mark_cancelled(engine, job_id, owner)
+    except PipelineError as error:
+        jobs.fail(engine, job_id, owner, error.kind, error.message)
+    except Exception:
+        log.exception("job %s crashed", job_id)
+        jobs.fail(engine, job_id, owner, "internal", "An unexpected error stopped the research. It was logged; retry it.")
+    else:
+        jobs.complete(engine, job_id, owner, company_id)
+
+
+def _research(run: _Run) -> int:
+    """The steps in order; returns the stored company's id."""
+    run.check_cancel()
+    if run.job.company_url:
+        # The GitHub lookup is a leaf task on the side pool: it never waits on a pool itself,
+        # so this job thread waiting on it cannot deadlock, whatever the pool sizes.
+        github_future = run.services.side_pool.submit(_github, run, _host(run.job.company_url))
+        site = _scrape(run, run.job.company_url)
+        try:
+            github = github_future.result(timeout=max(0.0, run.deadline - time.monotonic()))
+        except FutureTimeout:
+            github = GitHubData(warning="GitHub did not answer in time.")
+    else:
+        github = _github(run, None)
+        site = _scrape(run, github.homepage)
+    run.check_cancel()
+    briefing = _analyze(run, site, github)
+    run.check_cancel()
+    return _store(run, briefing, site.url)
+
+
+def _host(url: str | None) -> str | None:
+    return urlsplit(url).hostname if url else None
+
+
+def _scrape(run: _Run, url: str | None) -> ScrapedSite:
+    services = run.services
+
+    def scrape(deadline: float):
+        site = scrape_website(
+            run.job.company_name, url, deep=run.job.deep_mode,
+            client=services.site_client, policy=services.site_policy, deadline=deadline,
+        )
+        return site, None
+
+    try:
+        return run.step(SCRAPE, scrape, ScrapedSite)
+    except PipelineError as error:
+        where = url or "the company website"
+        raise type(error)(f"We could not read {where}: {error.message}") from error
+
+
+def _github(run: _Run, domain: str | None) -> GitHubData:
+    """search-github never fails the job: after its attempts it yields an empty result and a warning."""
+
+    def search(deadline: float):
+        return search_github(run.job.company_name, run.services.github_client, domain=domain, deadline=deadline), None
+
+    try:
+        return run.step(GITHUB, search, GitHubData)
+    except PipelineError as error:
+        return GitHubData(warning=f"GitHub could not be read: {error.message}")
+    except Exception:
+        log.exception("search-github crashed for job %s", run.job.id)
+        return GitHubData(warning="GitHub could not be read because of an internal error.")
+
+
+def _analyze(run: _Run, site: ScrapedSite, github: GitHubData) -> Briefing:
+    services = run.services
+    job = run.job
+
+    def finish(draft, mode: str, model: str | None) -> Briefing:
+        return build_briefing(draft, company_name=job.company_name, site=site, github=github, mode=mode, model=model)
+
+    def with_claude(deadline: float):
+        draft, call = analyze_with_claude(
+            job.company_name, site, github, job.role, services.llm,
+            model=services.model, timeout_s=max(1.0, deadline - time.monotonic()),
+        )
+        return finish(draft, "claude", call.model), {"analyzer": "claude", "llmCall": call.to_json_dict()}
+
+    fallback_reason = "No Anthropic API key is configured."
+    if services.llm is not None:
+        try:
+            return run.step(ANALYZE, with_claude, Briefing)
+        except PipelineError as error:
+            fallback_reason = f"Claude failed ({error.message})"
+
+    def offline(_deadline: float):
+        draft = analyze_offline(job.company_name, site, github, job.role)
+        return finish(draft, "offline", None), {"analyzer": "offline", "reason": fallback_reason}
+
+    return run.step(ANALYZE, offline, Briefing, tries=1)
+
+
+def _store(run: _Run, briefing: Briefing, website: str | None) -> int:
+    job = run.job
+
+    def store(_deadline: float):
+        try:
+            result = store_research(run.engine, job.id, job.company_name, website, briefing.to_json_dict())
+        except OperationalError as error:  # a locked or dropped database: worth another attempt
+            raise NetworkError(f"the database was busy ({error.orig.__class__.__name__})") from error
+        return _Stored(success=result.success, company_id=result.company_id, job_id=result.job_id,
+                       timestamp=result.timestamp.isoformat()), None
+
+    return run.step(STORE, store, _Stored).company_id
+
+
+class _Stored(Frozen):
+    """store-research's output, as the original task returned it."""
+
+    success: bool
+    company_id: int
+    job_id: str
+    timestamp: str

@@ -1,0 +1,151 @@
+"""The process-wide runner: a bounded pool of job threads, a side pool, a heartbeat and a reaper.
+
+Submitting writes the queued row first, then hands the id to the pool. A background tick keeps
+this worker's heartbeat fresh, takes over jobs whose worker died, and fails jobs stuck past
+their deadline, so no job stays queued or processing forever.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
+
+from sqlalchemy.engine import Engine
+
+from db import jobs, workers
+from db.engine import get_engine
+from db.models import Job, utcnow
+from engine.orchestrator import run_job
+from engine.services import Services
+from pipeline.models import ResearchRequest
+from settings import Settings
+
+log = logging.getLogger(__name__)
+
+OVERDUE_GRACE_S = 30.0  # beyond the job deadline before the reaper fails a job, seconds
+
+
+class Runner:
+    """Runs research jobs in this process and keeps the database's view of them honest."""
+
+    def __init__(self, settings: Settings, *, engine: Engine | None = None, adopt_orphans: bool = True) -> None:
+        self.settings = settings
+        self.engine = engine or get_engine(settings.database_url)
+        self.worker_id = workers.register(self.engine).id
+        self._pool = ThreadPoolExecutor(settings.workers, thread_name_prefix="prep-job")
+        # Each running job puts at most one leaf task here, so `workers` threads always suffice.
+        self._side_pool = ThreadPoolExecutor(settings.workers, thread_name_prefix="prep-side")
+        self.services = Services.build(settings, self.engine, self._side_pool)
+        self._futures: dict[str, Future] = {}
+        self._lock = threading.Lock()
+        self._adopt = adopt_orphans
+        self._stop = threading.Event()
+        self._ticker = threading.Thread(target=self._tick_forever, name="prep-tick", daemon=True)
+        self._ticker.start()
+
+    def submit(self, request: ResearchRequest, *, retry_of: str | None = None) -> tuple[Job, bool]:
+        """Queue a job (or find its double-click twin) and start it when a worker is free."""
+        job, created = jobs.create_job(self.engine, request, owner=self.worker_id, retry_of=retry_of)
+        if created:
+            self._enqueue(job.id)
+        return job, created
+
+    def retry(self, job_id: str) -> Job | None:
+        """A new job with the inputs of `job_id`; None when that job does not exist."""
+        original = jobs.get_job(self.engine, job_id)
+        if original is None:
+            return None
+        request = ResearchRequest(
+            company_name=original.company_name,
+            company_url=original.company_url,
+            role=original.role,
+            deep_mode=original.deep_mode,
+        )
+        return self.submit(request, retry_of=original.id)[0]
+
+    def cancel(self, job_id: str) -> Job | None:
+        """Stop a queued job from starting, or a running one at its next step boundary."""
+        return jobs.request_cancel(self.engine, job_id)
+
+    def wait(self, job_id: str, timeout_s: float | None = None) -> Job | None:
+        """Block until this process has run the job (for the CLI and tests); the final row."""
+        with self._lock:
+            future = self._futures.get(job_id)
+        if future is not None:
+            future.result(timeout=timeout_s)
+        return jobs.get_job(self.engine, job_id)
+
+    def recover(self) -> list[str]:
+        """Take over jobs left queued or processing by dead workers and run them here."""
+        taken = []
+        for job in workers.orphaned_jobs(self.engine, self.settings.lease_s):
+            if jobs.requeue(self.engine, job.id, job.owner, self.worker_id):
+                log.info("taking over job %s from worker %s", job.id, job.owner)
+                self._enqueue(job.id)
+                taken.append(job.id)
+        return taken
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop the tick, drain or drop the pools, and forget this worker."""
+        self._stop.set()
+        self._pool.shutdown(wait=wait, cancel_futures=not wait)
+        self._side_pool.shutdown(wait=wait, cancel_futures=not wait)
+        self.services.close()
+        workers.unregister(self.engine, self.worker_id)
+
+    @property
+    def queued_here(self) -> int:
+        """Jobs handed to this process's pool that have not finished."""
+        with self._lock:
+            return sum(1 for future in self._futures.values() if not future.done())
+
+    def _enqueue(self, job_id: str) -> None:
+        future = self._pool.submit(run_job, self.services, job_id, self.worker_id)
+        with self._lock:
+            self._futures = {k: f for k, f in self._futures.items() if not f.done()}
+            self._futures[job_id] = future
+
+    def _tick(self) -> None:
+        workers.heartbeat(self.engine, self.worker_id)
+        overdue = utcnow() - timedelta(seconds=self.settings.job_deadline_s + OVERDUE_GRACE_S)
+        for job_id in jobs.fail_overdue(self.engine, self.worker_id, overdue):
+            log.warning("job %s passed its deadline and was failed", job_id)
+        if self._adopt:
+            self.recover()
+            workers.prune(self.engine, self.settings.lease_s)
+
+    def _tick_forever(self) -> None:
+        interval_s = max(0.2, self.settings.lease_s / 3)  # three heartbeats per lease
+        while not self._stop.wait(interval_s):
+            try:
+                self._tick()
+            except Exception:  # the database may be briefly unreachable; the next tick tries again
+                log.exception("runner tick failed")
+
+
+_runner: Runner | None = None
+_runner_lock = threading.Lock()
+
+
+def get_runner() -> Runner:
+    """The process-wide runner, started (and orphaned jobs recovered) on first use."""
+    global _runner
+    with _runner_lock:
+        if _runner is None:
+            _runner = Runner(Settings.load())
+            _runner.recover()
+        return _runner
+
+
+@atexit.register
+def shutdown_runner(wait: bool = False) -> None:
+    """Stop the process-wide runner, if one started; the next get_runner() starts afresh."""
+    global _runner
+    with _runner_lock:
+        if _runner is not None:
+            _runner.shutdown(wait=wait)
+            _runner = None
+

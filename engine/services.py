@@ -1,0 +1,67 @@
+"""The injected clients a job runs with, built once per process from Settings."""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Mapping
+
+import anthropic
+import httpx
+from sqlalchemy.engine import Engine
+
+from engine.steps import BY_ID, StepSpec
+from pipeline.analyze import make_llm_client
+from pipeline.fetch import FetchPolicy, make_site_client
+from pipeline.github import make_github_client
+from settings import Settings
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything a job needs besides its id: the database, the clients, the side pool."""
+
+    engine: Engine
+    site_client: httpx.Client
+    site_policy: FetchPolicy
+    github_client: httpx.Client
+    llm: anthropic.Anthropic | None  # None: no API key, the offline analyzer writes briefings
+    model: str
+    side_pool: Executor  # runs leaf tasks only (tasks that never wait on a pool)
+    job_deadline_s: float
+    step_timeouts_s: Mapping[str, float]  # overrides of StepSpec.timeout_s by step id
+
+    def timeout_for(self, step: StepSpec) -> float | None:
+        """The time budget of `step`, in seconds; None: only the job deadline bounds it."""
+        return self.step_timeouts_s.get(step.id, step.timeout_s)
+
+    @classmethod
+    def build(cls, settings: Settings, engine: Engine, side_pool: Executor) -> Services:
+        """Clients configured from settings."""
+        unknown = set(settings.step_timeouts_s) - set(BY_ID)
+        if unknown:
+            raise ValueError(f"PREP_STEP_TIMEOUTS names unknown steps: {', '.join(sorted(unknown))}")
+        policy = FetchPolicy(allow_private=settings.allow_private_urls)
+        llm = (
+            make_llm_client(settings.anthropic_api_key, settings.anthropic_base_url, timeout_s=60.0)
+            if settings.anthropic_api_key
+            else None
+        )
+        return cls(
+            engine=engine,
+            site_client=make_site_client(policy),
+            site_policy=policy,
+            github_client=make_github_client(settings.github_api_url, settings.github_token),
+            llm=llm,
+            model=settings.anthropic_model,
+            side_pool=side_pool,
+            job_deadline_s=settings.job_deadline_s,
+            step_timeouts_s=settings.step_timeouts_s,
+        )
+
+    def close(self) -> None:
+        """Close the HTTP clients."""
+        self.site_client.close()
+        self.github_client.close()
+        if self.llm is not None:
+            self.llm.close()

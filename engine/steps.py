@@ -1,0 +1,26 @@
+"""The pipeline's steps as the engine runs them: ids, attempt limits and time limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """How the engine runs one step."""
+
+    id: str
+    label: str  # what the candidate sees while it runs
+    attempts: int
+    timeout_s: float | None  # the step's whole budget, retries included; None: only the job deadline
+
+
+SCRAPE = StepSpec("scrape-website", "Reading the company website", 3, 15.0)
+GITHUB = StepSpec("search-github", "Looking the company up on GitHub", 3, 10.0)
+ANALYZE = StepSpec("analyze-with-claude", "Writing the briefing", 2, 60.0)
+STORE = StepSpec("store-research", "Saving the briefing", 3, None)
+STEPS = (SCRAPE, GITHUB, ANALYZE, STORE)
+BY_ID = {step.id: step for step in STEPS}
+
+JOB_TASK_ID = "company-research-job"
+MAX_CLAIMS = 3  # a job whose worker died this many times is failed rather than tried again

@@ -1,0 +1,54 @@
+"""History: every job, newest first, filtered by status and company, paged in SQL."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from db.history import count_jobs, list_jobs
+from db.models import JobStatus
+from ui.format import STATUS_ICONS, human_duration, job_duration_ms, when
+from ui.runtime import JOB_PAGE, NEW_PAGE, runner
+
+PAGE_SIZE = 20
+
+st.title("History")
+engine = runner().engine
+
+filters = st.columns([1, 2])
+status_name = filters[0].selectbox(
+    "Status", ["all"] + [s.value for s in JobStatus], key="history_status", on_change=lambda: st.session_state.pop("history_cursors", None)
+)
+query = filters[1].text_input(
+    "Company", key="history_q", placeholder="Filter by company name", on_change=lambda: st.session_state.pop("history_cursors", None)
+)
+status = None if status_name == "all" else JobStatus(status_name)
+
+# The stack of cursors that led to the page shown: [None] is the newest page.
+cursors: list[str | None] = st.session_state.setdefault("history_cursors", [None])
+page = list_jobs(engine, status=status, q=query, limit=PAGE_SIZE, cursor=cursors[-1])
+total = count_jobs(engine, status=status, q=query)
+
+if not page.jobs:
+    if total == 0 and status is None and not query:
+        st.info("No jobs yet. Your research will be listed here.", icon="🗂️")
+        st.page_link(NEW_PAGE, label="Start a new research", icon="🔎")
+    else:
+        st.info("No job matches these filters.")
+    st.stop()
+
+first = (len(cursors) - 1) * PAGE_SIZE + 1
+st.caption(f"Jobs {first}–{first + len(page.jobs) - 1} of {total}, newest first")
+for job in page.jobs:
+    with st.container(border=True):
+        icon = STATUS_ICONS.get(job.status.value, "•")
+        st.page_link(JOB_PAGE, label=f"{job.company_name}", icon=icon, query_params={"job": job.id})
+        duration = human_duration(job_duration_ms(job.started_at, job.finished_at))
+        st.caption(f"{job.role or 'No role'} · {job.status.value} · {when(job.created_at)} · {duration}")
+
+nav = st.columns(2)
+if nav[0].button("← Newer", key="history_newer", disabled=len(cursors) == 1):
+    cursors.pop()
+    st.rerun()
+if nav[1].button("Older →", key="history_older", disabled=page.next_cursor is None):
+    cursors.append(page.next_cursor)
+    st.rerun()

@@ -1,0 +1,79 @@
+"""The job page: live progress while the job runs, then the briefing, or why it failed."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from db import attempts, jobs
+from db.store import get_briefing
+from engine.status import job_status, step_states
+from ui import job_view
+from ui.format import human_duration, job_duration_ms, when
+from ui.runtime import HISTORY_PAGE, NEW_PAGE, open_job, runner
+
+POLL_INTERVAL_S = 1.5  # how often the page re-reads the job's row while it runs, seconds
+
+job_id = st.query_params.get("job")
+if not job_id:
+    st.title("Job")
+    st.info("No job is selected. Start a new research or pick one from History.")
+    st.page_link(NEW_PAGE, label="New research", icon="🔎")
+    st.page_link(HISTORY_PAGE, label="History", icon="🗂️")
+    st.stop()
+
+run = runner()
+engine = run.engine
+
+
+def current() -> tuple[dict | None, list[dict]]:
+    """The job's status object and its steps, read fresh from the database."""
+    return (
+        job_status(engine, job_id, workers=run.settings.workers),
+        step_states(attempts.for_job(engine, job_id)),
+    )
+
+
+status, steps = current()
+if status is None:
+    st.title("Job not found")
+    st.error("There is no job with this id. It may be a mistyped link.")
+    st.page_link(HISTORY_PAGE, label="Go to History", icon="🗂️")
+    st.stop()
+
+st.title(status["companyName"])
+facts = [f"Role: {status['role']}" if status["role"] else "No role given"]
+if status["companyUrl"]:
+    facts.append(status["companyUrl"])
+if status["deepMode"]:
+    facts.append("deep mode")
+st.caption(" · ".join(facts))
+
+if status["status"] in ("queued", "processing"):
+
+    @st.fragment(run_every=POLL_INTERVAL_S)
+    def live() -> None:
+        fresh, fresh_steps = current()
+        if fresh["status"] not in ("queued", "processing"):
+            st.rerun()  # the whole page redraws in its final state and this fragment stops polling
+        job_view.progress(fresh, fresh_steps)
+        if st.button("Cancel", key="cancel", icon="🚫"):
+            run.cancel(job_id)
+            st.toast("Cancelling: the job stops at its next step.")
+
+    live()
+    st.stop()
+
+job = jobs.get_job(engine, job_id)
+took = human_duration(job_duration_ms(job.started_at, job.finished_at))
+st.caption(f"{status['status'].capitalize()} · started {when(job.created_at)} · took {took}")
+
+if status["isComplete"]:
+    st.success(status["message"], icon="✅")
+    job_view.briefing(job, get_briefing(engine, job_id), when(job.finished_at))
+else:
+    st.error(status["message"], icon="❌" if status["isFailed"] else "🚫")
+    if st.button("Retry", key="retry", type="primary", icon="🔁"):
+        open_job(run.retry(job_id).id)
+
+with st.expander("Steps"):
+    st.markdown(job_view.step_lines(steps))

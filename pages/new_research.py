@@ -1,0 +1,47 @@
+"""New research: the form a candidate fills in; submitting queues a job and opens its page."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pipeline.errors import InvalidInput
+from pipeline.models import MAX_NAME_CHARS, MAX_ROLE_CHARS, MAX_URL_CHARS
+from pipeline.request import parse_request
+from ui.runtime import open_job, runner
+
+st.title("Interview Prep")
+st.write(
+    "Type a company and the role you're interviewing for: we read the company's own website and "
+    "GitHub, then write you a briefing with likely questions, talking points and a checklist."
+)
+
+with st.form("research", border=True):
+    st.text_input("Company name", key="company_name", max_chars=MAX_NAME_CHARS, placeholder="Acme Robotics")
+    name_error = st.empty()
+    st.text_input(
+        "Website (optional)", key="company_url", max_chars=MAX_URL_CHARS, placeholder="https://acme.com",
+        help="Leave empty and we look for it on GitHub, or at <name>.com.",
+    )
+    url_error = st.empty()
+    st.text_input("Target role (optional)", key="role", max_chars=MAX_ROLE_CHARS, placeholder="Backend Engineer")
+    role_error = st.empty()
+    st.toggle("Deep mode", key="deep_mode", help="Also read the about, careers, engineering and blog pages. Slower.")
+    submitted = st.form_submit_button("Research", type="primary")
+
+if submitted:
+    try:
+        request = parse_request(
+            st.session_state.company_name,
+            st.session_state.company_url,
+            st.session_state.role,
+            st.session_state.deep_mode,
+            allow_private=runner().settings.allow_private_urls,
+        )
+    except InvalidInput as error:
+        slot = {"companyUrl": url_error, "role": role_error}.get(error.field, name_error)
+        slot.error(error.message, icon="⚠️")
+    else:
+        job, _ = runner().submit(request)
+        open_job(job.id)
+
+st.caption("Takes about 30–60 seconds. You can leave the page: every job is kept in History.")

@@ -1,0 +1,72 @@
+"""Command line: `python -m pipeline research "Acme" --url … --role … [--deep] [--wait] [--format …]`.
+
+Exit status: 0 when the job completed (or was queued), 1 when it failed, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pipeline", description="Research a company for an interview.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    research = commands.add_parser("research", help="queue a research job (and with --wait, run it here)")
+    research.add_argument("company", help="the company's name")
+    research.add_argument("--url", help="the company's website (https:// is added when missing)")
+    research.add_argument("--role", help="the role you are interviewing for")
+    research.add_argument("--deep", action="store_true", help="also read about/careers/engineering/blog pages")
+    research.add_argument("--wait", action="store_true", help="run the job in this process and print the result")
+    research.add_argument("--format", choices=("json", "markdown"), default="json", help="output with --wait")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # Imported here so `--help` stays instant.
+    from db import jobs
+    from db.engine import get_engine
+    from engine.runner import Runner
+    from engine.status import job_status
+    from pipeline.errors import InvalidInput
+    from pipeline.markdown import render_markdown
+    from pipeline.request import parse_request
+    from settings import Settings
+
+    settings = Settings.load()
+    try:
+        request = parse_request(args.company, args.url, args.role, args.deep, allow_private=settings.allow_private_urls)
+    except InvalidInput as error:
+        print(f"error: {error.field or 'input'}: {error.message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+    engine = get_engine(settings.database_url)
+    if not args.wait:
+        # No owner: the running app (or any worker) adopts the job at its next tick.
+        job, _ = jobs.create_job(engine, request, owner=None)
+        print(json.dumps(job_status(engine, job.id, workers=settings.workers), indent=2))
+        return EXIT_OK
+
+    runner = Runner(settings, engine=engine, adopt_orphans=False)
+    try:
+        job, _ = runner.submit(request)
+        job = runner.wait(job.id)
+    finally:
+        runner.shutdown()
+    status = job_status(engine, job.id, workers=settings.workers)
+    if args.format == "markdown" and status["results"]:
+        print(render_markdown(status["results"], role=job.role, created_at=status["createdAt"]), end="")
+    else:
+        print(json.dumps(status, indent=2))
+    return EXIT_OK if status["isComplete"] else EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,232 @@
+"""Finish a briefing: the one place that cleans and validates a draft before it is stored.
+
+Whatever wrote the draft (Claude or the offline analyzer), the stored briefing:
+- lists as sources exactly the pages the scraper fetched and the repositories that were read;
+- keeps a link only if it points to a fetched page, the company's own domain or github.com;
+- carries no raw HTML, normalised whitespace, and strings of bounded length;
+- has a salary only when it is plausible (and never in offline mode).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+from urllib.parse import urlsplit
+
+import pydantic
+
+from pipeline.errors import BadModelOutput
+from pipeline.models import Briefing, BriefingDraft, GitHubData, SalaryRange, ScrapedSite
+
+MAX_OVERVIEW_CHARS = 4000
+MAX_ITEM_CHARS = 600
+MAX_SHORT_ITEM_CHARS = 120  # tech stack entries
+MIN_SALARY = 10_000
+MAX_SALARY = 2_000_000
+ALLOWED_HOSTS = frozenset({"github.com", "www.github.com"})
+
+_LIST_FIELDS = (
+    "products",
+    "interview_questions",
+    "preparation_tips",
+    "key_talking_points",
+    "top_challenges",
+    "culture_insights",
+    "smart_questions",
+    "red_flags",
+    "prep_checklist",
+)
+
+# Elements whose content is never text worth keeping.
+_DROP_ELEMENT_RE = re.compile(r"<(script|style|iframe|object|embed|template)\b[^>]*>.*?</\1\s*>", re.I | re.S)
+_COMMENT_RE = re.compile(r"<!--.*?(?:-->|$)|<![A-Za-z][^>]*>|<\?.*?\?>", re.S)
+# HTML element names: a bare <Name> that is not one of these (List<String>) is kept as text.
+_HTML_ELEMENTS = (
+    "a|abbr|address|area|article|aside|audio|b|base|bdi|bdo|blockquote|body|br|button|canvas|"
+    "caption|cite|code|col|colgroup|data|datalist|dd|del|details|dfn|dialog|div|dl|dt|em|embed|"
+    "fieldset|figcaption|figure|font|footer|form|frame|frameset|h[1-6]|head|header|hr|html|i|"
+    "iframe|img|input|ins|kbd|label|legend|li|link|main|map|mark|marquee|math|menu|meta|meter|nav|"
+    "noscript|object|ol|optgroup|option|output|p|param|picture|pre|progress|q|rp|rt|ruby|s|samp|"
+    "script|section|select|slot|small|source|span|strong|style|sub|summary|sup|svg|table|tbody|td|"
+    "template|textarea|tfoot|th|thead|time|title|tr|track|u|ul|var|video|wbr|xmp"
+)
+# A known element, any tag that carries attributes (<x onclick=...>), or any closing tag.
+_TAG_RE = re.compile(
+    rf"</?(?:(?:{_HTML_ELEMENTS})\b[^<>]*|[A-Za-z][\w:-]*\s+[^<>]*=[^<>]*|[A-Za-z][\w:-]*\s*/)>"
+    r"|</[A-Za-z][\w:-]*\s*>",
+    re.I,
+)
+# What is left of a tag that never closed: "<img src=x onerror=..." at the end of a string.
+_OPEN_TAG_RE = re.compile(rf"<(?=/?(?:{_HTML_ELEMENTS})\b)", re.I)
+
+# One pass over every link form, so a URL inside a kept markdown link is not seen twice.
+_LINK_RE = re.compile(
+    r"(?P<md>(?P<bang>!?)\[(?P<text>[^\[\]\n]{0,500})\]"
+    r"\(\s*<?(?P<target>(?:[^()\s<>]|\([^()\s<>]*\))*)>?(?:\s+\"[^\"]*\")?\s*\))"
+    r"|(?P<auto><(?P<auto_url>(?:https?|ftp|javascript|data|mailto):[^<>\s]*)>)"
+    r"|(?P<bare>(?:(?:https?|ftps?|wss?|file)://|www\.)[^\s<>\"'()\[\]]+)",  # even glued to a word
+    re.I,
+)
+_TRAILING_PUNCTUATION = ".,;:!?*_~"
+_EMBEDDED_URL_RE = re.compile(r"://|%3a%2f%2f|%3a//", re.I)
+
+
+def build_briefing(
+    draft: BriefingDraft,
+    *,
+    company_name: str,
+    site: ScrapedSite,
+    github: GitHubData,
+    mode: Literal["claude", "offline"],
+    model: str | None,
+) -> Briefing:
+    """The stored briefing: the draft cleaned, its links checked, its salary sane, its sources known."""
+    sources = briefing_sources(site, github)
+    allowed = LinkPolicy(fetched=frozenset(site.fetched_urls), company_host=_host(site.url or ""))
+    salary_range, average_salary = sane_salary(draft.salary_range, draft.average_salary)
+    if mode == "offline":
+        salary_range, average_salary = None, None  # the offline analyzer has no salary data
+    lists = {
+        name: clean_list(getattr(draft, name), allowed, MAX_ITEM_CHARS) for name in _LIST_FIELDS
+    }
+    try:
+        return Briefing(
+            overview=clean_text(draft.overview, allowed, MAX_OVERVIEW_CHARS, paragraphs=True),
+            tech_stack=clean_list(draft.tech_stack, allowed, MAX_SHORT_ITEM_CHARS),
+            salary_range=salary_range,
+            average_salary=average_salary,
+            **lists,
+            company_name=" ".join(company_name.split()),
+            sources=sources,
+            analysis_mode=mode,
+            model=model if mode == "claude" else None,
+        )
+    except pydantic.ValidationError as exc:
+        fields = sorted({str(err["loc"][0]) for err in exc.errors() if err["loc"]})
+        raise BadModelOutput(
+            f"The briefing had too little usable content after cleaning ({', '.join(fields)})."
+        ) from None
+
+
+def briefing_sources(site: ScrapedSite, github: GitHubData) -> list[str]:
+    """Every page fetched, then every repository read; deduplicated, in order."""
+    urls = [*site.fetched_urls, *(repo.url for repo in github.repositories)]
+    return list(dict.fromkeys(url for url in urls if url))
+
+
+def sane_salary(
+    salary_range: SalaryRange | None, average_salary: int | None
+) -> tuple[SalaryRange | None, int | None]:
+    """The range only if plausible; the average only if it falls inside that range."""
+    if salary_range is not None and not (
+        MIN_SALARY <= salary_range.min <= salary_range.max <= MAX_SALARY
+    ):
+        salary_range = None
+    if average_salary is not None and (
+        salary_range is None or not salary_range.min <= average_salary <= salary_range.max
+    ):
+        average_salary = None
+    return salary_range, average_salary
+
+
+class LinkPolicy:
+    """Which link targets a briefing may keep: fetched pages, the company's domain, github.com."""
+
+    def __init__(self, fetched: frozenset[str], company_host: str | None) -> None:
+        self.fetched = frozenset(_normal_url(url) for url in fetched)
+        self.company_host = company_host
+
+    def allows(self, url: str) -> bool:
+        """Whether a link to `url` may stay in the briefing."""
+        if url.lower().startswith("www."):
+            url = "https://" + url
+        if _normal_url(url) in self.fetched:
+            return True
+        if any(c in url for c in "\\@") or any(ord(c) < 33 for c in url):
+            return False  # userinfo and backslashes make browsers and parsers disagree on the host
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https"):
+            return False
+        if _EMBEDDED_URL_RE.search(url.split("://", 1)[1]):
+            return False  # a URL inside a URL: the shape of an open redirect
+        host = _host(url)
+        if not host:
+            return False
+        if host in ALLOWED_HOSTS:
+            return True
+        company = self.company_host
+        return bool(company) and (host == company or host.endswith("." + company))
+
+
+def clean_list(items: list[str], policy: LinkPolicy, limit: int) -> list[str]:
+    """Each item cleaned; empty items and case-insensitive duplicates dropped."""
+    kept: dict[str, str] = {}
+    for item in items:
+        cleaned = clean_text(item, policy, limit)
+        if cleaned and cleaned.casefold() not in kept:
+            kept[cleaned.casefold()] = cleaned
+    return list(kept.values())
+
+
+def clean_text(text: str, policy: LinkPolicy, limit: int, *, paragraphs: bool = False) -> str:
+    """Text without HTML or disallowed links, whitespace normalised, at most `limit` characters."""
+    text = strip_html(text)
+    text = _LINK_RE.sub(lambda m: _keep_or_drop(m, policy), text)
+    if paragraphs:
+        blocks = (" ".join(block.split()) for block in re.split(r"\n\s*\n", text))
+        text = "\n\n".join(block for block in blocks if block)
+    else:
+        text = " ".join(text.split())
+    text = re.sub(r"\s+([.,;:!?])(?=\s|$)", r"\1", text)  # "see ." left by a removed link
+    return _cap(text, limit)
+
+
+def strip_html(text: str) -> str:
+    """The text without HTML elements, comments or tags; an unclosed tag is defused."""
+    text = _DROP_ELEMENT_RE.sub(" ", text)
+    text = _COMMENT_RE.sub(" ", text)
+    text = _TAG_RE.sub(" ", text)
+    return _OPEN_TAG_RE.sub("‹", text)
+
+
+def _keep_or_drop(match: re.Match[str], policy: LinkPolicy) -> str:
+    """A matched link as it stands if allowed; else its text (markdown) or nothing (a bare URL)."""
+    if match.group("md"):
+        text = _LINK_RE.sub(lambda inner: _keep_or_drop(inner, policy), match.group("text"))
+        if policy.allows(match.group("target")):
+            return f"{match.group('bang')}[{text}]({match.group('target')})"
+        return text
+    if match.group("auto"):
+        return match.group("auto") if policy.allows(match.group("auto_url")) else ""
+    url = match.group("bare")
+    stripped = url.rstrip(_TRAILING_PUNCTUATION)
+    tail = url[len(stripped):]
+    return url if policy.allows(stripped) else tail
+
+
+def _host(url: str) -> str | None:
+    """The lower-case host of a URL, without "www." or a trailing dot."""
+    try:
+        host = urlsplit(url if "//" in url else "//" + url).hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    host = host.rstrip(".").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def _normal_url(url: str) -> str:
+    """A URL in the form used to compare it with the fetched pages."""
+    return url.strip().rstrip("/").lower()
+
+
+def _cap(text: str, limit: int) -> str:
+    """The text cut at a word boundary to at most `limit` characters, with an ellipsis if cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:") + "…"

@@ -1,0 +1,513 @@
+"""Bounded, pinned fetching of the web pages a candidate points us at.
+
+    make_site_client(policy) -> httpx.Client                      connects only where it checked
+    fetch_html(url, client, policy, deadline=...) -> FetchedPage   one HTML page, redirects by hand
+    robots_rules(url, client, policy, deadline=...) -> RobotFileParser
+    robots_allows(url, client, policy, deadline=...) -> bool
+
+Pinning. The client's transport owns an httpcore connection pool whose network backend resolves
+the host with `resolve_public()` inside `connect_tcp` and opens the socket to one of the addresses
+it just checked. DNS is asked once per connection, so a rebinding answer cannot slip a private
+address in between the check and the connect. httpcore then starts TLS on that socket with
+`server_hostname` set to the URL's host name, so SNI and certificate checks still use the name.
+
+Bounds. Every socket operation gets the time left until the page's deadline (a context variable
+the backend reads), so neither slow headers nor a trickled body outlive it. Bodies are streamed
+raw and inflated here with `max_length`, so a gzip bomb never produces more than the cap.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextvars
+import email.utils
+import http.cookiejar
+import re
+import time
+import typing
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.robotparser import RobotFileParser
+
+import httpcore
+import httpx
+
+from pipeline.errors import (
+    FetchRefused,
+    InvalidInput,
+    NetworkError,
+    NotFound,
+    ServiceUnavailable,
+    StepTimeout,
+    UnsafeUrl,
+)
+from pipeline.urls import check_url_static, normalize_url, resolve_public
+
+USER_AGENT = "InterviewPrepBot/1.0 (+interview prep research; respects robots.txt)"
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+RETRY_AFTER_CAP_S = 30.0
+ROBOTS_MAX_BYTES = 500_000  # RFC 9309 asks crawlers to parse at least 500 KiB
+CREDENTIAL_HEADERS = ("authorization", "cookie", "proxy-authorization")
+_TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
+_META_CHARSET = re.compile(rb"""<meta[^>]{0,512}?charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]{1,40})""", re.I)
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    """How far the fetcher may go: where, how much, how long."""
+
+    allow_private: bool = False  # tests and local demos only: lifts the address and port checks
+    max_bytes: int = 5_000_000  # bytes on the wire
+    max_decompressed_bytes: int = 5_000_000  # bytes after Content-Encoding is undone
+    max_redirects: int = 5
+    user_agent: str = USER_AGENT
+    page_timeout_s: float = 10.0  # the most one page (all its redirects included) may take
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    """One HTML page as read: the URL after redirects, its text, its status."""
+
+    url: str
+    html: str
+    status: int
+
+
+def make_site_client(policy: FetchPolicy) -> httpx.Client:
+    """An httpx client that connects only to public addresses it resolved itself; no env proxies."""
+    return httpx.Client(
+        transport=PinnedTransport(policy.allow_private),
+        trust_env=False,
+        follow_redirects=False,
+        timeout=policy.page_timeout_s,
+        cookies=http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[])),
+        headers={
+            "User-Agent": policy.user_agent,
+            "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
+            "Accept-Encoding": "gzip, deflate",  # the codings `_Inflater` can bound
+            "Accept-Language": "en",
+        },
+    )
+
+
+def fetch_html(url: str, client: httpx.Client, policy: FetchPolicy, *, deadline: float) -> FetchedPage:
+    """Read one web page within `deadline` (a `time.monotonic()` value) and the policy's bounds.
+
+    Errors: `UnsafeUrl` (address refused), `ServiceUnavailable` (429/5xx), `NotFound` (404/410),
+    `FetchRefused` (other 4xx, not HTML, too big, redirect loop), `NetworkError` (unreachable, or
+    the page's own time limit passed) and `StepTimeout` (the caller's deadline passed).
+    """
+    body = _get(url, client, policy, deadline, accept=HTML_TYPES)
+    _raise_for_status(body)
+    return FetchedPage(url=body.url, html=_decode(body.content, body.headers.get("content-type", "")), status=body.status)
+
+
+def robots_rules(url: str, client: httpx.Client, policy: FetchPolicy, *, deadline: float) -> RobotFileParser:
+    """The robots.txt rules of `url`'s site, read through the same guard as pages (RFC 9309)."""
+    parts = urlsplit(normalize_url(url))
+    robots_url = urlunsplit((parts.scheme, parts.netloc, "/robots.txt", "", ""))
+    small = replace(
+        policy,
+        max_bytes=min(policy.max_bytes, ROBOTS_MAX_BYTES),
+        max_decompressed_bytes=min(policy.max_decompressed_bytes, ROBOTS_MAX_BYTES),
+    )
+    rules = RobotFileParser(robots_url)
+    try:
+        body = _get(robots_url, client, small, deadline, accept=None)
+    except FetchRefused:  # a redirect loop or chain: RFC 9309 calls that "unavailable"
+        rules.allow_all = True
+        return rules
+    if not 200 <= body.status < 300:
+        # 4xx means "no rules" (RFC 9309, 2.3.1.3). 5xx would mean "disallow all" to a crawler, but
+        # we read at most five pages once, for a person who asked; the page fetch itself reports
+        # the outage as a transient error, which is more useful than a permanent refusal here.
+        rules.allow_all = True
+        return rules
+    rules.parse(body.content.decode("utf-8", errors="replace").splitlines())
+    return rules
+
+
+def robots_allows(url: str, client: httpx.Client, policy: FetchPolicy, *, deadline: float) -> bool:
+    """Whether the site's robots.txt lets the tool's User-Agent read `url`."""
+    return robots_rules(url, client, policy, deadline=deadline).can_fetch(policy.user_agent, url)
+
+
+# --- the transport: pinned connections, every socket call bounded by the page deadline ---------
+
+_PAGE_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("page_deadline", default=None)
+
+
+def _time_left(timeout: float | None, error: type[Exception]) -> float | None:
+    """`timeout`, shortened to the page deadline when one is set; `error` once it has passed."""
+    deadline = _PAGE_DEADLINE.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise error("the page's time limit ran out")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose reads and writes never wait past the page deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _time_left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _time_left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: typing.Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        # server_hostname is the URL's name, not the pinned IP: SNI and the certificate use it.
+        stream = self._inner.start_tls(ssl_context, server_hostname, _time_left(timeout, httpcore.ConnectTimeout))
+        return _DeadlineStream(stream)
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        return self._inner.get_extra_info(info)
+
+
+class _PinnedBackend(httpcore.NetworkBackend):
+    """Resolves and checks the host, then connects to one of exactly those addresses."""
+
+    def __init__(self, allow_private: bool) -> None:
+        self._allow_private = allow_private
+        self._sockets = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[typing.Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        failure: Exception | None = None
+        for address in resolve_public(host, port, self._allow_private):
+            try:
+                stream = self._sockets.connect_tcp(
+                    address, port, _time_left(timeout, httpcore.ConnectTimeout), local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as e:
+                failure = e
+                continue
+            return _DeadlineStream(stream)
+        raise failure or httpcore.ConnectError(f"no address to connect to for {host}")
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options: typing.Any = None) -> httpcore.NetworkStream:
+        raise httpcore.UnsupportedProtocol("the site client does not use unix sockets")
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+# httpcore's errors as httpx's, most specific first (what httpx.HTTPTransport does internally).
+_HTTPX_ERRORS: dict[type[Exception], type[httpx.HTTPError]] = {
+    httpcore.ConnectTimeout: httpx.ConnectTimeout,
+    httpcore.ReadTimeout: httpx.ReadTimeout,
+    httpcore.WriteTimeout: httpx.WriteTimeout,
+    httpcore.PoolTimeout: httpx.PoolTimeout,
+    httpcore.TimeoutException: httpx.TimeoutException,
+    httpcore.ConnectError: httpx.ConnectError,
+    httpcore.ReadError: httpx.ReadError,
+    httpcore.WriteError: httpx.WriteError,
+    httpcore.NetworkError: httpx.NetworkError,
+    httpcore.UnsupportedProtocol: httpx.UnsupportedProtocol,
+    httpcore.RemoteProtocolError: httpx.RemoteProtocolError,
+    httpcore.LocalProtocolError: httpx.LocalProtocolError,
+    httpcore.ProtocolError: httpx.ProtocolError,
+}
+
+
+@contextmanager
+def _as_httpx_errors() -> Iterator[None]:
+    try:
+        yield
+    except httpcore.ProxyError as e:  # there are no proxies; listed for completeness
+        raise httpx.ProxyError(str(e)) from e
+    except Exception as e:
+        for cls in type(e).__mro__:
+            if cls in _HTTPX_ERRORS:
+                raise _HTTPX_ERRORS[cls](str(e)) from e
+        raise
+
+
+class _Body(httpx.SyncByteStream):
+    def __init__(self, stream: typing.Iterable[bytes]) -> None:
+        self._stream = stream
+
+    def __iter__(self) -> Iterator[bytes]:
+        with _as_httpx_errors():
+            yield from self._stream
+
+    def close(self) -> None:
+        close = getattr(self._stream, "close", None)
+        if close is not None:
+            close()
+
+
+class PinnedTransport(httpx.BaseTransport):
+    """An httpx transport over an httpcore pool whose connections go to checked addresses only."""
+
+    def __init__(self, allow_private: bool = False) -> None:
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=20,
+            max_keepalive_connections=10,
+            keepalive_expiry=5.0,
+            network_backend=_PinnedBackend(allow_private),
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.SyncByteStream)
+        core_request = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=request.url.raw_scheme,
+                host=request.url.raw_host,
+                port=request.url.port,
+                target=request.url.raw_path,
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        with _as_httpx_errors():
+            response = self._pool.handle_request(core_request)
+        assert isinstance(response.stream, typing.Iterable)
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=_Body(response.stream),
+            extensions=response.extensions,
+        )
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+# --- one GET, redirects by hand ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Response:
+    url: str
+    status: int
+    headers: httpx.Headers
+    content: bytes  # empty unless the status is 2xx
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+def _get(url: str, client: httpx.Client, policy: FetchPolicy, deadline: float, *, accept: tuple[str, ...] | None) -> _Response:
+    """GET `url`, following redirects by hand; the body is read (bounded) only for 2xx answers."""
+    page_deadline = min(deadline, time.monotonic() + policy.page_timeout_s)
+    token = _PAGE_DEADLINE.set(page_deadline)
+    try:
+        return _follow(url, client, policy, page_deadline, accept)
+    except (_OutOfTime, httpx.TimeoutException) as e:
+        if deadline <= page_deadline:
+            raise StepTimeout(f"Reading {url} was stopped because the step ran out of time.") from e
+        raise NetworkError(f"{url} did not finish loading within {policy.page_timeout_s:g} seconds.") from e
+    except httpx.TransportError as e:
+        raise NetworkError(f"{url} could not be reached ({type(e).__name__}: {e}).") from e
+    except httpx.InvalidURL as e:
+        raise FetchRefused(f"{url} is not an address that can be fetched ({e}).") from e
+    finally:
+        _PAGE_DEADLINE.reset(token)
+
+
+def _follow(url: str, client: httpx.Client, policy: FetchPolicy, page_deadline: float, accept: tuple[str, ...] | None) -> _Response:
+    first = current = _checked(url, None, policy)
+    seen = {first}
+    for _ in range(policy.max_redirects + 1):
+        request = client.build_request("GET", current, timeout=_timeout(page_deadline))
+        if _origin(current) != _origin(first):  # never hand credentials to another origin
+            for name in CREDENTIAL_HEADERS:
+                request.headers.pop(name, None)
+        response = client.send(request, stream=True, follow_redirects=False)
+        try:
+            if response.is_redirect:
+                target = _checked(urljoin(current, response.headers["location"]), current, policy)
+                if target in seen:
+                    raise FetchRefused(f"{url} redirects in a loop, so it was not read.")
+                seen.add(target)
+                current = target
+                continue
+            if not response.is_success:
+                return _Response(current, response.status_code, response.headers, b"")
+            if accept is not None:
+                _check_type(current, response.headers.get("content-type", ""), accept)
+            content = _read_body(current, response, policy, page_deadline)
+            return _Response(current, response.status_code, response.headers, content)
+        finally:
+            response.close()
+    raise FetchRefused(f"{url} redirected more than {policy.max_redirects} times, so it was not read.")
+
+
+def _checked(url: str, redirected_from: str | None, policy: FetchPolicy) -> str:
+    """The URL normalized and statically checked; a bad redirect target is named as such."""
+    try:
+        normalized = normalize_url(url)
+        check_url_static(normalized, policy.allow_private)
+    except UnsafeUrl as e:
+        if redirected_from is None:
+            raise
+        raise UnsafeUrl(f"{redirected_from} redirected to {url}: {e.message}") from e
+    except InvalidInput as e:
+        if redirected_from is None:
+            raise
+        raise FetchRefused(f"{redirected_from} redirected to an address that cannot be read: {e.message}") from e
+    return normalized
+
+
+def _timeout(page_deadline: float) -> httpx.Timeout:
+    left = page_deadline - time.monotonic()
+    if left <= 0:
+        raise _OutOfTime()
+    return httpx.Timeout(left)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def _check_type(url: str, content_type: str, accept: tuple[str, ...]) -> None:
+    mime = content_type.split(";")[0].strip().lower()
+    if mime not in accept:
+        raise FetchRefused(f"{url} is not a web page ({mime or 'no content type'}), so it was not read.")
+
+
+def _read_body(url: str, response: httpx.Response, policy: FetchPolicy, page_deadline: float) -> bytes:
+    """The decoded body, refused past either size cap and stopped at the page deadline."""
+    too_big = FetchRefused(f"{url} is larger than {policy.max_bytes / 1e6:g} MB, so it was not read.")
+    try:
+        declared = int(response.headers.get("content-length", "") or -1)
+    except ValueError:
+        declared = -1
+    if declared > policy.max_bytes:
+        raise too_big
+    inflater = _Inflater(url, response.headers.get("content-encoding", ""))
+    limit = policy.max_decompressed_bytes
+    received = 0
+    parts: list[bytes] = []
+    size = 0
+    for chunk in response.iter_raw():
+        received += len(chunk)
+        if received > policy.max_bytes:
+            raise too_big
+        piece = inflater.feed(chunk, limit - size)
+        size += len(piece)
+        if size > limit:
+            raise FetchRefused(f"{url} unpacks to more than {limit / 1e6:g} MB, so it was not read.")
+        parts.append(piece)
+        if time.monotonic() > page_deadline:
+            raise _OutOfTime()
+    return b"".join(parts)
+
+
+class _Inflater:
+    """Undoes gzip/deflate Content-Encoding, never producing more than it is given room for."""
+
+    def __init__(self, url: str, content_encoding: str) -> None:
+        codings = [c.strip().lower() for c in content_encoding.split(",")]
+        codings = [c for c in codings if c and c != "identity"]
+        if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
+            raise FetchRefused(f"{url} uses a compression we do not read ({content_encoding}).")
+        self._url = url
+        self._coding = codings[0] if codings else None
+        self._wbits = zlib.MAX_WBITS | 16 if self._coding in ("gzip", "x-gzip") else zlib.MAX_WBITS
+        self._zlib = zlib.decompressobj(self._wbits)
+        self._started = False
+
+    def feed(self, data: bytes, room: int) -> bytes:
+        """Up to `room + 1` decoded bytes of `data`: more than `room` means the cap is passed."""
+        if self._coding is None:
+            return data[: room + 1]
+        out = b""
+        try:
+            while data and len(out) <= room:
+                if self._zlib.eof:  # a second gzip member follows the first; anything else is junk
+                    if not data.startswith(b"\x1f\x8b"):
+                        break
+                    self._zlib = zlib.decompressobj(self._wbits)
+                out += self._inflate(data, room + 1 - len(out))
+                data = self._zlib.unused_data if self._zlib.eof else b""
+        except zlib.error as e:
+            raise FetchRefused(f"{self._url} sent a compressed body that could not be unpacked.") from e
+        return out
+
+    def _inflate(self, data: bytes, max_length: int) -> bytes:
+        if not self._started and self._coding == "deflate":
+            self._started = True
+            try:  # "deflate" should be zlib-wrapped; some servers send it raw
+                return self._zlib.decompress(data, max_length)
+            except zlib.error:
+                self._wbits = -zlib.MAX_WBITS
+                self._zlib = zlib.decompressobj(self._wbits)
+        return self._zlib.decompress(data, max_length)
+
+
+def _raise_for_status(body: _Response) -> None:
+    status, url = body.status, body.url
+    if 200 <= status < 300:
+        return
+    if status in _TRANSIENT_STATUSES:
+        retry_after = _retry_after_s(body.headers.get("retry-after"))
+        raise ServiceUnavailable(f"{url} is temporarily unavailable (HTTP {status}).", retry_after=retry_after)
+    if status in (404, 410):
+        raise NotFound(f"{url} does not exist (HTTP {status}).")
+    raise FetchRefused(f"{url} answered HTTP {status}, so it was not read.")
+
+
+def _retry_after_s(value: str | None) -> float | None:
+    """Retry-After in seconds (delta or HTTP date), capped at RETRY_AFTER_CAP_S."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = (when - datetime.now(timezone.utc)).total_seconds()
+    return min(max(seconds, 0.0), RETRY_AFTER_CAP_S)
+
+
+def _decode(content: bytes, content_type: str) -> str:
+    """Text by the header's charset, else <meta charset>, else UTF-8; bad bytes become U+FFFD."""
+    if content.startswith(codecs.BOM_UTF8):
+        return content[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace")
+    header = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", content_type, re.I)
+    meta = _META_CHARSET.search(content[:4096])
+    label = header.group(1) if header else meta.group(1).decode("ascii") if meta else "utf-8"
+    try:
+        name = codecs.lookup(label).name
+    except LookupError:
+        name = "utf-8"
+    if name in ("ascii", "latin-1", "iso8859-1"):
+        name = "cp1252"  # what browsers do with these labels (WHATWG Encoding)
+    elif name.startswith("utf-16") and not header:
+        name = "utf-8"  # a <meta> that a byte-oriented parser could read cannot really be UTF-16
+    try:
+        return content.decode(name, errors="replace")
+    except (LookupError, UnicodeError):  # a label naming a non-text codec ("base64", "undefined")
+        return content.decode("utf-8", errors="replace")

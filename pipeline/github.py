@@ -1,0 +1,366 @@
+"""search-github: find the company's GitHub organisation and read its stack from its repositories.
+
+    search_github(name, client, domain=..., deadline=...) -> GitHubData
+
+Finding the organisation costs a few requests: `GET /orgs/{slug}` for slugs made from the name
+("Acme Robotics" -> acme-robotics, acmerobotics, acme), then `GET /search/users?q=<name> type:org`.
+An organisation is accepted when its `blog` is on the company's own domain; without a domain (or
+without a blog), when its login is the whole name as a slug or its display name is the name.
+An organisation whose blog points at another site is someone else with a similar name.
+
+There is no retry loop here: GitHub's answers become `TransientError`s (rate limits carry
+`retry_after`) and the engine's backoff decides whether to try again.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import httpx
+
+from pipeline.errors import NetworkError, PermanentError, ServiceUnavailable
+from pipeline.models import GitHubData, Repository
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = "interview-prep-tool/1.0 (search-github step)"
+API_VERSION = "2022-11-28"
+REQUEST_TIMEOUT_S = 10.0  # no single request waits longer than this
+RATE_LIMIT_WAIT_CAP_S = 60.0  # longest retry_after we hand to the engine's backoff
+UNKNOWN_RATE_LIMIT_WAIT_S = 60.0  # GitHub's advice when a limit gives no reset time
+LOW_RATE_LIMIT_REMAINING = 2  # at or below this, only the requests we cannot do without
+MAX_SEARCH_CANDIDATES = 5  # search results checked with a `GET /orgs/{login}` each
+MAX_TECH_STACK = 15
+MAX_LOGIN_CHARS = 39  # GitHub's limit on a login
+
+# Words that name a legal form rather than the company: "Stripe, Inc." is the org "stripe".
+_LEGAL_SUFFIXES = {
+    "inc", "incorporated", "llc", "ltd", "limited", "corp", "corporation", "co", "company",
+    "gmbh", "ag", "sa", "sas", "plc", "bv", "nv", "oy", "ab", "pty",
+}  # fmt: skip
+# Topics that say nothing about the stack.
+_NOISE_TOPICS = {
+    "hacktoberfest", "awesome", "awesome-list", "good-first-issue", "help-wanted", "open-source",
+    "opensource", "github", "mit-license", "first-timers-only", "hacktoberfest2021",
+    "hacktoberfest2022", "hacktoberfest2023", "hacktoberfest2024",
+}  # fmt: skip
+# Topic spellings of language names, so "golang" does not repeat "Go".
+_TOPIC_ALIASES = {"golang": "go", "cpp": "c++", "csharp": "c#", "js": "javascript", "ts": "typescript"}
+
+
+def make_github_client(api_url: str, token: str | None, timeout_s: float = REQUEST_TIMEOUT_S) -> httpx.Client:
+    """An httpx client for GitHub's REST API; sends the token as a Bearer header only when one is set."""
+    headers = {
+        "Accept": "application/vnd.github+json",
+        "X-GitHub-Api-Version": API_VERSION,
+        "User-Agent": USER_AGENT,
+    }
+    if token and token.strip():
+        headers["Authorization"] = f"Bearer {token.strip()}"
+    # httpx drops Authorization when a redirect leaves the origin, so following renames is safe.
+    return httpx.Client(base_url=api_url, headers=headers, timeout=timeout_s, follow_redirects=True)
+
+
+def search_github(
+    company_name: str,
+    client: httpx.Client,
+    *,
+    domain: str | None = None,
+    deadline: float,
+    max_repos: int = 6,
+) -> GitHubData:
+    """The company's organisation, its `max_repos` most-starred live repositories and the stack they show.
+
+    `deadline` is a `time.monotonic()` value; `domain` is the host of the company's web site.
+    Returns a warning and no data when no organisation fits; raises `TransientError`s for
+    rate limits, outages and network trouble, `PermanentError` for a rejected token.
+    """
+    api = _GitHubApi(client, deadline)
+    org = _find_organisation(api, company_name, _clean_host(domain))
+    if org is None:
+        reason = " (GitHub's rate limit is nearly used up, so the search stopped early)" if api.ran_short else ""
+        where = f" with the website {_clean_host(domain)}" if domain else ""
+        return GitHubData(warning=f"No GitHub organisation found for {company_name}{where}{reason}.")
+
+    login = org["login"]
+    reply = api.get(f"/orgs/{login}/repos", {"type": "public", "per_page": 100, "sort": "pushed"})
+    raw_repos = reply if isinstance(reply, list) else []
+    live = [r for r in raw_repos if isinstance(r, dict) and not r.get("fork") and not r.get("archived")]
+    live.sort(key=lambda r: (-_stars(r), str(r.get("name", "")).lower()))
+    return GitHubData(
+        organization=login,
+        homepage=_homepage(org.get("blog")),
+        repositories=[_repository(r) for r in live[:max_repos]],
+        tech_stack=_tech_stack(live),
+    )
+
+
+# --- talking to GitHub -----------------------------------------------------------------------
+
+
+@dataclass
+class _GitHubApi:
+    """GET requests under one deadline, translated into the pipeline's errors, counting the rate limit."""
+
+    client: httpx.Client
+    deadline: float
+    remaining: dict[str, int] = field(default_factory=dict)  # rate-limit resource -> requests left
+    ran_short: bool = False  # an optional request was skipped to save the rate limit
+
+    def can_afford(self, path: str) -> bool:
+        """Whether an optional request to `path` leaves the rate limit alone; remembers when not."""
+        left = self.remaining.get(_resource_of(path))
+        if left is not None and left <= LOW_RATE_LIMIT_REMAINING:
+            logger.info("GitHub rate limit low (%d left); skipping %s", left, path)
+            self.ran_short = True
+            return False
+        return True
+
+    def get(self, path: str, params: dict[str, object] | None = None) -> object | None:
+        """The JSON at `path`, or None when GitHub answers 404."""
+        time_left = self.deadline - time.monotonic()
+        if time_left <= 0:
+            raise NetworkError("The GitHub search ran out of time before it finished.")
+        try:
+            response = self.client.get(path, params=params, timeout=min(REQUEST_TIMEOUT_S, time_left))
+        except httpx.TimeoutException as e:
+            raise NetworkError("GitHub did not answer in time.") from e
+        except httpx.TransportError as e:
+            raise NetworkError(f"GitHub could not be reached ({type(e).__name__}).") from e
+        self._count(path, response)
+        _raise_for_status(response)
+        if response.status_code == 404:
+            return None
+        try:
+            return response.json()
+        except ValueError as e:
+            raise ServiceUnavailable("GitHub sent a reply that is not valid JSON.") from e
+
+    def _count(self, path: str, response: httpx.Response) -> None:
+        left = _int_header(response, "x-ratelimit-remaining")
+        if left is not None:
+            resource = response.headers.get("x-ratelimit-resource") or _resource_of(path)
+            self.remaining[resource] = left
+
+
+def _resource_of(path: str) -> str:
+    """The rate-limit bucket GitHub counts a path against."""
+    return "search" if path.startswith("/search/") else "core"
+
+
+def _raise_for_status(response: httpx.Response) -> None:
+    """Turn GitHub's error replies into the pipeline's errors; 2xx and 404 pass."""
+    status = response.status_code
+    if status < 400 or status == 404:
+        return
+    if status == 401:
+        raise PermanentError("The GitHub token was rejected; check that it is valid and not expired.")
+    if status in (403, 429):
+        if response.headers.get("x-ratelimit-remaining") == "0":
+            reset_at = _int_header(response, "x-ratelimit-reset")
+            wait = reset_at - time.time() if reset_at is not None else UNKNOWN_RATE_LIMIT_WAIT_S
+            raise ServiceUnavailable(
+                "GitHub's rate limit is exhausted; the search can run again once it resets.",
+                retry_after=_clamp_wait(wait),
+            )
+        retry_after = _float_header(response, "retry-after")
+        if retry_after is not None:
+            raise ServiceUnavailable(
+                "GitHub asked us to slow down (secondary rate limit).", retry_after=_clamp_wait(retry_after)
+            )
+        if status == 429 or "rate limit" in response.text.lower():
+            raise ServiceUnavailable("GitHub is rate limiting requests.", retry_after=UNKNOWN_RATE_LIMIT_WAIT_S)
+        raise PermanentError("GitHub refused the request (HTTP 403); the token may lack access.")
+    if status >= 500:
+        raise ServiceUnavailable(
+            f"GitHub is having trouble (HTTP {status}).", retry_after=_float_header(response, "retry-after")
+        )
+    if status == 422:  # a search query GitHub cannot parse finds nothing
+        return
+    raise PermanentError(f"GitHub rejected the request (HTTP {status}).")
+
+
+def _clamp_wait(seconds: float) -> float:
+    return min(max(seconds, 0.0), RATE_LIMIT_WAIT_CAP_S)
+
+
+def _int_header(response: httpx.Response, name: str) -> int | None:
+    value = _float_header(response, name)
+    return int(value) if value is not None else None
+
+
+def _float_header(response: httpx.Response, name: str) -> float | None:
+    try:
+        return float(response.headers[name])
+    except (KeyError, ValueError):
+        return None
+
+
+# --- finding the organisation ----------------------------------------------------------------
+
+_MATCH, _PLAUSIBLE, _REJECT = "match", "plausible", "reject"
+
+
+def _find_organisation(api: _GitHubApi, company_name: str, domain: str | None) -> dict | None:
+    """The organisation that is the company, or None; see the module docstring for the rules."""
+    fallback: dict | None = None
+    tried: set[str] = set()
+
+    def consider(login: str, whole_name_slug: bool) -> dict | None:
+        """Look `login` up; return it when it is surely the company, keep it when it may be."""
+        nonlocal fallback
+        tried.add(login.lower())
+        org = api.get(f"/orgs/{login}")
+        if not isinstance(org, dict) or not org.get("login"):
+            return None
+        verdict = _judge(org, company_name, domain, whole_name_slug)
+        if verdict == _MATCH or (verdict == _PLAUSIBLE and domain is None):
+            return org
+        if verdict == _PLAUSIBLE and fallback is None:
+            fallback = org
+        return None
+
+    whole, partial = _slug_candidates(company_name, domain)
+    for login in whole + partial:
+        if login.lower() in tried:
+            continue
+        if tried and not api.can_afford("/orgs/"):
+            return fallback
+        if found := consider(login, whole_name_slug=login in whole):
+            return found
+
+    if fallback is not None and domain is None:
+        return fallback
+    if not api.can_afford("/search/users"):
+        return fallback
+    results = api.get("/search/users", {"q": f"{company_name} type:org", "per_page": MAX_SEARCH_CANDIDATES})
+    items = results.get("items", []) if isinstance(results, dict) else []
+    for item in items[:MAX_SEARCH_CANDIDATES]:
+        login = item.get("login") if isinstance(item, dict) else None
+        if not login or login.lower() in tried or item.get("type", "Organization") != "Organization":
+            continue
+        if not api.can_afford("/orgs/"):
+            break
+        if found := consider(login, whole_name_slug=False):
+            return found
+    return fallback
+
+
+def _judge(org: dict, company_name: str, domain: str | None, whole_name_slug: bool) -> str:
+    """Is this organisation the company: its blog decides when both sides have a site, else its names."""
+    blog_host = _host_of(_homepage(org.get("blog")))
+    if domain and blog_host:
+        return _MATCH if _same_site(blog_host, domain) else _REJECT
+    if whole_name_slug or _words(org.get("name") or "") == _words(company_name):
+        return _PLAUSIBLE
+    return _REJECT
+
+
+def _slug_candidates(company_name: str, domain: str | None) -> tuple[list[str], list[str]]:
+    """Logins to try: those spelling the whole name, then partial guesses (first word, site name)."""
+    words = _words(company_name)
+    whole = [w for w in dict.fromkeys(["-".join(words), "".join(words)]) if w]
+    partial = [words[0]] if len(words) > 1 else []
+    if domain:
+        partial.append(domain.split(".")[0])
+    valid = lambda s: re.fullmatch(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?", s) and len(s) <= MAX_LOGIN_CHARS  # noqa: E731
+    whole = [s for s in whole if valid(s)]
+    return whole, [s for s in dict.fromkeys(partial) if valid(s) and s not in whole]
+
+
+def _words(name: str) -> list[str]:
+    """The name's words in lower-case ASCII, legal suffixes ("Inc.", "GmbH") dropped."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    words = re.findall(r"[a-z0-9]+", ascii_name)
+    while len(words) > 1 and words[-1] in _LEGAL_SUFFIXES:
+        words.pop()
+    return words
+
+
+def _clean_host(domain: str | None) -> str | None:
+    """A bare host: lower-case, no scheme, port, path or leading www."""
+    if not domain or not domain.strip():
+        return None
+    host = _host_of(domain.strip() if "://" in domain else f"https://{domain.strip()}")
+    return host or None
+
+
+def _host_of(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".")
+    except ValueError:
+        return None
+    return host.removeprefix("www.") or None
+
+
+def _same_site(a: str, b: str) -> bool:
+    """Same host, or one a subdomain of the other (blog.acme.com and acme.com)."""
+    return a == b or a.endswith("." + b) or b.endswith("." + a)
+
+
+def _homepage(blog: object) -> str | None:
+    """The org's `blog` as an https:// URL when it lacks a scheme; None when it is not a web address."""
+    if not isinstance(blog, str) or not blog.strip():
+        return None
+    url = blog.strip()
+    if "://" not in url:
+        url = f"https://{url.lstrip('/')}"
+    try:
+        parts = urlsplit(url)
+        return url if parts.scheme in ("http", "https") and parts.hostname else None
+    except ValueError:  # e.g. a malformed IPv6 literal
+        return None
+
+
+# --- reading the repositories ----------------------------------------------------------------
+
+
+def _stars(repo: dict) -> int:
+    stars = repo.get("stargazers_count")
+    return stars if isinstance(stars, int) else 0
+
+
+def _repository(repo: dict) -> Repository:
+    return Repository(
+        name=str(repo.get("name", "")),
+        url=str(repo.get("html_url", "")),
+        description=repo.get("description") or "",
+        language=repo.get("language") or None,
+        stars=_stars(repo),
+        topics=[t for t in repo.get("topics") or [] if isinstance(t, str)],
+    )
+
+
+def _tech_stack(repos: list[dict]) -> list[str]:
+    """Languages by stars, then notable topics by stars, deduplicated; each repo weighs stars + 1.
+
+    Counts every live repository, not only the ones shown, so a stack used by many small
+    repositories still appears; stars make the popular ones dominate.
+    """
+    languages: dict[str, int] = defaultdict(int)
+    topics: dict[str, int] = defaultdict(int)
+    for repo in repos:
+        weight = _stars(repo) + 1
+        if isinstance(repo.get("language"), str) and repo["language"]:
+            languages[repo["language"]] += weight
+        for topic in repo.get("topics") or []:
+            if isinstance(topic, str) and topic and topic.lower() not in _NOISE_TOPICS:
+                topics[topic.lower()] += weight
+
+    stack: list[str] = []
+    seen: set[str] = set()
+    for weights in (languages, topics):
+        for term, _ in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0].lower())):
+            key = _TOPIC_ALIASES.get(term.lower(), term.lower())
+            if key not in seen:
+                seen.add(key)
+                stack.append(term)
+    return stack[:MAX_TECH_STACK]

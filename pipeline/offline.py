@@ -1,0 +1,381 @@
+"""Analyze-offline: a briefing built from the scraped site and GitHub data alone, without Claude.
+
+It invents nothing: no salary, no facts that are not in the data. Questions and tips are
+generic practice material, grounded in the role, the stack and the products that were found.
+The output depends only on the inputs (no clock, no randomness).
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.models import BriefingDraft, GitHubData, Page, ScrapedSite
+
+MAX_OVERVIEW_SENTENCES = 3
+MIN_SENTENCE_CHARS = 12
+MAX_SENTENCE_CHARS = 300
+MAX_PRODUCTS = 10
+MAX_HEADING_PRODUCTS = 6
+MAX_REPO_PRODUCTS = 4
+MAX_STACK = 25
+MAX_QUESTIONS = 12
+MAX_CULTURE_INSIGHTS = 3
+
+# A small fixed vocabulary: (name shown, pattern). Patterns are case-insensitive unless they
+# start with "(?-i)"; words that are also common English (Go, Rust, Swift, React) need their
+# capitalised or unambiguous form.
+TECH_VOCABULARY: tuple[tuple[str, str], ...] = (
+    ("Python", r"\bpython\b"),
+    ("JavaScript", r"\bjavascript\b"),
+    ("TypeScript", r"\btypescript\b"),
+    ("Java", r"\bjava\b(?!\s*script)"),
+    ("Kotlin", r"\bkotlin\b"),
+    ("Scala", r"\bscala\b"),
+    ("Go", r"\bgolang\b|(?-i:\bGo (?:services|backend|microservices|code)\b)"),
+    ("Rust", r"(?-i:\bRust\b)"),
+    ("Ruby", r"\bruby\b"),
+    ("Ruby on Rails", r"\bruby on rails\b|(?-i:\bRails\b)"),
+    ("PHP", r"\bphp\b"),
+    ("C++", r"\bc\+\+"),
+    ("C#", r"\bc#"),
+    (".NET", r"(?-i:(?<![\w.])\.NET\b|\bASP\.NET\b)"),
+    ("Swift", r"(?-i:\bSwift\b)"),
+    ("Elixir", r"\belixir\b"),
+    ("Node.js", r"\bnode\.?js\b"),
+    ("React", r"(?-i:\bReact\b)"),
+    ("Vue.js", r"\bvue(?:\.js)?\b"),
+    ("Angular", r"(?-i:\bAngular\b)"),
+    ("Next.js", r"\bnext\.js\b"),
+    ("Django", r"\bdjango\b"),
+    ("Flask", r"(?-i:\bFlask\b)"),
+    ("FastAPI", r"\bfastapi\b"),
+    ("Spring", r"\bspring boot\b"),
+    ("GraphQL", r"\bgraphql\b"),
+    ("gRPC", r"\bgrpc\b"),
+    ("PostgreSQL", r"\bpostgres(?:ql)?\b"),
+    ("MySQL", r"\bmysql\b"),
+    ("MongoDB", r"\bmongodb\b"),
+    ("Redis", r"\bredis\b"),
+    ("Elasticsearch", r"\belasticsearch\b"),
+    ("Kafka", r"\bkafka\b"),
+    ("Spark", r"\bapache spark\b|\bpyspark\b"),
+    ("Snowflake", r"(?-i:\bSnowflake\b)"),
+    ("Kubernetes", r"\bkubernetes\b|\bk8s\b"),
+    ("Docker", r"\bdocker\b"),
+    ("Terraform", r"\bterraform\b"),
+    ("AWS", r"\baws\b|\bamazon web services\b"),
+    ("Google Cloud", r"\bgoogle cloud\b|\bgcp\b"),
+    ("Azure", r"(?-i:\bAzure\b)"),
+    ("Linux", r"\blinux\b"),
+    ("TensorFlow", r"\btensorflow\b"),
+    ("PyTorch", r"\bpytorch\b"),
+    ("WebAssembly", r"\bwebassembly\b|\bwasm\b"),
+)
+_TECH_PATTERNS = tuple((name, re.compile(pattern, re.IGNORECASE)) for name, pattern in TECH_VOCABULARY)
+
+# Headings that name a section of a site, not something the company makes.
+_GENERIC_HEADINGS = frozenset(
+    {
+        "about", "about us", "blog", "careers", "contact", "contact us", "company", "customers",
+        "docs", "documentation", "faq", "features", "follow us", "footer", "get started", "home",
+        "jobs", "join us", "legal", "log in", "login", "menu", "navigation", "news", "newsletter",
+        "our team", "pricing", "privacy", "privacy policy", "products", "resources", "search",
+        "sign in", "sign up", "solutions", "subscribe", "support", "team", "terms",
+        "testimonials", "why us", "cookies", "cookie settings",
+    }
+)
+_CULTURE_WORDS = re.compile(
+    r"\b(culture|values?|mission|remote|hybrid|diversity|inclusion|inclusive|team(?:s)?|benefits|"
+    r"learning|ownership|transparen(?:t|cy))\b",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'“(])")
+
+# Role families: (words in the role, practice questions for that kind of job).
+_ROLE_QUESTIONS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (
+        ("data", "analyst", "scientist", "machine learning", "ml", "ai"),
+        (
+            "How would you check that a dataset is trustworthy before using it for a decision?",
+            "Describe a model or analysis you shipped: how did you measure whether it worked?",
+        ),
+    ),
+    (
+        ("engineer", "developer", "programmer", "sre", "devops", "architect", "software"),
+        (
+            "How would you design, test and release a new feature end to end, and what would you monitor after launch?",
+            "Tell me about a production incident you helped resolve: what did you change afterwards?",
+        ),
+    ),
+    (
+        ("product manager", "product owner", "pm"),
+        (
+            "How do you decide what goes into the next release when everything seems urgent?",
+            "Describe a product decision you made with incomplete data and how it turned out.",
+        ),
+    ),
+    (
+        ("design", "ux", "ui"),
+        (
+            "Walk us through a design you changed after user research: what did you learn?",
+            "How do you work with engineers when a design turns out to be expensive to build?",
+        ),
+    ),
+    (
+        ("sales", "account", "customer success", "business development", "marketing"),
+        (
+            "How would you explain the value of this company's product to a sceptical customer?",
+            "Tell me about a deal or customer relationship you turned around.",
+        ),
+    ),
+    (
+        ("manager", "lead", "head of", "director"),
+        (
+            "How do you help someone on your team who is struggling?",
+            "Describe how you set priorities for a team and kept them when plans changed.",
+        ),
+    ),
+)
+_GENERIC_QUESTIONS = (
+    "Tell me about a time you had to learn something new quickly.",
+    "Describe a disagreement with a colleague and how you resolved it.",
+    "What is the piece of work you are proudest of, and what was your part in it?",
+    "Where do you want to be in your career in a few years, and how does this role fit?",
+)
+
+
+def analyze_offline(company_name: str, site: ScrapedSite, github: GitHubData, role: str | None) -> BriefingDraft:
+    """A briefing draft from the scraped site and GitHub data alone: nothing invented, no salary."""
+    company = " ".join(company_name.split()) or "the company"
+    role_name = " ".join((role or "").split())
+    pages = _pages(site)
+    stack = tech_stack(site, github)
+    products = _products(pages, github)
+    return BriefingDraft(
+        overview=_overview(company, site, pages, github),
+        products=products,
+        tech_stack=stack,
+        salary_range=None,
+        average_salary=None,
+        interview_questions=_questions(company, role_name, stack, products, github),
+        preparation_tips=_tips(company, role_name, site, pages, stack, github),
+        key_talking_points=_talking_points(company, pages, stack, github),
+        top_challenges=[
+            "Not assessed in the offline version: ask your interviewers what the team's biggest challenge is this year.",
+        ],
+        culture_insights=_culture(pages),
+        smart_questions=_smart_questions(role_name, stack, github),
+        red_flags=[],
+        prep_checklist=_checklist(company, role_name, pages, github),
+    )
+
+
+def tech_stack(site: ScrapedSite, github: GitHubData) -> list[str]:
+    """GitHub's tech stack, then vocabulary words found in the pages and repositories, deduplicated."""
+    texts = [_page_text(page) for page in _pages(site)]
+    texts += [" ".join([repo.description, *repo.topics]) for repo in github.repositories]
+    corpus = "\n".join(texts)
+    found = [name for name, pattern in _TECH_PATTERNS if pattern.search(corpus)]
+    return _unique([*github.tech_stack, *found])[:MAX_STACK]
+
+
+def _pages(site: ScrapedSite) -> list[Page]:
+    """The pages read; the site's own fields when the scraper listed no pages."""
+    if site.pages:
+        return list(site.pages)
+    if site.content or site.title or site.meta_description or site.headings:
+        return [Page(url=site.url or "", title=site.title, meta_description=site.meta_description,
+                     headings=site.headings, content=site.content)]
+    return []
+
+
+def _page_text(page: Page) -> str:
+    """Everything readable on a page, as one string."""
+    return "\n".join([page.title, page.meta_description, *page.headings, page.content])
+
+
+def _sentences(text: str) -> list[str]:
+    """The text split into whitespace-normalised sentences of sensible length."""
+    flat = " ".join(text.split())
+    return [s for s in _SENTENCE_END.split(flat) if MIN_SENTENCE_CHARS <= len(s) <= MAX_SENTENCE_CHARS]
+
+
+def _overview(company: str, site: ScrapedSite, pages: list[Page], github: GitHubData) -> str:
+    """What the company says about itself, introduced as the offline version."""
+    parts = [
+        f"This is the offline version of the briefing, made without Claude from {company}'s public "
+        "website and GitHub data only; it contains no salary figures and no guesses."
+    ]
+    if pages:
+        description = site.meta_description or next((p.meta_description for p in pages if p.meta_description), "")
+        sentences = _sentences(description) or _sentences(" ".join(p.content for p in pages))
+        if sentences:
+            parts.append(f"{company}'s website says: " + " ".join(sentences[:MAX_OVERVIEW_SENTENCES]))
+        else:
+            parts.append(f"{company}'s website was read but says little about what the company does.")
+    else:
+        reason = f" ({' '.join(site.skipped_reason.split())})" if site.skipped_reason else ""
+        parts.append(f"No public website was read for {company}{reason}.")
+    if github.repositories:
+        top = max(github.repositories, key=lambda r: (r.stars, r.name))
+        org = github.organization or company
+        repos = _count(len(github.repositories), "public repository", "public repositories")
+        parts.append(
+            f"Its GitHub organisation {org} has {repos} in this briefing; "
+            f"the most starred is {top.name} ({top.stars} stars)."
+        )
+    else:
+        parts.append("No public GitHub repositories were found.")
+    return " ".join(parts)[:4000]
+
+
+def _products(pages: list[Page], github: GitHubData) -> list[str]:
+    """Product-like headings from the site, then the most starred repositories with their descriptions."""
+    headings = [
+        " ".join(h.split()) for page in pages for h in page.headings
+    ]
+    named = [h for h in headings if 3 <= len(h) <= 80 and h.lower().strip(" .!:") not in _GENERIC_HEADINGS]
+    repos = sorted(github.repositories, key=lambda r: (-r.stars, r.name))[:MAX_REPO_PRODUCTS]
+    from_repos = [
+        f"{repo.name} (open source): {' '.join(repo.description.split())}" if repo.description.strip()
+        else f"{repo.name} (open source)"
+        for repo in repos
+    ]
+    return _unique([*named[:MAX_HEADING_PRODUCTS], *from_repos])[:MAX_PRODUCTS]
+
+
+def _short_product(product: str) -> str:
+    """A product entry without its description, for use inside a sentence."""
+    return product.split(" (open source)")[0]
+
+
+def _questions(
+    company: str, role: str, stack: list[str], products: list[str], github: GitHubData
+) -> list[str]:
+    """At least five practice questions from the role, the stack and the products."""
+    as_role = f"as {_article(role)} {role}" if role else "in this role"
+    questions = [f"Why do you want to work at {company} {as_role}?"]
+    questions += [
+        f"What do you know about {_short_product(p)}, and how would you improve it?" for p in products[:2]
+    ]
+    questions += [
+        f"Describe a project where you used {tech}: what trade-offs did you make?" for tech in stack[:3]
+    ]
+    questions += list(_role_questions(role))
+    if github.repositories:
+        top = max(github.repositories, key=lambda r: (r.stars, r.name))
+        questions.append(f"If you contributed to {top.name}, what would you look at first, and why?")
+    questions += _GENERIC_QUESTIONS
+    return [f"Practice question: {q}" for q in _unique(questions)[:MAX_QUESTIONS]]
+
+
+def _role_questions(role: str) -> tuple[str, ...]:
+    """The practice questions for the first role family the role belongs to."""
+    lowered = role.lower()
+    for words, questions in _ROLE_QUESTIONS:
+        if any(re.search(_word_pattern(word), lowered) for word in words):
+            return questions
+    return ()
+
+
+def _word_pattern(word: str) -> str:
+    """A pattern for a word at a word start; short words (pm, ai, ux) must stand alone."""
+    return rf"\b{re.escape(word)}" + (r"\b" if len(word) <= 3 else "")
+
+
+def _tips(
+    company: str, role: str, site: ScrapedSite, pages: list[Page], stack: list[str], github: GitHubData
+) -> list[str]:
+    """Three to five preparation tips that follow from the data."""
+    tips = []
+    if pages:
+        where = f" ({site.url})" if site.url else ""
+        tips.append(f"Read {company}'s website{where} and be ready to say in two sentences what it sells and to whom.")
+    else:
+        tips.append(f"Find {company}'s website yourself: none was read for this briefing.")
+    if github.repositories:
+        top = max(github.repositories, key=lambda r: (r.stars, r.name))
+        tips.append(f"Browse {company}'s public repositories on GitHub, starting with {top.name}: note its tests, docs and open issues.")
+    if stack:
+        tips.append(f"Refresh the basics of {_join(stack[:3])}, which the data links to {company}.")
+    for_role = f" for {_article(role)} {role} role" if role else ""
+    tips.append(f"Prepare three stories in the STAR format (situation, task, action, result){for_role}.")
+    tips.append("Look up salary data from independent sources: this offline briefing has no salary estimate.")
+    return tips[:5]
+
+
+def _talking_points(company: str, pages: list[Page], stack: list[str], github: GitHubData) -> list[str]:
+    """What the candidate can bring up, first of all that this is the offline version."""
+    points = ["Offline version: this briefing was made without Claude, from public data only."]
+    headline = next((p.title for p in pages if p.title.strip()), "")
+    if headline:
+        points.append(f"How {company} presents itself: \"{' '.join(headline.split())[:200]}\".")
+    if stack:
+        points.append(f"Your experience with {_join(stack[:4])}.")
+    for repo in sorted(github.repositories, key=lambda r: (-r.stars, r.name))[:2]:
+        points.append(f"Their open-source project {repo.name} ({repo.stars} stars), if it relates to your work.")
+    return points
+
+
+def _culture(pages: list[Page]) -> list[str]:
+    """Sentences from the site that talk about culture, values or ways of working."""
+    sentences = [s for page in pages for s in _sentences(page.content) if _CULTURE_WORDS.search(s)]
+    if not sentences:
+        return ["The pages read say little about culture: ask your interviewers how the team works day to day."]
+    return [f"The site says: {s}" for s in _unique(sentences)[:MAX_CULTURE_INSIGHTS]]
+
+
+def _smart_questions(role: str, stack: list[str], github: GitHubData) -> list[str]:
+    """Questions the candidate can ask, grounded where the data allows."""
+    who = f"someone in the {role} role" if role else "someone in this role"
+    questions = [
+        f"What does success look like for {who} after three months?",
+        "How does the team decide what to build next?",
+    ]
+    if stack:
+        questions.append(f"How is {stack[0]} used in the team's day-to-day work?")
+    if github.repositories:
+        top = max(github.repositories, key=lambda r: (r.stars, r.name))
+        questions.append(f"How does the team work with open-source projects such as {top.name}?")
+    questions.append("What is the biggest challenge the team is facing this year?")
+    return questions
+
+
+def _checklist(company: str, role: str, pages: list[Page], github: GitHubData) -> list[str]:
+    """Things to have done before the interview."""
+    items = [f"Re-read the job description{f' for {role}' if role else ''} and match each requirement to an example."]
+    if pages:
+        items.append(f"Review {company}'s website and its main products.")
+    if github.repositories:
+        items.append(f"Skim {company}'s top GitHub repositories.")
+    items += [
+        "Prepare three STAR stories and two questions to ask.",
+        "Research the salary range from independent sources.",
+        "Check the time, place or video link, and test your setup.",
+    ]
+    return items
+
+
+def _unique(items: list[str]) -> list[str]:
+    """The non-empty items, without case-insensitive duplicates, in their first order."""
+    seen: dict[str, str] = {}
+    for item in items:
+        key = item.strip().casefold()
+        if key and key not in seen:
+            seen[key] = item.strip()
+    return list(seen.values())
+
+
+def _join(words: list[str]) -> str:
+    """Words joined as English: "a", "a and b", "a, b and c"."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _count(n: int, one: str, many: str) -> str:
+    """A count with its noun: "1 repository", "3 repositories"."""
+    return f"{n} {one if n == 1 else many}"
+
+
+def _article(word: str) -> str:
+    """The article for a word: "an" before a vowel letter, else "a"."""
+    return "an" if word[:1].lower() in "aeiou" else "a"

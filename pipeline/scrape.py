@@ -1,0 +1,173 @@
+"""scrape-website: read the company's home page and, in deep mode, a few pages it links to.
+
+    scrape_website(company_name, url, deep=..., client=..., policy=..., deadline=...) -> ScrapedSite
+
+With a URL, errors reading the home page propagate (the engine retries the transient ones). Without
+one, `https://<name>.com` is tried, and a guess that cannot be read is a skipped step, not a
+failure. Deep mode reads up to MAX_DEEP_PAGES linked pages (about, careers, product, engineering,
+blog) in parallel on a small pool of its own: the caller already runs in a pool, and sharing it
+could deadlock. A deep page that fails is left out. Every page goes through robots.txt and the
+same fetch guard, within the same deadline.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import unicodedata
+from concurrent.futures import ThreadPoolExecutor, wait
+from urllib.parse import urlsplit
+from urllib.robotparser import RobotFileParser
+
+import httpx
+
+from pipeline.errors import FetchRefused, PipelineError
+from pipeline.fetch import FetchPolicy, fetch_html, robots_rules
+from pipeline.html import read_html
+from pipeline.models import Page, ScrapedSite
+from pipeline.urls import normalize_url
+
+logger = logging.getLogger(__name__)
+
+MAX_DEEP_PAGES = 4
+DEEP_GRACE_S = 0.5  # how long past the deadline we wait for deep pages still finishing
+MAX_SLUG_CHARS = 63  # a DNS label
+
+# Kinds of page worth reading, in order of interest; each matches a whole path segment.
+_DEEP_PAGE_KINDS = [
+    ("about", re.compile(r"^(about|about-us|company|who-we-are|our-story)$")),
+    ("careers", re.compile(r"^(careers?|jobs|join-us|work-with-us|hiring)$")),
+    ("product", re.compile(r"^(products?|platform|solutions?)$")),
+    ("engineering", re.compile(r"^(engineering|tech|technology|developers?)$")),
+    ("blog", re.compile(r"^(blog|news|insights)$")),
+]
+
+
+def scrape_website(
+    company_name: str,
+    url: str | None,
+    *,
+    deep: bool,
+    client: httpx.Client,
+    policy: FetchPolicy,
+    deadline: float,
+) -> ScrapedSite:
+    """Read the company's site; `deadline` is a `time.monotonic()` value for the whole step."""
+    if url is None:
+        guess = guess_site_url(company_name)
+        if guess is None:
+            return ScrapedSite(skipped_reason="No website was given and none could be guessed from the company name.")
+        try:
+            home, links, rules = _read_home(guess, client, policy, deadline)
+        except PipelineError as e:
+            logger.info("guessed site %s not read: %s", guess, e)
+            return ScrapedSite(skipped_reason=f"No website was given, and the guess {guess} could not be read: {e}")
+    else:
+        home, links, rules = _read_home(normalize_url(url), client, policy, deadline)
+    pages = [home]
+    if deep:
+        pages += _read_deep_pages(_deep_links(home.url, links), rules, client, policy, deadline)
+    return ScrapedSite(
+        url=home.url,
+        title=home.title,
+        meta_description=home.meta_description,
+        headings=home.headings,
+        content=home.content,
+        pages=pages,
+    )
+
+
+def guess_site_url(company_name: str) -> str | None:
+    """`https://<slug>.com` from the name ("Acme Robotics" -> acmerobotics.com), None if no slug."""
+    ascii_name = unicodedata.normalize("NFKD", company_name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]", "", ascii_name.lower())[:MAX_SLUG_CHARS]
+    return f"https://{slug}.com/" if slug else None
+
+
+def _read_home(
+    url: str, client: httpx.Client, policy: FetchPolicy, deadline: float
+) -> tuple[Page, list[str], RobotFileParser]:
+    rules = robots_rules(url, client, policy, deadline=deadline)
+    if not rules.can_fetch(policy.user_agent, url):
+        raise FetchRefused(f"The robots.txt of {url} asks bots like ours not to read it.")
+    fetched = fetch_html(url, client, policy, deadline=deadline)
+    page, links = read_html(fetched.url, fetched.html)
+    return page, links, rules
+
+
+def _deep_links(home_url: str, links: list[str]) -> list[str]:
+    """At most MAX_DEEP_PAGES links, one per kind of page, the most interesting kinds first."""
+    home_path = urlsplit(home_url).path.rstrip("/")
+    chosen: dict[str, str] = {}
+    for link in links:
+        path = urlsplit(link).path.rstrip("/")
+        segments = path.lower().split("/")
+        if path == home_path or len(segments) > 3:  # the home page itself, or something buried deep
+            continue
+        for kind, pattern in _DEEP_PAGE_KINDS:
+            if kind not in chosen and any(pattern.match(s) for s in segments):
+                chosen[kind] = link
+                break
+    ordered = [chosen[kind] for kind, _ in _DEEP_PAGE_KINDS if kind in chosen]
+    return ordered[:MAX_DEEP_PAGES]
+
+
+def _read_deep_pages(
+    links: list[str], home_rules: RobotFileParser, client: httpx.Client, policy: FetchPolicy, deadline: float
+) -> list[Page]:
+    rules_by_origin: dict[tuple, RobotFileParser | None] = {_origin(home_rules.url): home_rules}
+    allowed = [link for link in links if _robots_allow(link, rules_by_origin, client, policy, deadline)]
+    if not allowed:
+        return []
+    pool = ThreadPoolExecutor(max_workers=len(allowed), thread_name_prefix="scrape-deep")
+    try:
+        futures = [pool.submit(_read_deep_page, link, client, policy, deadline) for link in allowed]
+        wait(futures, timeout=max(0.0, deadline - time.monotonic()) + DEEP_GRACE_S)
+        pages: list[Page] = []
+        for link, future in zip(allowed, futures):
+            if not future.done():
+                logger.info("deep page %s skipped: still loading at the deadline", link)
+            elif isinstance(error := future.exception(), PipelineError):
+                logger.info("deep page %s skipped: %s", link, error)
+            elif error is not None:
+                logger.warning("deep page %s skipped after an unexpected error", link, exc_info=error)
+            else:
+                pages.append(future.result())
+        return pages
+    finally:
+        # Not waiting: a thread stuck past the deadline (slow DNS has no timeout) finishes alone.
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _robots_allow(
+    url: str,
+    rules_by_origin: dict[tuple, RobotFileParser | None],
+    client: httpx.Client,
+    policy: FetchPolicy,
+    deadline: float,
+) -> bool:
+    """Checks `url` against its origin's robots.txt, read once per origin (None: unreadable)."""
+    origin = _origin(url)
+    if origin not in rules_by_origin:  # e.g. the home page redirected from acme.com to www.acme.com
+        try:
+            rules_by_origin[origin] = robots_rules(url, client, policy, deadline=deadline)
+        except PipelineError as e:
+            logger.info("robots.txt for %s could not be read: %s", url, e)
+            rules_by_origin[origin] = None
+    rules = rules_by_origin[origin]
+    if rules is None or not rules.can_fetch(policy.user_agent, url):
+        logger.info("deep page %s skipped: robots.txt does not allow it or could not be read", url)
+        return False
+    return True
+
+
+def _read_deep_page(url: str, client: httpx.Client, policy: FetchPolicy, deadline: float) -> Page:
+    fetched = fetch_html(url, client, policy, deadline=deadline)
+    page, _ = read_html(fetched.url, fetched.html)
+    return page
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname or "", parts.port

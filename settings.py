@@ -1,0 +1,101 @@
+"""Settings read once, at the edge, from the environment (or Streamlit secrets)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+PROJECT_DIR = Path(__file__).resolve().parent
+DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_DIR / 'data' / 'prep.db'}"
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
+DEFAULT_MODEL = "claude-sonnet-5-5"
+# I/O-bound jobs mostly wait on the network, so a few more threads than cores pays off.
+DEFAULT_WORKERS = min(8, (os.cpu_count() or 1) + 2)
+
+_TRUE = {"1", "true", "yes", "on"}
+
+KEYS = (
+    "DATABASE_URL",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_BASE_URL",
+    "ANTHROPIC_MODEL",
+    "GITHUB_TOKEN",
+    "GITHUB_API_URL",
+    "PREP_WORKERS",
+    "PREP_ALLOW_PRIVATE_URLS",
+    "PREP_API_TOKEN",
+    "PREP_LEASE_S",
+    "PREP_JOB_DEADLINE_S",
+    "PREP_STEP_TIMEOUTS",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app reads from its environment, typed."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    anthropic_api_key: str | None = field(default=None, repr=False)
+    anthropic_base_url: str | None = None
+    anthropic_model: str = DEFAULT_MODEL
+    github_token: str | None = field(default=None, repr=False)
+    github_api_url: str = DEFAULT_GITHUB_API_URL
+    workers: int = DEFAULT_WORKERS
+    allow_private_urls: bool = False
+    api_token: str | None = field(default=None, repr=False)
+    lease_s: float = 30.0  # a worker silent this long (seconds) is taken for dead
+    job_deadline_s: float = 90.0  # the whole job's time limit, seconds
+    step_timeouts_s: Mapping[str, float] = field(default_factory=dict)  # overrides by step id, seconds
+
+    @classmethod
+    def from_mapping(cls, env: Mapping[str, str]) -> Settings:
+        """Settings from a mapping such as os.environ; empty values count as unset."""
+        get = lambda key: (env.get(key) or "").strip() or None  # noqa: E731
+        workers = int(get("PREP_WORKERS") or DEFAULT_WORKERS)
+        if workers < 1:
+            raise ValueError("PREP_WORKERS must be at least 1")
+        return cls(
+            database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            anthropic_api_key=get("ANTHROPIC_API_KEY"),
+            anthropic_base_url=get("ANTHROPIC_BASE_URL"),
+            anthropic_model=get("ANTHROPIC_MODEL") or DEFAULT_MODEL,
+            github_token=get("GITHUB_TOKEN"),
+            github_api_url=(get("GITHUB_API_URL") or DEFAULT_GITHUB_API_URL).rstrip("/"),
+            workers=workers,
+            allow_private_urls=(get("PREP_ALLOW_PRIVATE_URLS") or "").lower() in _TRUE,
+            api_token=get("PREP_API_TOKEN"),
+            lease_s=float(get("PREP_LEASE_S") or 30.0),
+            job_deadline_s=float(get("PREP_JOB_DEADLINE_S") or 90.0),
+            step_timeouts_s=_parse_timeouts(get("PREP_STEP_TIMEOUTS") or ""),
+        )
+
+    @classmethod
+    def load(cls) -> Settings:
+        """Settings from the environment, with Streamlit secrets filling keys the environment lacks."""
+        return cls.from_mapping({**_secrets(), **{k: v for k, v in os.environ.items() if k in KEYS}})
+
+
+def _parse_timeouts(text: str) -> dict[str, float]:
+    """`scrape-website=20,analyze-with-claude=45` → {step id: seconds}."""
+    timeouts = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        step, _, seconds = item.partition("=")
+        if not seconds:
+            raise ValueError(f"PREP_STEP_TIMEOUTS: expected step=seconds, got {item!r}")
+        timeouts[step.strip()] = float(seconds)
+    return timeouts
+
+
+def _secrets() -> dict[str, str]:
+    """Our keys from `.streamlit/secrets.toml`, when that file exists; never an error."""
+    paths = [PROJECT_DIR / ".streamlit" / "secrets.toml", Path.home() / ".streamlit" / "secrets.toml"]
+    if not any(path.exists() for path in paths):
+        return {}
+    import streamlit as st  # only here: the CLI and workers run without a Streamlit runtime
+
+    try:
+        return {key: str(st.secrets[key]) for key in KEYS if key in st.secrets}
+    except (FileNotFoundError, KeyError, st.errors.StreamlitSecretNotFoundError):
+        return {}

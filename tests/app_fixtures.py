@@ -1,0 +1,127 @@
+"""Fixtures for the app as a whole: a clean environment, a fresh database, runners on the fakes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from typing import Callable, Iterator
+
+import pytest
+
+import settings as settings_module
+from db.engine import make_engine
+from engine.runner import Runner, shutdown_runner
+from settings import Settings
+from tests.fakes.github_api import ACME_REPOS
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's own keys or database."""
+    for key in settings_module.KEYS:
+        monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture
+def db_url(tmp_path) -> str:
+    """A fresh SQLite file for this test."""
+    return f"sqlite:///{tmp_path / 'prep.db'}"
+
+
+@pytest.fixture
+def app_env(monkeypatch, db_url, fake_site, fake_github, fake_anthropic) -> dict[str, str]:
+    """The environment of an app wired to the loopback fakes, with an API key; also set in os.environ."""
+    fake_github.add_org("acme-robotics", "Acme Robotics", blog=fake_site.url, repos=ACME_REPOS)
+    env = {
+        "DATABASE_URL": db_url,
+        "ANTHROPIC_API_KEY": "test-key",
+        "ANTHROPIC_BASE_URL": fake_anthropic.url,
+        "GITHUB_API_URL": fake_github.url,
+        "GITHUB_TOKEN": "test-token",
+        "PREP_ALLOW_PRIVATE_URLS": "1",
+        "PREP_WORKERS": "2",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    yield env
+    shutdown_runner(wait=True)  # pages and the API start the process-wide runner from this env
+
+
+@pytest.fixture
+def make_runner(app_env) -> Iterator[Callable[..., Runner]]:
+    """Build runners from the app environment, with overrides; all shut down after the test."""
+    made: list[Runner] = []
+
+    def factory(**overrides: str) -> Runner:
+        settings = Settings.from_mapping({**os.environ, **overrides})
+        runner = Runner(settings, engine=make_engine(settings.database_url))
+        made.append(runner)
+        return runner
+
+    yield factory
+    for runner in made:
+        runner.shutdown(wait=True)
+        runner.engine.dispose()
+
+
+@pytest.fixture
+def runner(make_runner) -> Runner:
+    """A runner on the fakes with an Anthropic key."""
+    return make_runner()
+
+
+PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def _postgres_ready() -> str | None:
+    """None when PostgreSQL answers on 127.0.0.1:5432 (started here if needed), else why not."""
+    import psycopg
+
+    def answers() -> bool:
+        try:
+            psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", connect_timeout=3).close()
+            return True
+        except psycopg.OperationalError:
+            return False
+
+    if answers():
+        return None
+    versions = sorted(os.listdir("/etc/postgresql")) if os.path.isdir("/etc/postgresql") else []
+    if not versions:
+        return "PostgreSQL is not installed (no /etc/postgresql) and none answers on 127.0.0.1:5432"
+    started = subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "start"],
+        capture_output=True, text=True, timeout=60,
+    )
+    if answers():
+        return None
+    return f"PostgreSQL did not start: {started.stderr.strip() or started.stdout.strip()}"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The admin URL of a running PostgreSQL; the test skips, saying why, when there is none."""
+    reason = _postgres_ready()
+    if reason:
+        pytest.skip(reason)
+    return PG_ADMIN_URL
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test, dropped afterwards."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = f"prep_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield postgres_server.rsplit("/", 1)[0] + f"/{name}"
+    from db.engine import dispose_all
+
+    dispose_all()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

@@ -1,0 +1,7 @@
+"""Shared test setup: the fakes' fixtures are plugins listed here."""
+
+pytest_plugins = [
+    "tests.app_fixtures",
+    "tests.fakes.fixtures",
+    "tests.fakes.github_fixtures",
+]

@@ -1,0 +1,290 @@
+"""The job engine end to end: real runner, real database, loopback fakes for the outside world."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from db import attempts, jobs, workers
+from db.models import AttemptStatus, Job, JobStatus, StepAttempt, Worker, utcnow
+from db.store import get_briefing
+from engine.status import job_status
+from db.engine import make_engine, writing
+from pipeline.models import Page, ResearchRequest, ScrapedSite
+from tests.fakes.server import Reply
+
+WAIT_S = 30
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    """Every engine test runs on the embedded SQLite default and on a real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'prep.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+def _request(fake_site, **fields) -> ResearchRequest:
+    return ResearchRequest(**{"company_name": "Acme Robotics", "company_url": fake_site.url, "role": "Backend Engineer", **fields})
+
+
+def _run(runner, request) -> dict:
+    job, _ = runner.submit(request)
+    runner.wait(job.id, timeout_s=WAIT_S)
+    return job_status(runner.engine, job.id)
+
+
+def _slow_page(delay_s: float) -> Reply:
+    return Reply(200, b"<title>Acme</title><h1>Slow</h1>", {"Content-Type": "text/html"}, delay_s=delay_s)
+
+
+def _step(status: dict, step_id: str) -> dict:
+    return next(step for step in status["steps"] if step["id"] == step_id)
+
+
+def test_happy_path_with_claude(runner, fake_site, fake_github, fake_anthropic):
+    status = _run(runner, _request(fake_site))
+
+    assert status["status"] == "completed", status["message"]
+    assert status["progress"] == "4/4"
+    results = status["results"]
+    assert results["analysisMode"] == "claude"
+    assert results["companyName"] == "Acme Robotics"
+    assert len(results["interviewQuestions"]) >= 5
+    assert fake_site.url + "/" in results["sources"] or fake_site.url in results["sources"]
+    assert any(source.startswith("https://github.com/acme-robotics/") for source in results["sources"])
+    assert [s["status"] for s in status["steps"]] == ["succeeded"] * 4
+    assert all(s["attempts"] == 1 for s in status["steps"])
+    assert len(fake_anthropic.calls) == 1
+    assert "Backend Engineer" in fake_anthropic.calls[0].user_text
+    call = attempts.for_job(runner.engine, status["jobId"])
+    analyze = next(row for row in call if row.step == "analyze-with-claude")
+    assert analyze.meta["llmCall"]["inputTokens"] > 0 and analyze.meta["llmCall"]["model"]
+
+
+def test_without_api_key_the_offline_analyzer_completes_the_job(make_runner, fake_site, fake_anthropic):
+    runner = make_runner(ANTHROPIC_API_KEY="")
+    status = _run(runner, _request(fake_site))
+
+    assert status["status"] == "completed"
+    assert status["results"]["analysisMode"] == "offline"
+    assert status["results"]["salaryRange"] is None
+    assert "offline" in status["message"]
+    assert fake_anthropic.calls == []
+
+
+def test_deep_mode_reads_linked_pages(runner, fake_site):
+    status = _run(runner, _request(fake_site, deep_mode=True))
+
+    assert status["status"] == "completed", status["message"]
+    sources = status["results"]["sources"]
+    assert any(source.endswith("/about") for source in sources)
+    assert any(source.endswith("/careers") for source in sources)
+    assert fake_site.hits("/about") == 1
+
+
+def test_a_step_that_succeeds_on_its_third_attempt(runner, fake_site):
+    busy = Reply(503, b"busy", {"Retry-After": "0"})
+    fake_site.fail("/", busy, busy)
+
+    status = _run(runner, _request(fake_site))
+
+    assert status["status"] == "completed", status["message"]
+    scrape = _step(status, "scrape-website")
+    assert scrape["attempts"] == 3 and scrape["status"] == "succeeded"
+    rows = [r for r in attempts.for_job(runner.engine, status["jobId"]) if r.step == "scrape-website"]
+    assert [r.status for r in rows] == [AttemptStatus.FAILED, AttemptStatus.FAILED, AttemptStatus.SUCCEEDED]
+    assert [r.attempt for r in rows] == [1, 2, 3]
+    assert rows[0].error_kind == "unavailable"
+
+
+def test_site_down_for_every_attempt_fails_the_job_with_a_reason(runner, fake_site):
+    busy = Reply(503, b"busy", {"Retry-After": "0"})
+    fake_site.fail("/", busy, busy, busy)
+
+    status = _run(runner, _request(fake_site))
+
+    assert status["status"] == "failed" and status["isFailed"]
+    assert fake_site.url in status["message"]
+    assert _step(status, "scrape-website")["attempts"] == 3
+    assert _step(status, "analyze-with-claude")["status"] == "pending"
+
+
+def test_github_down_the_job_still_completes(runner, fake_site, fake_github):
+    down = Reply(500, b"down", {"Retry-After": "0"})
+    for path in ("/orgs/acme-robotics", "/orgs/acmerobotics", "/orgs/acme", "/search/users"):
+        fake_github.fail(path, *[down] * 5)
+
+    status = _run(runner, _request(fake_site))
+
+    assert status["status"] == "completed", status["message"]
+    assert _step(status, "search-github")["status"] == "failed"
+    assert "GitHub could not be read" in status["message"]
+    assert not any("github.com" in source for source in status["results"]["sources"])
+
+
+def test_claude_down_gives_the_offline_briefing(runner, fake_site, fake_anthropic):
+    fake_anthropic.enqueue(fake_anthropic.overloaded(), fake_anthropic.overloaded())
+
+    status = _run(runner, _request(fake_site))
+
+    assert status["status"] == "completed"
+    assert status["results"]["analysisMode"] == "offline"
+    analyze = _step(status, "analyze-with-claude")
+    assert analyze["attempts"] == 3  # two Claude attempts, then the offline analyzer
+    assert "offline" in status["message"] and "Claude failed" in status["message"]
+
+
+def test_step_timeout_fails_the_job_clearly(make_runner, fake_site):
+    runner = make_runner(PREP_STEP_TIMEOUTS="scrape-website=1")
+    fake_site.fail("/", _slow_page(3))
+
+    status = _run(runner, _request(fake_site))
+
+    assert status["status"] == "failed"
+    assert status["message"].startswith(f"We could not read {fake_site.url}")
+    assert _step(status, "scrape-website")["status"] == "failed"
+
+
+def test_job_deadline_bounds_every_step(make_runner, fake_site, fake_anthropic):
+    runner = make_runner(PREP_JOB_DEADLINE_S="2")
+    fake_anthropic.enqueue(Reply(200, b"{}", {"Content-Type": "application/json"}, delay_s=4))
+
+    job, _ = runner.submit(_request(fake_site))
+    runner.wait(job.id, timeout_s=WAIT_S)
+    status = job_status(runner.engine, job.id)
+
+    assert status["status"] == "failed"
+    assert "time" in status["message"].lower()
+    row = jobs.get_job(runner.engine, job.id)
+    assert (row.finished_at - row.started_at).total_seconds() < 4  # the deadline, not the slow reply
+
+
+def test_double_submit_returns_the_same_job(runner, fake_site):
+    first, created_first = runner.submit(_request(fake_site))
+    second, created_second = runner.submit(_request(fake_site))
+
+    assert created_first and not created_second
+    assert second.id == first.id
+    third, created_third = runner.submit(_request(fake_site, role="Data Engineer"))
+    assert created_third and third.id != first.id
+
+
+def test_no_deadlock_with_one_worker_and_twenty_jobs(make_runner, fake_site):
+    runner = make_runner(PREP_WORKERS="1")
+    submitted = [runner.submit(_request(fake_site, role=f"Engineer {n}"))[0] for n in range(20)]
+
+    for job in submitted:
+        runner.wait(job.id, timeout_s=WAIT_S)
+
+    statuses = [jobs.get_job(runner.engine, job.id).status for job in submitted]
+    assert statuses == [JobStatus.COMPLETED] * 20
+
+
+def test_cancel_a_queued_job_never_starts_it(make_runner, fake_site):
+    runner = make_runner(PREP_WORKERS="1")
+    fake_site.fail("/", _slow_page(1))
+    blocker, _ = runner.submit(_request(fake_site, role="First"))
+    queued, _ = runner.submit(_request(fake_site, role="Second"))
+
+    cancelled = runner.cancel(queued.id)
+    runner.wait(blocker.id, timeout_s=WAIT_S)
+    runner.wait(queued.id, timeout_s=WAIT_S)
+
+    assert cancelled.status == JobStatus.CANCELLED
+    assert jobs.get_job(runner.engine, queued.id).status == JobStatus.CANCELLED
+    assert attempts.for_job(runner.engine, queued.id) == []
+
+
+def test_cancel_a_running_job_stops_at_the_next_step(runner, fake_site, fake_anthropic):
+    fake_site.fail("/", _slow_page(1.5))
+    job, _ = runner.submit(_request(fake_site))
+    while jobs.get_job(runner.engine, job.id).status == JobStatus.QUEUED:
+        pass
+
+    runner.cancel(job.id)
+    runner.wait(job.id, timeout_s=WAIT_S)
+
+    status = job_status(runner.engine, job.id)
+    assert status["status"] == "cancelled"
+    assert _step(status, "analyze-with-claude")["status"] == "pending"
+    assert fake_anthropic.calls == []
+
+
+def test_retry_makes_a_new_job_with_the_same_inputs(runner, fake_site):
+    busy = Reply(503, b"busy", {"Retry-After": "0"})
+    fake_site.fail("/", busy, busy, busy)
+    first = _run(runner, _request(fake_site))
+    assert first["status"] == "failed"
+
+    again = runner.retry(first["jobId"])
+    runner.wait(again.id, timeout_s=WAIT_S)
+
+    status = job_status(runner.engine, again.id)
+    assert status["status"] == "completed"
+    assert status["retryOf"] == first["jobId"]
+    assert (status["companyName"], status["role"], status["companyUrl"]) == (
+        first["companyName"], first["role"], first["companyUrl"]
+    )
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_restart_resumes_after_the_last_completed_step(make_runner, app_env, fake_site, fake_anthropic):
+    """Rows left by a process that died mid-analysis: the next runner finishes without re-scraping."""
+    engine = make_engine(app_env["DATABASE_URL"])
+    dead = Worker(hostname=socket.gethostname(), pid=_dead_pid())
+    site = ScrapedSite(
+        url=fake_site.url, title="Acme Robotics", meta_description="Robots for warehouses", content="We build robots.",
+        pages=[Page(url=fake_site.url, title="Acme Robotics", content="We build robots.")],
+    )
+    job = Job(company_name="Acme Robotics", company_url=fake_site.url, role="Backend Engineer",
+              status=JobStatus.PROCESSING, owner=dead.id, claims=1, dedupe_key="x", started_at=utcnow())
+    with writing(engine) as session:
+        session.add(dead)
+        session.add(job)
+        session.flush()
+        session.add(StepAttempt(job_id=job.id, step="scrape-website", attempt=1, status=AttemptStatus.SUCCEEDED,
+                                finished_at=utcnow(), duration_ms=100, output=site.to_json_dict()))
+        session.add(StepAttempt(job_id=job.id, step="analyze-with-claude", attempt=1, status=AttemptStatus.RUNNING))
+
+    runner = make_runner()
+    taken = runner.recover()
+    runner.wait(job.id, timeout_s=WAIT_S)
+
+    assert taken == [job.id]
+    status = job_status(runner.engine, job.id)
+    assert status["status"] == "completed", status["message"]
+    assert fake_site.hits("/") == 0  # the finished scrape was not fetched again
+    rows = [r for r in attempts.for_job(runner.engine, job.id) if r.step == "analyze-with-claude"]
+    assert [r.status for r in rows] == [AttemptStatus.FAILED, AttemptStatus.SUCCEEDED]
+    assert rows[0].error_kind == "interrupted"
+    assert get_briefing(runner.engine, job.id)["sources"][0].startswith(fake_site.url)
+    assert jobs.get_job(runner.engine, job.id).claims == 2
+
+
+def test_a_live_workers_jobs_are_not_taken_over(make_runner, fake_site):
+    first = make_runner(PREP_WORKERS="1")
+    fake_site.fail("/", _slow_page(1))
+    job, _ = first.submit(_request(fake_site))
+
+    second = make_runner()
+    assert second.recover() == []
+    first.wait(job.id, timeout_s=WAIT_S)
+    assert jobs.get_job(first.engine, job.id).owner == first.worker_id
+    assert job.id not in [j.id for j in workers.orphaned_jobs(first.engine, lease_s=30)]
+
+
+def test_jobs_queued_without_an_owner_are_adopted(runner, fake_site):
+    job, _ = jobs.create_job(runner.engine, _request(fake_site), owner=None)
+
+    assert runner.recover() == [job.id]
+    runner.wait(job.id, timeout_s=WAIT_S)
+    assert jobs.get_job(runner.engine, job.id).status == JobStatus.COMPLETED

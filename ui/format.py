@@ -1,0 +1,46 @@
+"""Small formatting helpers for the pages: human durations and times."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+STATUS_ICONS = {
+    "pending": "⏳",
+    "queued": "⏳",
+    "running": "🔄",
+    "processing": "🔄",
+    "succeeded": "✅",
+    "completed": "✅",
+    "skipped": "⏭️",
+    "failed": "❌",
+    "cancelled": "🚫",
+}
+
+
+def human_duration(ms: float | None) -> str:
+    """Milliseconds as a person says them: '850 ms', '12.4 s', '2 min 5 s', '1 h 3 min'."""
+    if ms is None:
+        return "—"
+    if ms < 1000:
+        return f"{int(ms)} ms"
+    seconds = ms / 1000
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def job_duration_ms(started: datetime | None, finished: datetime | None) -> float | None:
+    """How long a job ran (or has been running), in milliseconds; None before it started."""
+    if started is None:
+        return None
+    end = finished or datetime.now(timezone.utc)
+    return (end - started).total_seconds() * 1000
+
+
+def when(moment: datetime | None) -> str:
+    """A UTC timestamp as 'YYYY-MM-DD HH:MM UTC'."""
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
