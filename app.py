@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 
 import streamlit as st
 
+from api.routes import ROUTES
 from engine.runner import get_runner
 
 
@@ -16,7 +17,7 @@ async def lifespan(_app):
     yield
 
 
-app = st.App("app.py", lifespan=lifespan)
+app = st.App("app.py", routes=ROUTES, lifespan=lifespan)
 
 if __name__ == "__main__":
     st.set_page_config(page_title="Interview Prep", page_icon="🎯", layout="centered")

@@ -21,6 +21,7 @@ from pipeline.models import Briefing, BriefingDraft, GitHubData, SalaryRange, Sc
 MAX_OVERVIEW_CHARS = 4000
 MAX_ITEM_CHARS = 600
 MAX_SHORT_ITEM_CHARS = 120  # tech stack entries
+MAX_LINK_PASSES = 5
 MIN_SALARY = 10_000
 MAX_SALARY = 2_000_000
 ALLOWED_HOSTS = frozenset({"github.com", "www.github.com"})
@@ -170,8 +171,7 @@ def clean_list(items: list[str], policy: LinkPolicy, limit: int) -> list[str]:
 
 def clean_text(text: str, policy: LinkPolicy, limit: int, *, paragraphs: bool = False) -> str:
     """Text without HTML or disallowed links, whitespace normalised, at most `limit` characters."""
-    text = strip_html(text)
-    text = _LINK_RE.sub(lambda m: _keep_or_drop(m, policy), text)
+    text = _filter_links(strip_html(text), policy)
     if paragraphs:
         blocks = (" ".join(block.split()) for block in re.split(r"\n\s*\n", text))
         text = "\n\n".join(block for block in blocks if block)
@@ -189,10 +189,20 @@ def strip_html(text: str) -> str:
     return _OPEN_TAG_RE.sub("‹", text)
 
 
+def _filter_links(text: str, policy: LinkPolicy) -> str:
+    """The text with disallowed links dropped, again until nothing changes ("www." + "[t](...)")."""
+    for _ in range(MAX_LINK_PASSES):
+        filtered = _LINK_RE.sub(lambda m: _keep_or_drop(m, policy), text)
+        if filtered == text:
+            return text
+        text = filtered
+    return _LINK_RE.sub("", text)  # still changing: drop every link left
+
+
 def _keep_or_drop(match: re.Match[str], policy: LinkPolicy) -> str:
     """A matched link as it stands if allowed; else its text (markdown) or nothing (a bare URL)."""
     if match.group("md"):
-        text = _LINK_RE.sub(lambda inner: _keep_or_drop(inner, policy), match.group("text"))
+        text = _filter_links(match.group("text"), policy)
         if policy.allows(match.group("target")):
             return f"{match.group('bang')}[{text}]({match.group('target')})"
         return text

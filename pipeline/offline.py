@@ -103,7 +103,8 @@ _ROLE_QUESTIONS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (
         ("engineer", "developer", "programmer", "sre", "devops", "architect", "software"),
         (
-            "How would you design, test and release a new feature end to end, and what would you monitor after launch?",
+            "How would you design, test and release a new feature end to end, "
+            "and what would you monitor after launch?",
             "Tell me about a production incident you helped resolve: what did you change afterwards?",
         ),
     ),
@@ -144,7 +145,9 @@ _GENERIC_QUESTIONS = (
 )
 
 
-def analyze_offline(company_name: str, site: ScrapedSite, github: GitHubData, role: str | None) -> BriefingDraft:
+def analyze_offline(
+    company_name: str, site: ScrapedSite, github: GitHubData, role: str | None
+) -> BriefingDraft:
     """A briefing draft from the scraped site and GitHub data alone: nothing invented, no salary."""
     company = " ".join(company_name.split()) or "the company"
     role_name = " ".join((role or "").split())
@@ -161,7 +164,8 @@ def analyze_offline(company_name: str, site: ScrapedSite, github: GitHubData, ro
         preparation_tips=_tips(company, role_name, site, pages, stack, github),
         key_talking_points=_talking_points(company, pages, stack, github),
         top_challenges=[
-            "Not assessed in the offline version: ask your interviewers what the team's biggest challenge is this year.",
+            "Not assessed in the offline version: "
+            "ask your interviewers what the team's biggest challenge is this year.",
         ],
         culture_insights=_culture(pages),
         smart_questions=_smart_questions(role_name, stack, github),
@@ -207,7 +211,8 @@ def _overview(company: str, site: ScrapedSite, pages: list[Page], github: GitHub
         "website and GitHub data only; it contains no salary figures and no guesses."
     ]
     if pages:
-        description = site.meta_description or next((p.meta_description for p in pages if p.meta_description), "")
+        page_descriptions = (p.meta_description for p in pages if p.meta_description)
+        description = site.meta_description or next(page_descriptions, "")
         sentences = _sentences(description) or _sentences(" ".join(p.content for p in pages))
         if sentences:
             parts.append(f"{company}'s website says: " + " ".join(sentences[:MAX_OVERVIEW_SENTENCES]))
@@ -290,12 +295,17 @@ def _tips(
     tips = []
     if pages:
         where = f" ({site.url})" if site.url else ""
-        tips.append(f"Read {company}'s website{where} and be ready to say in two sentences what it sells and to whom.")
+        tips.append(
+            f"Read {company}'s website{where} and be ready to say in two sentences what it sells and to whom."
+        )
     else:
         tips.append(f"Find {company}'s website yourself: none was read for this briefing.")
     if github.repositories:
         top = max(github.repositories, key=lambda r: (r.stars, r.name))
-        tips.append(f"Browse {company}'s public repositories on GitHub, starting with {top.name}: note its tests, docs and open issues.")
+        tips.append(
+            f"Browse {company}'s public repositories on GitHub, starting with {top.name}: "
+            "note its tests, docs and open issues."
+        )
     if stack:
         tips.append(f"Refresh the basics of {_join(stack[:3])}, which the data links to {company}.")
     for_role = f" for {_article(role)} {role} role" if role else ""
@@ -313,7 +323,9 @@ def _talking_points(company: str, pages: list[Page], stack: list[str], github: G
     if stack:
         points.append(f"Your experience with {_join(stack[:4])}.")
     for repo in sorted(github.repositories, key=lambda r: (-r.stars, r.name))[:2]:
-        points.append(f"Their open-source project {repo.name} ({repo.stars} stars), if it relates to your work.")
+        points.append(
+            f"Their open-source project {repo.name} ({repo.stars} stars), if it relates to your work."
+        )
     return points
 
 
@@ -321,7 +333,9 @@ def _culture(pages: list[Page]) -> list[str]:
     """Sentences from the site that talk about culture, values or ways of working."""
     sentences = [s for page in pages for s in _sentences(page.content) if _CULTURE_WORDS.search(s)]
     if not sentences:
-        return ["The pages read say little about culture: ask your interviewers how the team works day to day."]
+        return [
+            "The pages read say little about culture: ask your interviewers how the team works day to day."
+        ]
     return [f"The site says: {s}" for s in _unique(sentences)[:MAX_CULTURE_INSIGHTS]]
 
 
@@ -343,7 +357,8 @@ def _smart_questions(role: str, stack: list[str], github: GitHubData) -> list[st
 
 def _checklist(company: str, role: str, pages: list[Page], github: GitHubData) -> list[str]:
     """Things to have done before the interview."""
-    items = [f"Re-read the job description{f' for {role}' if role else ''} and match each requirement to an example."]
+    for_role = f" for {role}" if role else ""
+    items = [f"Re-read the job description{for_role} and match each requirement to an example."]
     if pages:
         items.append(f"Review {company}'s website and its main products.")
     if github.repositories:

@@ -91,10 +91,11 @@ def normalize_url(raw: str) -> str:
     if port == 0:
         raise _invalid("The port in the website address must be between 1 and 65535.")
     host = _canonical_host(parts.hostname or "")
+    scheme = parts.scheme.lower()
     netloc = f"[{host}]" if ":" in host else host
-    if port is not None:
+    if port is not None and (scheme, port) not in (("http", 80), ("https", 443)):
         netloc += f":{port}"
-    url = urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
+    url = urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
     if len(url) > MAX_URL_CHARS:
         raise _invalid(f"The website address is longer than {MAX_URL_CHARS} characters.")
     return url
@@ -251,15 +252,15 @@ def _embedded_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
 
 
 def _always_refused(ip: IPAddress) -> bool:
-    candidates = [ip, _embedded_ipv4(ip)]
-    return any(c is not None and c in net for c in candidates for net in _ALWAYS_REFUSED if net.version == c.version)
+    candidates = [c for c in (ip, _embedded_ipv4(ip)) if c is not None]
+    return any(c in net for c in candidates for net in _ALWAYS_REFUSED if net.version == c.version)
 
 
 def _check_address(host: str, ip: IPAddress, allow_private: bool) -> None:
+    shown = host if host == str(ip) else f"{host} ({ip})"
     if _always_refused(ip):
-        raise UnsafeUrl(f"{host} is a cloud metadata address ({ip}), which is never fetched.", field=URL_FIELD)
+        raise UnsafeUrl(f"{shown} is a cloud metadata address, which is never fetched.", field=URL_FIELD)
     if not allow_private and not is_public_address(ip):
-        shown = host if host == str(ip) else f"{host} ({ip})"
         raise UnsafeUrl(f"{shown} is not a public internet address, so it is not fetched.", field=URL_FIELD)
 
 

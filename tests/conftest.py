@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.app_fixtures",
     "tests.fakes.fixtures",
     "tests.fakes.github_fixtures",
+    "tests.fakes.site_fixtures",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import given, settings
@@ -103,6 +104,7 @@ def test_company_mode_and_model_are_recorded():
         ("Redirect https://acme-rockets.com/go?to=https://evil.example end", "Redirect end"),
         ("Redirect https://acme-rockets.com/go?to=https%3A%2F%2Fevil.example end", "Redirect end"),
         ("[click](javascript:alert(1)) here", "click here"),
+        ("glued www.[t](http://evil.example/a) end", "glued end"),
         ("[http://evil.example](http://evil.example) gone", "gone"),
         ("![logo](http://evil.example/p.png) pic", "logo pic"),
         ("ftp://evil.example/file stays out", "stays out"),
@@ -214,11 +216,21 @@ def test_offline_briefings_never_carry_a_salary():
 
 # -- property: nothing unsafe gets through ---------------------------------------------------
 
+ALLOWED_LINK_HOSTS = {"github.com", "acme-rockets.com", "www.acme-rockets.com", "partner-cdn.example"}
+
+
+def link_host(url: str) -> str | None:
+    """The host a browser would open for a URL found in the text."""
+    host = urlsplit(url if "://" in url else "https://" + url).hostname
+    return host.rstrip(".") if host else None
+
+
 FRAGMENTS = [
     "plain words", "  ", "\n\n", ".", "[t](http://evil.example/a)", "http://evil.example", "www.evil.example",
     "<https://evil.example>", "[ok](https://github.com/acme-rockets)", "https://acme-rockets.com/x",
     "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<a href='http://evil.example'>", "</a>",
-    "<", ">", "(", ")", "[", "]", "!", "javascript:alert(1)", "https://github.com@evil.example",
+    "<", ">", "(", ")", "[", "]", "!", "javascript:alert(1)", "https://github.com@evil.example", "@", "\\", "%",
+    "?to=", "/", "evil.example", "www.", "https://", "](", "acme-rockets.com",
 ]
 
 
@@ -229,6 +241,9 @@ def test_no_foreign_link_or_tag_survives_any_mix(parts):
 
     out = cleaned(text + " keep") if text.strip() else "keep"
 
-    assert not re.search(r"(https?://|www\.)[^\s]*evil\.example", out)
+    for url in re.findall(r"(?:https?://|www\.)[^\s()\[\]<>]+", out):
+        host = link_host(url.rstrip(".,;:!?*_~"))  # trailing punctuation is not part of a link
+        if host and "." in host:  # "www.." is no link
+            assert host in ALLOWED_LINK_HOSTS or host.endswith(".acme-rockets.com"), url
     assert "<script" not in out.lower() and "<img" not in out.lower() and "<a " not in out.lower()
     assert out.endswith("keep")

@@ -1,0 +1,1 @@
+"""The JSON API served by the Streamlit process: `ROUTES` for `st.App(..., routes=ROUTES)`."""

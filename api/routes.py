@@ -1,0 +1,329 @@
+"""The JSON API's endpoints, served by the Streamlit process through `st.App(routes=ROUTES)`.
+
+Handlers are async and never block the event loop (it also carries Streamlit's websockets):
+every database or runner call goes through `run_in_threadpool`. Each handler is wrapped so that
+auth is checked first, a refusal is an `ApiError` turned into `{success: false, error, field?}`,
+and anything unexpected is logged and answered with a generic JSON 500, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+
+from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from api.auth import is_authorized
+from api.openapi import OPERATIONS, openapi_document
+from api.schemas import ESTIMATED_DURATION, JobsQuery, ResearchSubmission
+from db import jobs
+from db.history import count_jobs, decode_cursor, list_jobs
+from db.models import Job, JobStatus
+from db.store import get_briefing
+from engine.runner import Runner, get_runner
+from engine.status import iso, job_status
+from pipeline.errors import InvalidInput
+from pipeline.markdown import markdown_filename, render_markdown
+from pipeline.request import parse_request
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+STATUS_URL = "/api/research-status/{}"
+ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+UNEXPECTED = "Something went wrong on our side. It has been logged; please try again."
+
+
+class ApiError(Exception):
+    """A request the API refuses, with the status code and the sentence the client gets."""
+
+    def __init__(self, status: int, message: str, field: str | None = None, headers: dict | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.field, self.headers = status, message, field, headers
+
+    def response(self) -> JSONResponse:
+        """`{success: false, error, field?}` with this error's status and headers."""
+        body: dict = {"success": False, "error": self.message}
+        if self.field:
+            body["field"] = self.field
+        return JSONResponse(body, self.status, headers=self.headers)
+
+
+def _unknown_job() -> ApiError:
+    return ApiError(404, "There is no job with that id.")
+
+
+Handler = Callable[..., Awaitable[Response]]
+
+
+def guarded(handler: Handler, *, public: bool = False) -> Callable[[Request], Awaitable[Response]]:
+    """The endpoint: auth (unless public), then the handler, with errors turned into JSON."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            if public:
+                return await handler(request)
+            runner = await run_in_threadpool(get_runner)
+            if not is_authorized(request.headers, runner.settings.api_token):
+                raise ApiError(401, "A valid bearer token is required.", headers={"WWW-Authenticate": "Bearer"})
+            return await handler(request, runner)
+        except ApiError as error:
+            return error.response()
+        except Exception:
+            log.exception("%s %s failed", request.method, request.url.path)
+            return ApiError(500, UNEXPECTED).response()
+
+    endpoint.__name__ = handler.__name__
+    return endpoint
+
+
+# -- request parsing -----------------------------------------------------------------------
+
+
+async def _json_body(request: Request) -> object:
+    """The body parsed as JSON: 415 unless sent as JSON, 413 past 64 KB (declared or streamed)."""
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise ApiError(415, "Send the request body as JSON, with Content-Type: application/json.")
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.strip().isdigit():
+            raise ApiError(400, "The Content-Length header is not a number.")
+        if int(declared) > MAX_BODY_BYTES:
+            raise ApiError(413, f"The request body is larger than {MAX_BODY_BYTES // 1024} KB.")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise ApiError(413, f"The request body is larger than {MAX_BODY_BYTES // 1024} KB.")
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):  # JSONDecodeError and bad UTF-8 are both ValueErrors
+        raise ApiError(400, "The request body is not valid JSON.") from None
+
+
+_SENTENCES = {
+    "missing": "{field} is required.",
+    "extra_forbidden": "{field} is not a field of this request.",
+    "string_type": "{field} must be a string.",
+    "bool_type": "{field} must be true or false.",
+    "bool_parsing": "{field} must be true or false.",
+    "int_parsing": "{field} must be a whole number.",
+    "int_type": "{field} must be a whole number.",
+    "enum": "{field} must be one of: {expected}.",
+    "string_too_short": "{field} must not be empty.",
+    "string_too_long": "{field} is too long (at most {max_length} characters).",
+    "greater_than_equal": "{field} must be at least {ge}.",
+    "less_than_equal": "{field} must be at most {le}.",
+}
+
+
+def _validated(model: type[BaseModel], data: object, status: int) -> BaseModel:
+    """`data` as `model`, or an ApiError naming the first field at fault in one sentence."""
+    if not isinstance(data, Mapping):
+        raise ApiError(422, "The request body must be a JSON object.")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        field = ".".join(str(part) for part in error["loc"]) or None
+        template = _SENTENCES.get(error["type"])
+        context = {key: str(value).replace("'", "") for key, value in (error.get("ctx") or {}).items()}
+        message = template.format(field=field, **context) if template else f"{field}: {error['msg']}."
+        raise ApiError(status, message, field) from None
+
+
+# -- endpoints -----------------------------------------------------------------------------
+
+
+def _accepted(job: Job) -> JSONResponse:
+    status_url = STATUS_URL.format(job.id)
+    body = {
+        "success": True,
+        "jobId": job.id,
+        "company": job.company_name,
+        "role": job.role,
+        "deepMode": job.deep_mode,
+        "statusUrl": status_url,
+        "estimatedDuration": ESTIMATED_DURATION,
+    }
+    return JSONResponse(body, 202, headers={"Location": status_url})
+
+
+async def submit(request: Request, runner: Runner) -> Response:
+    """POST /api/research-direct: validate, queue (or find the twin of a double submit), 202."""
+    submission = _validated(ResearchSubmission, await _json_body(request), 422)
+    try:
+        research = parse_request(
+            submission.company_name,
+            submission.company_url,
+            submission.role,
+            submission.deep_mode,
+            allow_private=runner.settings.allow_private_urls,
+        )
+    except InvalidInput as error:
+        raise ApiError(422, error.message, error.field) from None
+    job, _created = await run_in_threadpool(runner.submit, research)
+    return _accepted(job)
+
+
+async def status(request: Request, runner: Runner) -> Response:
+    """GET /api/research-status/{jobId}: the status object, with the briefing once completed."""
+    found = await run_in_threadpool(
+        job_status, runner.engine, request.path_params["jobId"], workers=runner.settings.workers
+    )
+    if found is None:
+        raise _unknown_job()
+    return JSONResponse(found)
+
+
+def _duration_ms(started: datetime | None, finished: datetime | None) -> int | None:
+    return int((finished - started).total_seconds() * 1000) if started and finished else None
+
+
+def _summary(job: Job) -> dict:
+    return {
+        "jobId": job.id,
+        "companyName": job.company_name,
+        "role": job.role,
+        "status": job.status.value,
+        "createdAt": iso(job.created_at),
+        "updatedAt": iso(job.updated_at),
+        "durationMs": _duration_ms(job.started_at, job.finished_at),
+        "statusUrl": STATUS_URL.format(job.id),
+    }
+
+
+async def history(request: Request, runner: Runner) -> Response:
+    """GET /api/jobs: jobs newest first, filtered, one keyset page at a time."""
+    given = {name: value for name, value in request.query_params.items() if name in JobsQuery.model_fields and value}
+    query = _validated(JobsQuery, given, 400)
+    if query.cursor:
+        try:
+            decode_cursor(query.cursor)
+        except ValueError:
+            raise ApiError(400, "cursor is not one this API returned.", "cursor") from None
+    page = await run_in_threadpool(
+        list_jobs, runner.engine, status=query.status, q=query.q, limit=query.limit, cursor=query.cursor
+    )
+    return JSONResponse({"jobs": [_summary(job) for job in page.jobs], "nextCursor": page.next_cursor})
+
+
+def _briefing_of(runner: Runner, job_id: str) -> tuple[Job, dict]:
+    job = jobs.get_job(runner.engine, job_id)
+    if job is None:
+        raise _unknown_job()
+    briefing = get_briefing(runner.engine, job_id)
+    if briefing is None:
+        raise ApiError(409, f"This job has no briefing yet: it is {job.status.value}.")
+    return job, briefing
+
+
+async def markdown(request: Request, runner: Runner) -> Response:
+    """GET /api/research/{jobId}/markdown: the briefing as a Markdown attachment."""
+    job, briefing = await run_in_threadpool(_briefing_of, runner, request.path_params["jobId"])
+    text = render_markdown(briefing, role=job.role, created_at=iso(job.created_at))
+    filename = markdown_filename(job.company_name, job.id)
+    return Response(
+        text,
+        media_type="text/markdown; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+async def retry(request: Request, runner: Runner) -> Response:
+    """POST /api/research/{jobId}/retry: a new job with the same inputs, 202 like submit."""
+    job = await run_in_threadpool(runner.retry, request.path_params["jobId"])
+    if job is None:
+        raise _unknown_job()
+    return _accepted(job)
+
+
+def _cancel(runner: Runner, job_id: str) -> dict:
+    job = jobs.get_job(runner.engine, job_id)
+    if job is None:
+        raise _unknown_job()
+    if not job.status.is_terminal:
+        job = runner.cancel(job_id)
+        if job.status not in (JobStatus.COMPLETED, JobStatus.FAILED):  # else it finished as we asked
+            return job_status(runner.engine, job_id, workers=runner.settings.workers)
+    raise ApiError(409, f"This job has already finished: it is {job.status.value}.")
+
+
+async def cancel(request: Request, runner: Runner) -> Response:
+    """POST /api/research/{jobId}/cancel: stop a queued job now, a running one at its next step."""
+    found = await run_in_threadpool(_cancel, runner, request.path_params["jobId"])
+    return JSONResponse(found, 202)
+
+
+def _health() -> dict:
+    runner = get_runner()
+    return {
+        "status": "ok",
+        "db": "ok",
+        "workers": runner.settings.workers,
+        "queued": count_jobs(runner.engine, status=JobStatus.QUEUED),
+        "processing": count_jobs(runner.engine, status=JobStatus.PROCESSING),
+    }
+
+
+async def health(request: Request) -> Response:
+    """GET /api/health (no token needed): up, and the queue as the database counts it."""
+    try:
+        return JSONResponse(await run_in_threadpool(_health))
+    except Exception:
+        log.exception("health check: the database query failed")
+        body = {"status": "error", "db": "error", "workers": None, "queued": None, "processing": None}
+        return JSONResponse(body, 503)
+
+
+async def openapi(request: Request, runner: Runner) -> Response:
+    """GET /api/openapi.json: the OpenAPI 3.1 document of this API."""
+    return JSONResponse(openapi_document(runner.settings.api_token is not None))
+
+
+HANDLERS: dict[str, Handler] = {
+    "submitResearch": submit,
+    "getResearchStatus": status,
+    "listJobs": history,
+    "getResearchMarkdown": markdown,
+    "retryResearch": retry,
+    "cancelResearch": cancel,
+    "getHealth": health,
+    "getOpenApi": openapi,
+}
+
+
+def _method_not_allowed(method: str) -> Handler:
+    allow = f"{method}, HEAD" if method == "GET" else method
+
+    async def method_not_allowed(request: Request, runner: Runner | None = None) -> Response:
+        raise ApiError(405, f"Use {method} for this path.", headers={"Allow": allow})
+
+    return method_not_allowed
+
+
+async def no_such_route(request: Request, runner: Runner) -> Response:
+    """Anything else under /api/: a JSON 404 rather than Streamlit's page."""
+    raise ApiError(404, "There is no such API endpoint; see /api/openapi.json.")
+
+
+def _routes() -> list[Route]:
+    """One route per operation, then per path a JSON 405 for other methods, then a JSON 404."""
+    routes = [
+        Route(op.path, guarded(HANDLERS[op.operation_id], public=op.public), methods=[op.method], name=op.operation_id)
+        for op in OPERATIONS
+    ]
+    for op in OPERATIONS:  # a route whose method does not match lets the router try the next one
+        routes.append(Route(op.path, guarded(_method_not_allowed(op.method), public=op.public), methods=ANY_METHOD))
+    routes.append(Route("/api/{rest:path}", guarded(no_such_route), methods=ANY_METHOD))
+    return routes
+
+
+ROUTES: list[Route] = _routes()

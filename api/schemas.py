@@ -1,0 +1,162 @@
+"""The JSON API's request and response models; the OpenAPI document's schemas come from these.
+
+Requests are validated strictly (no "5" for a boolean, no unknown fields). Responses are plain
+dicts built by engine.status and the routes; these models describe them, and the tests check
+every response against the schemas generated here (additionalProperties false catches drift).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+from pydantic.alias_generators import to_camel
+
+from db.history import MAX_PAGE
+from db.models import AttemptStatus, JobStatus
+from engine.steps import STEPS
+from pipeline.models import MAX_NAME_CHARS, MAX_ROLE_CHARS, MAX_URL_CHARS, Briefing
+
+ESTIMATED_DURATION = "30-60 seconds"
+DEFAULT_PAGE = 25
+MAX_QUERY_CHARS = 100
+MAX_CURSOR_CHARS = 200
+
+# Derived from the engine's own tables, so a new step or attempt state shows up here by itself.
+StepId = Literal[tuple(step.id for step in STEPS)]  # type: ignore[valid-type]
+StepStatus = Literal[("pending", *(status.value for status in AttemptStatus))]  # type: ignore[valid-type]
+
+
+class ApiModel(BaseModel):
+    """camelCase on the wire, nothing unexpected allowed."""
+
+    model_config = ConfigDict(alias_generator=to_camel, extra="forbid")
+
+
+# -- requests ------------------------------------------------------------------------------
+
+
+class ResearchSubmission(ApiModel):
+    """The body of POST /api/research-direct."""
+
+    model_config = ConfigDict(strict=True, title="ResearchSubmission")
+
+    company_name: StrictStr = Field(
+        min_length=1, max_length=MAX_NAME_CHARS, description="The company to research.", examples=["Acme Robotics"]
+    )
+    company_url: StrictStr | None = Field(
+        default=None,
+        max_length=MAX_URL_CHARS,
+        description="Its website; https:// is added when missing. Omitted: found on GitHub or guessed.",
+        examples=["https://acme.example"],
+    )
+    role: StrictStr | None = Field(
+        default=None, max_length=MAX_ROLE_CHARS, description="The role you are interviewing for."
+    )
+    deep_mode: StrictBool = Field(
+        default=False, description="Also read the about, careers, engineering and blog pages (slower)."
+    )
+
+
+class JobsQuery(ApiModel):
+    """The query string of GET /api/jobs (lax: query values arrive as text)."""
+
+    status: JobStatus | None = Field(default=None, description="Only jobs in this status.")
+    q: str | None = Field(default=None, max_length=MAX_QUERY_CHARS, description="Text the company name contains.")
+    limit: int = Field(default=DEFAULT_PAGE, ge=1, le=MAX_PAGE, description="Jobs per page.")
+    cursor: str | None = Field(
+        default=None, max_length=MAX_CURSOR_CHARS, description="The nextCursor of the previous page."
+    )
+
+
+# -- responses -----------------------------------------------------------------------------
+
+
+class SubmitResponse(ApiModel):
+    """202 from submit and retry: the job is queued (or is the twin submitted moments ago)."""
+
+    success: Literal[True]
+    job_id: str
+    company: str
+    role: str | None
+    deep_mode: bool
+    status_url: str = Field(description="Poll this for the job's status.")
+    estimated_duration: Literal["30-60 seconds"]
+
+
+class StepState(ApiModel):
+    """One of the four pipeline steps: its latest state, attempts, time spent and last error."""
+
+    id: StepId
+    status: StepStatus
+    attempts: int = Field(ge=0)
+    duration_ms: int | None = Field(ge=0)
+    error: str | None
+
+
+class JobStatusResponse(ApiModel):
+    """A job's status; `results` is the briefing once the job completed."""
+
+    job_id: str
+    status: JobStatus
+    progress: str = Field(pattern=r"^\d+/\d+$", description="Finished steps out of all steps, e.g. 2/4.")
+    company_name: str
+    company_url: str | None
+    role: str | None
+    deep_mode: bool
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    is_complete: bool
+    is_failed: bool
+    estimated_seconds_remaining: int | None = Field(ge=0, description="None once the job is terminal.")
+    retry_of: str | None = Field(description="The job this one retries, if any.")
+    results: Briefing | None
+    message: str = Field(description="One sentence for a person: what is happening or went wrong.")
+    steps: list[StepState]
+
+
+class JobSummary(ApiModel):
+    """One row of the history."""
+
+    job_id: str
+    company_name: str
+    role: str | None
+    status: JobStatus
+    created_at: datetime
+    updated_at: datetime
+    duration_ms: int | None = Field(ge=0, description="Run time, once the job started and finished.")
+    status_url: str
+
+
+class JobPage(ApiModel):
+    """A page of the history, newest first."""
+
+    jobs: list[JobSummary]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+class HealthResponse(ApiModel):
+    """Liveness and the queue, counted in the database."""
+
+    status: Literal["ok", "error"]
+    db: Literal["ok", "error"]
+    workers: int | None = Field(ge=1, description="Job threads in this process.")
+    queued: int | None = Field(ge=0)
+    processing: int | None = Field(ge=0)
+
+
+class ErrorResponse(ApiModel):
+    """Every error: a sentence for a person, and the request field at fault when there is one."""
+
+    success: Literal[False]
+    error: str
+    field: str | None = None
+
+
+REQUEST_MODELS: tuple[type[BaseModel], ...] = (ResearchSubmission, JobsQuery)
+RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
+    SubmitResponse, JobStatusResponse, JobPage, HealthResponse, ErrorResponse,
+)

@@ -1,0 +1,87 @@
+"""A fake company web site, "Acme Robotics", served on 127.0.0.1.
+
+Pages: `/` (title, meta description, headings, text naming Python, Kubernetes and PostgreSQL,
+links to the five pages below and one external link), `/about`, `/careers`, `/engineering`,
+`/blog`, `/product`, and `/robots.txt`, which disallows `/private` for every bot. Anything else
+is a 404. Faults are scripted with `fail(path, *replies)` as on any FakeServer; `page(path)` is the
+normal reply for a path, handy for a slowed-down copy:
+`site.fail("/about", replace(site.page("/about"), delay_s=0.5))`.
+"""
+
+from __future__ import annotations
+
+from tests.fakes.server import FakeServer, Reply, Request
+
+TITLE = "Acme Robotics | Robots that sort your warehouse"
+DESCRIPTION = "Acme Robotics builds autonomous sorting robots for warehouses."
+EXTERNAL_LINK = "https://github.com/acme-robotics"
+DEEP_PATHS = ("/about", "/careers", "/engineering", "/blog", "/product")
+
+ROBOTS_TXT = """User-agent: *
+Disallow: /private
+"""
+
+HOME = f"""<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>{TITLE}</title>
+  <meta name="description" content="{DESCRIPTION}">
+  <script>var tracking = "do not read me";</script>
+  <style>body {{ font-family: sans-serif; }}</style>
+</head>
+<body>
+  <nav>
+    <a href="/">Home</a>
+    <a href="/about">About us</a>
+    <a href="/careers">Careers</a>
+    <a href="/engineering">Engineering</a>
+    <a href="/blog">Blog</a>
+    <a href="/product#features">Product</a>
+    <a href="{EXTERNAL_LINK}">GitHub</a>
+  </nav>
+  <h1>Robots that sort your warehouse</h1>
+  <p>Acme Robotics makes fleets of small sorting robots for e-commerce warehouses.</p>
+  <h2>Our stack</h2>
+  <p>Our fleet software is written in Python, runs on Kubernetes and keeps its state in PostgreSQL.</p>
+  <h2>Customers</h2>
+  <p>Forty warehouses in Europe sort parcels with Acme robots every night.</p>
+</body>
+</html>
+"""
+
+_PAGES = {
+    "/about": ("About Acme Robotics", "Founded in 2015 in Lyon by two roboticists, Acme Robotics has 120 employees."),
+    "/careers": ("Careers at Acme", "We are hiring backend engineers who know Python and Kubernetes."),
+    "/engineering": ("Engineering at Acme", "Our engineers run 300 robots per site with a Rust motion planner."),
+    "/blog": ("The Acme blog", "How we moved our fleet telemetry to PostgreSQL partitions."),
+    "/product": ("The Acme Sorter", "The Acme Sorter moves 2,000 parcels an hour on a single charge."),
+}
+
+
+def _page_html(heading: str, text: str) -> str:
+    return (
+        f"<!doctype html><html><head><title>{heading}</title></head>"
+        f'<body><a href="/">Home</a><h1>{heading}</h1><p>{text}</p></body></html>'
+    )
+
+
+class FakeSite(FakeServer):
+    """The Acme Robotics web site."""
+
+    def handle(self, request: Request) -> Reply:
+        return self.page(request.path)
+
+    def page(self, path: str) -> Reply:
+        """The site's normal reply for `path`."""
+        if path == "/":
+            return Reply.html(HOME)
+        if path == "/robots.txt":
+            return Reply(200, ROBOTS_TXT.encode(), {"Content-Type": "text/plain"})
+        if path in _PAGES:
+            return Reply.html(_page_html(*_PAGES[path]))
+        return Reply.html("<html><body><h1>Not found</h1></body></html>", status=404)
+
+    def text_of(self, path: str) -> str:
+        """The sentence that only the page at `path` contains."""
+        return _PAGES[path][1]

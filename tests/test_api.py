@@ -1,0 +1,637 @@
+"""The JSON API through its ASGI routes: real runner, real database, loopback fakes outside.
+
+Every response any test here receives is checked against the OpenAPI document the API serves
+(status code listed, media type listed, required headers present, body valid for its schema),
+by a response hook on the client. One test runs schemathesis on the served document; one starts
+the real `streamlit run app.py` and drives it over HTTP like the README does.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import jsonschema
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from api.openapi import OPERATIONS, openapi_document
+from api.routes import HANDLERS, MAX_BODY_BYTES, ROUTES, UNEXPECTED
+from engine.runner import get_runner
+from pipeline.markdown import markdown_filename
+from tests.fakes.server import Reply
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+WAIT_S = 30.0  # bound on any wait for a job or a server, seconds
+POLL_S = 0.05
+TERMINAL = {"completed", "failed", "cancelled"}
+TOKEN = "s3cret-token"
+BRIEFING_KEYS = {
+    "companyName", "overview", "products", "techStack", "salaryRange", "averageSalary", "interviewQuestions",
+    "preparationTips", "keyTalkingPoints", "topChallenges", "cultureInsights", "smartQuestions", "redFlags",
+    "prepChecklist", "sources", "analysisMode", "model",
+}
+
+
+# -- the contract: every response must match the document ------------------------------------
+
+
+class Contract:
+    """Checks responses against the OpenAPI document's paths, headers and schemas."""
+
+    def __init__(self, document: dict) -> None:
+        self.document = document
+        self.paths = [(re.compile("^" + re.sub(r"\{[^}/]+\}", "[^/]+", path) + "$"), path) for path in document["paths"]]
+
+    def operation(self, method: str, path: str) -> dict | None:
+        for pattern, template in self.paths:
+            if pattern.match(path):
+                return self.document["paths"][template].get(method.lower())
+        return None
+
+    def validate(self, body: object, schema: dict) -> None:
+        """Raise jsonschema.ValidationError unless `body` matches `schema` (refs into the document)."""
+        root = {**schema, "components": self.document["components"]}
+        jsonschema.Draft202012Validator(root, format_checker=jsonschema.FormatChecker()).validate(body)
+
+    def check(self, response: httpx.Response) -> None:
+        request = response.request
+        if request.method == "HEAD":
+            return
+        media = response.headers.get("content-type", "").split(";")[0]
+        operation = self.operation(request.method, request.url.path)
+        if operation is None:  # the JSON 404/405 fallbacks: always the error shape
+            schema = {"$ref": "#/components/schemas/ErrorResponse"}
+            assert media == "application/json", f"{request.method} {request.url.path}: {media}"
+        else:
+            listed = operation["responses"]
+            assert str(response.status_code) in listed, (
+                f"{request.method} {request.url.path} answered {response.status_code}, not in {sorted(listed)}"
+            )
+            reply = listed[str(response.status_code)]
+            assert media in reply["content"], f"{request.method} {request.url.path}: {media} not documented"
+            for header, spec in reply.get("headers", {}).items():
+                assert not spec.get("required") or header in response.headers, f"missing {header} header"
+            schema = reply["content"][media]["schema"]
+        if media == "application/json":
+            self.validate(response.json(), schema)
+
+
+CONTRACT = Contract(openapi_document(False))
+
+
+def _checked(response: httpx.Response) -> None:
+    response.read()
+    CONTRACT.check(response)
+
+
+@pytest.fixture
+def client(app_env) -> Iterator[TestClient]:
+    """The API's routes in a bare Starlette app; the process runner starts on the first request."""
+    with TestClient(Starlette(routes=ROUTES)) as test_client:
+        test_client.event_hooks = {"request": [], "response": [_checked]}
+        yield test_client
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _body(fake_site, **fields) -> dict:
+    return {"companyName": "Acme Robotics", "companyUrl": fake_site.url, "role": "Backend Engineer", **fields}
+
+
+def _submit(client, body: dict) -> dict:
+    response = client.post("/api/research-direct", json=body)
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+def _status(client, job_id: str) -> dict:
+    response = client.get(f"/api/research-status/{job_id}")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _wait(client, job_id: str, until=lambda s: s["status"] in TERMINAL) -> dict:
+    """Poll the status until `until` holds; fails after WAIT_S."""
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        status = _status(client, job_id)
+        if until(status):
+            return status
+        assert time.monotonic() < deadline, f"job {job_id} still {status['status']} after {WAIT_S} s"
+        time.sleep(POLL_S)
+
+
+def _slow_home(fake_site, delay_s: float, times: int = 1) -> None:
+    fake_site.fail("/", *[replace(fake_site.page("/"), delay_s=delay_s)] * times)
+
+
+def _error(response: httpx.Response, status: int, field: str | None = None) -> str:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["success"] is False
+    assert body.get("field") == field
+    assert body["error"].endswith(".") and "Traceback" not in body["error"]
+    return body["error"]
+
+
+def _url(template: str, job_id: str = "0" * 32) -> str:
+    return template.replace("{jobId}", job_id)
+
+
+# -- submit and status ---------------------------------------------------------------------------
+
+
+def test_submit_then_poll_until_the_briefing_is_there(client, fake_site, fake_anthropic):
+    response = client.post("/api/research-direct", json=_body(fake_site))
+
+    assert response.status_code == 202
+    submitted = response.json()
+    job_id = submitted["jobId"]
+    assert submitted == {
+        "success": True, "jobId": job_id, "company": "Acme Robotics", "role": "Backend Engineer",
+        "deepMode": False, "statusUrl": f"/api/research-status/{job_id}", "estimatedDuration": "30-60 seconds",
+    }
+    assert response.headers["location"] == submitted["statusUrl"]
+
+    status = _wait(client, job_id)
+    assert status["status"] == "completed", status["message"]
+    assert (status["isComplete"], status["isFailed"], status["progress"]) == (True, False, "4/4")
+    assert set(status["results"]) == BRIEFING_KEYS
+    assert status["results"]["companyName"] == "Acme Robotics"
+    assert status["results"]["analysisMode"] == "claude"
+    assert [step["id"] for step in status["steps"]] == [
+        "scrape-website", "search-github", "analyze-with-claude", "store-research",
+    ]
+    assert all(set(step) == {"id", "status", "attempts", "durationMs", "error"} for step in status["steps"])
+    assert all(step["status"] == "succeeded" and step["attempts"] == 1 for step in status["steps"])
+    assert status["createdAt"].endswith("Z") and status["updatedAt"] >= status["createdAt"]
+    assert "Backend Engineer" in fake_anthropic.calls[0].user_text
+
+
+def test_results_stay_null_until_the_job_completes(client, fake_site):
+    _slow_home(fake_site, 1.0)
+    job_id = _submit(client, _body(fake_site))["jobId"]
+
+    early = _status(client, job_id)
+
+    assert early["status"] in {"queued", "processing"}
+    assert early["results"] is None and early["isComplete"] is False
+    assert early["message"]
+    assert _wait(client, job_id)["results"] is not None
+
+
+def test_a_double_submit_returns_the_same_job(client, fake_site):
+    first = _submit(client, _body(fake_site))
+    second = _submit(client, _body(fake_site))
+    other_role = _submit(client, _body(fake_site, role="Data Engineer"))
+
+    assert second["jobId"] == first["jobId"]
+    assert other_role["jobId"] != first["jobId"]
+
+
+def test_deep_mode_is_passed_through(client, fake_site):
+    submitted = _submit(client, _body(fake_site, deepMode=True))
+
+    assert submitted["deepMode"] is True
+    status = _wait(client, submitted["jobId"])
+    assert status["deepMode"] is True
+    assert any(source.endswith("/about") for source in status["results"]["sources"])
+
+
+# -- request errors ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"companyUrl": "https://acme.example"}, 422, "companyName"),
+        ({"companyName": 5}, 422, "companyName"),
+        ({"companyName": None}, 422, "companyName"),
+        ({"companyName": "Acme", "deepMode": "5"}, 422, "deepMode"),
+        ({"companyName": "Acme", "deepMode": 1}, 422, "deepMode"),
+        ({"companyName": "Acme", "role": ["Engineer"]}, 422, "role"),
+        ({"companyName": "Acme", "company_url": "https://acme.example"}, 422, "company_url"),
+        ({"companyName": "Acme", "extra": True}, 422, "extra"),
+        ({"companyName": "   "}, 422, "companyName"),
+        ({"companyName": "A" * 101}, 422, "companyName"),
+        ({"companyName": "Acme\u200b"}, 422, "companyName"),
+        ({"companyName": "Acme", "role": "R" * 121}, 422, "role"),
+        ({"companyName": "Acme", "companyUrl": "ftp://acme.example"}, 422, "companyUrl"),
+        ([{"companyName": "Acme"}], 422, None),
+        ("Acme", 422, None),
+    ],
+)
+def test_invalid_submissions_are_refused_with_the_field(client, body, status, field):
+    _error(client.post("/api/research-direct", json=body), status, field)
+
+    assert client.get("/api/jobs").json()["jobs"] == []  # nothing was queued
+
+
+@pytest.mark.parametrize("raw", [b"{", b"", b"{'companyName': 'Acme'}", b"\xff\xfe{}", b"[" * 100_00])
+def test_malformed_json_is_a_400(client, raw):
+    response = client.post("/api/research-direct", content=raw, headers={"Content-Type": "application/json"})
+
+    assert "not valid JSON" in _error(response, 400)
+
+
+def test_a_body_not_sent_as_json_is_a_415(client):
+    response = client.post("/api/research-direct", content=b'{"companyName": "Acme"}', headers={"Content-Type": "text/plain"})
+
+    _error(response, 415)
+
+
+def test_a_body_over_64_kb_is_a_413_by_its_content_length(client):
+    body = {"companyName": "Acme", "role": "x" * MAX_BODY_BYTES}
+
+    response = client.post("/api/research-direct", json=body)
+
+    assert "64 KB" in _error(response, 413)
+
+
+def test_a_streamed_body_over_64_kb_is_a_413_as_it_arrives(client):
+    sent = []
+
+    def chunks():  # no Content-Length: the body is sent chunked
+        for _ in range(40):
+            sent.append(4096)
+            yield b" " * 4096
+
+    response = client.post("/api/research-direct", content=chunks(), headers={"Content-Type": "application/json"})
+
+    assert "content-length" not in response.request.headers
+    _error(response, 413)
+    assert client.get("/api/jobs").json()["jobs"] == []
+
+
+def test_a_body_just_under_the_limit_is_read(client, fake_site):
+    body = _body(fake_site)
+    raw = httpx.Request("POST", "/", json=body).content
+    padded = raw + b" " * (MAX_BODY_BYTES - len(raw))
+
+    response = client.post("/api/research-direct", content=padded, headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 202
+
+
+# -- unknown jobs, fallbacks --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("op", [op for op in OPERATIONS if "{jobId}" in op.path], ids=lambda op: op.operation_id)
+def test_an_unknown_job_is_a_404(client, op):
+    response = client.request(op.method, _url(op.path, "f" * 32))
+
+    assert "no job" in _error(response, 404)
+
+
+def test_other_methods_and_paths_answer_json(client):
+    wrong_method = client.delete("/api/jobs")
+    assert wrong_method.headers["allow"] == "GET, HEAD"
+    _error(wrong_method, 405)
+    _error(client.get("/api/research-direct"), 405)
+    _error(client.get("/api/no-such-thing"), 404)
+
+
+# -- history --------------------------------------------------------------------------------------
+
+
+def test_history_is_newest_first_and_paged_with_a_cursor(client, fake_site):
+    submitted = [_submit(client, _body(fake_site, role=f"Engineer {n}"))["jobId"] for n in range(3)]
+    for job_id in submitted:
+        _wait(client, job_id)
+
+    first = client.get("/api/jobs", params={"limit": 2}).json()
+    second = client.get("/api/jobs", params={"limit": 2, "cursor": first["nextCursor"]}).json()
+
+    assert [job["jobId"] for job in first["jobs"] + second["jobs"]] == submitted[::-1]
+    assert first["nextCursor"] and second["nextCursor"] is None
+    row = first["jobs"][0]
+    assert row["companyName"] == "Acme Robotics" and row["role"] == "Engineer 2"
+    assert row["status"] == "completed" and row["durationMs"] >= 0
+    assert row["statusUrl"] == f"/api/research-status/{row['jobId']}"
+
+
+def test_history_filters_by_status_and_company_text(client, fake_site):
+    done = _submit(client, _body(fake_site, companyName="Globex Robotics"))["jobId"]
+    _wait(client, done)
+    _slow_home(fake_site, 0.5)
+    cancelled = _submit(client, _body(fake_site, companyName="Initech"))["jobId"]
+    assert client.post(f"/api/research/{cancelled}/cancel").status_code == 202
+    _wait(client, cancelled)
+
+    by_status = client.get("/api/jobs", params={"status": "completed"}).json()["jobs"]
+    by_text = client.get("/api/jobs", params={"q": "initech"}).json()["jobs"]
+    everything = client.get("/api/jobs", params={"status": "", "q": ""}).json()["jobs"]
+
+    assert [job["jobId"] for job in by_status] == [done]
+    assert [job["jobId"] for job in by_text] == [cancelled]
+    assert {job["jobId"] for job in everything} == {done, cancelled}
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"status": "done"}, "status"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "101"}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"q": "x" * 101}, "q"),
+    ],
+)
+def test_bad_history_parameters_are_a_400(client, params, field):
+    _error(client.get("/api/jobs", params=params), 400, field)
+
+
+# -- markdown, retry, cancel ----------------------------------------------------------------------
+
+
+def test_markdown_download_of_a_completed_job(client, fake_site):
+    job_id = _submit(client, _body(fake_site))["jobId"]
+    _wait(client, job_id)
+
+    response = client.get(f"/api/research/{job_id}/markdown")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/markdown; charset=utf-8"
+    filename = markdown_filename("Acme Robotics", job_id)
+    assert response.headers["content-disposition"] == f'attachment; filename="{filename}"'
+    assert response.text.startswith("# Interview briefing: Acme Robotics\n")
+    assert "**Role:** Backend Engineer" in response.text
+
+
+def test_markdown_before_the_briefing_exists_is_a_409(client, fake_site):
+    _slow_home(fake_site, 1.0)
+    job_id = _submit(client, _body(fake_site))["jobId"]
+
+    message = _error(client.get(f"/api/research/{job_id}/markdown"), 409)
+
+    assert "no briefing yet" in message
+    _wait(client, job_id)
+
+
+def test_retry_runs_a_new_job_with_the_same_inputs(client, fake_site):
+    busy = Reply(503, b"busy", {"Retry-After": "0"})
+    fake_site.fail("/", busy, busy, busy)
+    first = _wait(client, _submit(client, _body(fake_site, deepMode=True))["jobId"])
+    assert first["status"] == "failed"
+
+    response = client.post(f"/api/research/{first['jobId']}/retry")
+
+    assert response.status_code == 202
+    again = response.json()
+    assert again["jobId"] != first["jobId"]
+    assert (again["company"], again["role"], again["deepMode"]) == ("Acme Robotics", "Backend Engineer", True)
+    status = _wait(client, again["jobId"])
+    assert status["status"] == "completed"
+    assert status["retryOf"] == first["jobId"] and status["companyUrl"] == first["companyUrl"]
+
+
+def test_cancel_a_queued_job_and_it_never_starts(client, fake_site, monkeypatch):
+    monkeypatch.setenv("PREP_WORKERS", "1")
+    _slow_home(fake_site, 1.0)
+    blocker = _submit(client, _body(fake_site, role="First"))["jobId"]
+    queued = _submit(client, _body(fake_site, role="Second"))["jobId"]
+
+    response = client.post(f"/api/research/{queued}/cancel")
+
+    assert response.status_code == 202
+    assert response.json()["status"] == "cancelled"
+    _wait(client, blocker)
+    final = _status(client, queued)
+    assert final["status"] == "cancelled"
+    assert all(step["status"] == "pending" and step["attempts"] == 0 for step in final["steps"])
+
+
+def test_cancel_a_running_job_stops_it_at_the_next_step(client, fake_site, fake_anthropic):
+    _slow_home(fake_site, 1.5)
+    job_id = _submit(client, _body(fake_site))["jobId"]
+    _wait(client, job_id, until=lambda s: s["status"] == "processing")
+
+    response = client.post(f"/api/research/{job_id}/cancel")
+
+    assert response.status_code == 202
+    assert response.json()["status"] in {"processing", "cancelled"}
+    final = _wait(client, job_id)
+    assert final["status"] == "cancelled"
+    assert next(s for s in final["steps"] if s["id"] == "analyze-with-claude")["status"] == "pending"
+    assert fake_anthropic.calls == []
+
+
+def test_cancelling_a_finished_job_is_a_409(client, fake_site):
+    job_id = _submit(client, _body(fake_site))["jobId"]
+    _wait(client, job_id)
+
+    message = _error(client.post(f"/api/research/{job_id}/cancel"), 409)
+
+    assert "completed" in message
+    assert _status(client, job_id)["status"] == "completed"
+
+
+# -- health, failures -----------------------------------------------------------------------------
+
+
+def test_health_counts_the_queue_in_the_database(client, fake_site, monkeypatch):
+    monkeypatch.setenv("PREP_WORKERS", "1")
+    assert client.get("/api/health").json() == {"status": "ok", "db": "ok", "workers": 1, "queued": 0, "processing": 0}
+    _slow_home(fake_site, 1.0)
+    first = _submit(client, _body(fake_site, role="First"))["jobId"]
+    second = _submit(client, _body(fake_site, role="Second"))["jobId"]
+    _wait(client, first, until=lambda s: s["status"] == "processing")
+
+    busy = client.get("/api/health").json()
+
+    assert (busy["queued"], busy["processing"]) == (1, 1)
+    _wait(client, second)
+
+
+def test_a_failing_database_gives_503_on_health_and_a_generic_500_elsewhere(client, caplog):
+    assert client.get("/api/health").status_code == 200
+    with get_runner().engine.begin() as connection:
+        connection.execute(text("DROP TABLE jobs"))
+
+    with caplog.at_level(logging.ERROR, logger="api.routes"):
+        health = client.get("/api/health")
+        listing = client.get("/api/jobs")
+
+    assert health.status_code == 503
+    assert health.json() == {"status": "error", "db": "error", "workers": None, "queued": None, "processing": None}
+    assert listing.status_code == 500
+    assert listing.json() == {"success": False, "error": UNEXPECTED}  # no traceback, no SQL
+    logged = [record for record in caplog.records if record.name == "api.routes" and record.exc_info]
+    assert len(logged) == 2
+
+
+# -- auth -----------------------------------------------------------------------------------------
+
+PROTECTED = [op for op in OPERATIONS if not op.public]
+
+
+@pytest.mark.parametrize("op", PROTECTED, ids=lambda op: op.operation_id)
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong-token", f"Basic {TOKEN}", TOKEN])
+def test_with_a_token_set_every_route_but_health_needs_it(client, monkeypatch, op, authorization):
+    monkeypatch.setenv("PREP_API_TOKEN", TOKEN)
+    headers = {"Authorization": authorization} if authorization else {}
+
+    response = client.request(op.method, _url(op.path), headers=headers)
+
+    _error(response, 401)
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_with_a_token_set_the_right_bearer_gets_in_and_health_stays_open(client, monkeypatch, fake_site):
+    monkeypatch.setenv("PREP_API_TOKEN", TOKEN)
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+
+    assert client.get("/api/health").status_code == 200
+    assert client.get("/api/jobs", headers=auth).status_code == 200
+    assert client.post("/api/research-direct", json=_body(fake_site), headers=auth).status_code == 202
+    assert client.get("/api/jobs", headers={"Authorization": f"bearer  {TOKEN}"}).status_code == 200
+    assert client.get("/api/openapi.json", headers=auth).json() == openapi_document(True)
+
+
+def test_without_a_token_no_header_is_needed(client):
+    assert client.get("/api/jobs").status_code == 200
+    assert client.get("/api/openapi.json").json()["security"] == [{"bearerAuth": []}, {}]
+
+
+# -- the document -----------------------------------------------------------------------------------
+
+
+def test_the_document_lists_exactly_the_served_routes(client):
+    document = client.get("/api/openapi.json").json()
+
+    assert document["openapi"].startswith("3.1")
+    served = {(op.path, op.method.lower()) for op in OPERATIONS}
+    documented = {(path, method) for path, item in document["paths"].items() for method in item}
+    assert documented == served
+    assert set(HANDLERS) == {op.operation_id for op in OPERATIONS}
+    routed = {(route.path, method) for route in ROUTES for method in route.methods or ()}
+    assert {(path, method.upper()) for path, method in served} <= routed
+    for name, schema in document["components"]["schemas"].items():
+        jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_the_document_rejects_what_the_api_rejects():
+    """The submit schema is strict: the contract and the handler agree on what is invalid."""
+    schema = openapi_document(False)["paths"]["/api/research-direct"]["post"]["requestBody"]["content"]
+    schema = schema["application/json"]["schema"]
+    CONTRACT.validate({"companyName": "Acme", "deepMode": True, "role": None}, schema)
+    for bad in ({"companyName": "Acme", "deepMode": "5"}, {"companyName": "Acme", "x": 1}, {}):
+        with pytest.raises(jsonschema.ValidationError):
+            CONTRACT.validate(bad, schema)
+
+
+# -- schemathesis ---------------------------------------------------------------------------------
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+# Loaded eagerly from the document the API serves with a token set (the test below checks that
+# they are equal); schemathesis' lazy `from_fixture` needs `Function._nodeid`, gone in pytest 9.
+schema = schemathesis.openapi.from_dict(openapi_document(True))
+schema.app = Starlette(routes=ROUTES)
+
+
+@pytest.fixture
+def token_env(app_env, monkeypatch) -> dict[str, str]:
+    """The app environment with PREP_API_TOKEN set, before the process runner starts."""
+    monkeypatch.setenv("PREP_API_TOKEN", TOKEN)
+    return {**app_env, "PREP_API_TOKEN": TOKEN}
+
+
+def test_the_schemathesis_schema_is_the_served_document(client, token_env):
+    served = client.get("/api/openapi.json", headers=AUTH).json()
+
+    assert served == schema.raw_schema
+
+
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+def test_the_api_honours_its_document(case, token_env, fake_site):
+    body = case.body
+    if isinstance(body, dict) and (body.get("companyUrl") is None or isinstance(body["companyUrl"], str)):
+        if len(body.get("companyUrl") or "") <= 2048:
+            body["companyUrl"] = fake_site.url  # generated jobs read the fake site, never the internet
+
+    response = case.call_and_validate(headers=AUTH)
+
+    assert response.status_code < 500
+
+
+# -- the real app ---------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def live_app(app_env, tmp_path) -> Iterator[str]:
+    """`streamlit run app.py` on a free loopback port with the app environment; its base URL."""
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'live.db'}"}
+    log_path = tmp_path / "streamlit.log"
+    command = [
+        sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+    ]
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + WAIT_S
+        while True:
+            assert process.poll() is None, log_path.read_text()
+            try:
+                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, f"no /api/health after {WAIT_S} s\n{log_path.read_text()}"
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_the_real_app_serves_the_api_and_the_pages(live_app, fake_site):
+    # As in the README: curl -X POST .../api/research-direct -H 'Content-Type: application/json' -d '{...}'
+    response = httpx.post(
+        f"{live_app}/api/research-direct",
+        headers={"Content-Type": "application/json"},
+        content=f'{{"companyName": "Acme Robotics", "companyUrl": "{fake_site.url}", "role": "Backend Engineer"}}',
+    )
+    assert response.status_code == 202, response.text
+    status_url = live_app + response.json()["statusUrl"]
+
+    deadline = time.monotonic() + WAIT_S
+    while (status := httpx.get(status_url).json())["status"] not in TERMINAL:
+        assert time.monotonic() < deadline, status
+        time.sleep(0.2)
+
+    assert status["status"] == "completed", status["message"]
+    assert status["results"]["companyName"] == "Acme Robotics"
+    page = httpx.get(f"{live_app}/")
+    assert page.status_code == 200 and '<div id="root">' in page.text
+    assert httpx.get(f"{live_app}/_stcore/health").text == "ok"
