@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 PROJECT_DIR = Path(__file__).resolve().parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_DIR / 'data' / 'prep.db'}"
@@ -52,7 +52,7 @@ class Settings:
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
         """Settings from a mapping such as os.environ; empty values count as unset."""
-        get = lambda key: (env.get(key) or "").strip() or None  # noqa: E731
+        get = lambda key: (env.get(key) or "").strip() or None
         workers = int(get("PREP_WORKERS") or DEFAULT_WORKERS)
         if workers < 1:
             raise ValueError("PREP_WORKERS must be at least 1")

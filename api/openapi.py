@@ -15,13 +15,13 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from api.schemas import (
+    REQUEST_MODELS,
+    RESPONSE_MODELS,
     ErrorResponse,
     HealthResponse,
     JobPage,
     JobsQuery,
     JobStatusResponse,
-    REQUEST_MODELS,
-    RESPONSE_MODELS,
     ResearchSubmission,
     SubmitResponse,
 )

@@ -62,17 +62,22 @@ def _unknown_job() -> ApiError:
 Handler = Callable[..., Awaitable[Response]]
 
 
-def guarded(handler: Handler, *, public: bool = False) -> Callable[[Request], Awaitable[Response]]:
-    """The endpoint: auth (unless public), then the handler, with errors turned into JSON."""
+def guarded(
+    handler: Handler, *, public: bool = False, query: frozenset[str] | None = None
+) -> Callable[[Request], Awaitable[Response]]:
+    """The endpoint: auth (unless public), query parameters outside `query` refused (when given),
+    then the handler; refusals and surprises become JSON."""
 
     async def endpoint(request: Request) -> Response:
         try:
-            if public:
-                return await handler(request)
-            runner = await run_in_threadpool(get_runner)
-            if not is_authorized(request.headers, runner.settings.api_token):
-                raise ApiError(401, "A valid bearer token is required.", headers={"WWW-Authenticate": "Bearer"})
-            return await handler(request, runner)
+            if not public:
+                runner = await run_in_threadpool(get_runner)
+                if not is_authorized(request.headers, runner.settings.api_token):
+                    raise ApiError(401, "A valid bearer token is required.", headers={"WWW-Authenticate": "Bearer"})
+            unknown = sorted(set(request.query_params) - query) if query is not None else []
+            if unknown:
+                raise ApiError(400, f"Unknown query parameter: {unknown[0] or '(no name)'}.", unknown[0] or None)
+            return await (handler(request) if public else handler(request, runner))
         except ApiError as error:
             return error.response()
         except Exception:
@@ -202,8 +207,7 @@ def _summary(job: Job) -> dict:
 
 async def history(request: Request, runner: Runner) -> Response:
     """GET /api/jobs: jobs newest first, filtered, one keyset page at a time."""
-    given = {name: value for name, value in request.query_params.items() if name in JobsQuery.model_fields and value}
-    query = _validated(JobsQuery, given, 400)
+    query = _validated(JobsQuery, dict(request.query_params.items()), 400)
     if query.cursor:
         try:
             decode_cursor(query.cursor)
@@ -314,10 +318,19 @@ async def no_such_route(request: Request, runner: Runner) -> Response:
     raise ApiError(404, "There is no such API endpoint; see /api/openapi.json.")
 
 
+def _query_names(model: type[BaseModel] | None) -> frozenset[str]:
+    return frozenset(info.alias or name for name, info in model.model_fields.items()) if model else frozenset()
+
+
 def _routes() -> list[Route]:
     """One route per operation, then per path a JSON 405 for other methods, then a JSON 404."""
     routes = [
-        Route(op.path, guarded(HANDLERS[op.operation_id], public=op.public), methods=[op.method], name=op.operation_id)
+        Route(
+            op.path,
+            guarded(HANDLERS[op.operation_id], public=op.public, query=_query_names(op.query)),
+            methods=[op.method],
+            name=op.operation_id,
+        )
         for op in OPERATIONS
     ]
     for op in OPERATIONS:  # a route whose method does not match lets the router try the next one

@@ -56,8 +56,12 @@ def interrupt_running(engine: Engine, job_id: str) -> int:
         result = session.execute(
             update(StepAttempt)
             .where(StepAttempt.job_id == job_id, StepAttempt.status == AttemptStatus.RUNNING)
-            .values(status=AttemptStatus.FAILED, finished_at=now, error_kind="interrupted",
-                    error_message="The worker running this step stopped; the step runs again.")
+            .values(
+                status=AttemptStatus.FAILED,
+                finished_at=now,
+                error_kind="interrupted",
+                error_message="The worker running this step stopped; the step runs again.",
+            )
         )
         return result.rowcount
 
@@ -76,6 +80,4 @@ def checkpoints(engine: Engine, job_id: str) -> dict[str, dict]:
 def for_job(engine: Engine, job_id: str) -> list[StepAttempt]:
     """Every attempt of the job, in the order they started."""
     with reading(engine) as session:
-        return list(
-            session.exec(select(StepAttempt).where(StepAttempt.job_id == job_id).order_by(col(StepAttempt.id)))
-        )
+        return list(session.exec(select(StepAttempt).where(StepAttempt.job_id == job_id).order_by(col(StepAttempt.id))))

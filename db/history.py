@@ -7,7 +7,7 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import func, tuple_
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
@@ -62,9 +62,8 @@ def list_jobs(
     statement = select(Job).where(*_filters(status, q))
     if cursor:
         created, job_id = decode_cursor(cursor)
-        statement = statement.where(
-            or_(col(Job.created_at) < created, and_(col(Job.created_at) == created, col(Job.id) < job_id))
-        )
+        # A row-value comparison: both SQLite and PostgreSQL walk the (created_at, id) index with it.
+        statement = statement.where(tuple_(col(Job.created_at), col(Job.id)) < tuple_(created, job_id))
     statement = statement.order_by(col(Job.created_at).desc(), col(Job.id).desc()).limit(limit + 1)
     with reading(engine) as session:
         rows = list(session.exec(statement))

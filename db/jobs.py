@@ -122,8 +122,12 @@ def mark_cancelled(engine: Engine, job_id: str, owner: str) -> bool:
         job_id,
         [JobStatus.PROCESSING],
         owner=owner,
-        values={"status": JobStatus.CANCELLED, "finished_at": utcnow(), "error_kind": "cancelled",
-                "error_message": "Cancelled by request."},
+        values={
+            "status": JobStatus.CANCELLED,
+            "finished_at": utcnow(),
+            "error_kind": "cancelled",
+            "error_message": "Cancelled by request.",
+        },
     )
 
 
@@ -134,8 +138,13 @@ def request_cancel(engine: Engine, job_id: str) -> Job | None:
         engine,
         job_id,
         [JobStatus.QUEUED],
-        values={"status": JobStatus.CANCELLED, "finished_at": now, "cancel_requested": True,
-                "error_kind": "cancelled", "error_message": "Cancelled before it started."},
+        values={
+            "status": JobStatus.CANCELLED,
+            "finished_at": now,
+            "cancel_requested": True,
+            "error_kind": "cancelled",
+            "error_message": "Cancelled before it started.",
+        },
     )
     if not cancelled_now:
         _guarded(engine, job_id, [JobStatus.PROCESSING], values={"cancel_requested": True})
@@ -163,9 +172,7 @@ def requeue(engine: Engine, job_id: str, old_owner: str | None, new_owner: str) 
 def active_jobs(engine: Engine) -> list[Job]:
     """Every job still queued or processing, oldest first."""
     with reading(engine) as session:
-        return list(
-            session.exec(select(Job).where(col(Job.status).in_(list(ACTIVE))).order_by(col(Job.created_at)))
-        )
+        return list(session.exec(select(Job).where(col(Job.status).in_(list(ACTIVE))).order_by(col(Job.created_at))))
 
 
 def queue_position(engine: Engine, job: Job) -> int:
@@ -176,9 +183,7 @@ def queue_position(engine: Engine, job: Job) -> int:
         ).one()
 
 
-def _guarded(
-    engine: Engine, job_id: str, expected: list[JobStatus], *, values: dict, owner: str | None = None
-) -> bool:
+def _guarded(engine: Engine, job_id: str, expected: list[JobStatus], *, values: dict, owner: str | None = None) -> bool:
     statement = update(Job).where(Job.id == job_id, col(Job.status).in_(expected))
     if owner is not None:
         statement = statement.where(Job.owner == owner)

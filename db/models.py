@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
-from enum import Enum
+from datetime import UTC, datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -12,7 +12,7 @@ from sqlmodel import Field, SQLModel
 
 def utcnow() -> datetime:
     """Now, as an aware UTC datetime (SQLModel stores UTC and returns aware values)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def new_id() -> str:
@@ -20,7 +20,7 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-class JobStatus(str, Enum):
+class JobStatus(StrEnum):
     """Where a job is in its life."""
 
     QUEUED = "queued"
@@ -39,7 +39,7 @@ TERMINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED
 ACTIVE = frozenset({JobStatus.QUEUED, JobStatus.PROCESSING})
 
 
-class AttemptStatus(str, Enum):
+class AttemptStatus(StrEnum):
     """The outcome of one attempt at one step."""
 
     RUNNING = "running"

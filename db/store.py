@@ -27,9 +27,7 @@ def company_key(name: str) -> str:
     return " ".join(name.lower().split())
 
 
-def store_research(
-    engine: Engine, job_id: str, company_name: str, website: str | None, briefing: dict
-) -> StoreResult:
+def store_research(engine: Engine, job_id: str, company_name: str, website: str | None, briefing: dict) -> StoreResult:
     """Upsert the company and insert the job's briefing, all or nothing; idempotent per job."""
     with writing(engine) as session:
         key = company_key(company_name)

@@ -47,9 +47,7 @@ def orphaned_jobs(engine: Engine, lease_s: float) -> list[Job]:
     """Queued or processing jobs whose owner is not a live worker, oldest first."""
     live = live_worker_ids(engine, lease_s)
     with reading(engine) as session:
-        jobs = session.exec(
-            select(Job).where(col(Job.status).in_(list(ACTIVE))).order_by(col(Job.created_at))
-        ).all()
+        jobs = session.exec(select(Job).where(col(Job.status).in_(list(ACTIVE))).order_by(col(Job.created_at))).all()
     return [job for job in jobs if job.owner not in live]
 
 

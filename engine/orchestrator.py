@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from typing import Callable
 from urllib.parse import urlsplit
 
 from sqlalchemy.exc import OperationalError
@@ -68,11 +68,15 @@ class _Run:
                 if time.monotonic() > deadline:
                     raise StepTimeout(f"{spec.label} took longer than its time limit.")
             except PipelineError as error:
-                attempts.finish(self.engine, row, AttemptStatus.FAILED, error_kind=error.kind, error_message=error.message)
+                attempts.finish(
+                    self.engine, row, AttemptStatus.FAILED, error_kind=error.kind, error_message=error.message
+                )
                 raise
             except Exception as error:
                 log.exception("step %s of job %s crashed", spec.id, self.job.id)
-                attempts.finish(self.engine, row, AttemptStatus.FAILED, error_kind="internal", error_message=repr(error)[:500])
+                attempts.finish(
+                    self.engine, row, AttemptStatus.FAILED, error_kind="internal", error_message=repr(error)[:500]
+                )
                 raise
             skipped = getattr(output, "skipped_reason", None)
             attempts.finish(
@@ -96,8 +100,13 @@ def run_job(services: Services, job_id: str, owner: str) -> None:
     attempts.interrupt_running(engine, job_id)
     job = jobs.get_job(engine, job_id)
     if job.claims > MAX_CLAIMS:
-        jobs.fail(engine, job_id, owner, "interrupted",
-                  f"The research was interrupted {MAX_CLAIMS} times by a restart and was stopped. Retry it.")
+        jobs.fail(
+            engine,
+            job_id,
+            owner,
+            "interrupted",
+            f"The research was interrupted {MAX_CLAIMS} times by a restart and was stopped. Retry it.",
+        )
         return
     run = _Run(services, job, owner, time.monotonic() + services.job_deadline_s, attempts.checkpoints(engine, job_id))
     try:
@@ -108,7 +117,9 @@ def run_job(services: Services, job_id: str, owner: str) -> None:
         jobs.fail(engine, job_id, owner, error.kind, error.message)
     except Exception:
         log.exception("job %s crashed", job_id)
-        jobs.fail(engine, job_id, owner, "internal", "An unexpected error stopped the research. It was logged; retry it.")
+        jobs.fail(
+            engine, job_id, owner, "internal", "An unexpected error stopped the research. It was logged; retry it."
+        )
     else:
         jobs.complete(engine, job_id, owner, company_id)
 
@@ -143,8 +154,12 @@ def _scrape(run: _Run, url: str | None) -> ScrapedSite:
 
     def scrape(deadline: float):
         site = scrape_website(
-            run.job.company_name, url, deep=run.job.deep_mode,
-            client=services.site_client, policy=services.site_policy, deadline=deadline,
+            run.job.company_name,
+            url,
+            deep=run.job.deep_mode,
+            client=services.site_client,
+            policy=services.site_policy,
+            deadline=deadline,
         )
         return site, None
 
@@ -179,8 +194,13 @@ def _analyze(run: _Run, site: ScrapedSite, github: GitHubData) -> Briefing:
 
     def with_claude(deadline: float):
         draft, call = analyze_with_claude(
-            job.company_name, site, github, job.role, services.llm,
-            model=services.model, timeout_s=max(1.0, deadline - time.monotonic()),
+            job.company_name,
+            site,
+            github,
+            job.role,
+            services.llm,
+            model=services.model,
+            timeout_s=max(1.0, deadline - time.monotonic()),
         )
         return finish(draft, "claude", call.model), {"analyzer": "claude", "llmCall": call.to_json_dict()}
 
@@ -206,8 +226,12 @@ def _store(run: _Run, briefing: Briefing, website: str | None) -> int:
             result = store_research(run.engine, job.id, job.company_name, website, briefing.to_json_dict())
         except OperationalError as error:  # a locked or dropped database: worth another attempt
             raise NetworkError(f"the database was busy ({error.orig.__class__.__name__})") from error
-        return _Stored(success=result.success, company_id=result.company_id, job_id=result.job_id,
-                       timestamp=result.timestamp.isoformat()), None
+        return _Stored(
+            success=result.success,
+            company_id=result.company_id,
+            job_id=result.job_id,
+            timestamp=result.timestamp.isoformat(),
+        ), None
 
     return run.step(STORE, store, _Stored).company_id
 

@@ -148,4 +148,3 @@ def shutdown_runner(wait: bool = False) -> None:
         if _runner is not None:
             _runner.shutdown(wait=wait)
             _runner = None
-

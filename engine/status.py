@@ -34,16 +34,18 @@ def step_states(rows: list[StepAttempt]) -> list[dict]:
             for row in mine
         )
         errors = [row.error_message for row in mine if row.error_message and row.status != AttemptStatus.SKIPPED]
-        states.append({
-            "id": spec.id,
-            "label": spec.label,
-            "status": latest.status.value if latest else "pending",
-            "attempts": len(mine),
-            "durationMs": spent_ms if mine else None,
-            "error": errors[-1] if errors else None,
-            "note": latest.error_message if latest and latest.status == AttemptStatus.SKIPPED else None,
-            "meta": latest.meta if latest else None,
-        })
+        states.append(
+            {
+                "id": spec.id,
+                "label": spec.label,
+                "status": latest.status.value if latest else "pending",
+                "attempts": len(mine),
+                "durationMs": spent_ms if mine else None,
+                "error": errors[-1] if errors else None,
+                "note": latest.error_message if latest and latest.status == AttemptStatus.SKIPPED else None,
+                "meta": latest.meta if latest else None,
+            }
+        )
     return states
 
 

@@ -16,10 +16,16 @@ engine = runner().engine
 
 filters = st.columns([1, 2])
 status_name = filters[0].selectbox(
-    "Status", ["all"] + [s.value for s in JobStatus], key="history_status", on_change=lambda: st.session_state.pop("history_cursors", None)
+    "Status",
+    ["all"] + [s.value for s in JobStatus],
+    key="history_status",
+    on_change=lambda: st.session_state.pop("history_cursors", None),
 )
 query = filters[1].text_input(
-    "Company", key="history_q", placeholder="Filter by company name", on_change=lambda: st.session_state.pop("history_cursors", None)
+    "Company",
+    key="history_q",
+    placeholder="Filter by company name",
+    on_change=lambda: st.session_state.pop("history_cursors", None),
 )
 status = None if status_name == "all" else JobStatus(status_name)
 

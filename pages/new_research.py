@@ -19,7 +19,10 @@ with st.form("research", border=True):
     st.text_input("Company name", key="company_name", max_chars=MAX_NAME_CHARS, placeholder="Acme Robotics")
     name_error = st.empty()
     st.text_input(
-        "Website (optional)", key="company_url", max_chars=MAX_URL_CHARS, placeholder="https://acme.com",
+        "Website (optional)",
+        key="company_url",
+        max_chars=MAX_URL_CHARS,
+        placeholder="https://acme.com",
         help="Leave empty and we look for it on GitHub, or at <name>.com.",
     )
     url_error = st.empty()

@@ -30,13 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    # Imported here so `--help` stays instant.
-    from db import jobs
-    from db.engine import get_engine
-    from engine.runner import Runner
-    from engine.status import job_status
+    # Imported in two stages so `--help` and bad input answer before the heavy imports.
     from pipeline.errors import InvalidInput
-    from pipeline.markdown import render_markdown
     from pipeline.request import parse_request
     from settings import Settings
 
@@ -46,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     except InvalidInput as error:
         print(f"error: {error.field or 'input'}: {error.message}", file=sys.stderr)
         return EXIT_BAD_INPUT
+
+    from db import jobs
+    from db.engine import get_engine
+    from engine.runner import Runner
+    from engine.status import job_status
+    from pipeline.markdown import render_markdown
 
     engine = get_engine(settings.database_url)
     if not args.wait:

@@ -1,17 +1,17 @@
 """The one exception tree of the research pipeline.
 
-    PipelineError
-    ├── InvalidInput            bad request data; nothing is queued
-    │   └── UnsafeUrl           the URL points somewhere we refuse to fetch
-    ├── TransientError          worth another attempt (backoff retries only this branch)
-    │   ├── ServiceUnavailable  5xx, 529, 429 (with optional retry_after seconds)
-    │   └── NetworkError        connect/read failures and timeouts
-    └── PermanentError          another attempt would fail the same way
-        ├── FetchRefused        the page is not something we read (type, size, robots, redirects)
-        ├── NotFound            the thing looked up does not exist
-        ├── BadModelOutput      the model's reply is not a valid briefing
-        ├── StepTimeout         a step ran past its time limit
-        └── JobCancelled        the candidate cancelled the job
+PipelineError
+├── InvalidInput            bad request data; nothing is queued
+│   └── UnsafeUrl           the URL points somewhere we refuse to fetch
+├── TransientError          worth another attempt (backoff retries only this branch)
+│   ├── ServiceUnavailable  5xx, 529, 429 (with optional retry_after seconds)
+│   └── NetworkError        connect/read failures and timeouts
+└── PermanentError          another attempt would fail the same way
+    ├── FetchRefused        the page is not something we read (type, size, robots, redirects)
+    ├── NotFound            the thing looked up does not exist
+    ├── BadModelOutput      the model's reply is not a valid briefing
+    ├── StepTimeout         a step ran past its time limit
+    └── JobCancelled        the candidate cancelled the job
 """
 
 from __future__ import annotations

@@ -15,9 +15,7 @@ MAX_URL_CHARS = 2048
 class Frozen(BaseModel):
     """Immutable model that serialises with the original camelCase field names."""
 
-    model_config = ConfigDict(
-        frozen=True, alias_generator=to_camel, populate_by_name=True, extra="forbid"
-    )
+    model_config = ConfigDict(frozen=True, alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
     def to_json_dict(self) -> dict:
         """The camelCase JSON form, as the API and checkpoints store it."""

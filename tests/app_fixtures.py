@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -91,7 +91,9 @@ def _postgres_ready() -> str | None:
         return "PostgreSQL is not installed (no /etc/postgresql) and none answers on 127.0.0.1:5432"
     started = subprocess.run(
         ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "start"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     if answers():
         return None

@@ -2,6 +2,7 @@
 
 pytest_plugins = [
     "tests.app_fixtures",
+    "tests.browser_fixtures",
     "tests.fakes.fixtures",
     "tests.fakes.github_fixtures",
     "tests.fakes.site_fixtures",

@@ -9,10 +9,10 @@ import sys
 import pytest
 
 from db import attempts, jobs, workers
+from db.engine import make_engine, writing
 from db.models import AttemptStatus, Job, JobStatus, StepAttempt, Worker, utcnow
 from db.store import get_briefing
 from engine.status import job_status
-from db.engine import make_engine, writing
 from pipeline.models import Page, ResearchRequest, ScrapedSite
 from tests.fakes.server import Reply
 
@@ -28,7 +28,9 @@ def db_url(request, tmp_path) -> str:
 
 
 def _request(fake_site, **fields) -> ResearchRequest:
-    return ResearchRequest(**{"company_name": "Acme Robotics", "company_url": fake_site.url, "role": "Backend Engineer", **fields})
+    return ResearchRequest(
+        **{"company_name": "Acme Robotics", "company_url": fake_site.url, "role": "Backend Engineer", **fields}
+    )
 
 
 def _run(runner, request) -> dict:
@@ -227,7 +229,9 @@ def test_retry_makes_a_new_job_with_the_same_inputs(runner, fake_site):
     assert status["status"] == "completed"
     assert status["retryOf"] == first["jobId"]
     assert (status["companyName"], status["role"], status["companyUrl"]) == (
-        first["companyName"], first["role"], first["companyUrl"]
+        first["companyName"],
+        first["role"],
+        first["companyUrl"],
     )
 
 
@@ -242,17 +246,37 @@ def test_restart_resumes_after_the_last_completed_step(make_runner, app_env, fak
     engine = make_engine(app_env["DATABASE_URL"])
     dead = Worker(hostname=socket.gethostname(), pid=_dead_pid())
     site = ScrapedSite(
-        url=fake_site.url, title="Acme Robotics", meta_description="Robots for warehouses", content="We build robots.",
+        url=fake_site.url,
+        title="Acme Robotics",
+        meta_description="Robots for warehouses",
+        content="We build robots.",
         pages=[Page(url=fake_site.url, title="Acme Robotics", content="We build robots.")],
     )
-    job = Job(company_name="Acme Robotics", company_url=fake_site.url, role="Backend Engineer",
-              status=JobStatus.PROCESSING, owner=dead.id, claims=1, dedupe_key="x", started_at=utcnow())
+    job = Job(
+        company_name="Acme Robotics",
+        company_url=fake_site.url,
+        role="Backend Engineer",
+        status=JobStatus.PROCESSING,
+        owner=dead.id,
+        claims=1,
+        dedupe_key="x",
+        started_at=utcnow(),
+    )
     with writing(engine) as session:
         session.add(dead)
         session.add(job)
         session.flush()
-        session.add(StepAttempt(job_id=job.id, step="scrape-website", attempt=1, status=AttemptStatus.SUCCEEDED,
-                                finished_at=utcnow(), duration_ms=100, output=site.to_json_dict()))
+        session.add(
+            StepAttempt(
+                job_id=job.id,
+                step="scrape-website",
+                attempt=1,
+                status=AttemptStatus.SUCCEEDED,
+                finished_at=utcnow(),
+                duration_ms=100,
+                output=site.to_json_dict(),
+            )
+        )
         session.add(StepAttempt(job_id=job.id, step="analyze-with-claude", attempt=1, status=AttemptStatus.RUNNING))
 
     runner = make_runner()

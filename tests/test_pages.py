@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from db import attempts, jobs, workers
-from sqlmodel import select
-
 from db.engine import get_engine, reading, writing
 from db.models import AttemptStatus, Job, JobStatus, utcnow
 from db.store import get_briefing
@@ -186,7 +185,16 @@ def _seed_history(engine) -> None:
     owner = _live_owner(engine)
     for name, status in [("Alpha", JobStatus.COMPLETED), ("Beta", JobStatus.FAILED), ("Gamma", JobStatus.COMPLETED)]:
         with writing(engine) as session:
-            session.add(Job(company_name=name, status=status, owner=owner, dedupe_key=name, started_at=utcnow(), finished_at=utcnow()))
+            session.add(
+                Job(
+                    company_name=name,
+                    status=status,
+                    owner=owner,
+                    dedupe_key=name,
+                    started_at=utcnow(),
+                    finished_at=utcnow(),
+                )
+            )
 
 
 def test_history_lists_newest_first_and_filters(app_env):
@@ -220,7 +228,9 @@ def test_history_pages_in_sql(app_env):
     owner = _live_owner(engine)
     with writing(engine) as session:
         for n in range(45):
-            session.add(Job(company_name=f"Company {n:02d}", status=JobStatus.COMPLETED, owner=owner, dedupe_key=str(n)))
+            session.add(
+                Job(company_name=f"Company {n:02d}", status=JobStatus.COMPLETED, owner=owner, dedupe_key=str(n))
+            )
 
     at = _app()
     at.switch_page("pages/history.py")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 STATUS_ICONS = {
     "pending": "⏳",
@@ -37,7 +37,7 @@ def job_duration_ms(started: datetime | None, finished: datetime | None) -> floa
     """How long a job ran (or has been running), in milliseconds; None before it started."""
     if started is None:
         return None
-    end = finished or datetime.now(timezone.utc)
+    end = finished or datetime.now(UTC)
     return (end - started).total_seconds() * 1000
 
 

@@ -34,7 +34,8 @@ def progress(status: dict, steps: list[dict]) -> None:
     remaining = status.get("estimatedSecondsRemaining")
     eta = f" — about {human_duration(remaining * 1000)} left" if remaining else ""
     headline = (
-        f"Waiting for a free worker{eta}" if status["status"] == "queued"
+        f"Waiting for a free worker{eta}"
+        if status["status"] == "queued"
         else f"Researching {status['companyName']}…{eta}"
     )
     st.progress(done / total, text=headline)

@@ -13,9 +13,9 @@ import struct
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterable
 from urllib.parse import parse_qs, urlsplit
 
 
