@@ -19,21 +19,16 @@ raw and inflated here with `max_length`, so a gzip bomb never produces more than
 from __future__ import annotations
 
 import codecs
-import contextvars
 import email.utils
 import http.cookiejar
 import re
 import time
-import typing
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
 
-import httpcore
 import httpx
 
 from pipeline.errors import (
@@ -45,7 +40,8 @@ from pipeline.errors import (
     StepTimeout,
     UnsafeUrl,
 )
-from pipeline.urls import check_url_static, normalize_url, resolve_public
+from pipeline.transport import PAGE_DEADLINE, PinnedTransport
+from pipeline.urls import check_url_static, normalize_url
 
 USER_AGENT = "InterviewPrepBot/1.0 (+interview prep research; respects robots.txt)"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -103,10 +99,12 @@ def fetch_html(url: str, client: httpx.Client, policy: FetchPolicy, *, deadline:
     """
     body = _get(url, client, policy, deadline, accept=HTML_TYPES)
     _raise_for_status(body)
-    return FetchedPage(url=body.url, html=_decode(body.content, body.headers.get("content-type", "")), status=body.status)
+    return FetchedPage(
+        url=body.url, html=_decode(body.content, body.headers.get("content-type", "")), status=body.status
+    )
 
 
-def robots_rules(url: str, client: httpx.Client, policy: FetchPolicy, *, deadline: float) -> RobotFileParser:
+def robots_rules(url: str, client: httpx.Client, policy: FetchPolicy, deadline: float) -> RobotFileParser:
     """The robots.txt rules of `url`'s site, read through the same guard as pages (RFC 9309)."""
     parts = urlsplit(normalize_url(url))
     robots_url = urlunsplit((parts.scheme, parts.netloc, "/robots.txt", "", ""))
@@ -118,7 +116,7 @@ def robots_rules(url: str, client: httpx.Client, policy: FetchPolicy, *, deadlin
     rules = RobotFileParser(robots_url)
     try:
         body = _get(robots_url, client, small, deadline, accept=None)
-    except FetchRefused:  # a redirect loop or chain: RFC 9309 calls that "unavailable"
+    except FetchRefused:  # a redirect loop, or too big: RFC 9309 calls that "unavailable"
         rules.allow_all = True
         return rules
     if not 200 <= body.status < 300:
@@ -131,170 +129,9 @@ def robots_rules(url: str, client: httpx.Client, policy: FetchPolicy, *, deadlin
     return rules
 
 
-def robots_allows(url: str, client: httpx.Client, policy: FetchPolicy, *, deadline: float) -> bool:
+def robots_allows(url: str, client: httpx.Client, policy: FetchPolicy, deadline: float) -> bool:
     """Whether the site's robots.txt lets the tool's User-Agent read `url`."""
     return robots_rules(url, client, policy, deadline=deadline).can_fetch(policy.user_agent, url)
-
-
-# --- the transport: pinned connections, every socket call bounded by the page deadline ---------
-
-_PAGE_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("page_deadline", default=None)
-
-
-def _time_left(timeout: float | None, error: type[Exception]) -> float | None:
-    """`timeout`, shortened to the page deadline when one is set; `error` once it has passed."""
-    deadline = _PAGE_DEADLINE.get()
-    if deadline is None:
-        return timeout
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise error("the page's time limit ran out")
-    return left if timeout is None else min(timeout, left)
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    """A socket stream whose reads and writes never wait past the page deadline."""
-
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
-        self._inner = inner
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _time_left(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _time_left(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self, ssl_context: typing.Any, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.NetworkStream:
-        # server_hostname is the URL's name, not the pinned IP: SNI and the certificate use it.
-        stream = self._inner.start_tls(ssl_context, server_hostname, _time_left(timeout, httpcore.ConnectTimeout))
-        return _DeadlineStream(stream)
-
-    def get_extra_info(self, info: str) -> typing.Any:
-        return self._inner.get_extra_info(info)
-
-
-class _PinnedBackend(httpcore.NetworkBackend):
-    """Resolves and checks the host, then connects to one of exactly those addresses."""
-
-    def __init__(self, allow_private: bool) -> None:
-        self._allow_private = allow_private
-        self._sockets = httpcore.SyncBackend()
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: typing.Iterable[typing.Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        failure: Exception | None = None
-        for address in resolve_public(host, port, self._allow_private):
-            try:
-                stream = self._sockets.connect_tcp(
-                    address, port, _time_left(timeout, httpcore.ConnectTimeout), local_address, socket_options
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as e:
-                failure = e
-                continue
-            return _DeadlineStream(stream)
-        raise failure or httpcore.ConnectError(f"no address to connect to for {host}")
-
-    def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options: typing.Any = None) -> httpcore.NetworkStream:
-        raise httpcore.UnsupportedProtocol("the site client does not use unix sockets")
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
-
-
-# httpcore's errors as httpx's, most specific first (what httpx.HTTPTransport does internally).
-_HTTPX_ERRORS: dict[type[Exception], type[httpx.HTTPError]] = {
-    httpcore.ConnectTimeout: httpx.ConnectTimeout,
-    httpcore.ReadTimeout: httpx.ReadTimeout,
-    httpcore.WriteTimeout: httpx.WriteTimeout,
-    httpcore.PoolTimeout: httpx.PoolTimeout,
-    httpcore.TimeoutException: httpx.TimeoutException,
-    httpcore.ConnectError: httpx.ConnectError,
-    httpcore.ReadError: httpx.ReadError,
-    httpcore.WriteError: httpx.WriteError,
-    httpcore.NetworkError: httpx.NetworkError,
-    httpcore.UnsupportedProtocol: httpx.UnsupportedProtocol,
-    httpcore.RemoteProtocolError: httpx.RemoteProtocolError,
-    httpcore.LocalProtocolError: httpx.LocalProtocolError,
-    httpcore.ProtocolError: httpx.ProtocolError,
-}
-
-
-@contextmanager
-def _as_httpx_errors() -> Iterator[None]:
-    try:
-        yield
-    except httpcore.ProxyError as e:  # there are no proxies; listed for completeness
-        raise httpx.ProxyError(str(e)) from e
-    except Exception as e:
-        for cls in type(e).__mro__:
-            if cls in _HTTPX_ERRORS:
-                raise _HTTPX_ERRORS[cls](str(e)) from e
-        raise
-
-
-class _Body(httpx.SyncByteStream):
-    def __init__(self, stream: typing.Iterable[bytes]) -> None:
-        self._stream = stream
-
-    def __iter__(self) -> Iterator[bytes]:
-        with _as_httpx_errors():
-            yield from self._stream
-
-    def close(self) -> None:
-        close = getattr(self._stream, "close", None)
-        if close is not None:
-            close()
-
-
-class PinnedTransport(httpx.BaseTransport):
-    """An httpx transport over an httpcore pool whose connections go to checked addresses only."""
-
-    def __init__(self, allow_private: bool = False) -> None:
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=20,
-            max_keepalive_connections=10,
-            keepalive_expiry=5.0,
-            network_backend=_PinnedBackend(allow_private),
-        )
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        assert isinstance(request.stream, httpx.SyncByteStream)
-        core_request = httpcore.Request(
-            method=request.method,
-            url=httpcore.URL(
-                scheme=request.url.raw_scheme,
-                host=request.url.raw_host,
-                port=request.url.port,
-                target=request.url.raw_path,
-            ),
-            headers=request.headers.raw,
-            content=request.stream,
-            extensions=request.extensions,
-        )
-        with _as_httpx_errors():
-            response = self._pool.handle_request(core_request)
-        assert isinstance(response.stream, typing.Iterable)
-        return httpx.Response(
-            status_code=response.status,
-            headers=response.headers,
-            stream=_Body(response.stream),
-            extensions=response.extensions,
-        )
-
-    def close(self) -> None:
-        self._pool.close()
 
 
 # --- one GET, redirects by hand ----------------------------------------------------------------
@@ -312,10 +149,12 @@ class _OutOfTime(Exception):
     pass
 
 
-def _get(url: str, client: httpx.Client, policy: FetchPolicy, deadline: float, *, accept: tuple[str, ...] | None) -> _Response:
+def _get(
+    url: str, client: httpx.Client, policy: FetchPolicy, deadline: float, *, accept: tuple[str, ...] | None
+) -> _Response:
     """GET `url`, following redirects by hand; the body is read (bounded) only for 2xx answers."""
     page_deadline = min(deadline, time.monotonic() + policy.page_timeout_s)
-    token = _PAGE_DEADLINE.set(page_deadline)
+    token = PAGE_DEADLINE.set(page_deadline)
     try:
         return _follow(url, client, policy, page_deadline, accept)
     except (_OutOfTime, httpx.TimeoutException) as e:
@@ -327,10 +166,12 @@ def _get(url: str, client: httpx.Client, policy: FetchPolicy, deadline: float, *
     except httpx.InvalidURL as e:
         raise FetchRefused(f"{url} is not an address that can be fetched ({e}).") from e
     finally:
-        _PAGE_DEADLINE.reset(token)
+        PAGE_DEADLINE.reset(token)
 
 
-def _follow(url: str, client: httpx.Client, policy: FetchPolicy, page_deadline: float, accept: tuple[str, ...] | None) -> _Response:
+def _follow(
+    url: str, client: httpx.Client, policy: FetchPolicy, page_deadline: float, accept: tuple[str, ...] | None
+) -> _Response:
     first = current = _checked(url, None, policy)
     seen = {first}
     for _ in range(policy.max_redirects + 1):
@@ -487,8 +328,8 @@ def _retry_after_s(value: str | None) -> float | None:
         except (TypeError, ValueError, IndexError):
             return None
         if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        seconds = (when - datetime.now(timezone.utc)).total_seconds()
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
     return min(max(seconds, 0.0), RETRY_AFTER_CAP_S)
 
 

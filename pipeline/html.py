@@ -11,12 +11,14 @@ BeautifulSoup builds a Python object per tag (about 10 µs each).
 
 from __future__ import annotations
 
+import io
 import re
 import warnings
+from collections.abc import Iterator
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
-from bs4 import BeautifulSoup, Comment, Declaration, Doctype, ProcessingInstruction, Tag
-from bs4 import MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
+from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
+from bs4.element import NavigableString, PageElement, PreformattedString
 
 from pipeline.models import Page
 
@@ -25,17 +27,19 @@ MAX_TITLE_CHARS = 300
 MAX_DESCRIPTION_CHARS = 1_000
 MAX_HEADINGS = 30
 MAX_HEADING_CHARS = 200
+MAX_HEADINGS_READ = 4 * MAX_HEADINGS
 MAX_LINKS = 300
 MAX_PARSE_CHARS = 5_000_000
-MAX_PARSE_TAGS = 100_000
+MAX_PARSE_TAGS = 60_000  # '<' characters: ten times a heavy real page
+MAX_ANCHORS_READ = 3_000
+MAX_HEADING_NODES = 500  # nodes walked for one heading's text
 
 _INVISIBLE_TAGS = ("head", "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "canvas")
 _HIDDEN_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\b", re.I)
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _URL_NOISE = re.compile(r"[\t\n\r]")  # browsers drop these from hrefs
 
-# A page that looks like a file name or XML is still parsed as HTML; the warnings would be noise.
-warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
+# A page that is really XML is still read as HTML, on purpose; the warning would be noise.
 warnings.filterwarnings("ignore", category=XMLParsedAsHTMLWarning)
 
 
@@ -52,8 +56,7 @@ def same_site_links(page_url: str, html: str | bytes) -> list[str]:
 def read_html(url: str, html: str | bytes) -> tuple[Page, list[str]]:
     """`extract_page` and `same_site_links` from a single parse."""
     soup = _parse(html)
-    links = _links(url, soup)  # before hidden menus are removed: their links are still links
-    return _page(url, soup), links
+    return _page(url, soup), _links(url, soup)  # links in hidden menus count: they are still links
 
 
 def _parse(html: str | bytes) -> BeautifulSoup:
@@ -63,7 +66,8 @@ def _parse(html: str | bytes) -> BeautifulSoup:
     cut = _nth_index(html, "<", MAX_PARSE_TAGS)
     if cut is not None:
         html = html[:cut]
-    return BeautifulSoup(_CONTROL_CHARS.sub(" ", html), "lxml")
+    # A file object skips BeautifulSoup's "this looks like a URL, not markup" check.
+    return BeautifulSoup(io.StringIO(_CONTROL_CHARS.sub(" ", html)), "lxml")
 
 
 def _nth_index(text: str, needle: str, n: int) -> int | None:
@@ -77,26 +81,57 @@ def _nth_index(text: str, needle: str, n: int) -> int | None:
 
 
 def _page(url: str, soup: BeautifulSoup) -> Page:
-    title = _title(soup)
-    description = _description(soup)
-    for node in soup.find_all(string=lambda s: isinstance(s, (Comment, Declaration, Doctype, ProcessingInstruction))):
-        node.extract()
-    for tag in soup.find_all(True):
-        if not tag.decomposed and (tag.name in _INVISIBLE_TAGS or _is_hidden(tag)):
-            tag.decompose()
     headings: list[str] = []
-    for heading in soup.find_all(["h1", "h2", "h3"]):
-        text = _collapse(heading.get_text(" "))[:MAX_HEADING_CHARS]
-        if text and text not in headings:
-            headings.append(text)
-            if len(headings) == MAX_HEADINGS:
-                break
-    content = _collapse(soup.get_text(" "))[:MAX_CONTENT_CHARS]
-    return Page(url=url, title=title, meta_description=description, headings=headings, content=content)
+    headings_read = 0  # bounded too: nested or repeated headings each cost a walk of their subtree
+    strings: list[str] = []
+    size = 0
+    for node in _visible_nodes(soup):
+        if isinstance(node, Tag):  # only h1-h3 are yielded as tags
+            headings_read += 1
+            if len(headings) < MAX_HEADINGS and headings_read <= MAX_HEADINGS_READ:
+                text = _collapse(" ".join(_visible_strings(node, budget=MAX_HEADING_NODES)))[:MAX_HEADING_CHARS]
+                if text and text not in headings:
+                    headings.append(text)
+        elif size <= MAX_CONTENT_CHARS:
+            strings.append(node)
+            size += len(node)
+    return Page(
+        url=url,
+        title=_title(soup),
+        meta_description=_description(soup),
+        headings=headings,
+        content=_collapse(" ".join(strings))[:MAX_CONTENT_CHARS],
+    )
+
+
+def _visible_nodes(root: Tag, budget: int | None = None) -> Iterator[Tag | str]:
+    """Visible text strings in document order, and the h1-h3 tags met on the way.
+
+    An explicit stack, and no tree mutation: deep nesting costs neither recursion nor the
+    per-element searches that BeautifulSoup's `decompose` and `decomposed` can trigger.
+    `budget` caps the number of nodes visited.
+    """
+    stack: list[PageElement] = [root]
+    while stack and budget != 0:
+        node = stack.pop()
+        if budget is not None:
+            budget -= 1
+        if isinstance(node, Tag):
+            if node.name in _INVISIBLE_TAGS or _is_hidden(node):
+                continue
+            if node.name in ("h1", "h2", "h3"):
+                yield node
+            stack.extend(reversed(node.contents))
+        elif isinstance(node, NavigableString) and not isinstance(node, PreformattedString):
+            yield str(node)  # comments, CDATA, doctypes and processing instructions are skipped
+
+
+def _visible_strings(root: Tag, budget: int | None = None) -> Iterator[str]:
+    return (node for node in _visible_nodes(root, budget) if isinstance(node, str))
 
 
 def _title(soup: BeautifulSoup) -> str:
-    for tag in soup.find_all("title"):
+    for tag in soup.find_all("title", limit=5):
         if tag.find_parent("svg") is None:
             return _collapse(tag.get_text(" "))[:MAX_TITLE_CHARS]
     return ""
@@ -138,7 +173,7 @@ def _links(page_url: str, soup: BeautifulSoup) -> list[str]:
     here = urlunsplit(page._replace(fragment=""))
     links: list[str] = []
     seen = {here}
-    for anchor in soup.find_all("a", href=True):
+    for anchor in soup.find_all("a", href=True, limit=MAX_ANCHORS_READ):
         href = _URL_NOISE.sub("", str(anchor["href"])).strip()
         try:
             parts = urlsplit(urljoin(base, href))

@@ -67,7 +67,7 @@ def scrape_website(
         home, links, rules = _read_home(normalize_url(url), client, policy, deadline)
     pages = [home]
     if deep:
-        pages += _read_deep_pages(_deep_links(home.url, links), rules, client, policy, deadline)
+        pages += _read_deep_pages(home.url, links, rules, client, policy, deadline)
     return ScrapedSite(
         url=home.url,
         title=home.title,
@@ -98,34 +98,48 @@ def _read_home(
 
 def _deep_links(home_url: str, links: list[str]) -> list[str]:
     """At most MAX_DEEP_PAGES links, one per kind of page, the most interesting kinds first."""
-    home_path = urlsplit(home_url).path.rstrip("/")
     chosen: dict[str, str] = {}
     for link in links:
-        path = urlsplit(link).path.rstrip("/")
-        segments = path.lower().split("/")
-        if path == home_path or len(segments) > 3:  # the home page itself, or something buried deep
-            continue
-        for kind, pattern in _DEEP_PAGE_KINDS:
-            if kind not in chosen and any(pattern.match(s) for s in segments):
-                chosen[kind] = link
-                break
+        kind = _kind_of(link, home_url)
+        if kind is not None and kind not in chosen:
+            chosen[kind] = link
     ordered = [chosen[kind] for kind, _ in _DEEP_PAGE_KINDS if kind in chosen]
     return ordered[:MAX_DEEP_PAGES]
 
 
+def _kind_of(link: str, home_url: str) -> str | None:
+    """Which kind of interesting page `link` is, if any (not the home page, not buried deep)."""
+    path = urlsplit(link).path.rstrip("/")
+    segments = path.lower().split("/")
+    if path == urlsplit(home_url).path.rstrip("/") or len(segments) > 3:
+        return None
+    for kind, pattern in _DEEP_PAGE_KINDS:
+        if any(pattern.match(segment) for segment in segments):
+            return kind
+    return None
+
+
 def _read_deep_pages(
-    links: list[str], home_rules: RobotFileParser, client: httpx.Client, policy: FetchPolicy, deadline: float
+    home_url: str,
+    links: list[str],
+    home_rules: RobotFileParser,
+    client: httpx.Client,
+    policy: FetchPolicy,
+    deadline: float,
 ) -> list[Page]:
+    """Picks the linked pages robots.txt allows, then reads them in parallel; failures are left out."""
     rules_by_origin: dict[tuple, RobotFileParser | None] = {_origin(home_rules.url): home_rules}
-    allowed = [link for link in links if _robots_allow(link, rules_by_origin, client, policy, deadline)]
-    if not allowed:
+    candidates = [link for link in links if _kind_of(link, home_url) is not None]
+    allowed = [link for link in candidates if _robots_allow(link, rules_by_origin, client, policy, deadline)]
+    chosen = _deep_links(home_url, allowed)
+    if not chosen:
         return []
-    pool = ThreadPoolExecutor(max_workers=len(allowed), thread_name_prefix="scrape-deep")
+    pool = ThreadPoolExecutor(max_workers=len(chosen), thread_name_prefix="scrape-deep")
     try:
-        futures = [pool.submit(_read_deep_page, link, client, policy, deadline) for link in allowed]
+        futures = [pool.submit(_read_deep_page, link, client, policy, deadline) for link in chosen]
         wait(futures, timeout=max(0.0, deadline - time.monotonic()) + DEEP_GRACE_S)
         pages: list[Page] = []
-        for link, future in zip(allowed, futures):
+        for link, future in zip(chosen, futures, strict=True):
             if not future.done():
                 logger.info("deep page %s skipped: still loading at the deadline", link)
             elif isinstance(error := future.exception(), PipelineError):

@@ -59,6 +59,7 @@ _ALWAYS_REFUSED = [
     for net in ("169.254.0.0/16", "168.63.129.16/32", "100.100.100.200/32", "fd00:ec2::254/128")
 ]
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}  # DNS: the name does not exist
 
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 _HOST_NAME = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$")
@@ -116,9 +117,7 @@ def check_url_static(url: str, allow_private: bool) -> None:
     if not host:
         raise UnsafeUrl(f"{url} has no host name.", field=URL_FIELD)
     if port is not None and port not in PUBLIC_PORTS and not allow_private:
-        raise UnsafeUrl(
-            f"Only the standard web ports (80 and 443) are fetched, not port {port}.", field=URL_FIELD
-        )
+        raise UnsafeUrl(f"Only the standard web ports (80 and 443) are fetched, not port {port}.", field=URL_FIELD)
     try:
         ip = _literal_ip(host)
     except ValueError:
@@ -160,12 +159,11 @@ def resolve_public(host: str, port: int, allow_private: bool) -> list[str]:
         try:
             ip = ipaddress.ip_address(address)
         except ValueError:
-            raise UnsafeUrl(f"{host} resolves to {address}, which is not an address we fetch.", field=URL_FIELD) from None
+            raise UnsafeUrl(
+                f"{host} resolves to {address}, which is not an address we fetch.", field=URL_FIELD
+            ) from None
         _check_address(host, ip, allow_private)
     return addresses
-
-
-_NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
 
 
 def _invalid(message: str) -> InvalidInput:

@@ -47,7 +47,7 @@ def soon(seconds: float = 5.0) -> float:
     return time.monotonic() + seconds
 
 
-def fetch(site: FakeServer, path: str, client: httpx.Client, policy: FetchPolicy = LOCAL_POLICY, seconds: float = 5.0):  # noqa: ANN201
+def fetch(site: FakeServer, path: str, client: httpx.Client, policy: FetchPolicy = LOCAL_POLICY, seconds: float = 5.0):
     return fetch_html(site.url + path, client, policy, deadline=soon(seconds))
 
 
@@ -68,7 +68,9 @@ def test_fetches_a_page_with_the_bots_own_user_agent(fake_site: FakeSite, site_c
     assert sent["accept-encoding"] == "gzip, deflate"
 
 
-def test_client_ignores_proxy_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch, fake_site: FakeSite) -> None:
+def test_client_ignores_proxy_settings_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, fake_site: FakeSite
+) -> None:
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
     monkeypatch.setenv("ALL_PROXY", "http://127.0.0.1:9")
     with make_site_client(LOCAL_POLICY) as client:
@@ -104,13 +106,17 @@ def test_redirect_loop_is_refused(fake_site: FakeSite, site_client: httpx.Client
         fetch(fake_site, "/a", site_client)
 
 
-def test_redirect_to_cloud_metadata_is_refused_before_connecting(fake_site: FakeSite, site_client: httpx.Client) -> None:
+def test_redirect_to_cloud_metadata_is_refused_before_connecting(
+    fake_site: FakeSite, site_client: httpx.Client
+) -> None:
     fake_site.fail("/go", Reply(302, headers={"Location": "http://169.254.169.254/latest/meta-data/"}))
     with pytest.raises(UnsafeUrl, match="redirected to http://169.254.169.254"):
         fetch(fake_site, "/go", site_client)
 
 
-@pytest.mark.parametrize("target", ["file:///etc/passwd", "gopher://127.0.0.1:6379/_INFO", "http://user:pw@example.com/"])
+@pytest.mark.parametrize(
+    "target", ["file:///etc/passwd", "gopher://127.0.0.1:6379/_INFO", "http://user:pw@example.com/"]
+)
 def test_redirect_to_a_non_web_address_is_refused(fake_site: FakeSite, site_client: httpx.Client, target: str) -> None:
     fake_site.fail("/go", Reply(302, headers={"Location": target}))
     with pytest.raises(FetchRefused, match="redirected"):
@@ -154,7 +160,7 @@ def fake_dns(monkeypatch: pytest.MonkeyPatch, answers: dict[str, list[str]]) -> 
     real = socket.getaddrinfo
     asked: list[str] = []
 
-    def getaddrinfo(host, port, *args, **kwargs):  # noqa: ANN001, ANN202
+    def getaddrinfo(host, port, *args, **kwargs):
         if host not in answers:
             return real(host, port, *args, **kwargs)
         asked.append(host)
@@ -231,7 +237,9 @@ def bomb() -> bytes:
     return gzip_bomb(100_000_000)
 
 
-def test_a_gzip_bomb_is_refused_without_inflating_it(fake_site: FakeSite, site_client: httpx.Client, bomb: bytes) -> None:
+def test_a_gzip_bomb_is_refused_without_inflating_it(
+    fake_site: FakeSite, site_client: httpx.Client, bomb: bytes
+) -> None:
     assert len(bomb) < SMALL.max_bytes  # small on the wire: only the decompressed cap can stop it
     fake_site.fail("/bomb", Reply(200, bomb, {"Content-Type": "text/html", "Content-Encoding": "gzip"}))
     tracemalloc.start()
@@ -253,9 +261,12 @@ def test_a_gzip_bomb_is_refused_without_inflating_it(fake_site: FakeSite, site_c
         ("gzip", lambda data: gzip.compress(data[:10]) + gzip.compress(data[10:])),  # two members
     ],
 )
-def test_compressed_pages_are_decoded(fake_site: FakeSite, site_client: httpx.Client, encoding: str, pack) -> None:  # noqa: ANN001
+def test_compressed_pages_are_decoded(fake_site: FakeSite, site_client: httpx.Client, encoding: str, pack) -> None:
     text = "<html><body><p>Compressed café</p></body></html>"
-    fake_site.fail("/z", Reply(200, pack(text.encode()), {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": encoding}))
+    fake_site.fail(
+        "/z",
+        Reply(200, pack(text.encode()), {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": encoding}),
+    )
     assert fetch(fake_site, "/z", site_client).html == text
 
 
@@ -266,7 +277,9 @@ def test_unknown_content_encoding_is_refused(fake_site: FakeSite, site_client: h
 
 
 @pytest.mark.parametrize("content_type", ["application/pdf", "image/png", "application/json", "text/plain", ""])
-def test_non_html_is_refused_before_the_body_is_read(fake_site: FakeSite, site_client: httpx.Client, content_type: str) -> None:
+def test_non_html_is_refused_before_the_body_is_read(
+    fake_site: FakeSite, site_client: httpx.Client, content_type: str
+) -> None:
     body = CountingBody(total=10_000_000)
     fake_site.fail("/file", Reply(200, body, {"Content-Type": content_type} if content_type else {}))
     with pytest.raises(FetchRefused, match="not a web page"):
@@ -361,8 +374,13 @@ def test_retry_after_as_an_http_date(fake_site: FakeSite, site_client: httpx.Cli
     assert caught.value.retry_after is not None and 9 <= caught.value.retry_after <= 12
 
 
-@pytest.mark.parametrize(("status", "error"), [(404, NotFound), (410, NotFound), (403, FetchRefused), (401, FetchRefused), (501, FetchRefused)])
-def test_status_codes_map_to_the_error_tree(fake_site: FakeSite, site_client: httpx.Client, status: int, error: type[Exception]) -> None:
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [(404, NotFound), (410, NotFound), (403, FetchRefused), (401, FetchRefused), (501, FetchRefused)],
+)
+def test_status_codes_map_to_the_error_tree(
+    fake_site: FakeSite, site_client: httpx.Client, status: int, error: type[Exception]
+) -> None:
     fake_site.fail("/x", Reply(status, b"no"))
     with pytest.raises(error, match=str(status)):
         fetch(fake_site, "/x", site_client)
@@ -382,7 +400,9 @@ FRENCH = "Café – naïve “quotes”"
         ("text/html", '<meta http-equiv="Content-Type" content="text/html; charset=windows-1252">'),
     ],
 )
-def test_non_utf8_pages_are_decoded(fake_site: FakeSite, site_client: httpx.Client, content_type: str, head: str) -> None:
+def test_non_utf8_pages_are_decoded(
+    fake_site: FakeSite, site_client: httpx.Client, content_type: str, head: str
+) -> None:
     body = f"<html><head>{head}</head><body><p>{FRENCH}</p></body></html>".encode("cp1252")
     fake_site.fail("/fr", html_reply(body, content_type))
     assert FRENCH in fetch(fake_site, "/fr", site_client).html
@@ -427,3 +447,14 @@ def test_robots_goes_through_the_same_guard(fake_site: FakeSite, site_client: ht
     fake_site.fail("/robots.txt", Reply(302, headers={"Location": "http://169.254.169.254/robots.txt"}))
     with pytest.raises(UnsafeUrl):
         robots_allows(fake_site.url + "/about", site_client, LOCAL_POLICY, deadline=soon())
+
+
+def test_the_site_client_never_stores_cookies(fake_site: FakeSite, site_client: httpx.Client) -> None:
+    # One client serves every job: a cookie one site sets must not follow a later job there.
+    fake_site.fail(
+        "/", replace(fake_site.page("/"), headers={"Content-Type": "text/html", "Set-Cookie": "id=1; Path=/"})
+    )
+    fetch(fake_site, "/", site_client)
+    fetch(fake_site, "/about", site_client)
+    assert len(site_client.cookies) == 0
+    assert "cookie" not in fake_site.requests[-1].headers

@@ -249,7 +249,16 @@ def test_not_public(ip: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "ip", ["8.8.8.8", "1.1.1.1", "93.184.216.34", "2606:4700:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1"]
+    "ip",
+    [
+        "8.8.8.8",
+        "1.1.1.1",
+        "93.184.216.34",
+        "2606:4700:4700::1111",
+        "::ffff:8.8.8.8",
+        "64:ff9b::808:808",
+        "2002:808:808::1",
+    ],
 )
 def test_public(ip: str) -> None:
     assert is_public_address(ip)
@@ -265,8 +274,10 @@ def test_resolve_public_refuses_a_name_that_resolves_to_loopback() -> None:
 
 
 def fake_dns(answers: list[str]):
-    def getaddrinfo(host, port, *args, **kwargs):  # noqa: ANN001, ANN202
-        return [(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in answers]
+    def getaddrinfo(host, port, *args, **kwargs):
+        return [
+            (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in answers
+        ]
 
     return getaddrinfo
 
@@ -290,7 +301,7 @@ def test_resolve_public_refuses_metadata_even_when_private_is_allowed(monkeypatc
 
 @pytest.mark.parametrize(("errno", "error"), [(socket.EAI_NONAME, NotFound), (socket.EAI_AGAIN, NetworkError)])
 def test_resolve_public_dns_failures(monkeypatch: pytest.MonkeyPatch, errno: int, error: type[Exception]) -> None:
-    def failing(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def failing(*args, **kwargs):
         raise socket.gaierror(errno, "lookup failed")
 
     monkeypatch.setattr(socket, "getaddrinfo", failing)

@@ -1,0 +1,171 @@
+"""scrape_website against the fake Acme Robotics site."""
+
+from __future__ import annotations
+
+import socket
+import time
+from dataclasses import replace
+
+import httpx
+import pytest
+
+from pipeline.errors import FetchRefused, NetworkError, ServiceUnavailable
+from pipeline.fetch import FetchPolicy, make_site_client
+from pipeline.scrape import guess_site_url, scrape_website
+from tests.fakes.server import Reply
+from tests.fakes.site import DESCRIPTION, EXTERNAL_LINK, TITLE, FakeSite
+from tests.fakes.site_fixtures import LOCAL_POLICY
+
+
+def scrape(site: FakeSite, client: httpx.Client, *, deep: bool, path: str = "/", seconds: float = 5.0):
+    return scrape_website(
+        "Acme Robotics",
+        site.url + path,
+        deep=deep,
+        client=client,
+        policy=LOCAL_POLICY,
+        deadline=time.monotonic() + seconds,
+    )
+
+
+def test_reads_the_home_page(fake_site: FakeSite, site_client: httpx.Client) -> None:
+    site = scrape(fake_site, site_client, deep=False)
+    assert site.skipped_reason is None
+    assert site.url == fake_site.url + "/"
+    assert site.title == TITLE
+    assert site.meta_description == DESCRIPTION
+    assert site.headings == ["Robots that sort your warehouse", "Our stack", "Customers"]
+    assert all(word in site.content for word in ("Python", "Kubernetes", "PostgreSQL"))
+    assert site.fetched_urls == [fake_site.url + "/"]
+    assert [r.path for r in fake_site.requests] == ["/robots.txt", "/"]
+
+
+def test_top_level_fields_come_from_the_page_after_redirects(fake_site: FakeSite, site_client: httpx.Client) -> None:
+    fake_site.fail("/start", Reply(301, headers={"Location": "/"}))
+    site = scrape(fake_site, site_client, deep=False, path="/start")
+    assert site.url == fake_site.url + "/"
+    assert site.fetched_urls == [fake_site.url + "/"]
+
+
+def test_deep_mode_reads_four_linked_pages_in_parallel(fake_site: FakeSite, site_client: httpx.Client) -> None:
+    for path in ("/about", "/careers", "/engineering", "/blog", "/product"):
+        fake_site.fail(path, replace(fake_site.page(path), delay_s=0.6))
+    started = time.monotonic()
+    site = scrape(fake_site, site_client, deep=True)
+    elapsed = time.monotonic() - started
+    expected = ["/", "/about", "/careers", "/product", "/engineering"]  # most useful kinds first, at most 4
+    assert site.fetched_urls == [fake_site.url + path for path in expected]
+    assert elapsed < 1.5  # four 0.6 s pages one after another would take 2.4 s
+    assert fake_site.text_of("/about") in site.pages[1].content
+    assert site.pages[2].title == "Careers at Acme"
+    assert site.title == TITLE  # top-level fields are the home page's
+    assert fake_site.hits("/blog") == 0
+    assert fake_site.hits("/robots.txt") == 1  # one robots.txt for the whole site
+    assert not any(EXTERNAL_LINK in url for url in site.fetched_urls)
+
+
+def test_a_failing_deep_page_is_skipped(fake_site: FakeSite, site_client: httpx.Client) -> None:
+    fake_site.fail("/careers", Reply(500, b"boom"))
+    fake_site.fail("/about", Reply(200, b"%PDF-1.4", {"Content-Type": "application/pdf"}))
+    site = scrape(fake_site, site_client, deep=True)
+    assert site.fetched_urls == [fake_site.url + path for path in ("/", "/product", "/engineering")]
+    assert fake_site.hits("/careers") == 1 and fake_site.hits("/about") == 1
+
+
+def test_deep_pages_disallowed_by_robots_are_not_requested(fake_site: FakeSite, site_client: httpx.Client) -> None:
+    fake_site.fail("/robots.txt", Reply(200, b"User-agent: *\nDisallow: /careers\n", {"Content-Type": "text/plain"}))
+    site = scrape(fake_site, site_client, deep=True)
+    assert fake_site.url + "/careers" not in site.fetched_urls
+    assert fake_site.hits("/careers") == 0
+    assert len(site.pages) == 5  # blog takes the free place
+
+
+def test_a_slow_deep_page_does_not_hold_the_step_past_its_deadline(
+    fake_site: FakeSite, site_client: httpx.Client
+) -> None:
+    fake_site.fail("/about", replace(fake_site.page("/about"), delay_s=1.8))
+    started = time.monotonic()
+    site = scrape(fake_site, site_client, deep=True, seconds=0.8)
+    assert time.monotonic() - started < 1.5
+    assert fake_site.url + "/about" not in site.fetched_urls
+    assert len(site.pages) == 4
+
+
+def test_home_page_errors_propagate_when_a_url_was_given(fake_site: FakeSite, site_client: httpx.Client) -> None:
+    fake_site.fail("/", Reply(503, b"busy", {"Retry-After": "4"}))
+    with pytest.raises(ServiceUnavailable) as caught:
+        scrape(fake_site, site_client, deep=True)
+    assert caught.value.retry_after == 4.0
+
+
+def test_home_page_disallowed_by_robots_is_refused(fake_site: FakeSite, site_client: httpx.Client) -> None:
+    fake_site.fail("/robots.txt", Reply(200, b"User-agent: *\nDisallow: /\n", {"Content-Type": "text/plain"}))
+    with pytest.raises(FetchRefused, match="robots.txt"):
+        scrape(fake_site, site_client, deep=False)
+    assert fake_site.hits("/") == 0
+
+
+def test_an_unreachable_site_given_by_url_is_a_network_error(site_client: httpx.Client) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(NetworkError):
+        scrape_website(
+            "Acme", f"http://127.0.0.1:{port}/", deep=False, client=site_client, policy=LOCAL_POLICY,
+            deadline=time.monotonic() + 5,
+        )  # fmt: skip
+
+
+# --- no URL: guess <name>.com --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "url"),
+    [
+        ("Acme Robotics", "https://acmerobotics.com/"),
+        ("Café Ümlaut, Inc.", "https://cafeumlautinc.com/"),
+        ("!!!", None),
+    ],
+)
+def test_guess_site_url(name: str, url: str | None) -> None:
+    assert guess_site_url(name) == url
+
+
+def fake_dns(monkeypatch: pytest.MonkeyPatch, host: str, address: str) -> None:
+    real = socket.getaddrinfo
+
+    def getaddrinfo(name, port, *args, **kwargs):
+        if name != host:
+            return real(name, port, *args, **kwargs)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+def test_a_guess_that_resolves_privately_is_skipped_with_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_dns(monkeypatch, "acmerobotics.com", "10.1.2.3")
+    with make_site_client(FetchPolicy()) as client:
+        site = scrape_website(
+            "Acme Robotics", None, deep=True, client=client, policy=FetchPolicy(), deadline=time.monotonic() + 5
+        )
+    assert site.pages == [] and site.url is None
+    assert site.skipped_reason is not None
+    assert "https://acmerobotics.com/" in site.skipped_reason and "not a public internet address" in site.skipped_reason
+
+
+def test_an_unreachable_guess_is_skipped_with_a_reason(
+    monkeypatch: pytest.MonkeyPatch, site_client: httpx.Client
+) -> None:
+    fake_dns(monkeypatch, "acmerobotics.com", "127.0.0.1")  # allowed, but nothing listens on 443
+    site = scrape_website(
+        "Acme Robotics", None, deep=False, client=site_client, policy=LOCAL_POLICY, deadline=time.monotonic() + 5
+    )
+    assert site.pages == []
+    assert site.skipped_reason is not None and "could not be read" in site.skipped_reason
+
+
+def test_a_name_with_no_letters_is_skipped_without_a_request(site_client: httpx.Client) -> None:
+    site = scrape_website(
+        "!!!", None, deep=False, client=site_client, policy=LOCAL_POLICY, deadline=time.monotonic() + 5
+    )
+    assert site.skipped_reason == "No website was given and none could be guessed from the company name."
