@@ -131,11 +131,15 @@ def _research(run: _Run) -> int:
         # The GitHub lookup is a leaf task on the side pool: it never waits on a pool itself,
         # so this job thread waiting on it cannot deadlock, whatever the pool sizes.
         github_future = run.services.side_pool.submit(_github, run, _host(run.job.company_url))
-        site = _scrape(run, run.job.company_url)
         try:
-            github = github_future.result(timeout=max(0.0, run.deadline - time.monotonic()))
-        except FutureTimeout:
-            github = GitHubData(warning="GitHub did not answer in time.")
+            site = _scrape(run, run.job.company_url)
+        finally:
+            # Even when the scrape fails, the lookup finishes first, so no attempt row is left
+            # running under a job that has ended.
+            try:
+                github = github_future.result(timeout=max(0.0, run.deadline - time.monotonic()))
+            except FutureTimeout:
+                github = GitHubData(warning="GitHub did not answer in time.")
     else:
         github = _github(run, None)
         site = _scrape(run, github.homepage)
@@ -166,8 +170,7 @@ def _scrape(run: _Run, url: str | None) -> ScrapedSite:
     try:
         return run.step(SCRAPE, scrape, ScrapedSite)
     except PipelineError as error:
-        where = url or "the company website"
-        raise type(error)(f"We could not read {where}: {error.message}") from error
+        raise type(error)(f"We could not read the company website: {error.message}") from error
 
 
 def _github(run: _Run, domain: str | None) -> GitHubData:

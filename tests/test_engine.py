@@ -147,7 +147,7 @@ def test_step_timeout_fails_the_job_clearly(make_runner, fake_site):
     status = _run(runner, _request(fake_site))
 
     assert status["status"] == "failed"
-    assert status["message"].startswith(f"We could not read {fake_site.url}")
+    assert status["message"].startswith("We could not read the company website") and fake_site.url in status["message"]
     assert _step(status, "scrape-website")["status"] == "failed"
 
 
