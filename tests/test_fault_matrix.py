@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import socket
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pytest
 
@@ -90,52 +90,74 @@ CASES = {
     },
     "503 twice, then the page": Case(_site("/", _busy(503), _busy(503)), JobStatus.COMPLETED, mode="claude"),
     "connection refused": Case(
-        lambda *fakes: None, JobStatus.FAILED, reason="could not be reached",
+        lambda *fakes: None,
+        JobStatus.FAILED,
+        reason="could not be reached",
         url=lambda site: f"http://127.0.0.1:{_closed_port()}/",
     ),
     "connection reset mid-body": Case(
         _site("/", *[Reply(200, b"<p>" + b"a" * 5000, HTML, reset_after_bytes=100)] * 3),
-        JobStatus.FAILED, reason="could not be reached",
+        JobStatus.FAILED,
+        reason="could not be reached",
     ),
     "read timeout": Case(
-        _site("/", Reply(200, b"<p>late</p>", HTML, delay_s=4)), JobStatus.FAILED, reason="time",
+        _site("/", Reply(200, b"<p>late</p>", HTML, delay_s=4)),
+        JobStatus.FAILED,
+        reason="time",
         env={"PREP_STEP_TIMEOUTS": "scrape-website=1.5"},
     ),
     "trickling server": Case(
-        _site("/", Reply(200, [b"<p>"] + [b"a"] * 100, HTML, chunk_delay_s=0.2)), JobStatus.FAILED, reason="time",
+        _site("/", Reply(200, [b"<p>"] + [b"a"] * 100, HTML, chunk_delay_s=0.2)),
+        JobStatus.FAILED,
+        reason="time",
         env={"PREP_STEP_TIMEOUTS": "scrape-website=1.5"},
     ),
     "100 MB page": Case(
         _site("/", Reply(200, _huge_body(), {**HTML, "Content-Length": "100000000"})),
-        JobStatus.FAILED, reason="larger than",
+        JobStatus.FAILED,
+        reason="larger than",
     ),
     "gzip bomb": Case(
-        _site("/", Reply(200, _gzip_bomb(), {**HTML, "Content-Encoding": "gzip"})), JobStatus.FAILED,
+        _site("/", Reply(200, _gzip_bomb(), {**HTML, "Content-Encoding": "gzip"})),
+        JobStatus.FAILED,
         reason="unpacks to more than",
     ),
     "non-HTML content": Case(
-        _site("/", Reply(200, b"%PDF-1.7", {"Content-Type": "application/pdf"})), JobStatus.FAILED,
+        _site("/", Reply(200, b"%PDF-1.7", {"Content-Type": "application/pdf"})),
+        JobStatus.FAILED,
         reason="not a web page",
     ),
     "redirect loop": Case(
         lambda site, *_: site.fail("/", *[Reply(302, b"", {"Location": "/"})] * 10),
-        JobStatus.FAILED, reason="redirect",
+        JobStatus.FAILED,
+        reason="redirect",
     ),
     "redirect to a private address": Case(
         _site("/", Reply(302, b"", {"Location": "http://169.254.169.254/latest/meta-data/"})),
-        JobStatus.FAILED, reason="169.254.169.254",
+        JobStatus.FAILED,
+        reason="169.254.169.254",
     ),
     "malformed HTML": Case(
         _site("/", Reply(200, b"<html><title>Acme<body><h1>Robots<p><div><<<>>>&&&<td>sorting</b></i>", HTML)),
-        JobStatus.COMPLETED, mode="claude",
+        JobStatus.COMPLETED,
+        mode="claude",
     ),
     "non-UTF-8 page": Case(
-        _site("/", Reply(200, "<title>Acme Robótica</title><p>Café señor</p>".encode("cp1252"),
-                         {"Content-Type": "text/html; charset=windows-1252"})),
-        JobStatus.COMPLETED, mode="claude",
+        _site(
+            "/",
+            Reply(
+                200,
+                "<title>Acme Robótica</title><p>Café señor</p>".encode("cp1252"),
+                {"Content-Type": "text/html; charset=windows-1252"},
+            ),
+        ),
+        JobStatus.COMPLETED,
+        mode="claude",
     ),
     "Anthropic 529 overloaded": Case(
-        _llm(FakeAnthropic.overloaded(), FakeAnthropic.overloaded()), JobStatus.COMPLETED, mode="offline",
+        _llm(FakeAnthropic.overloaded(), FakeAnthropic.overloaded()),
+        JobStatus.COMPLETED,
+        mode="offline",
         reason="Claude failed",
     ),
     "LLM reply is not JSON": Case(_llm("Sure! Here is your briefing."), JobStatus.COMPLETED, mode="offline"),
