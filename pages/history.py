@@ -51,10 +51,11 @@ for job in page.jobs:
         duration = human_duration(job_duration_ms(job.started_at, job.finished_at))
         st.caption(f"{job.role or 'No role'} · {job.status.value} · {when(job.created_at)} · {duration}")
 
-nav = st.columns(2)
-if nav[0].button("← Newer", key="history_newer", disabled=len(cursors) == 1):
-    cursors.pop()
-    st.rerun()
-if nav[1].button("Older →", key="history_older", disabled=page.next_cursor is None):
-    cursors.append(page.next_cursor)
-    st.rerun()
+if len(cursors) > 1 or page.next_cursor is not None:  # paging buttons only when there is a page to go to
+    nav = st.columns(2)
+    if nav[0].button("← Newer", key="history_newer", disabled=len(cursors) == 1):
+        cursors.pop()
+        st.rerun()
+    if nav[1].button("Older →", key="history_older", disabled=page.next_cursor is None):
+        cursors.append(page.next_cursor)
+        st.rerun()

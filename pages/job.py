@@ -75,5 +75,5 @@ else:
     if st.button("Retry", key="retry", type="primary", icon="🔁"):
         open_job(run.retry(job_id).id)
 
-with st.expander("Steps"):
+with st.expander("Steps", expanded=status["isFailed"]):  # open: it shows what went wrong
     st.markdown(job_view.step_lines(steps))

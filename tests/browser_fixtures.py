@@ -2,29 +2,24 @@
 
 `served_app` starts `streamlit run app.py` once per session as a real subprocess (its own process
 group, killed at the end) on a free port, wired to the loopback fakes with an API key, and waits
-until `/api/health` answers. `app_url` is that server's address for one test, after registering
-the Acme organisation on the freshly reset fake GitHub. `serve_app()` starts another one, e.g.
-without an API key. `browser` is Debian's Chromium through Playwright; when it cannot be had the
-tests skip and say why. Screenshots land in the git-ignored `test-artifacts/screenshots/`.
+until `/api/health` answers (see tests/live_app.py). `app_url` is that server's address for one
+test, after registering the Acme organisation on the freshly reset fake GitHub. `browser` is
+Debian's Chromium through Playwright; when it cannot be had the tests skip and say why.
+Screenshots land in the git-ignored `test-artifacts/screenshots/`.
 """
 
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from settings import KEYS, PROJECT_DIR
+from settings import PROJECT_DIR
 from tests.fakes.github_api import ACME_REPOS
+from tests.live_app import ServedApp, app_environment, serve_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -32,84 +27,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 SCREENSHOTS_DIR = PROJECT_DIR / "test-artifacts" / "screenshots"
-STARTUP_TIMEOUT_S = 60.0  # how long `streamlit run` may take to answer /api/health, seconds
-STOP_TIMEOUT_S = 10.0  # how long it may take to exit after SIGTERM before SIGKILL, seconds
 EXPECT_TIMEOUT_MS = 30_000  # Playwright's auto-waiting limit for one expectation, milliseconds
 DESKTOP = {"width": 1280, "height": 900}
-
-
-@dataclass
-class ServedApp:
-    """A `streamlit run app.py` subprocess and where it listens."""
-
-    url: str
-    process: subprocess.Popen
-    log_path: Path
-
-    def log(self) -> str:
-        """What the server printed so far."""
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        """End the server's whole process group: SIGTERM, then SIGKILL if it lingers."""
-        if self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def app_environment(workdir: Path, extra: Mapping[str, str]) -> dict[str, str]:
-    """The server's environment: ours minus every app setting, a private HOME (so no secrets file
-    of the developer is read) and a fresh SQLite file, then `extra`."""
-    home = workdir / "home"
-    home.mkdir(parents=True, exist_ok=True)
-    env = {key: value for key, value in os.environ.items() if key not in KEYS}
-    env.update(
-        HOME=str(home),
-        DATABASE_URL=f"sqlite:///{workdir / 'prep.db'}",
-        PREP_ALLOW_PRIVATE_URLS="1",
-        PREP_WORKERS="2",
-        STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
-    )
-    env.update(extra)
-    return env
-
-
-def serve_app(env: Mapping[str, str], workdir: Path) -> ServedApp:
-    """Start `streamlit run app.py` in its own process group; returns once /api/health answers."""
-    port = free_port()
-    log_path = workdir / "streamlit.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=PROJECT_DIR, env=dict(env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    app = ServedApp(f"http://127.0.0.1:{port}", process, log_path)
-    give_up = time.monotonic() + STARTUP_TIMEOUT_S
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {process.returncode}:\n{app.log()}")
-        try:
-            if httpx.get(f"{app.url}/api/health", timeout=2.0).status_code == 200:
-                return app
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > give_up:
-            app.stop()
-            raise RuntimeError(f"streamlit did not answer within {STARTUP_TIMEOUT_S} s:\n{app.log()}")
-        time.sleep(0.2)
 
 
 @pytest.fixture(scope="session")
@@ -175,9 +94,25 @@ def page(context):
     return context.new_page()
 
 
+# Streamlit scrolls its main area, not the document, so a "full page" screenshot would stop at
+# the viewport: the viewport is stretched to the content's height for the shot instead.
+CONTENT_HEIGHT = """() => Math.max(
+  document.scrollingElement.scrollHeight,
+  ...[...document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"]')]
+    .map(element => element.scrollHeight))"""
+
+
 def screenshot(page, name: str) -> Path:
-    """Save a full-page PNG of `page` as test-artifacts/screenshots/<name>.png."""
+    """Save a PNG of the whole of `page` as test-artifacts/screenshots/<name>.png."""
     SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS_DIR / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True, animations="disabled")
+    viewport = page.viewport_size
+    page.mouse.move(viewport["width"] - 2, viewport["height"] - 2)  # no hover effects in the picture
+    height = page.evaluate(CONTENT_HEIGHT)
+    if height > viewport["height"]:
+        page.set_viewport_size({"width": viewport["width"], "height": height})
+    try:
+        page.screenshot(path=str(path), full_page=True, animations="disabled")
+    finally:
+        page.set_viewport_size(viewport)
     return path

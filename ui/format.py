@@ -33,6 +33,12 @@ def human_duration(ms: float | None) -> str:
     return f"{hours} h {minutes} min" if minutes else f"{hours} h"
 
 
+def human_eta(seconds: float) -> str:
+    """A time still to go, as a person says it: '45 s', '1 min 30 s' (never '45.0 s')."""
+    whole = max(1, round(seconds))
+    return f"{whole} s" if whole < 60 else human_duration(whole * 1000)
+
+
 def job_duration_ms(started: datetime | None, finished: datetime | None) -> float | None:
     """How long a job ran (or has been running), in milliseconds; None before it started."""
     if started is None:

@@ -6,7 +6,7 @@ import streamlit as st
 
 from db.models import Job
 from pipeline.markdown import markdown_filename, render_markdown, sections
-from ui.format import STATUS_ICONS, human_duration
+from ui.format import STATUS_ICONS, human_duration, human_eta
 
 
 def step_lines(steps: list[dict]) -> str:
@@ -32,7 +32,7 @@ def progress(status: dict, steps: list[dict]) -> None:
     """The live view of a queued or running job."""
     done, total = (int(n) for n in status["progress"].split("/"))
     remaining = status.get("estimatedSecondsRemaining")
-    eta = f" — about {human_duration(remaining * 1000)} left" if remaining else ""
+    eta = f" — about {human_eta(remaining)} left" if remaining else ""
     headline = (
         f"Waiting for a free worker{eta}"
         if status["status"] == "queued"
@@ -57,8 +57,6 @@ def briefing(job: Job, data: dict, created_at: str) -> None:
     )
     with st.expander("Copy as Markdown"):
         st.code(document, language="markdown", wrap_lines=True)
-    if data.get("analysisMode") == "offline":
-        st.info("Written by the offline analyzer, from the website and GitHub alone (no Claude).", icon="ℹ️")
     for title, body in sections(data):
         st.subheader(title)
         st.markdown(body)

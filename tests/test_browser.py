@@ -1,0 +1,268 @@
+"""The candidate's journey in a real Chromium, against `streamlit run app.py` on the loopback fakes.
+
+Each test drives the served app as a person would: fill the form, watch the job page update on
+its own, read and download the briefing, find the job in History, retry a failure, cancel a run.
+Every wait is Playwright's auto-waiting `expect()`; nothing asserts on timing. Screenshots of each
+page go to the git-ignored test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from engine.steps import STEPS
+from settings import PROJECT_DIR
+from tests.browser_fixtures import screenshot
+from tests.fakes.anthropic_api import FakeAnthropic
+from tests.fakes.github_api import ACME_REPOS
+from tests.fakes.server import Reply
+from tests.live_app import app_environment, serve_app
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed").expect
+pytestmark = pytest.mark.browser
+
+JOB_TIMEOUT_MS = 60_000  # a whole job, from submit to its final page, milliseconds
+MOBILE = {"width": 390, "height": 844}
+SECTION_TITLES = [
+    "Overview", "Products", "Tech stack", "Salary range", "Interview questions", "Preparation tips",
+    "Key talking points", "Top challenges", "Culture insights", "Smart questions to ask", "Red flags",
+    "Preparation checklist", "Sources",
+]  # fmt: skip
+JOB_URL = re.compile(r"/job\?job=(\w+)")
+HUMAN_DURATION = re.compile(r"took \d+(\.\d)? (ms|s)\b|took \d+ min")
+BUSY = Reply(503, b"busy", {"Retry-After": "0"})
+
+# Records every distinct state of the steps list the page shows, without reloading it: a
+# MutationObserver appends "running,succeeded,pending,pending" style keys to window.__stepStates.
+WATCH_STEPS = """labels => {
+  window.__noReload = true;
+  window.__stepStates = [];
+  const read = () => {
+    const items = [...document.querySelectorAll('[data-testid="stMarkdownContainer"] li')]
+      .map(li => li.textContent).filter(text => labels.some(label => text.includes(label)));
+    if (items.length !== labels.length) return;
+    const key = items.map(text => (text.match(/—\\s*(\\w+)/) || [null, '?'])[1]).join(',');
+    const seen = window.__stepStates;
+    if (seen[seen.length - 1] !== key) seen.push(key);
+  };
+  new MutationObserver(read).observe(document.body, {subtree: true, childList: true, characterData: true});
+  read();
+}"""
+
+
+def slow_home(fake_site, delay_s: float) -> Reply:
+    """The site's home page, answered after `delay_s` seconds."""
+    return replace(fake_site.page("/"), delay_s=delay_s)
+
+
+def submit(page: Page, base_url: str, name: str, url: str = "", role: str = "") -> str:
+    """Fill in New research, submit it, and return the id of the job page that opens."""
+    page.goto(base_url)
+    page.get_by_role("textbox", name="Company name").fill(name)
+    page.get_by_role("textbox", name="Website (optional)").fill(url)
+    page.get_by_role("textbox", name="Target role (optional)").fill(role)
+    page.get_by_role("button", name="Research").click()
+    expect(page).to_have_url(JOB_URL)
+    return JOB_URL.search(page.url).group(1)
+
+
+def expect_completed(page: Page) -> None:
+    """The page ends on a finished briefing."""
+    expect(page.get_by_role("button", name="Download Markdown")).to_be_visible(timeout=JOB_TIMEOUT_MS)
+
+
+def expect_briefing_headings(page: Page) -> None:
+    for title in SECTION_TITLES:
+        expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
+
+
+def expect_no_error_on_screen(page: Page) -> None:
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
+
+
+def test_research_journey_from_form_to_history(app_url, context, page, fake_site):
+    """Form validation, live progress, the briefing and its download, History and its filter,
+    the job's URL in a fresh tab, and the briefing on a 390 px phone screen."""
+    page.goto(app_url)
+    expect(page.get_by_role("heading", name="Interview Prep")).to_be_visible()
+    expect(page.get_by_text("write you a briefing")).to_be_visible()
+    expect_no_error_on_screen(page)
+    screenshot(page, "01-new-research")
+
+    page.get_by_role("button", name="Research").click()
+    expect(page.get_by_text("Company name is required.")).to_be_visible()
+    expect(page).not_to_have_url(JOB_URL)
+
+    fake_site.fail("/", slow_home(fake_site, 3.0))
+    page.evaluate(WATCH_STEPS, [step.label for step in STEPS])
+    page.get_by_role("textbox", name="Company name").fill("Acme Robotics")
+    page.get_by_role("textbox", name="Website (optional)").fill(fake_site.url)
+    page.get_by_role("textbox", name="Target role (optional)").fill("Backend Engineer")
+    page.get_by_role("button", name="Research").click()
+    expect(page).to_have_url(JOB_URL)
+    job_id = JOB_URL.search(page.url).group(1)
+
+    progress = page.get_by_test_id("stProgress")
+    expect(progress).to_contain_text("Researching Acme Robotics…")
+    expect(progress).to_contain_text(re.compile(r"about (\d+ s|\d+ min( \d+ s)?) left"))
+    steps = page.get_by_test_id("stMarkdownContainer").filter(has_text=STEPS[0].label)
+    expect(steps).to_contain_text(f"{STEPS[0].label} — running")
+    expect(page.get_by_role("button", name="Cancel")).to_be_visible()
+    screenshot(page, "02-job-running")
+
+    expect_completed(page)
+    expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text("The briefing for Acme Robotics is ready.")
+    expect(page.get_by_text(HUMAN_DURATION)).to_be_visible()
+    expect_briefing_headings(page)
+    page.get_by_text("Steps", exact=True).click()
+    for step in STEPS:
+        expect(page.get_by_text(f"{step.label} — succeeded")).to_be_visible()
+    assert page.evaluate("window.__noReload") is True, "the job page reloaded instead of updating in place"
+    states = page.evaluate("window.__stepStates")
+    assert len(set(states)) >= 2, f"the steps list never changed on screen: {states}"
+    assert any("running" in state for state in states), states
+    assert states[-1] == ",".join(["succeeded"] * len(STEPS)), states
+    screenshot(page, "03-briefing")
+
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download Markdown").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".md"), download.suggested_filename
+    document = Path(download.path()).read_text(encoding="utf-8")
+    assert document.startswith("# Interview briefing: Acme Robotics")
+    for title in SECTION_TITLES:
+        assert f"## {title}" in document, title
+
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="History").click()
+    expect(page).to_have_url(re.compile(r"/history$"))
+    job_link = page.locator(f'a[href*="job={job_id}"]')
+    expect(job_link).to_contain_text("Acme Robotics")
+    expect(page.get_by_text(re.compile(r"Backend Engineer · completed · .* · \d"))).to_be_visible()
+    screenshot(page, "05-history")
+    page.get_by_test_id("stSelectbox").click()
+    page.get_by_role("option", name="failed", exact=True).click()
+    expect(job_link).to_have_count(0)
+
+    fresh = context.new_page()
+    fresh.goto(f"{app_url}/job?job={job_id}")
+    expect(fresh.get_by_role("heading", name="Acme Robotics")).to_be_visible()
+    expect_completed(fresh)
+    expect_briefing_headings(fresh)
+    fresh.close()
+
+    phone = context.browser.new_context(viewport=MOBILE, device_scale_factor=1, is_mobile=True, has_touch=True)
+    try:
+        small = phone.new_page()
+        small.goto(f"{app_url}/job?job={job_id}")
+        expect_completed(small)
+        expect_briefing_headings(small)
+        overflow = small.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"the briefing scrolls sideways by {overflow} px at 390 px wide"
+        screenshot(small, "06-briefing-mobile")
+    finally:
+        phone.close()
+
+
+def test_failed_job_says_why_and_retry_completes(app_url, page, fake_site, fake_anthropic):
+    """The site is down and Claude is overloaded: the page says why; Retry opens a new job that
+    completes once the faults are gone."""
+    fake_site.fail("/", BUSY, BUSY, BUSY)
+    fake_anthropic.enqueue(FakeAnthropic.overloaded(), FakeAnthropic.overloaded())
+    failed_id = submit(page, app_url, "Acme Robotics", fake_site.url, "Retry test")
+
+    alert = page.get_by_test_id("stAlertContentError")
+    expect(alert).to_contain_text("We could not read", timeout=JOB_TIMEOUT_MS)
+    expect(alert).to_contain_text(f"{fake_site.url}/ is temporarily unavailable (HTTP 503)")
+    expect(page.get_by_text(re.compile(r"^Failed · started"))).to_be_visible()
+    expect(page.get_by_text(f"{STEPS[0].label} — failed · 3 attempts")).to_be_visible()
+    screenshot(page, "04-job-failed")
+
+    fake_anthropic.reset()  # the faults are gone
+    page.get_by_role("button", name="Retry").click()
+    expect(page).not_to_have_url(re.compile(f"job={failed_id}"))
+    expect(page).to_have_url(JOB_URL)
+    expect_completed(page)
+    expect(page.get_by_test_id("stAlertContentSuccess")).not_to_contain_text("offline")
+    expect_briefing_headings(page)
+
+
+def test_claude_failure_is_explained_on_the_briefing(app_url, page, fake_site, fake_anthropic):
+    """Claude fails every attempt: the briefing still arrives, from the offline analyzer, and says why."""
+    fake_anthropic.enqueue(FakeAnthropic.overloaded(), FakeAnthropic.overloaded())
+    submit(page, app_url, "Acme Robotics", fake_site.url, "Claude down")
+
+    expect_completed(page)
+    notice = page.get_by_test_id("stAlertContentSuccess")
+    expect(notice).to_contain_text("offline analyzer")
+    expect(notice).to_contain_text("Claude failed")
+    expect_briefing_headings(page)
+
+
+def test_cancel_stops_a_running_job(app_url, page, fake_site):
+    fake_site.fail("/", slow_home(fake_site, 3.0))
+    submit(page, app_url, "Acme Robotics", fake_site.url, "Cancel test")
+
+    expect(page.get_by_test_id("stProgress")).to_be_visible()
+    page.get_by_role("button", name="Cancel").click()
+
+    expect(page.get_by_text(re.compile(r"^Cancelled · started"))).to_be_visible(timeout=JOB_TIMEOUT_MS)
+    expect(page.get_by_test_id("stProgress")).to_have_count(0)
+    expect(page.get_by_role("button", name="Retry")).to_be_visible()
+    expect(page.get_by_role("button", name="Download Markdown")).to_have_count(0)
+
+
+def test_two_tabs_follow_two_jobs_at_once(app_url, context, fake_site):
+    fake_site.fail("/", slow_home(fake_site, 3.0), slow_home(fake_site, 3.0))
+    first, second = context.new_page(), context.new_page()
+    first_id = submit(first, app_url, "Acme Robotics", fake_site.url, "Tab one")
+    second_id = submit(second, app_url, "Acme Robotics", fake_site.url, "Tab two")
+    assert first_id != second_id
+
+    for tab in (first, second):
+        expect_completed(tab)
+        expect(tab.get_by_role("heading", name="Overview", exact=True)).to_be_visible()
+    assert JOB_URL.search(first.url).group(1) == first_id
+    assert JOB_URL.search(second.url).group(1) == second_id
+
+
+@pytest.fixture
+def keyless_app(browser, tmp_path, fake_site, fake_github):
+    """A second served app with no Anthropic key, no secrets file and an empty database."""
+    if (PROJECT_DIR / ".streamlit" / "secrets.toml").exists():
+        pytest.skip("this checkout has .streamlit/secrets.toml; the app would read its keys")
+    fake_github.add_org("acme-robotics", "Acme Robotics", blog=fake_site.url, repos=ACME_REPOS)
+    app = serve_app(app_environment(tmp_path, {"GITHUB_API_URL": fake_github.url}), tmp_path)
+    yield app
+    app.stop()
+
+
+def test_without_keys_the_app_starts_clean_and_writes_offline(keyless_app, page, fake_site):
+    """No API key and no secrets: no error anywhere, History's empty state, an offline briefing."""
+    page.goto(keyless_app.url)
+    expect(page.get_by_role("heading", name="Interview Prep")).to_be_visible()
+    expect(page.get_by_role("button", name="Research")).to_be_visible()
+    expect_no_error_on_screen(page)
+
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="History").click()
+    expect(page.get_by_text("No jobs yet")).to_be_visible()
+    expect_no_error_on_screen(page)
+    screenshot(page, "07-history-empty")
+    page.get_by_role("link", name="Start a new research").click()
+    expect(page.get_by_role("heading", name="Interview Prep")).to_be_visible()
+
+    submit(page, keyless_app.url, "Acme Robotics", fake_site.url, "Offline test")
+    expect_completed(page)
+    expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text("offline analyzer")
+    expect(page.get_by_test_id("stAlertContentInfo")).to_have_count(0)  # said once, in the notice above
+    expect_briefing_headings(page)
+    expect_no_error_on_screen(page)
+    screenshot(page, "08-briefing-offline")
