@@ -84,6 +84,7 @@ _GENERIC_HEADINGS = frozenset(
         "testimonials", "why us", "cookies", "cookie settings",
     }
 )
+_GENERIC_PREFIXES = ("our ", "why ", "meet ", "join ", "how we ", "what we ", "life at ", "working at ")
 _CULTURE_WORDS = re.compile(
     r"\b(culture|values?|mission|remote|hybrid|diversity|inclusion|inclusive|team(?:s)?|benefits|"
     r"learning|ownership|transparen(?:t|cy))\b",
@@ -239,7 +240,7 @@ def _products(pages: list[Page], github: GitHubData) -> list[str]:
     headings = [
         " ".join(h.split()) for page in pages for h in page.headings
     ]
-    named = [h for h in headings if 3 <= len(h) <= 80 and h.lower().strip(" .!:") not in _GENERIC_HEADINGS]
+    named = [h for h in headings if 3 <= len(h) <= 80 and not _is_generic(h)]
     repos = sorted(github.repositories, key=lambda r: (-r.stars, r.name))[:MAX_REPO_PRODUCTS]
     from_repos = [
         f"{repo.name} (open source): {' '.join(repo.description.split())}" if repo.description.strip()
@@ -247,6 +248,12 @@ def _products(pages: list[Page], github: GitHubData) -> list[str]:
         for repo in repos
     ]
     return _unique([*named[:MAX_HEADING_PRODUCTS], *from_repos])[:MAX_PRODUCTS]
+
+
+def _is_generic(heading: str) -> bool:
+    """Navigation and section titles ("Careers", "Our stack", "Why join us") are not products."""
+    text = heading.lower().strip(" .!:?")
+    return text in _GENERIC_HEADINGS or text.startswith(_GENERIC_PREFIXES)
 
 
 def _short_product(product: str) -> str:

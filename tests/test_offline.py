@@ -186,3 +186,10 @@ def test_any_input_gives_a_valid_offline_briefing(name, site, github, role):
     assert "without Claude" in draft.overview
     assert draft == analyze_offline(name, site, github, role)
     build_briefing(draft, company_name=name, site=site, github=github, mode="offline", model=None)
+
+
+def test_section_titles_are_not_taken_for_products():
+    page = Page(url="https://acme.example/", headings=["Our stack", "Why join us", "Life at Acme", "SortBot 3000"])
+    draft = analyze_offline("Acme", ScrapedSite(url=page.url, pages=[page]), GitHubData(), None)
+
+    assert draft.products == ["SortBot 3000"]
