@@ -32,7 +32,7 @@ REF = "#/components/schemas/{model}"
 MARKDOWN = "text/markdown"
 
 ERRORS = {
-    400: "The request is malformed: not JSON, or a bad query parameter.",
+    400: "The request is malformed: not JSON, or an unknown or bad query parameter.",
     401: "A bearer token is required (PREP_API_TOKEN is set) and was missing or wrong.",
     404: "There is no job with that id.",
     409: "The job is not in a state that allows this.",
@@ -127,11 +127,19 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET", "/api/health", "getHealth", "Liveness, and the queue counted in the database",
         public=True,
-        responses={200: _json(HealthResponse, "Up, and the database answers."), 503: _json(HealthResponse, ERRORS[503])},
+        responses={
+            200: _json(HealthResponse, "Up, and the database answers."),
+            503: _json(HealthResponse, ERRORS[503]),
+        },
     ),
     Operation(
         "GET", "/api/openapi.json", "getOpenApi", "This document",
-        responses={200: {"description": "The OpenAPI 3.1 document.", "content": {"application/json": {"schema": {"type": "object"}}}}},
+        responses={
+            200: {
+                "description": "The OpenAPI 3.1 document.",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+        },
     ),
 )
 
@@ -143,7 +151,8 @@ _JOB_ID = {
 
 def _components() -> dict[str, Any]:
     """Every model's schema: requests as validated, responses as serialised, camelCase."""
-    pairs = [(model, "validation") for model in REQUEST_MODELS] + [(model, "serialization") for model in RESPONSE_MODELS]
+    pairs = [(model, "validation") for model in REQUEST_MODELS]
+    pairs += [(model, "serialization") for model in RESPONSE_MODELS]
     _, top = models_json_schema(pairs, by_alias=True, ref_template=REF)
     return top["$defs"]
 
@@ -177,7 +186,7 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
         spec["parameters"] = parameters
     if op.body:
         spec["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(op.body)}}}
-    responses = dict(op.responses)
+    responses = {**_errors(400), **op.responses}  # every route refuses unknown query parameters
     if op.public:
         spec["security"] = []
     else:
@@ -189,7 +198,7 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
 
 @cache
 def openapi_document(token_required: bool) -> dict[str, Any]:
-    """The OpenAPI 3.1 document; `token_required` says whether PREP_API_TOKEN is set."""
+    """The OpenAPI 3.1 document (shared: do not mutate); `token_required`: PREP_API_TOKEN is set."""
     schemas = _components()
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS:

@@ -98,7 +98,7 @@ async def _json_body(request: Request) -> object:
         raise ApiError(415, "Send the request body as JSON, with Content-Type: application/json.")
     declared = request.headers.get("content-length")
     if declared is not None:
-        if not declared.strip().isdigit():
+        if not (declared.strip().isascii() and declared.strip().isdigit()):
             raise ApiError(400, "The Content-Length header is not a number.")
         if int(declared) > MAX_BODY_BYTES:
             raise ApiError(413, f"The request body is larger than {MAX_BODY_BYTES // 1024} KB.")

@@ -43,7 +43,10 @@ class ResearchSubmission(ApiModel):
     model_config = ConfigDict(strict=True, title="ResearchSubmission")
 
     company_name: StrictStr = Field(
-        min_length=1, max_length=MAX_NAME_CHARS, description="The company to research; control and invisible characters are refused.", examples=["Acme Robotics"]
+        min_length=1,
+        max_length=MAX_NAME_CHARS,
+        description="The company to research; control and invisible characters are refused.",
+        examples=["Acme Robotics"],
     )
     company_url: StrictStr | None = Field(
         default=None,

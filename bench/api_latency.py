@@ -9,6 +9,13 @@ measured while workers write to the same database; the queue is drained between 
 Everything stays on 127.0.0.1 and every level sends a bounded number of requests. The load
 generator shares the machine (and, per level, one asyncio loop) with the server, so absolute
 numbers include client overhead; the ratios to health are the figures to compare across runs.
+
+`--tcp-nodelay` starts the app with a sitecustomize on PYTHONPATH that sets TCP_NODELAY on
+Streamlit's listening socket (Linux copies it to accepted connections). Streamlit 1.67 creates
+that socket with proto 0, so asyncio never sets TCP_NODELAY on its connections, and every
+response on a keep-alive connection waits ~40 ms for the client's delayed ACK (headers and body
+leave as two segments).
+The flag measures what the app would do without that; it changes nothing in the app itself.
 """
 
 from __future__ import annotations
@@ -17,9 +24,7 @@ import argparse
 import asyncio
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,14 +41,26 @@ sys.path.insert(0, str(PROJECT_DIR))
 from tests.fakes.anthropic_api import DEFAULT_KEY, FakeAnthropic  # noqa: E402
 from tests.fakes.github_api import ACME_REPOS, FakeGitHub  # noqa: E402
 from tests.fakes.site import FakeSite  # noqa: E402
+from tests.live_app import app_environment, serve_app  # noqa: E402
 
 LEVELS = (1, 10, 50)  # concurrent clients
 REQUESTS_PER_CLIENT = 20
 MIN_REQUESTS = 100  # per endpoint and level
 MAX_REQUESTS = 500
-START_TIMEOUT_S = 60.0
 DRAIN_TIMEOUT_S = 180.0
 REQUEST_TIMEOUT_S = 30.0
+
+# Put on the server's PYTHONPATH by --tcp-nodelay: TCP_NODELAY on Streamlit's listening socket.
+NODELAY_SITECUSTOMIZE = """
+import socket
+from streamlit.web.server.starlette import starlette_server as server
+_bind = server._bind_socket
+def _bind_nodelay(*args, **kwargs):
+    sock = _bind(*args, **kwargs)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+server._bind_socket = _bind_nodelay
+"""
 
 
 @dataclass(frozen=True)
@@ -65,44 +82,19 @@ class Result:
         return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
-def running_app(env: dict[str, str], log_path: Path) -> Iterator[str]:
-    """`streamlit run app.py` on a free loopback port; yields its base URL, stops it after."""
-    port = _free_port()
-    command = [
-        sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-    ]
-    with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+def running_app(env: dict[str, str], workdir: Path, *, tcp_nodelay: bool = False) -> Iterator[str]:
+    """`streamlit run app.py` on a free loopback port (tests/live_app.py); its base URL."""
+    if tcp_nodelay:
+        patch_dir = workdir / "nodelay"
+        patch_dir.mkdir()
+        (patch_dir / "sitecustomize.py").write_text(NODELAY_SITECUSTOMIZE)
+        env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(patch_dir), env.get("PYTHONPATH")]))}
+    served = serve_app(env, workdir)
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the app exited:\n{log_path.read_text()}")
-            try:
-                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"no /api/health after {START_TIMEOUT_S} s:\n{log_path.read_text()}")
-            time.sleep(0.2)
-        yield base
+        yield served.url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        served.stop()
 
 
 async def _measure(
@@ -189,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", default=",".join(map(str, LEVELS)), help="concurrent clients, comma-separated")
     parser.add_argument("--workers", default="4", help="PREP_WORKERS of the app under test")
+    parser.add_argument("--tcp-nodelay", action="store_true", help="set TCP_NODELAY on the server's socket")
     args = parser.parse_args(argv)
     levels = tuple(int(level) for level in args.levels.split(","))
 
@@ -196,17 +189,14 @@ def main(argv: list[str] | None = None) -> int:
     github.add_org("acme-robotics", "Acme Robotics", blog=site.url, repos=ACME_REPOS)
     try:
         with tempfile.TemporaryDirectory(prefix="prep-bench-") as tmp:
-            env = {
-                **{k: v for k, v in os.environ.items() if not k.startswith(("PREP_", "ANTHROPIC_", "GITHUB_"))},
-                "DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+            env = app_environment(Path(tmp), {
                 "ANTHROPIC_API_KEY": DEFAULT_KEY,
                 "ANTHROPIC_BASE_URL": anthropic.url,
                 "GITHUB_API_URL": github.url,
                 "GITHUB_TOKEN": "bench-token",
-                "PREP_ALLOW_PRIVATE_URLS": "1",
                 "PREP_WORKERS": args.workers,
-            }
-            with running_app(env, Path(tmp) / "streamlit.log") as base:
+            })
+            with running_app(env, Path(tmp), tcp_nodelay=args.tcp_nodelay) as base:
                 started = time.monotonic()
                 results = run(site.url, base, levels)
                 elapsed = time.monotonic() - started
@@ -214,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         for fake in (site, github, anthropic):
             fake.stop()
     print(f"API latency, streamlit run app.py on 127.0.0.1, SQLite, PREP_WORKERS={args.workers}, "
+          f"TCP_NODELAY {'on' if args.tcp_nodelay else 'off (as shipped)'}, "
           f"Python {platform.python_version()}, {os.cpu_count()} CPUs, {elapsed:.0f} s")
     print(report(results))
     return 0

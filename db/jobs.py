@@ -57,14 +57,14 @@ def create_job(
     )
     with writing(engine) as session:
         session.add(job)
-    if retry_of or batch_id:
-        return job, True  # an explicit retry or batch entry is never a double click
+    if batch_id:
+        return job, True  # a batch may hold the same company twice on purpose
     # Insert first, then look: every racer sees the same oldest twin and all but it withdraw.
     since = job.created_at - timedelta(seconds=dedupe_window_s)
     with writing(engine) as session:
         twin = session.exec(
             select(Job)
-            .where(Job.dedupe_key == key, col(Job.created_at) >= since, Job.retry_of == None)  # noqa: E711
+            .where(Job.dedupe_key == key, col(Job.created_at) >= since, col(Job.batch_id).is_(None))
             .where(col(Job.status).not_in([JobStatus.FAILED, JobStatus.CANCELLED]))
             .order_by(col(Job.created_at), col(Job.id))
             .limit(1)

@@ -9,6 +9,7 @@ import asyncio
 import statistics
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import httpx
@@ -112,5 +113,7 @@ def drive(base_url: str, site_url: str, *, total: int, clients: int, timeout_s: 
             await _await_all(client, result, timeout_s, clients)
             result.wall_s = time.perf_counter() - began
 
-    asyncio.run(main())
+    # In a thread of its own: the caller's thread may already run an event loop (Playwright's does).
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(asyncio.run, main()).result()
     return result

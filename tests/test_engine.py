@@ -223,6 +223,7 @@ def test_retry_makes_a_new_job_with_the_same_inputs(runner, fake_site):
     assert first["status"] == "failed"
 
     again = runner.retry(first["jobId"])
+    assert runner.retry(first["jobId"]).id == again.id  # a double click on Retry makes one job
     runner.wait(again.id, timeout_s=WAIT_S)
 
     status = job_status(runner.engine, again.id)
