@@ -4,6 +4,4 @@ pytest_plugins = [
     "tests.app_fixtures",
     "tests.browser_fixtures",
     "tests.fakes.fixtures",
-    "tests.fakes.github_fixtures",
-    "tests.fakes.site_fixtures",
 ]

@@ -11,7 +11,7 @@ import pytest
 from pipeline.errors import NetworkError, PermanentError, ServiceUnavailable
 from pipeline.github import make_github_client, search_github
 from tests.fakes.github_api import ACME_REPOS, FakeGitHub, repo
-from tests.fakes.github_fixtures import TEST_TOKEN
+from tests.fakes.fixtures import TEST_TOKEN
 from tests.fakes.server import Reply
 
 ACME = "/orgs/acme-robotics"

@@ -14,7 +14,7 @@ from pipeline.fetch import FetchPolicy, make_site_client
 from pipeline.scrape import guess_site_url, scrape_website
 from tests.fakes.server import Reply
 from tests.fakes.site import DESCRIPTION, EXTERNAL_LINK, TITLE, FakeSite
-from tests.fakes.site_fixtures import LOCAL_POLICY
+from tests.fakes.fixtures import LOCAL_POLICY
 
 
 def scrape(site: FakeSite, client: httpx.Client, *, deep: bool, path: str = "/", seconds: float = 5.0):
