@@ -40,7 +40,6 @@ def progress(status: dict, steps: list[dict]) -> None:
     )
     st.progress(done / total, text=headline)
     st.markdown(step_lines(steps))
-    st.caption(status["message"])
 
 
 def briefing(job: Job, data: dict, created_at: str) -> None:
