@@ -85,6 +85,9 @@ def _parse_timeouts(text: str) -> dict[str, float]:
         if not seconds:
             raise ValueError(f"PREP_STEP_TIMEOUTS: expected step=seconds, got {item!r}")
         timeouts[step.strip()] = float(seconds)
+    unknown = set(timeouts) - set(BY_ID)
+    if unknown:
+        raise ValueError(f"PREP_STEP_TIMEOUTS names unknown steps: {', '.join(sorted(unknown))}")
     return timeouts
 
 

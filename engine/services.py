@@ -10,7 +10,7 @@ import anthropic
 import httpx
 from sqlalchemy.engine import Engine
 
-from engine.steps import BY_ID, StepSpec
+from engine.steps import StepSpec
 from pipeline.analyze import make_llm_client
 from pipeline.fetch import FetchPolicy, make_site_client
 from pipeline.github import make_github_client
@@ -38,9 +38,6 @@ class Services:
     @classmethod
     def build(cls, settings: Settings, engine: Engine, side_pool: Executor) -> Services:
         """Clients configured from settings."""
-        unknown = set(settings.step_timeouts_s) - set(BY_ID)
-        if unknown:
-            raise ValueError(f"PREP_STEP_TIMEOUTS names unknown steps: {', '.join(sorted(unknown))}")
         policy = FetchPolicy(allow_private=settings.allow_private_urls)
         llm = (
             make_llm_client(settings.anthropic_api_key, settings.anthropic_base_url, timeout_s=60.0)

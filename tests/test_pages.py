@@ -135,6 +135,9 @@ def test_cancel_button_cancels_a_queued_job(app_env):
     at.button(key="cancel").click().run()
 
     assert jobs.get_job(engine, job.id).status == JobStatus.CANCELLED
+    at = _job_page(job.id)
+    assert "Cancelled before it started." in at.error[0].value
+    assert at.button(key="retry") and not at.get("progress")
 
 
 def test_completed_job_page_renders_every_section_and_the_markdown(app_env, fake_site):

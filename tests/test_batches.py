@@ -1,0 +1,33 @@
+"""Batches: the original batch_jobs meaning, with counts derived from the jobs themselves."""
+
+from __future__ import annotations
+
+from db import jobs
+from db.batches import create_batch, summary
+from db.engine import make_engine
+from pipeline.models import ResearchRequest
+
+
+def test_batch_counts_and_status_follow_its_jobs(db_url):
+    engine = make_engine(db_url)
+    requests = [ResearchRequest(company_name=name) for name in ("Alpha", "Beta", "Alpha")]
+    batch, members = create_batch(engine, requests, owner="w1")
+
+    assert len({job.id for job in members}) == 3  # the same company twice in a batch is two jobs
+    start = summary(engine, batch.id)
+    assert (start["totalJobs"], start["completedJobs"], start["failedJobs"], start["status"]) == (3, 0, 0, "queued")
+
+    assert jobs.claim(engine, members[0].id, "w1")
+    assert jobs.complete(engine, members[0].id, "w1", company_id=None)
+    assert summary(engine, batch.id)["status"] == "processing"
+
+    assert jobs.fail(engine, members[1].id, "w1", "test", "It failed.")
+    jobs.request_cancel(engine, members[2].id)
+    done = summary(engine, batch.id)
+    assert (done["completedJobs"], done["failedJobs"], done["status"]) == (1, 1, "completed")
+    assert [r["status"] for r in done["results"]] == ["completed", "failed", "cancelled"]
+    assert done["updatedAt"] >= done["createdAt"]
+
+
+def test_unknown_batch(db_url):
+    assert summary(make_engine(db_url), "nope") is None
