@@ -7,12 +7,27 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, func, select
 
 from db.engine import reading, writing
-from db.models import AttemptStatus, StepAttempt, utcnow
+from db.models import AttemptStatus, Job, JobStatus, StepAttempt, utcnow
 
 
-def start(engine: Engine, job_id: str, step: str) -> StepAttempt:
-    """Record a new running attempt at `step`, numbered after any earlier ones."""
+class NotOwner(Exception):
+    """This worker no longer runs the job: it was taken over, cancelled or released."""
+
+
+def start(engine: Engine, job_id: str, step: str, owner: str) -> StepAttempt:
+    """Record a new running attempt at `step`, numbered after any earlier ones.
+
+    Raises NotOwner unless `owner` still runs the job: a worker that was taken for dead (and whose
+    job another worker took over) stops at its next step instead of running it twice.
+    """
     with writing(engine) as session:
+        still_mine = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.owner == owner, Job.status == JobStatus.PROCESSING)
+            .values(updated_at=utcnow())
+        )
+        if still_mine.rowcount != 1:
+            raise NotOwner(job_id)
         last = session.exec(
             select(func.max(StepAttempt.attempt)).where(StepAttempt.job_id == job_id, StepAttempt.step == step)
         ).one()
@@ -53,17 +68,16 @@ def interrupt_running(engine: Engine, job_id: str) -> int:
     """Close attempts left running by a process that died; returns how many."""
     now = utcnow()
     with writing(engine) as session:
-        result = session.execute(
-            update(StepAttempt)
-            .where(StepAttempt.job_id == job_id, StepAttempt.status == AttemptStatus.RUNNING)
-            .values(
-                status=AttemptStatus.FAILED,
-                finished_at=now,
-                error_kind="interrupted",
-                error_message="The worker running this step stopped; the step runs again.",
-            )
-        )
-        return result.rowcount
+        rows = session.exec(
+            select(StepAttempt).where(StepAttempt.job_id == job_id, StepAttempt.status == AttemptStatus.RUNNING)
+        ).all()
+        for row in rows:
+            row.status = AttemptStatus.FAILED
+            row.finished_at = now
+            row.duration_ms = int((now - row.started_at).total_seconds() * 1000)
+            row.error_kind = "interrupted"
+            row.error_message = "The worker running this step stopped; the step runs again."
+        return len(rows)
 
 
 def checkpoints(engine: Engine, job_id: str) -> dict[str, dict]:

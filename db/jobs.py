@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import func, text, update
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from db.engine import reading, writing
 from db.models import ACTIVE, Job, JobStatus, utcnow
@@ -45,34 +45,41 @@ def create_job(
     `owner` is the worker that will run it; None leaves it to whichever worker adopts it first.
     """
     key = dedupe_key(request)
-    job = Job(
-        company_name=request.company_name,
-        company_url=request.company_url,
-        role=request.role,
-        deep_mode=request.deep_mode,
-        owner=owner,
-        dedupe_key=key,
-        retry_of=retry_of,
-        batch_id=batch_id,
-    )
     with writing(engine) as session:
+        if batch_id is None:  # a batch may hold the same company twice on purpose
+            twin = _recent_twin(session, key, dedupe_window_s)
+            if twin is not None:
+                return twin, False
+        job = Job(
+            company_name=request.company_name,
+            company_url=request.company_url,
+            role=request.role,
+            deep_mode=request.deep_mode,
+            owner=owner,
+            dedupe_key=key,
+            retry_of=retry_of,
+            batch_id=batch_id,
+        )
         session.add(job)
-    if batch_id:
-        return job, True  # a batch may hold the same company twice on purpose
-    # Insert first, then look: every racer sees the same oldest twin and all but it withdraw.
-    since = job.created_at - timedelta(seconds=dedupe_window_s)
-    with writing(engine) as session:
-        twin = session.exec(
-            select(Job)
-            .where(Job.dedupe_key == key, col(Job.created_at) >= since, col(Job.batch_id).is_(None))
-            .where(col(Job.status).not_in([JobStatus.FAILED, JobStatus.CANCELLED]))
-            .order_by(col(Job.created_at), col(Job.id))
-            .limit(1)
-        ).one()
-        if twin.id != job.id:
-            session.delete(session.get(Job, job.id))
-            return twin, False
     return job, True
+
+
+def _recent_twin(session: Session, key: str, window_s: float) -> Job | None:
+    """A live job with the same inputs created within the window, looked for under a lock.
+
+    On SQLite the write transaction already holds the database's write lock; on PostgreSQL a
+    transaction-scoped advisory lock on the key serialises submitters of the same inputs.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+    since = utcnow() - timedelta(seconds=window_s)
+    return session.exec(
+        select(Job)
+        .where(Job.dedupe_key == key, col(Job.created_at) >= since, col(Job.batch_id).is_(None))
+        .where(col(Job.status).not_in([JobStatus.FAILED, JobStatus.CANCELLED]))
+        .order_by(col(Job.created_at), col(Job.id))
+        .limit(1)
+    ).first()
 
 
 def get_job(engine: Engine, job_id: str) -> Job | None:
@@ -202,3 +209,31 @@ def fail_overdue(engine: Engine, owner: str, started_before) -> list[str]:
         ).all()
     message = "The research did not finish within its time limit and was stopped. Retry it."
     return [job_id for job_id in ids if fail(engine, job_id, owner, "timeout", message)]
+
+
+def release(engine: Engine, job_id: str, owner: str) -> bool:
+    """processing → queued with no owner: a stopping worker hands the job to whoever adopts it."""
+    return _guarded(
+        engine, job_id, [JobStatus.PROCESSING], owner=owner, values={"status": JobStatus.QUEUED, "owner": None}
+    )
+
+
+def release_queued(engine: Engine, owner: str) -> int:
+    """Give up this worker's queued jobs (it is stopping); any worker adopts them."""
+    with writing(engine) as session:
+        result = session.execute(
+            update(Job)
+            .where(Job.owner == owner, Job.status == JobStatus.QUEUED)
+            .values(owner=None, updated_at=utcnow())
+        )
+        return result.rowcount
+
+
+def queued_ids(engine: Engine, owner: str) -> list[str]:
+    """Ids of the jobs queued for this worker, oldest first."""
+    with reading(engine) as session:
+        return list(
+            session.exec(
+                select(Job.id).where(Job.owner == owner, Job.status == JobStatus.QUEUED).order_by(col(Job.created_at))
+            )
+        )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -31,12 +33,16 @@ def store_research(engine: Engine, job_id: str, company_name: str, website: str 
     """Upsert the company and insert the job's briefing, all or nothing; idempotent per job."""
     with writing(engine) as session:
         key = company_key(company_name)
-        company = session.exec(select(Company).where(Company.key == key)).first()
-        if company is None:
-            company = Company(name=company_name, key=key, website=website)
-            session.add(company)
-            session.flush()
-        elif website and company.website != website:
+        # Insert-if-absent in one statement: two jobs storing the same new company at once both
+        # succeed (a select-then-insert would make one of them fail on the unique key).
+        dialect_insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(
+            dialect_insert(Company)
+            .values(name=company_name, key=key, website=website, created_at=utcnow(), updated_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        company = session.exec(select(Company).where(Company.key == key)).one()
+        if website and company.website != website:
             company.website = website
             company.updated_at = utcnow()
         existing = session.exec(select(BriefingRecord).where(BriefingRecord.job_id == job_id)).first()

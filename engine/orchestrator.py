@@ -49,6 +49,9 @@ class _Run:
         return self.services.engine
 
     def check_cancel(self) -> None:
+        """At a step boundary: stop if this worker is shutting down or the job was cancelled."""
+        if self.services.stopping.is_set():
+            raise _Released()
         if jobs.is_cancel_requested(self.engine, self.job.id):
             raise JobCancelled()
 
@@ -62,14 +65,21 @@ class _Run:
         def attempt() -> Frozen:
             if time.monotonic() >= deadline:
                 raise StepTimeout(f"{spec.label} ran out of time.")
-            row = attempts.start(self.engine, self.job.id, spec.id)
+            row = attempts.start(self.engine, self.job.id, spec.id, self.owner)
             try:
                 output, meta = fn(deadline)
                 if time.monotonic() > deadline:
                     raise StepTimeout(f"{spec.label} took longer than its time limit.")
             except PipelineError as error:
+                # A model reply that failed validation still cost tokens: keep its call record.
+                call = getattr(error, "llm_call", None)
                 attempts.finish(
-                    self.engine, row, AttemptStatus.FAILED, error_kind=error.kind, error_message=error.message
+                    self.engine,
+                    row,
+                    AttemptStatus.FAILED,
+                    meta={"llmCall": call.to_json_dict()} if call else None,
+                    error_kind=error.kind,
+                    error_message=error.message,
                 )
                 raise
             except Exception as error:
@@ -111,6 +121,10 @@ def run_job(services: Services, job_id: str, owner: str) -> None:
     run = _Run(services, job, owner, time.monotonic() + services.job_deadline_s, attempts.checkpoints(engine, job_id))
     try:
         company_id = _research(run)
+    except attempts.NotOwner:
+        log.warning("job %s was taken over by another worker; this worker stops", job_id)
+    except _Released:
+        jobs.release(engine, job_id, owner)
     except JobCancelled:
         jobs.mark_cancelled(engine, job_id, owner)
     except PipelineError as error:
@@ -142,7 +156,7 @@ def _research(run: _Run) -> int:
                 github = GitHubData(warning="GitHub did not answer in time.")
     else:
         github = _github(run, None)
-        site = _scrape(run, github.homepage)
+        site = _scrape(run, github.homepage, discovered=True)
     run.check_cancel()
     briefing = _analyze(run, site, github)
     run.check_cancel()
@@ -153,19 +167,32 @@ def _host(url: str | None) -> str | None:
     return urlsplit(url).hostname if url else None
 
 
-def _scrape(run: _Run, url: str | None) -> ScrapedSite:
+def _scrape(run: _Run, url: str | None, *, discovered: bool = False) -> ScrapedSite:
+    """Read the site. A URL the candidate gave must be readable; one found on GitHub need not be:
+    then the `<name>.com` guess is tried, and failing that the step is skipped with the reason."""
     services = run.services
 
-    def scrape(deadline: float):
-        site = scrape_website(
+    def read(address: str | None, deadline: float) -> ScrapedSite:
+        return scrape_website(
             run.job.company_name,
-            url,
+            address,
             deep=run.job.deep_mode,
             client=services.site_client,
             policy=services.site_policy,
             deadline=deadline,
         )
-        return site, None
+
+    def scrape(deadline: float):
+        if not discovered:
+            return read(url, deadline), None
+        try:
+            return read(url, deadline), None
+        except PipelineError as error:
+            site = read(None, deadline)
+            if site.skipped_reason:
+                reason = f"The site GitHub lists ({url}) could not be read: {error.message} {site.skipped_reason}"
+                site = site.model_copy(update={"skipped_reason": reason})
+            return site, None
 
     try:
         return run.step(SCRAPE, scrape, ScrapedSite)
@@ -183,6 +210,8 @@ def _github(run: _Run, domain: str | None) -> GitHubData:
         return run.step(GITHUB, search, GitHubData)
     except PipelineError as error:
         return GitHubData(warning=f"GitHub could not be read: {error.message}")
+    except attempts.NotOwner:
+        raise
     except Exception:
         log.exception("search-github crashed for job %s", run.job.id)
         return GitHubData(warning="GitHub could not be read because of an internal error.")
@@ -237,6 +266,10 @@ def _store(run: _Run, briefing: Briefing, website: str | None) -> int:
         ), None
 
     return run.step(STORE, store, _Stored).company_id
+
+
+class _Released(Exception):
+    """The worker is shutting down: the job goes back to the queue at this step boundary."""
 
 
 class _Stored(Frozen):

@@ -1,8 +1,10 @@
 """The process-wide runner: a bounded pool of job threads, a side pool, a heartbeat and a reaper.
 
 Submitting writes the queued row first, then hands the id to the pool. A background tick keeps
-this worker's heartbeat fresh, takes over jobs whose worker died, and fails jobs stuck past
-their deadline, so no job stays queued or processing forever.
+this worker's heartbeat fresh, takes over jobs whose worker died, re-queues its own jobs that
+lost their place in the pool, and fails jobs stuck past their deadline, so no job stays queued
+or processing forever. Shutting down stops running jobs at their next step and hands them, and
+the queued ones, to whichever worker adopts them next; they resume from their checkpoints.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from db import jobs, workers
 from db.engine import get_engine
@@ -38,7 +41,8 @@ class Runner:
         self._pool = ThreadPoolExecutor(settings.workers, thread_name_prefix="prep-job")
         # Each running job puts at most one leaf task here, so `workers` threads always suffice.
         self._side_pool = ThreadPoolExecutor(settings.workers, thread_name_prefix="prep-side")
-        self.services = Services.build(settings, self.engine, self._side_pool)
+        self._stopping = threading.Event()  # set by shutdown(): jobs stop at their next step
+        self.services = Services.build(settings, self.engine, self._side_pool, self._stopping)
         self._futures: dict[str, Future] = {}
         self._lock = threading.Lock()
         self._adopt = adopt_orphans
@@ -88,13 +92,27 @@ class Runner:
                 taken.append(job.id)
         return taken
 
-    def shutdown(self, wait: bool = True) -> None:
-        """Stop the tick, drain or drop the pools, and forget this worker."""
+    def shutdown(self) -> None:
+        """Stop taking work, let running jobs reach their next step and release them, then leave.
+
+        Released and queued jobs return to the queue with no owner, so the next worker to start
+        (or a live peer) adopts them and resumes each from its last finished step.
+        """
+        self._stopping.set()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._side_pool.shutdown(wait=True, cancel_futures=True)
+        # The heartbeat runs until the pools are idle, so no peer takes a job over mid-step.
         self._stop.set()
-        self._pool.shutdown(wait=wait, cancel_futures=not wait)
-        self._side_pool.shutdown(wait=wait, cancel_futures=not wait)
+        self._ticker.join()
         self.services.close()
-        workers.unregister(self.engine, self.worker_id)
+        try:
+            released = jobs.release_queued(self.engine, self.worker_id)
+            workers.unregister(self.engine, self.worker_id)
+        except SQLAlchemyError:  # the database is gone: our jobs are adopted once our lease ends
+            log.exception("could not release this worker's jobs at shutdown")
+        else:
+            if released:
+                log.info("released %d queued jobs for other workers", released)
 
     @property
     def queued_here(self) -> int:
@@ -103,16 +121,33 @@ class Runner:
             return sum(1 for future in self._futures.values() if not future.done())
 
     def _enqueue(self, job_id: str) -> None:
-        future = self._pool.submit(run_job, self.services, job_id, self.worker_id)
+        if self._stopping.is_set():
+            return  # shutdown() releases the job to other workers
         with self._lock:
             self._futures = {k: f for k, f in self._futures.items() if not f.done()}
+            if job_id in self._futures:
+                return
+            future = self._pool.submit(run_job, self.services, job_id, self.worker_id)
             self._futures[job_id] = future
+        future.add_done_callback(_log_failure)
+
+    def _requeue_lost(self) -> None:
+        """Hand the pool again any job queued for this worker that the pool does not hold.
+
+        A submit whose hand-off failed (the database was busy just then) would otherwise wait
+        under a live owner that nobody takes over.
+        """
+        for job_id in jobs.queued_ids(self.engine, self.worker_id):
+            self._enqueue(job_id)
 
     def _tick(self) -> None:
         workers.heartbeat(self.engine, self.worker_id)
+        if self._stopping.is_set():
+            return
         overdue = utcnow() - timedelta(seconds=self.settings.job_deadline_s + OVERDUE_GRACE_S)
         for job_id in jobs.fail_overdue(self.engine, self.worker_id, overdue):
             log.warning("job %s passed its deadline and was failed", job_id)
+        self._requeue_lost()
         if self._adopt:
             self.recover()
             workers.prune(self.engine, self.settings.lease_s)
@@ -124,6 +159,11 @@ class Runner:
                 self._tick()
             except Exception:  # the database may be briefly unreachable; the next tick tries again
                 log.exception("runner tick failed")
+
+
+def _log_failure(future: Future) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("a job crashed outside its own error handling", exc_info=future.exception())
 
 
 _runner: Runner | None = None
@@ -141,10 +181,10 @@ def get_runner() -> Runner:
 
 
 @atexit.register
-def shutdown_runner(wait: bool = False) -> None:
+def shutdown_runner() -> None:
     """Stop the process-wide runner, if one started; the next get_runner() starts afresh."""
     global _runner
     with _runner_lock:
         if _runner is not None:
-            _runner.shutdown(wait=wait)
+            _runner.shutdown()
             _runner = None

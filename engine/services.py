@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ class Services:
     llm: anthropic.Anthropic | None  # None: no API key, the offline analyzer writes briefings
     model: str
     side_pool: Executor  # runs leaf tasks only (tasks that never wait on a pool)
+    stopping: threading.Event  # set when the runner shuts down: jobs stop at their next step
     job_deadline_s: float
     step_timeouts_s: Mapping[str, float]  # overrides of StepSpec.timeout_s by step id
 
@@ -36,7 +38,7 @@ class Services:
         return self.step_timeouts_s.get(step.id, step.timeout_s)
 
     @classmethod
-    def build(cls, settings: Settings, engine: Engine, side_pool: Executor) -> Services:
+    def build(cls, settings: Settings, engine: Engine, side_pool: Executor, stopping: threading.Event) -> Services:
         """Clients configured from settings."""
         policy = FetchPolicy(allow_private=settings.allow_private_urls)
         llm = (
@@ -52,6 +54,7 @@ class Services:
             llm=llm,
             model=settings.anthropic_model,
             side_pool=side_pool,
+            stopping=stopping,
             job_deadline_s=settings.job_deadline_s,
             step_timeouts_s=settings.step_timeouts_s,
         )

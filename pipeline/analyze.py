@@ -17,13 +17,13 @@ import logging
 import re
 import time
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 
 import anthropic
 import pydantic
 
 from pipeline.errors import BadModelOutput, NetworkError, PermanentError, PipelineError, ServiceUnavailable
 from pipeline.models import BriefingDraft, GitHubData, LlmCall, Page, ScrapedSite
+from pipeline.retry_after import retry_after_s
 
 log = logging.getLogger(__name__)
 
@@ -278,33 +278,6 @@ def _translate(exc: anthropic.AnthropicError, api_key: str | None) -> PipelineEr
     if isinstance(exc, anthropic.APIResponseValidationError):
         return BadModelOutput("Claude's API sent a reply that could not be read.")
     return PermanentError("The call to Claude failed.")
-
-
-def retry_after_s(headers: object) -> float | None:
-    """Seconds to wait from retry-after-ms / Retry-After (seconds or HTTP date), if present."""
-    get = getattr(headers, "get", None)
-    if get is None:
-        return None
-    millis = get("retry-after-ms")
-    if millis:
-        try:
-            return max(float(millis) / 1000, 0.0)
-        except ValueError:
-            pass
-    value = get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max((when - datetime.now(timezone.utc)).total_seconds(), 0.0)
 
 
 def _redact(text: str, secret: str | None) -> str:

@@ -16,6 +16,11 @@ PipelineError
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.models import LlmCall
+
 
 class PipelineError(Exception):
     """Something went wrong while researching a company."""
@@ -92,6 +97,9 @@ class BadModelOutput(PermanentError):
     """The model's reply was not a valid briefing."""
 
     kind = "bad_model_output"
+    # The call that produced the unusable reply, when one came back: it still cost tokens, so the
+    # engine logs it with the failed attempt. None when no reply (or no usage) was received.
+    llm_call: LlmCall | None = None
 
 
 class StepTimeout(PermanentError):

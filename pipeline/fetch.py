@@ -19,13 +19,11 @@ raw and inflated here with `max_length`, so a gzip bomb never produces more than
 from __future__ import annotations
 
 import codecs
-import email.utils
 import http.cookiejar
 import re
 import time
 import zlib
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
 
@@ -40,12 +38,12 @@ from pipeline.errors import (
     StepTimeout,
     UnsafeUrl,
 )
+from pipeline.retry_after import retry_after_s
 from pipeline.transport import PAGE_DEADLINE, PinnedTransport
 from pipeline.urls import check_url_static, normalize_url
 
 USER_AGENT = "InterviewPrepBot/1.0 (+interview prep research; respects robots.txt)"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-RETRY_AFTER_CAP_S = 30.0
 ROBOTS_MAX_BYTES = 500_000  # RFC 9309 asks crawlers to parse at least 500 KiB
 CREDENTIAL_HEADERS = ("authorization", "cookie", "proxy-authorization")
 _TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
@@ -308,29 +306,12 @@ def _raise_for_status(body: _Response) -> None:
     if 200 <= status < 300:
         return
     if status in _TRANSIENT_STATUSES:
-        retry_after = _retry_after_s(body.headers.get("retry-after"))
-        raise ServiceUnavailable(f"{url} is temporarily unavailable (HTTP {status}).", retry_after=retry_after)
+        raise ServiceUnavailable(
+            f"{url} is temporarily unavailable (HTTP {status}).", retry_after=retry_after_s(body.headers)
+        )
     if status in (404, 410):
         raise NotFound(f"{url} does not exist (HTTP {status}).")
     raise FetchRefused(f"{url} answered HTTP {status}, so it was not read.")
-
-
-def _retry_after_s(value: str | None) -> float | None:
-    """Retry-After in seconds (delta or HTTP date), capped at RETRY_AFTER_CAP_S."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        seconds = float(value)
-    else:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    return min(max(seconds, 0.0), RETRY_AFTER_CAP_S)
 
 
 def _decode(content: bytes, content_type: str) -> str:

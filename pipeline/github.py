@@ -9,7 +9,7 @@ without a blog), when its login is the whole name as a slug or its display name 
 An organisation whose blog points at another site is someone else with a similar name.
 
 There is no retry loop here: GitHub's answers become `TransientError`s (rate limits carry
-`retry_after`) and the engine's backoff decides whether to try again.
+`retry_after`, uncapped) and the engine's backoff decides whether, and how long, to wait.
 """
 
 from __future__ import annotations
@@ -26,13 +26,13 @@ import httpx
 
 from pipeline.errors import NetworkError, PermanentError, ServiceUnavailable
 from pipeline.models import GitHubData, Repository
+from pipeline.retry_after import retry_after_s
 
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "interview-prep-tool/1.0 (search-github step)"
 API_VERSION = "2022-11-28"
 REQUEST_TIMEOUT_S = 10.0  # no single request waits longer than this
-RATE_LIMIT_WAIT_CAP_S = 60.0  # longest retry_after we hand to the engine's backoff
 UNKNOWN_RATE_LIMIT_WAIT_S = 60.0  # GitHub's advice when a limit gives no reset time
 LOW_RATE_LIMIT_REMAINING = 2  # at or below this, only the requests we cannot do without
 MAX_SEARCH_CANDIDATES = 5  # search results checked with a `GET /orgs/{login}` each
@@ -155,7 +155,10 @@ def _resource_of(path: str) -> str:
 
 
 def _raise_for_status(response: httpx.Response) -> None:
-    """Turn GitHub's error replies into the pipeline's errors; 2xx and 404 pass."""
+    """Turn GitHub's error replies into the pipeline's errors; 2xx and 404 pass.
+
+    Waits are passed on uncapped: how long a wait is honoured is the engine's decision.
+    """
     status = response.status_code
     if status < 400 or status == 404:
         return
@@ -163,42 +166,30 @@ def _raise_for_status(response: httpx.Response) -> None:
         raise PermanentError("The GitHub token was rejected; check that it is valid and not expired.")
     if status in (403, 429):
         if response.headers.get("x-ratelimit-remaining") == "0":
-            reset_at = _int_header(response, "x-ratelimit-reset")
-            wait = reset_at - time.time() if reset_at is not None else UNKNOWN_RATE_LIMIT_WAIT_S
+            reset_at = _int_header(response, "x-ratelimit-reset")  # epoch seconds, GitHub's clock
+            wait = max(reset_at - time.time(), 0.0) if reset_at is not None else UNKNOWN_RATE_LIMIT_WAIT_S
             raise ServiceUnavailable(
-                "GitHub's rate limit is exhausted; the search can run again once it resets.",
-                retry_after=_clamp_wait(wait),
+                "GitHub's rate limit is exhausted; the search can run again once it resets.", retry_after=wait
             )
-        retry_after = _float_header(response, "retry-after")
+        retry_after = retry_after_s(response.headers)
         if retry_after is not None:
-            raise ServiceUnavailable(
-                "GitHub asked us to slow down (secondary rate limit).", retry_after=_clamp_wait(retry_after)
-            )
+            raise ServiceUnavailable("GitHub asked us to slow down (secondary rate limit).", retry_after=retry_after)
         if status == 429 or "rate limit" in response.text.lower():
             raise ServiceUnavailable("GitHub is rate limiting requests.", retry_after=UNKNOWN_RATE_LIMIT_WAIT_S)
         raise PermanentError("GitHub refused the request (HTTP 403); the token may lack access.")
     if status >= 500:
         raise ServiceUnavailable(
-            f"GitHub is having trouble (HTTP {status}).", retry_after=_float_header(response, "retry-after")
+            f"GitHub is having trouble (HTTP {status}).", retry_after=retry_after_s(response.headers)
         )
     if status == 422:  # a search query GitHub cannot parse finds nothing
         return
     raise PermanentError(f"GitHub rejected the request (HTTP {status}).")
 
 
-def _clamp_wait(seconds: float) -> float:
-    return min(max(seconds, 0.0), RATE_LIMIT_WAIT_CAP_S)
-
-
 def _int_header(response: httpx.Response, name: str) -> int | None:
-    value = _float_header(response, name)
-    return int(value) if value is not None else None
-
-
-def _float_header(response: httpx.Response, name: str) -> float | None:
     try:
-        return float(response.headers[name])
-    except (KeyError, ValueError):
+        return int(float(response.headers[name]))
+    except (KeyError, ValueError, OverflowError):
         return None
 
 

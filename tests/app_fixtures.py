@@ -44,7 +44,7 @@ def app_env(monkeypatch, db_url, fake_site, fake_github, fake_anthropic) -> dict
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     yield env
-    shutdown_runner(wait=True)  # pages and the API start the process-wide runner from this env
+    shutdown_runner()  # pages and the API start the process-wide runner from this env
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def make_runner(app_env) -> Iterator[Callable[..., Runner]]:
 
     yield factory
     for runner in made:
-        runner.shutdown(wait=True)
+        runner.shutdown()
         runner.engine.dispose()
 
 

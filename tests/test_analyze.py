@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import socket
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from email.utils import format_datetime
 
 import anthropic
 import pytest
@@ -17,7 +17,6 @@ from pipeline.analyze import (
     SITE_TAG,
     analyze_with_claude,
     make_llm_client,
-    retry_after_s,
 )
 from pipeline.errors import BadModelOutput, NetworkError, PermanentError, ServiceUnavailable, TransientError
 from pipeline.models import BriefingDraft, GitHubData, LlmCall, Page, Repository, ScrapedSite
@@ -184,6 +183,16 @@ def test_rate_limit_carries_retry_after(llm, fake_anthropic):
     assert caught.value.retry_after == 7.0
 
 
+def test_rate_limit_prefers_retry_after_ms(llm, fake_anthropic):
+    limited = FakeAnthropic.rate_limited(retry_after_s=9)
+    fake_anthropic.enqueue(replace(limited, headers={**limited.headers, "retry-after-ms": "250"}))
+
+    with pytest.raises(ServiceUnavailable) as caught:
+        analyze(llm)
+
+    assert caught.value.retry_after == 0.25  # parsed by pipeline.retry_after, uncapped
+
+
 def test_connection_refused_is_a_network_error():
     with socket.socket() as sock:  # a port that was free a moment ago and has nobody listening
         sock.bind(("127.0.0.1", 0))
@@ -237,8 +246,10 @@ def test_other_client_errors_are_permanent_and_never_echo_the_key(llm, fake_anth
 def test_reply_that_is_not_json_is_bad_model_output(llm, fake_anthropic):
     fake_anthropic.enqueue("Sure! Here is your briefing: Acme is great.")
 
-    with pytest.raises(BadModelOutput, match="not the JSON briefing"):
+    with pytest.raises(BadModelOutput, match="not the JSON briefing") as caught:
         analyze(llm)
+
+    assert caught.value.llm_call is not None and caught.value.llm_call.stop_reason == "end_turn"
 
 
 def test_draft_with_missing_fields_is_bad_model_output(llm, fake_anthropic):
@@ -248,6 +259,7 @@ def test_draft_with_missing_fields_is_bad_model_output(llm, fake_anthropic):
         analyze(llm)
 
     assert "interviewQuestions" in caught.value.message
+    assert caught.value.llm_call.output_tokens == fake_anthropic.calls[0].usage["output_tokens"]
 
 
 def test_draft_breaking_the_limits_is_bad_model_output(llm, fake_anthropic):
@@ -279,8 +291,10 @@ def test_valid_json_cut_off_by_max_tokens_is_still_rejected(llm, fake_anthropic)
 def test_refusal_is_bad_model_output(llm, fake_anthropic):
     fake_anthropic.enqueue(FakeAnthropic.refusal())
 
-    with pytest.raises(BadModelOutput, match="declined"):
+    with pytest.raises(BadModelOutput, match="declined") as caught:
         analyze(llm)
+
+    assert caught.value.llm_call.stop_reason == "refusal"
 
 
 def test_empty_reply_is_bad_model_output(llm, fake_anthropic):
@@ -293,8 +307,10 @@ def test_empty_reply_is_bad_model_output(llm, fake_anthropic):
 def test_a_200_that_is_not_a_message_is_bad_model_output(llm, fake_anthropic):
     fake_anthropic.enqueue(Reply.json({"unexpected": "shape"}))
 
-    with pytest.raises(BadModelOutput, match="could not be read"):
+    with pytest.raises(BadModelOutput, match="could not be read") as caught:
         analyze(llm)
+
+    assert caught.value.llm_call is None  # no usage came back, so there is no call record to log
 
 
 def test_json_in_a_code_fence_is_accepted(llm, fake_anthropic):
@@ -303,17 +319,3 @@ def test_json_in_a_code_fence_is_accepted(llm, fake_anthropic):
     draft, _ = analyze(llm)
 
     assert draft.overview.startswith("Fenced Co")
-
-
-# -- Retry-After parsing ---------------------------------------------------------------------
-
-
-def test_retry_after_forms():
-    future = datetime.now(timezone.utc) + timedelta(seconds=30)
-
-    assert retry_after_s({"retry-after": "12"}) == 12.0
-    assert retry_after_s({"retry-after": "1.5"}) == 1.5
-    assert retry_after_s({"retry-after-ms": "250", "retry-after": "9"}) == 0.25
-    assert 25 <= retry_after_s({"retry-after": format_datetime(future, usegmt=True)}) <= 30
-    assert retry_after_s({"retry-after": "soon"}) is None
-    assert retry_after_s({}) is None

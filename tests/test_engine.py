@@ -5,15 +5,19 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 
 from db import attempts, jobs, workers
 from db.engine import make_engine, writing
 from db.models import AttemptStatus, Job, JobStatus, StepAttempt, Worker, utcnow
-from db.store import get_briefing
+from db.store import get_briefing, store_research
 from engine.status import job_status
 from pipeline.models import Page, ResearchRequest, ScrapedSite
+from tests.fakes.github_api import ACME_REPOS
 from tests.fakes.server import Reply
 
 WAIT_S = 30
@@ -159,10 +163,12 @@ def test_job_deadline_bounds_every_step(make_runner, fake_site, fake_anthropic):
     runner.wait(job.id, timeout_s=WAIT_S)
     status = job_status(runner.engine, job.id)
 
+    # Had the deadline not cut the slow reply short, its bad body would have sent the job to the
+    # offline analyzer and it would have completed.
     assert status["status"] == "failed"
     assert "time" in status["message"].lower()
-    row = jobs.get_job(runner.engine, job.id)
-    assert (row.finished_at - row.started_at).total_seconds() < 4  # the deadline, not the slow reply
+    analyze = [r for r in attempts.for_job(runner.engine, job.id) if r.step == "analyze-with-claude"]
+    assert [r.error_kind for r in analyze] == ["network"]  # the reply was cut off at the deadline
 
 
 def test_double_submit_returns_the_same_job(runner, fake_site):
@@ -173,6 +179,15 @@ def test_double_submit_returns_the_same_job(runner, fake_site):
     assert second.id == first.id
     third, created_third = runner.submit(_request(fake_site, role="Data Engineer"))
     assert created_third and third.id != first.id
+
+
+def test_concurrent_double_submits_make_one_job(runner, fake_site):
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: runner.submit(_request(fake_site)), range(8)))
+
+    assert len({job.id for job, _ in results}) == 1
+    assert [created for _, created in results].count(True) == 1
+    runner.wait(results[0][0].id, timeout_s=WAIT_S)
 
 
 def test_no_deadlock_with_one_worker_and_twenty_jobs(make_runner, fake_site):
@@ -204,8 +219,7 @@ def test_cancel_a_queued_job_never_starts_it(make_runner, fake_site):
 def test_cancel_a_running_job_stops_at_the_next_step(runner, fake_site, fake_anthropic):
     fake_site.fail("/", _slow_page(1.5))
     job, _ = runner.submit(_request(fake_site))
-    while jobs.get_job(runner.engine, job.id).status == JobStatus.QUEUED:
-        pass
+    _until(lambda: _scrape_running(runner.engine, job.id), "the scrape to start")
 
     runner.cancel(job.id)
     runner.wait(job.id, timeout_s=WAIT_S)
@@ -313,3 +327,97 @@ def test_jobs_queued_without_an_owner_are_adopted(runner, fake_site):
     assert runner.recover() == [job.id]
     runner.wait(job.id, timeout_s=WAIT_S)
     assert jobs.get_job(runner.engine, job.id).status == JobStatus.COMPLETED
+
+
+def test_concurrent_stores_of_one_new_company_all_succeed(db_url):
+    """Two jobs finishing the same new company at once must both store (no unique-key failure)."""
+    engine = make_engine(db_url)
+    briefing = {"analysisMode": "offline", "model": None, "companyName": "Newco"}
+    with writing(engine) as session:
+        ids = []
+        for n in range(12):
+            job = Job(company_name="Newco", dedupe_key=str(n))
+            session.add(job)
+            ids.append(job.id)
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        results = list(pool.map(lambda job_id: store_research(engine, job_id, "Newco", None, briefing), ids))
+
+    assert len({result.company_id for result in results}) == 1
+    assert all(result.success for result in results)
+    engine.dispose()
+
+
+def _until(condition, what: str, timeout_s: float = WAIT_S):
+    give_up = time.monotonic() + timeout_s
+    while time.monotonic() < give_up:
+        if value := condition():
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _scrape_running(engine, job_id: str) -> bool:
+    return any(
+        r.step == "scrape-website" and r.status == AttemptStatus.RUNNING for r in attempts.for_job(engine, job_id)
+    )
+
+
+def test_a_worker_taken_for_dead_stops_at_its_next_step(make_runner, fake_site, fake_anthropic):
+    """A late heartbeat lets a peer take the job over; the first worker must not run it twice."""
+    first = make_runner()
+    fake_site.fail("/", _slow_page(1.5))
+    job, _ = first.submit(_request(fake_site))
+    _until(lambda: _scrape_running(first.engine, job.id), "the scrape to start")
+    with writing(first.engine) as session:
+        session.get(Worker, first.worker_id).heartbeat_at = utcnow() - timedelta(hours=1)
+
+    second = make_runner()
+    assert second.recover() == [job.id]
+    first.wait(job.id, timeout_s=WAIT_S)
+    second.wait(job.id, timeout_s=WAIT_S)
+
+    assert jobs.get_job(second.engine, job.id).status == JobStatus.COMPLETED
+    assert len(fake_anthropic.calls) == 1  # only the new owner analysed
+    analyses = [r for r in attempts.for_job(second.engine, job.id) if r.step == "analyze-with-claude"]
+    assert len(analyses) == 1
+
+
+def test_shutdown_hands_running_and_queued_jobs_to_the_next_worker(make_runner, fake_site):
+    first = make_runner(PREP_WORKERS="1")
+    fake_site.fail("/", _slow_page(1.0))
+    running, _ = first.submit(_request(fake_site, role="Running"))
+    waiting, _ = first.submit(_request(fake_site, role="Waiting"))
+    _until(lambda: _scrape_running(first.engine, running.id), "the scrape to start")
+
+    first.shutdown()
+
+    for job in (running, waiting):
+        row = jobs.get_job(first.engine, job.id)
+        assert (row.status, row.owner) == (JobStatus.QUEUED, None)
+    assert fake_site.hits("/") == 1
+    second = make_runner()
+    assert sorted(second.recover()) == sorted([running.id, waiting.id])
+    for job in (running, waiting):
+        second.wait(job.id, timeout_s=WAIT_S)
+        assert jobs.get_job(second.engine, job.id).status == JobStatus.COMPLETED
+    assert fake_site.hits("/") == 2  # the running job resumed after its finished scrape; the other read once
+
+
+def test_a_queued_job_the_pool_never_got_is_handed_to_it_again(make_runner, fake_site):
+    runner = make_runner(PREP_LEASE_S="0.9")  # a tick every 0.3 s
+    job, _ = jobs.create_job(runner.engine, _request(fake_site), owner=runner.worker_id)
+
+    _until(lambda: jobs.get_job(runner.engine, job.id).status == JobStatus.COMPLETED, "the job to complete")
+
+
+def test_an_unreadable_homepage_from_github_falls_back_and_skips(runner, fake_github):
+    fake_github.add_org("acme-robotics", "Acme Robotics", blog="http://127.0.0.1:1/", repos=ACME_REPOS)
+
+    status = _run(runner, ResearchRequest(company_name="Acme Robotics"))
+
+    assert status["status"] == "completed", status["message"]
+    scrape = next(r for r in attempts.for_job(runner.engine, status["jobId"]) if r.step == "scrape-website")
+    assert scrape.status == AttemptStatus.SKIPPED
+    assert "The site GitHub lists (http://127.0.0.1:1/) could not be read" in scrape.error_message
+    assert _step(status, "search-github")["status"] == "succeeded"

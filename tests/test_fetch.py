@@ -295,32 +295,52 @@ def test_xhtml_is_accepted(fake_site: FakeSite, site_client: httpx.Client) -> No
 # --- time bounds ---------------------------------------------------------------------------------
 
 
-def trickle(n: int = 100) -> Reply:
-    return Reply(200, [b"<p>"] + [b"a"] * n, {"Content-Type": "text/html"}, chunk_delay_s=0.2)
+class Trickle:
+    """`<p>` then `n` one-byte chunks (the server sleeps 0.2 s after each), counting those handed out."""
+
+    def __init__(self, n: int = 100) -> None:
+        self.total = n + 1
+        self.produced = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in [b"<p>"] + [b"a"] * (self.total - 1):
+            self.produced += 1
+            yield chunk
+
+    def reply(self) -> Reply:
+        return Reply(200, self, {"Content-Type": "text/html"}, chunk_delay_s=0.2)
+
+
+# No wall-clock assertions here (timing claims belong in bench/): each test checks what only the
+# time-limit path produces, its own error and message, and how far the server got when it stopped.
 
 
 def test_a_trickling_server_is_stopped_by_the_deadline(fake_site: FakeSite, site_client: httpx.Client) -> None:
-    fake_site.fail("/slow", trickle())
-    started = time.monotonic()
+    body = Trickle()  # 20 s of body
+    fake_site.fail("/slow", body.reply())
     with pytest.raises(StepTimeout, match="ran out of time"):
         fetch(fake_site, "/slow", site_client, seconds=1.0)
-    assert 0.9 < time.monotonic() - started < 1.6
+    # Some chunks were read before the 1 s deadline struck (it was not refused up front), and the
+    # client gave up long before the last one instead of waiting for the end of the body.
+    assert 2 <= body.produced < body.total
 
 
 def test_a_trickling_server_is_stopped_by_the_page_time_limit(fake_site: FakeSite, site_client: httpx.Client) -> None:
-    fake_site.fail("/slow", trickle())
-    started = time.monotonic()
-    with pytest.raises(NetworkError, match="within 1 seconds"):
+    body = Trickle()
+    fake_site.fail("/slow", body.reply())
+    with pytest.raises(NetworkError, match="did not finish loading within 1 seconds"):  # the page limit's message
         fetch(fake_site, "/slow", site_client, replace(LOCAL_POLICY, page_timeout_s=1.0), seconds=30)
-    assert time.monotonic() - started < 1.6
+    assert 2 <= body.produced < body.total  # stopped by the 1 s page limit, well before the 30 s deadline
 
 
 def test_a_server_that_never_answers_is_stopped_by_the_deadline(fake_site: FakeSite, site_client: httpx.Client) -> None:
     fake_site.fail("/silent", html_reply(b"<p>late</p>", delay_s=2.5))
-    started = time.monotonic()
-    with pytest.raises(StepTimeout):
+    with pytest.raises(StepTimeout) as caught:
         fetch(fake_site, "/silent", site_client, seconds=0.8)
-    assert time.monotonic() - started < 1.4
+    assert fake_site.hits("/silent") == 1
+    # A socket read timed out while the client was still waiting for the status line: had it waited
+    # for the 2.5 s answer, the body's own deadline check (not a read timeout) would have fired.
+    assert isinstance(caught.value.__cause__, httpx.ReadTimeout)
 
 
 def test_a_deadline_already_passed_sends_nothing(fake_site: FakeSite, site_client: httpx.Client) -> None:
@@ -350,10 +370,10 @@ def test_a_closed_port_is_a_network_error(site_client: httpx.Client) -> None:
     ("status", "retry_after", "expected"),
     [
         (503, "7", 7.0),
-        (429, "3600", 30.0),
+        (429, "3600", 3600.0),  # passed on uncapped: the engine decides how long it waits
         (502, None, None),
         (500, "soon", None),
-        (504, "-5", None),  # not digits: ignored
+        (504, "-5", None),  # negative: ignored
     ],
 )
 def test_busy_answers_are_transient_with_retry_after(

@@ -115,9 +115,9 @@ def test_job_page_while_processing_shows_each_step(app_env):
     owner = _live_owner(engine)
     job, _ = jobs.create_job(engine, ResearchRequest(company_name="Busy Co"), owner=owner)
     assert jobs.claim(engine, job.id, owner)
-    row = attempts.start(engine, job.id, "scrape-website")
+    row = attempts.start(engine, job.id, "scrape-website", owner)
     attempts.finish(engine, row, AttemptStatus.FAILED, error_kind="unavailable", error_message="the site answered 503")
-    attempts.start(engine, job.id, "scrape-website")
+    attempts.start(engine, job.id, "scrape-website", owner)
 
     at = _job_page(job.id)
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
-from dataclasses import replace
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from pipeline.errors import FetchRefused, NetworkError, ServiceUnavailable
 from pipeline.fetch import FetchPolicy, make_site_client
 from pipeline.scrape import guess_site_url, scrape_website
-from tests.fakes.server import Reply
+from tests.fakes.server import Reply, Request
 from tests.fakes.site import DESCRIPTION, EXTERNAL_LINK, TITLE, FakeSite
 from tests.fakes.fixtures import LOCAL_POLICY
 
@@ -26,6 +27,52 @@ def scrape(site: FakeSite, client: httpx.Client, *, deep: bool, path: str = "/",
         policy=LOCAL_POLICY,
         deadline=time.monotonic() + seconds,
     )
+
+
+HANG_GUARD_S = 30.0  # longest a held answer waits: keeps a broken scraper from hanging the run
+
+
+class Held:
+    """Makes the site hold back its answers to `paths` until `release()`, counting the requests it is
+    holding at once (`peak`); with `until_in_flight=n` it lets them all go as soon as n are held."""
+
+    def __init__(self, site: FakeSite, paths: tuple[str, ...], until_in_flight: int | None = None) -> None:
+        self.site, self.paths, self.until_in_flight = site, paths, until_in_flight
+        self.in_flight = self.peak = self.answered = 0
+        self._lock = threading.Lock()
+        self._released = threading.Event()
+
+    def handle(self, request: Request) -> Reply:
+        if request.path in self.paths:
+            with self._lock:
+                self.in_flight += 1
+                self.peak = max(self.peak, self.in_flight)
+                if self.in_flight == self.until_in_flight:
+                    self._released.set()
+            self._released.wait(HANG_GUARD_S)
+            with self._lock:
+                self.in_flight -= 1
+                self.answered += 1
+        return self.site.page(request.path)
+
+    def release(self) -> None:
+        self._released.set()
+
+
+@pytest.fixture
+def hold(fake_site: FakeSite, monkeypatch: pytest.MonkeyPatch) -> Iterator[callable]:
+    """`hold(*paths, until_in_flight=None) -> Held`, installed on the fake site; released at teardown."""
+    made: list[Held] = []
+
+    def make(*paths: str, until_in_flight: int | None = None) -> Held:
+        held = Held(fake_site, paths, until_in_flight)
+        monkeypatch.setattr(fake_site, "handle", held.handle)
+        made.append(held)
+        return held
+
+    yield make
+    for held in made:
+        held.release()
 
 
 def test_reads_the_home_page(fake_site: FakeSite, site_client: httpx.Client) -> None:
@@ -47,15 +94,15 @@ def test_top_level_fields_come_from_the_page_after_redirects(fake_site: FakeSite
     assert site.fetched_urls == [fake_site.url + "/"]
 
 
-def test_deep_mode_reads_four_linked_pages_in_parallel(fake_site: FakeSite, site_client: httpx.Client) -> None:
-    for path in ("/about", "/careers", "/engineering", "/blog", "/product"):
-        fake_site.fail(path, replace(fake_site.page(path), delay_s=0.6))
-    started = time.monotonic()
-    site = scrape(fake_site, site_client, deep=True)
-    elapsed = time.monotonic() - started
+def test_deep_mode_reads_four_linked_pages_in_parallel(
+    fake_site: FakeSite, site_client: httpx.Client, hold: callable
+) -> None:
+    # The site answers no deep page until four are waiting at once: only parallel fetches get all four.
+    held = hold("/about", "/careers", "/engineering", "/blog", "/product", until_in_flight=4)
+    site = scrape(fake_site, site_client, deep=True, seconds=HANG_GUARD_S)
+    assert held.peak == 4
     expected = ["/", "/about", "/careers", "/product", "/engineering"]  # most useful kinds first, at most 4
     assert site.fetched_urls == [fake_site.url + path for path in expected]
-    assert elapsed < 1.5  # four 0.6 s pages one after another would take 2.4 s
     assert fake_site.text_of("/about") in site.pages[1].content
     assert site.pages[2].title == "Careers at Acme"
     assert site.title == TITLE  # top-level fields are the home page's
@@ -81,12 +128,12 @@ def test_deep_pages_disallowed_by_robots_are_not_requested(fake_site: FakeSite, 
 
 
 def test_a_slow_deep_page_does_not_hold_the_step_past_its_deadline(
-    fake_site: FakeSite, site_client: httpx.Client
+    fake_site: FakeSite, site_client: httpx.Client, hold: callable
 ) -> None:
-    fake_site.fail("/about", replace(fake_site.page("/about"), delay_s=1.8))
-    started = time.monotonic()
+    held = hold("/about")  # answered only at teardown, or after HANG_GUARD_S
     site = scrape(fake_site, site_client, deep=True, seconds=0.8)
-    assert time.monotonic() - started < 1.5
+    # The step came back while the site was still sitting on /about: it did not wait for the answer.
+    assert fake_site.hits("/about") == 1 and held.answered == 0
     assert fake_site.url + "/about" not in site.fetched_urls
     assert len(site.pages) == 4
 
