@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 
 import streamlit as st
 
 from api.routes import ROUTES
-from engine.runner import get_runner
+from engine.runner import get_runner, shutdown_runner
 
 
 @asynccontextmanager
 async def lifespan(_app):
-    """Start the runner with the server, so jobs left by a dead process resume at once."""
+    """Start the runner with the server (jobs left by a dead process resume at once); at shutdown,
+    let running jobs reach their next step and hand them back to the queue."""
     get_runner()
     yield
+    await asyncio.to_thread(shutdown_runner)
 
 
 app = st.App("app.py", routes=ROUTES, lifespan=lifespan)

@@ -47,7 +47,9 @@ class Settings:
     workers: int = DEFAULT_WORKERS
     allow_private_urls: bool = False
     api_token: str | None = field(default=None, repr=False)
-    lease_s: float = 30.0  # a worker silent this long (seconds) is taken for dead
+    # A worker silent this long (seconds) is taken for dead: twice SQLite's 30 s busy timeout, so a
+    # heartbeat held up by a busy database never makes a live worker look dead.
+    lease_s: float = 60.0
     job_deadline_s: float = 90.0  # the whole job's time limit, seconds
     step_timeouts_s: Mapping[str, float] = field(default_factory=dict)  # overrides by step id, seconds
 
@@ -68,7 +70,7 @@ class Settings:
             workers=workers,
             allow_private_urls=(get("PREP_ALLOW_PRIVATE_URLS") or "").lower() in _TRUE,
             api_token=get("PREP_API_TOKEN"),
-            lease_s=float(get("PREP_LEASE_S") or 30.0),
+            lease_s=float(get("PREP_LEASE_S") or 60.0),
             job_deadline_s=float(get("PREP_JOB_DEADLINE_S") or 90.0),
             step_timeouts_s=_parse_timeouts(get("PREP_STEP_TIMEOUTS") or ""),
         )

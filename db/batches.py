@@ -11,8 +11,10 @@ from db.models import ACTIVE, Batch, Job, JobStatus
 from pipeline.models import ResearchRequest
 
 
-def create_batch(engine: Engine, requests: list[ResearchRequest], *, owner: str) -> tuple[Batch, list[Job]]:
-    """Queue one job per request under a new batch."""
+def create_batch(
+    engine: Engine, requests: list[ResearchRequest], *, owner: str | None = None
+) -> tuple[Batch, list[Job]]:
+    """Queue one job per request under a new batch (with no owner, any worker adopts them)."""
     batch = Batch()
     with writing(engine) as session:
         session.add(batch)
@@ -39,6 +41,6 @@ def summary(engine: Engine, batch_id: str) -> dict | None:
         "failedJobs": statuses.count(JobStatus.FAILED),
         "status": status,
         "results": [{"jobId": job.id, "companyName": job.company_name, "status": job.status.value} for job in members],
-        "createdAt": batch.created_at,
-        "updatedAt": max((job.updated_at for job in members), default=batch.created_at),
+        "createdAt": batch.created_at.isoformat(),
+        "updatedAt": max((job.updated_at for job in members), default=batch.created_at).isoformat(),
     }

@@ -14,9 +14,19 @@ from db.engine import reading, writing
 from db.models import ACTIVE, Job, Worker, utcnow
 
 
+def host_identity() -> str:
+    """This host as far as process ids go: the host name plus the PID namespace, so containers
+    that share a host name but not their process ids never judge each other's workers."""
+    try:
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return socket.gethostname()
+    return f"{socket.gethostname()}/pidns:{namespace}"
+
+
 def register(engine: Engine) -> Worker:
     """Record this process as a live worker."""
-    worker = Worker(hostname=socket.gethostname(), pid=os.getpid())
+    worker = Worker(hostname=host_identity(), pid=os.getpid())
     with writing(engine) as session:
         session.add(worker)
     return worker
@@ -37,7 +47,7 @@ def unregister(engine: Engine, worker_id: str) -> None:
 def live_worker_ids(engine: Engine, lease_s: float) -> set[str]:
     """Workers that heartbeat within the lease and, when on this host, whose process still exists."""
     cutoff = utcnow() - timedelta(seconds=lease_s)
-    host = socket.gethostname()
+    host = host_identity()
     with reading(engine) as session:
         workers = session.exec(select(Worker).where(col(Worker.heartbeat_at) >= cutoff)).all()
     return {w.id for w in workers if w.hostname != host or _process_exists(w.pid)}

@@ -53,7 +53,7 @@ if status["status"] in ("queued", "processing"):
     @st.fragment(run_every=POLL_INTERVAL_S)
     def live() -> None:
         fresh, fresh_steps = current()
-        if fresh["status"] not in ("queued", "processing"):
+        if fresh is None or fresh["status"] not in ("queued", "processing"):
             st.rerun()  # the whole page redraws in its final state and this fragment stops polling
         job_view.progress(fresh, fresh_steps)
         if st.button("Cancel", key="cancel", icon="🚫"):

@@ -16,7 +16,7 @@ import json
 import logging
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import anthropic
 import pydantic
@@ -93,7 +93,7 @@ def analyze_with_claude(
 ) -> tuple[BriefingDraft, LlmCall]:
     """Ask Claude for a briefing draft; return it with the record of the call."""
     prompt = build_prompt(company_name, site, github, role)
-    started_at = datetime.now(timezone.utc)
+    started_at = datetime.now(UTC)
     clock = time.monotonic()
     try:
         message = llm.messages.create(

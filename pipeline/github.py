@@ -260,7 +260,7 @@ def _slug_candidates(company_name: str, domain: str | None) -> tuple[list[str], 
     partial = [words[0]] if len(words) > 1 else []
     if domain:
         partial.append(domain.split(".")[0])
-    valid = lambda s: re.fullmatch(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?", s) and len(s) <= MAX_LOGIN_CHARS  # noqa: E731
+    valid = lambda s: re.fullmatch(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?", s) and len(s) <= MAX_LOGIN_CHARS
     whole = [s for s in whole if valid(s)]
     return whole, [s for s in dict.fromkeys(partial) if valid(s) and s not in whole]
 

@@ -6,7 +6,7 @@ import json
 import logging
 import socket
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import anthropic
 import pytest
@@ -74,7 +74,7 @@ def test_returns_the_parsed_draft_and_the_call_record(llm, fake_anthropic):
     assert 0 <= call.duration_ms < 5000
     started = datetime.fromisoformat(call.started_at)
     assert started.utcoffset() == timedelta(0)
-    assert abs(datetime.now(timezone.utc) - started) < timedelta(minutes=1)
+    assert abs(datetime.now(UTC) - started) < timedelta(minutes=1)
 
 
 def test_request_asks_for_briefing_json_with_a_data_only_system_prompt(llm, fake_anthropic):

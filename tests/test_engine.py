@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -259,7 +258,7 @@ def _dead_pid() -> int:
 def test_restart_resumes_after_the_last_completed_step(make_runner, app_env, fake_site, fake_anthropic):
     """Rows left by a process that died mid-analysis: the next runner finishes without re-scraping."""
     engine = make_engine(app_env["DATABASE_URL"])
-    dead = Worker(hostname=socket.gethostname(), pid=_dead_pid())
+    dead = Worker(hostname=workers.host_identity(), pid=_dead_pid())
     site = ScrapedSite(
         url=fake_site.url,
         title="Acme Robotics",
@@ -421,3 +420,15 @@ def test_an_unreadable_homepage_from_github_falls_back_and_skips(runner, fake_gi
     assert scrape.status == AttemptStatus.SKIPPED
     assert "The site GitHub lists (http://127.0.0.1:1/) could not be read" in scrape.error_message
     assert _step(status, "search-github")["status"] == "succeeded"
+
+
+def test_a_worker_in_another_pid_namespace_is_judged_by_its_heartbeat(runner):
+    """Same host name, other PID namespace (a container): its pid means nothing here."""
+    other = Worker(hostname=f"{socket.gethostname()}/pidns:1", pid=_dead_pid())
+    job = Job(company_name="Elsewhere", status=JobStatus.PROCESSING, owner=other.id, dedupe_key="e", claims=1)
+    with writing(runner.engine) as session:
+        session.add(other)
+        session.add(job)
+
+    assert runner.recover() == []
+    assert jobs.get_job(runner.engine, job.id).owner == other.id

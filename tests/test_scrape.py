@@ -5,7 +5,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -13,18 +14,26 @@ import pytest
 from pipeline.errors import FetchRefused, NetworkError, ServiceUnavailable
 from pipeline.fetch import FetchPolicy, make_site_client
 from pipeline.scrape import guess_site_url, scrape_website
+from tests.fakes.fixtures import LOCAL_POLICY
 from tests.fakes.server import Reply, Request
 from tests.fakes.site import DESCRIPTION, EXTERNAL_LINK, TITLE, FakeSite
-from tests.fakes.fixtures import LOCAL_POLICY
 
 
-def scrape(site: FakeSite, client: httpx.Client, *, deep: bool, path: str = "/", seconds: float = 5.0):
+def scrape(
+    site: FakeSite,
+    client: httpx.Client,
+    *,
+    deep: bool,
+    path: str = "/",
+    seconds: float = 5.0,
+    policy: FetchPolicy = LOCAL_POLICY,
+):
     return scrape_website(
         "Acme Robotics",
         site.url + path,
         deep=deep,
         client=client,
-        policy=LOCAL_POLICY,
+        policy=policy,
         deadline=time.monotonic() + seconds,
     )
 
@@ -60,7 +69,7 @@ class Held:
 
 
 @pytest.fixture
-def hold(fake_site: FakeSite, monkeypatch: pytest.MonkeyPatch) -> Iterator[callable]:
+def hold(fake_site: FakeSite, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Held]]:
     """`hold(*paths, until_in_flight=None) -> Held`, installed on the fake site; released at teardown."""
     made: list[Held] = []
 
@@ -95,11 +104,11 @@ def test_top_level_fields_come_from_the_page_after_redirects(fake_site: FakeSite
 
 
 def test_deep_mode_reads_four_linked_pages_in_parallel(
-    fake_site: FakeSite, site_client: httpx.Client, hold: callable
+    fake_site: FakeSite, site_client: httpx.Client, hold: Callable[..., Held]
 ) -> None:
     # The site answers no deep page until four are waiting at once: only parallel fetches get all four.
     held = hold("/about", "/careers", "/engineering", "/blog", "/product", until_in_flight=4)
-    site = scrape(fake_site, site_client, deep=True, seconds=HANG_GUARD_S)
+    site = scrape(fake_site, site_client, deep=True)
     assert held.peak == 4
     expected = ["/", "/about", "/careers", "/product", "/engineering"]  # most useful kinds first, at most 4
     assert site.fetched_urls == [fake_site.url + path for path in expected]
@@ -128,10 +137,11 @@ def test_deep_pages_disallowed_by_robots_are_not_requested(fake_site: FakeSite, 
 
 
 def test_a_slow_deep_page_does_not_hold_the_step_past_its_deadline(
-    fake_site: FakeSite, site_client: httpx.Client, hold: callable
+    fake_site: FakeSite, site_client: httpx.Client, hold: Callable[..., Held]
 ) -> None:
     held = hold("/about")  # answered only at teardown, or after HANG_GUARD_S
-    site = scrape(fake_site, site_client, deep=True, seconds=0.8)
+    patient = replace(LOCAL_POLICY, page_timeout_s=2 * HANG_GUARD_S)  # only the step deadline can cut it short
+    site = scrape(fake_site, site_client, deep=True, seconds=0.8, policy=patient)
     # The step came back while the site was still sitting on /about: it did not wait for the answer.
     assert fake_site.hits("/about") == 1 and held.answered == 0
     assert fake_site.url + "/about" not in site.fetched_urls
