@@ -11,7 +11,7 @@ import pytest
 from pipeline.errors import NetworkError, PermanentError, ServiceUnavailable
 from pipeline.github import make_github_client, search_github
 from tests.fakes.fixtures import TEST_TOKEN
-from tests.fakes.github_api import ACME_REPOS, FakeGitHub, repo
+from tests.fakes.github_api import ACME_REPOS, RESET_IN_S, FakeGitHub, repo
 from tests.fakes.server import Reply
 
 ACME = "/orgs/acme-robotics"
@@ -214,25 +214,42 @@ def test_primary_rate_limit_wait_is_passed_on_uncapped(fake_github: FakeGitHub, 
     with pytest.raises(ServiceUnavailable) as caught:
         search_github("Acme Robotics", github_client, deadline=in_s())
 
-    assert 3590 <= caught.value.retry_after <= 3600  # the engine caps the wait (engine.retry), not this step
+    # Passed on as GitHub said it: the engine caps the wait (engine.retry), not this step.
+    assert RESET_IN_S - 10 <= caught.value.retry_after <= RESET_IN_S
     assert fake_github.paths() == [ACME]  # the first refusal ends the step
 
 
-def test_secondary_rate_limit_uses_retry_after(fake_github: FakeGitHub, github_client: httpx.Client) -> None:
-    fake_github.secondary_rate_limit(ACME, retry_after_s=7)
+@pytest.mark.parametrize("seconds", [7, 3600])
+def test_secondary_rate_limit_uses_retry_after(
+    fake_github: FakeGitHub, github_client: httpx.Client, seconds: int
+) -> None:
+    fake_github.secondary_rate_limit(ACME, retry_after_s=seconds)
 
     with pytest.raises(ServiceUnavailable, match="secondary rate limit") as caught:
         search_github("Acme Robotics", github_client, deadline=in_s())
 
-    assert caught.value.retry_after == 7
+    assert caught.value.retry_after == seconds  # uncapped
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_server_errors_are_transient(fake_github: FakeGitHub, github_client: httpx.Client, status: int) -> None:
     fake_github.fail(ACME_REPOS_PATH, Reply.json({"message": "Server Error"}, status))
 
-    with pytest.raises(ServiceUnavailable, match=f"HTTP {status}"):
+    with pytest.raises(ServiceUnavailable, match=f"HTTP {status}") as caught:
         search_github("Acme Robotics", github_client, deadline=in_s())
+
+    assert caught.value.retry_after is None
+
+
+def test_server_error_retry_after_is_read_by_the_shared_parser(
+    fake_github: FakeGitHub, github_client: httpx.Client
+) -> None:
+    fake_github.fail(ACME, Reply.json({"message": "Busy"}, 503, **{"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}))
+
+    with pytest.raises(ServiceUnavailable) as caught:
+        search_github("Acme Robotics", github_client, deadline=in_s())
+
+    assert caught.value.retry_after == 0.0  # an HTTP date already past: try again now
 
 
 def test_invalid_json_is_transient(fake_github: FakeGitHub, github_client: httpx.Client) -> None:
