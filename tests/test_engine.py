@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -425,6 +426,7 @@ def test_an_unreadable_homepage_from_github_falls_back_and_skips(runner, fake_gi
 
 def test_a_worker_in_another_pid_namespace_is_judged_by_its_heartbeat(runner):
     """Same host name, other PID namespace (a container): its pid means nothing here."""
+    assert workers.host_identity() == f"{socket.gethostname()}/pidns:{os.stat('/proc/self/ns/pid').st_ino}"
     other = Worker(hostname=f"{socket.gethostname()}/pidns:1", pid=_dead_pid())
     job = Job(company_name="Elsewhere", status=JobStatus.PROCESSING, owner=other.id, dedupe_key="e", claims=1)
     with writing(runner.engine) as session:
