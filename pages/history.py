@@ -14,6 +14,11 @@ PAGE_SIZE = 20
 st.title("History")
 engine = runner().engine
 
+if count_jobs(engine) == 0:
+    st.info("No jobs yet. Your research will be listed here.", icon="🗂️")
+    st.page_link(NEW_PAGE, label="Start a new research", icon="🔎")
+    st.stop()
+
 filters = st.columns([1, 2])
 status_name = filters[0].selectbox(
     "Status",
@@ -35,11 +40,7 @@ page = list_jobs(engine, status=status, q=query, limit=PAGE_SIZE, cursor=cursors
 total = count_jobs(engine, status=status, q=query)
 
 if not page.jobs:
-    if total == 0 and status is None and not query:
-        st.info("No jobs yet. Your research will be listed here.", icon="🗂️")
-        st.page_link(NEW_PAGE, label="Start a new research", icon="🔎")
-    else:
-        st.info("No job matches these filters.")
+    st.info("No job matches these filters.")
     st.stop()
 
 first = (len(cursors) - 1) * PAGE_SIZE + 1

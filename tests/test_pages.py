@@ -217,6 +217,9 @@ def test_history_lists_newest_first_and_filters(app_env):
     at = at.text_input(key="history_q").input("amm").run()
     assert [link.proto.label for link in at.get("page_link")] == ["Gamma"]
 
+    at = at.text_input(key="history_q").input("zzz").run()
+    assert not at.get("page_link") and at.info[0].value == "No job matches these filters."
+
 
 def test_history_empty_state(app_env):
     at = _app()
@@ -224,6 +227,7 @@ def test_history_empty_state(app_env):
     at = at.run()
 
     assert "No jobs yet" in at.info[0].value
+    assert not at.selectbox and not at.text_input  # no filters over nothing
 
 
 def test_history_pages_in_sql(app_env):
