@@ -108,7 +108,9 @@ def analyze_with_claude(
         error = _translate(exc, llm.api_key)
         log.warning(
             "claude call failed model=%s duration_ms=%d error=%s",
-            model, _elapsed_ms(clock), type(error).__name__,
+            model,
+            _elapsed_ms(clock),
+            type(error).__name__,
         )
         raise error from exc
 
@@ -125,8 +127,12 @@ def analyze_with_claude(
     )
     log.info(
         "claude call model=%s input_tokens=%d output_tokens=%d duration_ms=%d stop_reason=%s started_at=%s",
-        call.model, call.input_tokens, call.output_tokens,
-        call.duration_ms, call.stop_reason, call.started_at,
+        call.model,
+        call.input_tokens,
+        call.output_tokens,
+        call.duration_ms,
+        call.stop_reason,
+        call.started_at,
     )
     text = "".join(block.text for block in message.content if block.type == "text")
     try:
@@ -169,8 +175,15 @@ def _site_text(site: ScrapedSite) -> str:
     """The scraped pages as bounded plain text."""
     pages = list(site.pages)
     if not pages and (site.content or site.title or site.meta_description or site.headings):
-        pages = [Page(url=site.url or "", title=site.title, meta_description=site.meta_description,
-                      headings=site.headings, content=site.content)]
+        pages = [
+            Page(
+                url=site.url or "",
+                title=site.title,
+                meta_description=site.meta_description,
+                headings=site.headings,
+                content=site.content,
+            )
+        ]
     if not pages:
         reason = f" ({_clip(site.skipped_reason, MAX_META_CHARS)})" if site.skipped_reason else ""
         return neutralise(f"No pages were read{reason}.")

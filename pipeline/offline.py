@@ -39,10 +39,7 @@ _CULTURE_WORDS = re.compile(
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'“(])")
 
 
-
-def analyze_offline(
-    company_name: str, site: ScrapedSite, github: GitHubData, role: str | None
-) -> BriefingDraft:
+def analyze_offline(company_name: str, site: ScrapedSite, github: GitHubData, role: str | None) -> BriefingDraft:
     """A briefing draft from the scraped site and GitHub data alone: nothing invented, no salary."""
     company = " ".join(company_name.split()) or "the company"
     role_name = " ".join((role or "").split())
@@ -83,8 +80,15 @@ def _pages(site: ScrapedSite) -> list[Page]:
     if site.pages:
         return list(site.pages)
     if site.content or site.title or site.meta_description or site.headings:
-        return [Page(url=site.url or "", title=site.title, meta_description=site.meta_description,
-                     headings=site.headings, content=site.content)]
+        return [
+            Page(
+                url=site.url or "",
+                title=site.title,
+                meta_description=site.meta_description,
+                headings=site.headings,
+                content=site.content,
+            )
+        ]
     return []
 
 
@@ -131,13 +135,12 @@ def _overview(company: str, site: ScrapedSite, pages: list[Page], github: GitHub
 
 def _products(pages: list[Page], github: GitHubData) -> list[str]:
     """Product-like headings from the site, then the most starred repositories with their descriptions."""
-    headings = [
-        " ".join(h.split()) for page in pages for h in page.headings
-    ]
+    headings = [" ".join(h.split()) for page in pages for h in page.headings]
     named = [h for h in headings if 3 <= len(h) <= 80 and not _is_generic(h)]
     repos = sorted(github.repositories, key=lambda r: (-r.stars, r.name))[:MAX_REPO_PRODUCTS]
     from_repos = [
-        f"{repo.name} (open source): {' '.join(repo.description.split())}" if repo.description.strip()
+        f"{repo.name} (open source): {' '.join(repo.description.split())}"
+        if repo.description.strip()
         else f"{repo.name} (open source)"
         for repo in repos
     ]
@@ -155,18 +158,12 @@ def _short_product(product: str) -> str:
     return product.split(" (open source)")[0]
 
 
-def _questions(
-    company: str, role: str, stack: list[str], products: list[str], github: GitHubData
-) -> list[str]:
+def _questions(company: str, role: str, stack: list[str], products: list[str], github: GitHubData) -> list[str]:
     """At least five practice questions from the role, the stack and the products."""
     as_role = f"as {_article(role)} {role}" if role else "in this role"
     questions = [f"Why do you want to work at {company} {as_role}?"]
-    questions += [
-        f"What do you know about {_short_product(p)}, and how would you improve it?" for p in products[:2]
-    ]
-    questions += [
-        f"Describe a project where you used {tech}: what trade-offs did you make?" for tech in stack[:3]
-    ]
+    questions += [f"What do you know about {_short_product(p)}, and how would you improve it?" for p in products[:2]]
+    questions += [f"Describe a project where you used {tech}: what trade-offs did you make?" for tech in stack[:3]]
     questions += list(_role_questions(role))
     if github.repositories:
         top = max(github.repositories, key=lambda r: (r.stars, r.name))
@@ -196,9 +193,7 @@ def _tips(
     tips = []
     if pages:
         where = f" ({site.url})" if site.url else ""
-        tips.append(
-            f"Read {company}'s website{where} and be ready to say in two sentences what it sells and to whom."
-        )
+        tips.append(f"Read {company}'s website{where} and be ready to say in two sentences what it sells and to whom.")
     else:
         tips.append(f"Find {company}'s website yourself: none was read for this briefing.")
     if github.repositories:
@@ -220,13 +215,11 @@ def _talking_points(company: str, pages: list[Page], stack: list[str], github: G
     points = ["Offline version: this briefing was made without Claude, from public data only."]
     headline = next((p.title for p in pages if p.title.strip()), "")
     if headline:
-        points.append(f"How {company} presents itself: \"{' '.join(headline.split())[:200]}\".")
+        points.append(f'How {company} presents itself: "{" ".join(headline.split())[:200]}".')
     if stack:
         points.append(f"Your experience with {_join(stack[:4])}.")
     for repo in sorted(github.repositories, key=lambda r: (-r.stars, r.name))[:2]:
-        points.append(
-            f"Their open-source project {repo.name} ({repo.stars} stars), if it relates to your work."
-        )
+        points.append(f"Their open-source project {repo.name} ({repo.stars} stars), if it relates to your work.")
     return points
 
 
@@ -234,9 +227,7 @@ def _culture(pages: list[Page]) -> list[str]:
     """Sentences from the site that talk about culture, values or ways of working."""
     sentences = [s for page in pages for s in _sentences(page.content) if _CULTURE_WORDS.search(s)]
     if not sentences:
-        return [
-            "The pages read say little about culture: ask your interviewers how the team works day to day."
-        ]
+        return ["The pages read say little about culture: ask your interviewers how the team works day to day."]
     return [f"The site says: {s}" for s in _unique(sentences)[:MAX_CULTURE_INSIGHTS]]
 
 

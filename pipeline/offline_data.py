@@ -66,7 +66,7 @@ GENERIC_HEADINGS = frozenset(
         "sign in", "sign up", "solutions", "subscribe", "support", "team", "terms",
         "testimonials", "why us", "cookies", "cookie settings",
     }
-)
+)  # fmt: skip
 GENERIC_PREFIXES = ("our ", "why ", "meet ", "join ", "how we ", "what we ", "life at ", "working at ")
 
 # Role families: (words in the role, practice questions for that kind of job).
@@ -81,8 +81,7 @@ ROLE_QUESTIONS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (
         ("engineer", "developer", "programmer", "sre", "devops", "architect", "software"),
         (
-            "How would you design, test and release a new feature end to end, "
-            "and what would you monitor after launch?",
+            "How would you design, test and release a new feature end to end, and what would you monitor after launch?",
             "Tell me about a production incident you helped resolve: what did you change afterwards?",
         ),
     ),

@@ -39,15 +39,25 @@ def make_site(*contents: str) -> ScrapedSite:
 GITHUB = GitHubData(
     organization="acme-rockets",
     repositories=[
-        Repository(name="launchpad", url="https://github.com/acme-rockets/launchpad",
-                   description="Launch scheduler", language="Go", stars=120, topics=["space"]),
+        Repository(
+            name="launchpad",
+            url="https://github.com/acme-rockets/launchpad",
+            description="Launch scheduler",
+            language="Go",
+            stars=120,
+            topics=["space"],
+        ),
     ],
     tech_stack=["Go", "Python"],
 )
 
 
-def analyze(llm: anthropic.Anthropic, site: ScrapedSite | None = None, role: str | None = "Backend Engineer",
-            timeout_s: float = 5.0) -> tuple[BriefingDraft, LlmCall]:
+def analyze(
+    llm: anthropic.Anthropic,
+    site: ScrapedSite | None = None,
+    role: str | None = "Backend Engineer",
+    timeout_s: float = 5.0,
+) -> tuple[BriefingDraft, LlmCall]:
     """Run the step with the test defaults."""
     return analyze_with_claude("Acme Rockets", site or make_site(), GITHUB, role, llm, model=MODEL, timeout_s=timeout_s)
 

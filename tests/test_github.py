@@ -81,9 +81,7 @@ def test_found_by_display_name_through_search(fake_github: FakeGitHub, github_cl
     assert fake_github.requests[-3].query["q"] == ["Widget Works type:org"]
 
 
-def test_a_first_word_org_with_another_name_is_not_taken(
-    fake_github: FakeGitHub, github_client: httpx.Client
-) -> None:
+def test_a_first_word_org_with_another_name_is_not_taken(fake_github: FakeGitHub, github_client: httpx.Client) -> None:
     fake_github.add_org("acme", "Acme Corp", blog="https://acme-corp.example", repos=[repo("anvils")])
 
     data = search_github("Acme Dynamics", github_client, deadline=in_s())
@@ -112,9 +110,7 @@ def test_low_rate_limit_skips_optional_requests(fake_github: FakeGitHub, github_
     assert "rate limit" in (data.warning or "")
 
 
-def test_low_rate_limit_still_reads_the_found_orgs_repos(
-    fake_github: FakeGitHub, github_client: httpx.Client
-) -> None:
+def test_low_rate_limit_still_reads_the_found_orgs_repos(fake_github: FakeGitHub, github_client: httpx.Client) -> None:
     fake_github.set_remaining(2)
 
     data = search_github("Acme Robotics", github_client, deadline=in_s())
@@ -259,9 +255,7 @@ def test_invalid_json_is_transient(fake_github: FakeGitHub, github_client: httpx
         search_github("Acme Robotics", github_client, deadline=in_s())
 
 
-def test_rejected_token_is_permanent_and_not_repeated(
-    fake_github: FakeGitHub, github_client: httpx.Client
-) -> None:
+def test_rejected_token_is_permanent_and_not_repeated(fake_github: FakeGitHub, github_client: httpx.Client) -> None:
     fake_github.fail(ACME, Reply.json({"message": "Bad credentials"}, 401))
 
     with pytest.raises(PermanentError, match="GitHub token was rejected") as caught:

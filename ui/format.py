@@ -1,7 +1,8 @@
-"""Small formatting helpers for the pages: human durations and times."""
+"""Small formatting helpers for the pages: human durations and times, Markdown-safe text."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 STATUS_ICONS = {
@@ -15,6 +16,19 @@ STATUS_ICONS = {
     "failed": "❌",
     "cancelled": "🚫",
 }
+
+
+# CommonMark punctuation that can start markup (links, images, emphasis, code, headings, lists,
+# tables, raw HTML, & entities), plus what Streamlit adds: ~ strikethrough, $ LaTeX, : colour and
+# emoji directives; and = (a "===" line turns the text above it into a heading).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
+
+
+def escape_markdown(text: str) -> str:
+    """The text with every Markdown-significant character backslash-escaped, so st.markdown,
+    st.error and friends show it literally: untrusted text (a network error quoting a hostile
+    Location header or GitHub `blog`) cannot become a link, an image or formatting."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def human_duration(ms: float | None) -> str:

@@ -6,11 +6,14 @@ import streamlit as st
 
 from db.models import Job
 from pipeline.markdown import markdown_filename, render_markdown, sections
-from ui.format import STATUS_ICONS, human_duration, human_eta
+from ui.format import STATUS_ICONS, escape_markdown, human_duration, human_eta
 
 
 def step_lines(steps: list[dict]) -> str:
-    """One Markdown line per step: icon, name, state, attempts, time spent, last error."""
+    """One Markdown line per step: icon, name, state, attempts, time spent, last error or note.
+
+    Errors and notes come from the network (they may quote a page or an API), so they are escaped.
+    """
     lines = []
     for step in steps:
         icon = STATUS_ICONS.get(step["status"], "•")
@@ -20,12 +23,18 @@ def step_lines(steps: list[dict]) -> str:
             parts.append(f"{attempts} attempt{'s' if attempts != 1 else ''}")
             parts.append(human_duration(step["durationMs"]))
         line = f"{icon} **{step['label']}** — {' · '.join(parts)}"
-        if step.get("note"):
-            line += f"  \n  _{step['note']}_"
-        elif step["error"]:
-            line += f"  \n  _Last error: {step['error']}_"
+        note, error = _untrusted(step.get("note")), _untrusted(step["error"])
+        if note:
+            line += f"  \n  _{note}_"
+        elif error:
+            line += f"  \n  _Last error: {error}_"
         lines.append(f"- {line}")
     return "\n".join(lines)
+
+
+def _untrusted(text: str | None) -> str:
+    """Text from outside (an error quoting a web page or API) as one line of literal Markdown."""
+    return escape_markdown(" ".join(str(text or "").split()))
 
 
 def progress(status: dict, steps: list[dict]) -> None:
@@ -36,7 +45,7 @@ def progress(status: dict, steps: list[dict]) -> None:
     headline = (
         f"Waiting for a free worker{eta}"
         if status["status"] == "queued"
-        else f"Researching {status['companyName']}…{eta}"
+        else f"Researching {escape_markdown(status['companyName'])}…{eta}"
     )
     st.progress(done / total, text=headline)
     st.markdown(step_lines(steps))
