@@ -6,7 +6,7 @@ import streamlit as st
 
 from db.history import count_jobs, list_jobs
 from db.models import JobStatus
-from ui.format import STATUS_ICONS, human_duration, job_duration_ms, when
+from ui.format import STATUS_ICONS, escape_markdown, human_duration, job_duration_ms, when
 from ui.runtime import JOB_PAGE, NEW_PAGE, runner
 
 PAGE_SIZE = 20
@@ -48,9 +48,10 @@ st.caption(f"Jobs {first}–{first + len(page.jobs) - 1} of {total}, newest firs
 for job in page.jobs:
     with st.container(border=True):
         icon = STATUS_ICONS.get(job.status.value, "•")
-        st.page_link(JOB_PAGE, label=f"{job.company_name}", icon=icon, query_params={"job": job.id})
+        st.page_link(JOB_PAGE, label=escape_markdown(job.company_name), icon=icon, query_params={"job": job.id})
         duration = human_duration(job_duration_ms(job.started_at, job.finished_at))
-        st.caption(f"{job.role or 'No role'} · {job.status.value} · {when(job.created_at)} · {duration}")
+        role = escape_markdown(job.role) if job.role else "No role"
+        st.caption(f"{role} · {job.status.value} · {when(job.created_at)} · {duration}")
 
 if len(cursors) > 1 or page.next_cursor is not None:  # paging buttons only when there is a page to go to
     nav = st.columns(2)

@@ -8,7 +8,7 @@ from db import attempts, jobs
 from db.store import get_briefing
 from engine.status import job_status, step_states
 from ui import job_view
-from ui.format import human_duration, job_duration_ms, when
+from ui.format import escape_markdown, human_duration, job_duration_ms, when
 from ui.runtime import HISTORY_PAGE, NEW_PAGE, open_job, runner
 
 POLL_INTERVAL_S = 1.5  # how often the page re-reads the job's row while it runs, seconds
@@ -40,10 +40,11 @@ if status is None:
     st.page_link(HISTORY_PAGE, label="Go to History", icon="🗂️")
     st.stop()
 
-st.title(status["companyName"])
-facts = [f"Role: {status['role']}" if status["role"] else "No role given"]
+# What a person or a web page typed is shown as text, never as Markdown.
+st.title(escape_markdown(status["companyName"]))
+facts = [f"Role: {escape_markdown(status['role'])}" if status["role"] else "No role given"]
 if status["companyUrl"]:
-    facts.append(status["companyUrl"])
+    facts.append(escape_markdown(status["companyUrl"]))
 if status["deepMode"]:
     facts.append("deep mode")
 st.caption(" · ".join(facts))
@@ -68,10 +69,10 @@ took = human_duration(job_duration_ms(job.started_at, job.finished_at))
 st.caption(f"{status['status'].capitalize()} · started {when(job.created_at)} · took {took}")
 
 if status["isComplete"]:
-    st.success(status["message"], icon="✅")
+    st.success(escape_markdown(status["message"]), icon="✅")
     job_view.briefing(job, get_briefing(engine, job_id), when(job.finished_at))
 else:
-    st.error(status["message"], icon="❌" if status["isFailed"] else "🚫")
+    st.error(escape_markdown(status["message"]), icon="❌" if status["isFailed"] else "🚫")
     if st.button("Retry", key="retry", type="primary", icon="🔁"):
         open_job(run.retry(job_id).id)
 

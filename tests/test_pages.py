@@ -15,6 +15,7 @@ from pipeline.markdown import sections
 from pipeline.models import ResearchRequest
 from settings import PROJECT_DIR
 from tests.fakes.server import Reply
+from ui.format import escape_markdown
 
 APP = str(PROJECT_DIR / "app.py")
 TIMEOUT_S = 30
@@ -136,7 +137,7 @@ def test_cancel_button_cancels_a_queued_job(app_env):
 
     assert jobs.get_job(engine, job.id).status == JobStatus.CANCELLED
     at = _job_page(job.id)
-    assert "Cancelled before it started." in at.error[0].value
+    assert escape_markdown("Cancelled before it started.") in at.error[0].value
     assert at.button(key="retry") and not at.get("progress")
 
 
@@ -168,7 +169,8 @@ def test_failed_job_says_why_and_retry_opens_a_new_job(app_env, fake_site):
     runner.wait(job.id, timeout_s=TIMEOUT_S)
 
     at = _job_page(job.id)
-    assert "We could not read the company website" in at.error[0].value and fake_site.url in at.error[0].value
+    assert "We could not read the company website" in at.error[0].value
+    assert escape_markdown(fake_site.url) in at.error[0].value  # shown as text, not as a link
     at = at.button(key="retry").click().run()
 
     new_id = at.query_params["job"]
