@@ -22,7 +22,7 @@ import anthropic
 import pydantic
 
 from pipeline.errors import BadModelOutput, NetworkError, PermanentError, PipelineError, ServiceUnavailable
-from pipeline.models import BriefingDraft, GitHubData, LlmCall, Page, ScrapedSite
+from pipeline.models import BriefingDraft, GitHubData, LlmCall, ScrapedSite
 from pipeline.retry_after import retry_after_s
 
 log = logging.getLogger(__name__)
@@ -173,17 +173,7 @@ def neutralise(text: str) -> str:
 
 def _site_text(site: ScrapedSite) -> str:
     """The scraped pages as bounded plain text."""
-    pages = list(site.pages)
-    if not pages and (site.content or site.title or site.meta_description or site.headings):
-        pages = [
-            Page(
-                url=site.url or "",
-                title=site.title,
-                meta_description=site.meta_description,
-                headings=site.headings,
-                content=site.content,
-            )
-        ]
+    pages = site.pages_or_summary()
     if not pages:
         reason = f" ({_clip(site.skipped_reason, MAX_META_CHARS)})" if site.skipped_reason else ""
         return neutralise(f"No pages were read{reason}.")

@@ -57,6 +57,22 @@ class ScrapedSite(Frozen):
         """Every page URL actually read, home page first."""
         return [page.url for page in self.pages]
 
+    def pages_or_summary(self) -> list[Page]:
+        """The pages read; the site's own fields as one page when the scraper listed none."""
+        if self.pages:
+            return list(self.pages)
+        if self.content or self.title or self.meta_description or self.headings:
+            return [
+                Page(
+                    url=self.url or "",
+                    title=self.title,
+                    meta_description=self.meta_description,
+                    headings=self.headings,
+                    content=self.content,
+                )
+            ]
+        return []
+
 
 class Repository(Frozen):
     """One public GitHub repository of the company's organisation."""

@@ -43,7 +43,7 @@ def analyze_offline(company_name: str, site: ScrapedSite, github: GitHubData, ro
     """A briefing draft from the scraped site and GitHub data alone: nothing invented, no salary."""
     company = " ".join(company_name.split()) or "the company"
     role_name = " ".join((role or "").split())
-    pages = _pages(site)
+    pages = site.pages_or_summary()
     stack = tech_stack(site, github)
     products = _products(pages, github)
     return BriefingDraft(
@@ -68,28 +68,11 @@ def analyze_offline(company_name: str, site: ScrapedSite, github: GitHubData, ro
 
 def tech_stack(site: ScrapedSite, github: GitHubData) -> list[str]:
     """GitHub's tech stack, then vocabulary words found in the pages and repositories, deduplicated."""
-    texts = [_page_text(page) for page in _pages(site)]
+    texts = [_page_text(page) for page in site.pages_or_summary()]
     texts += [" ".join([repo.description, *repo.topics]) for repo in github.repositories]
     corpus = "\n".join(texts)
     found = [name for name, pattern in _TECH_PATTERNS if pattern.search(corpus)]
     return _unique([*github.tech_stack, *found])[:MAX_STACK]
-
-
-def _pages(site: ScrapedSite) -> list[Page]:
-    """The pages read; the site's own fields when the scraper listed no pages."""
-    if site.pages:
-        return list(site.pages)
-    if site.content or site.title or site.meta_description or site.headings:
-        return [
-            Page(
-                url=site.url or "",
-                title=site.title,
-                meta_description=site.meta_description,
-                headings=site.headings,
-                content=site.content,
-            )
-        ]
-    return []
 
 
 def _page_text(page: Page) -> str:
