@@ -176,12 +176,6 @@ def requeue(engine: Engine, job_id: str, old_owner: str | None, new_owner: str) 
         return result.rowcount == 1
 
 
-def active_jobs(engine: Engine) -> list[Job]:
-    """Every job still queued or processing, oldest first."""
-    with reading(engine) as session:
-        return list(session.exec(select(Job).where(col(Job.status).in_(list(ACTIVE))).order_by(col(Job.created_at))))
-
-
 def queue_position(engine: Engine, job: Job) -> int:
     """How many queued jobs were created before this one."""
     with reading(engine) as session:

@@ -114,12 +114,6 @@ class Runner:
             if released:
                 log.info("released %d queued jobs for other workers", released)
 
-    @property
-    def queued_here(self) -> int:
-        """Jobs handed to this process's pool that have not finished."""
-        with self._lock:
-            return sum(1 for future in self._futures.values() if not future.done())
-
     def _enqueue(self, job_id: str) -> None:
         if self._stopping.is_set():
             return  # shutdown() releases the job to other workers

@@ -85,6 +85,13 @@ def _message(job: Job, steps: list[dict], briefing: dict | None, remaining: floa
 
 def job_status(engine: Engine, job_id: str, *, workers: int = 1) -> dict | None:
     """The status object of the original API (camelCase), or None for an unknown job."""
+    report = job_report(engine, job_id, workers=workers)
+    return report[0] if report else None
+
+
+def job_report(engine: Engine, job_id: str, *, workers: int = 1) -> tuple[dict, list[dict], Job] | None:
+    """The status object, the full step states (labels, notes, metadata) and the job row, from one
+    read of each table; None for an unknown job. The job page shows all three."""
     job = jobs.get_job(engine, job_id)
     if job is None:
         return None
@@ -92,7 +99,7 @@ def job_status(engine: Engine, job_id: str, *, workers: int = 1) -> dict | None:
     briefing = get_briefing(engine, job_id) if job.status == JobStatus.COMPLETED else None
     remaining = estimate_remaining_s(engine, job, workers)
     finished = len(STEPS) if job.status == JobStatus.COMPLETED else sum(s["status"] in FINISHED for s in steps)
-    return {
+    status = {
         "jobId": job.id,
         "status": job.status.value,
         "progress": f"{finished}/{len(STEPS)}",
@@ -112,3 +119,4 @@ def job_status(engine: Engine, job_id: str, *, workers: int = 1) -> dict | None:
         "message": _message(job, steps, briefing, remaining),
         "steps": [{k: s[k] for k in ("id", "status", "attempts", "durationMs", "error")} for s in steps],
     }
+    return status, steps, job

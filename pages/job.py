@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from db import attempts, jobs
-from db.store import get_briefing
-from engine.status import job_status, step_states
+from db.models import Job
+from engine.status import job_report
 from ui import job_view
 from ui.format import escape_markdown, human_duration, job_duration_ms, when
 from ui.runtime import HISTORY_PAGE, NEW_PAGE, open_job, runner
@@ -25,22 +24,20 @@ run = runner()
 engine = run.engine
 
 
-def current() -> tuple[dict | None, list[dict]]:
-    """The job's status object and its steps, read fresh from the database."""
-    return (
-        job_status(engine, job_id, workers=run.settings.workers),
-        step_states(attempts.for_job(engine, job_id)),
-    )
+def current() -> tuple[dict, list[dict], Job] | None:
+    """The job's status object, its steps and its row, read fresh from the database."""
+    return job_report(engine, job_id, workers=run.settings.workers)
 
 
-status, steps = current()
-if status is None:
+report = current()
+if report is None:
     st.title("Job not found")
     st.error("There is no job with this id. It may be a mistyped link.")
     st.page_link(HISTORY_PAGE, label="Go to History", icon="🗂️")
     st.stop()
 
 # What a person or a web page typed is shown as text, never as Markdown.
+status, steps, job = report
 st.title(escape_markdown(status["companyName"]))
 facts = [f"Role: {escape_markdown(status['role'])}" if status["role"] else "No role given"]
 if status["companyUrl"]:
@@ -53,10 +50,10 @@ if status["status"] in ("queued", "processing"):
 
     @st.fragment(run_every=POLL_INTERVAL_S)
     def live() -> None:
-        fresh, fresh_steps = current()
-        if fresh is None or fresh["status"] not in ("queued", "processing"):
+        fresh = current()
+        if fresh is None or fresh[0]["status"] not in ("queued", "processing"):
             st.rerun()  # the whole page redraws in its final state and this fragment stops polling
-        job_view.progress(fresh, fresh_steps)
+        job_view.progress(fresh[0], fresh[1])
         if st.button("Cancel", key="cancel", icon="🚫"):
             run.cancel(job_id)
             st.toast("Cancelling: the job stops at its next step.")
@@ -64,13 +61,12 @@ if status["status"] in ("queued", "processing"):
     live()
     st.stop()
 
-job = jobs.get_job(engine, job_id)
 took = human_duration(job_duration_ms(job.started_at, job.finished_at))
 st.caption(f"{status['status'].capitalize()} · started {when(job.created_at)} · took {took}")
 
 if status["isComplete"]:
     st.success(escape_markdown(status["message"]), icon="✅")
-    job_view.briefing(job, get_briefing(engine, job_id), when(job.finished_at))
+    job_view.briefing(job, status["results"], when(job.finished_at))
 else:
     st.error(escape_markdown(status["message"]), icon="❌" if status["isFailed"] else "🚫")
     if st.button("Retry", key="retry", type="primary", icon="🔁"):

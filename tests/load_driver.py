@@ -44,7 +44,8 @@ class LoadResult:
                 f"rejected {dict(self.rejected) or 0}",
                 f"final states {dict(self.final)}, unfinished {len(self.unfinished)}, "
                 f"requests resent after a dropped keep-alive connection {self.resent}",
-                f"submit latency p50 {statistics.median(self.submit_ms or [0]):.1f} ms, p99 {self.percentile(99):.1f} ms",
+                f"submit latency p50 {statistics.median(self.submit_ms or [0]):.1f} ms, "
+                f"p99 {self.percentile(99):.1f} ms",
                 f"all {len(self.job_ids)} jobs terminal after {self.wall_s:.1f} s "
                 f"({len(self.job_ids) / self.wall_s if self.wall_s else 0:.1f} jobs/s)",
             ]

@@ -90,8 +90,14 @@ def test_company_mode_and_model_are_recorded():
     [
         ("Read [the blog](http://evil.example/post) today.", "Read the blog today."),
         ("Apply at [jobs](https://jobs.acme-rockets.com/x).", "Apply at [jobs](https://jobs.acme-rockets.com/x)."),
-        ("Code: [repo](https://github.com/acme-rockets/launchpad)", "Code: [repo](https://github.com/acme-rockets/launchpad)"),
-        ("Seen at [launch](https://partner-cdn.example/acme/launch/)", "Seen at [launch](https://partner-cdn.example/acme/launch/)"),
+        (
+            "Code: [repo](https://github.com/acme-rockets/launchpad)",
+            "Code: [repo](https://github.com/acme-rockets/launchpad)",
+        ),
+        (
+            "Seen at [launch](https://partner-cdn.example/acme/launch/)",
+            "Seen at [launch](https://partner-cdn.example/acme/launch/)",
+        ),
         ("Other page [x](https://partner-cdn.example/other)", "Other page x"),
         ("Visit http://evil.example/poem now", "Visit now"),
         ("Visit www.evil.example, please", "Visit, please"),
@@ -122,8 +128,12 @@ def test_links_are_filtered_in_every_field():
         tech_stack=[evil],
         interview_questions=[f"{evil} {n}" for n in range(5)],
         preparation_tips=[evil + " 1", evil + " 2", evil + " 3"],
-        key_talking_points=[evil], top_challenges=[evil], culture_insights=[evil],
-        smart_questions=[evil], red_flags=[evil], prep_checklist=[evil],
+        key_talking_points=[evil],
+        top_challenges=[evil],
+        culture_insights=[evil],
+        smart_questions=[evil],
+        red_flags=[evil],
+        prep_checklist=[evil],
     )
 
     assert "evil.example" not in build(d).model_dump_json()
@@ -150,7 +160,9 @@ def test_html_is_stripped_or_neutralised(text, expected):
 
 
 def test_whitespace_is_normalised_and_overview_keeps_paragraphs():
-    briefing = build(draft(overview="First   line\n of one.\n\n\n Second\tparagraph. ", products=["  Rocket \n Cloud  "]))
+    briefing = build(
+        draft(overview="First   line\n of one.\n\n\n Second\tparagraph. ", products=["  Rocket \n Cloud  "])
+    )
 
     assert briefing.overview == "First line of one.\n\nSecond paragraph."
     assert briefing.products == ["Rocket Cloud"]
@@ -226,11 +238,39 @@ def link_host(url: str) -> str | None:
 
 
 FRAGMENTS = [
-    "plain words", "  ", "\n\n", ".", "[t](http://evil.example/a)", "http://evil.example", "www.evil.example",
-    "<https://evil.example>", "[ok](https://github.com/acme-rockets)", "https://acme-rockets.com/x",
-    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<a href='http://evil.example'>", "</a>",
-    "<", ">", "(", ")", "[", "]", "!", "javascript:alert(1)", "https://github.com@evil.example", "@", "\\", "%",
-    "?to=", "/", "evil.example", "www.", "https://", "](", "acme-rockets.com",
+    "plain words",
+    "  ",
+    "\n\n",
+    ".",
+    "[t](http://evil.example/a)",
+    "http://evil.example",
+    "www.evil.example",
+    "<https://evil.example>",
+    "[ok](https://github.com/acme-rockets)",
+    "https://acme-rockets.com/x",
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "<a href='http://evil.example'>",
+    "</a>",
+    "<",
+    ">",
+    "(",
+    ")",
+    "[",
+    "]",
+    "!",
+    "javascript:alert(1)",
+    "https://github.com@evil.example",
+    "@",
+    "\\",
+    "%",
+    "?to=",
+    "/",
+    "evil.example",
+    "www.",
+    "https://",
+    "](",
+    "acme-rockets.com",
 ]
 
 

@@ -80,7 +80,11 @@ class FakeAnthropic(FakeServer):
             "salaryRange": None,
             "averageSalary": None,
             "interviewQuestions": [f"Question {n} about {company}?" for n in range(1, 7)],
-            "preparationTips": [f"Read {company}'s engineering blog.", "Practise system design.", "Prepare STAR stories."],
+            "preparationTips": [
+                f"Read {company}'s engineering blog.",
+                "Practise system design.",
+                "Prepare STAR stories.",
+            ],
             "keyTalkingPoints": [f"Your interest in {company}'s developer tools."],
             "topChallenges": ["Scaling the platform."],
             "cultureInsights": ["Small teams that own their services."],
