@@ -79,30 +79,43 @@ def _errors(*codes: int) -> dict[int, dict[str, Any]]:
 
 
 _ACCEPTED = _json(
-    SubmitResponse, "Queued; poll statusUrl. A repeat of the same request within seconds returns the same job.",
+    SubmitResponse,
+    "Queued; poll statusUrl. A repeat of the same request within seconds returns the same job.",
     location=_header("The job's status URL."),
 )
 _SUBMIT_ERRORS = _errors(400, 413, 415, 422)
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
-        "POST", "/api/research-direct", "submitResearch", "Queue research on a company",
+        "POST",
+        "/api/research-direct",
+        "submitResearch",
+        "Queue research on a company",
         body=ResearchSubmission,
         responses={202: _ACCEPTED, **_SUBMIT_ERRORS},
         description="Starts a background job: read the company's site and GitHub, then write a briefing.",
     ),
     Operation(
-        "GET", "/api/research-status/{jobId}", "getResearchStatus", "A job's status, and its briefing once done",
+        "GET",
+        "/api/research-status/{jobId}",
+        "getResearchStatus",
+        "A job's status, and its briefing once done",
         responses={200: _json(JobStatusResponse, "The job's status."), **_errors(404)},
     ),
     Operation(
-        "GET", "/api/jobs", "listJobs", "The history of jobs, newest first",
+        "GET",
+        "/api/jobs",
+        "listJobs",
+        "The history of jobs, newest first",
         query=JobsQuery,
         responses={200: _json(JobPage, "A page of jobs."), **_errors(400)},
         description="Keyset pagination: pass the page's nextCursor as `cursor` to get the next page.",
     ),
     Operation(
-        "GET", "/api/research/{jobId}/markdown", "getResearchMarkdown", "The briefing as a Markdown download",
+        "GET",
+        "/api/research/{jobId}/markdown",
+        "getResearchMarkdown",
+        "The briefing as a Markdown download",
         responses={
             200: {
                 "description": "The briefing as Markdown.",
@@ -113,11 +126,17 @@ OPERATIONS: tuple[Operation, ...] = (
         },
     ),
     Operation(
-        "POST", "/api/research/{jobId}/retry", "retryResearch", "Run a job again with the same inputs",
+        "POST",
+        "/api/research/{jobId}/retry",
+        "retryResearch",
+        "Run a job again with the same inputs",
         responses={202: _ACCEPTED, **_errors(404)},
     ),
     Operation(
-        "POST", "/api/research/{jobId}/cancel", "cancelResearch", "Cancel a queued or running job",
+        "POST",
+        "/api/research/{jobId}/cancel",
+        "cancelResearch",
+        "Cancel a queued or running job",
         responses={
             202: _json(JobStatusResponse, "Cancelled (queued job) or stopping at the next step (running job)."),
             **_errors(404, 409),
@@ -125,7 +144,10 @@ OPERATIONS: tuple[Operation, ...] = (
         description="A queued job never starts; a running one stops at its next step boundary and ends cancelled.",
     ),
     Operation(
-        "GET", "/api/health", "getHealth", "Liveness, and the queue counted in the database",
+        "GET",
+        "/api/health",
+        "getHealth",
+        "Liveness, and the queue counted in the database",
         public=True,
         responses={
             200: _json(HealthResponse, "Up, and the database answers."),
@@ -133,7 +155,10 @@ OPERATIONS: tuple[Operation, ...] = (
         },
     ),
     Operation(
-        "GET", "/api/openapi.json", "getOpenApi", "This document",
+        "GET",
+        "/api/openapi.json",
+        "getOpenApi",
+        "This document",
         responses={
             200: {
                 "description": "The OpenAPI 3.1 document.",
@@ -144,8 +169,11 @@ OPERATIONS: tuple[Operation, ...] = (
 )
 
 _JOB_ID = {
-    "name": "jobId", "in": "path", "required": True,
-    "description": "The jobId that submit returned.", "schema": {"type": "string", "minLength": 1},
+    "name": "jobId",
+    "in": "path",
+    "required": True,
+    "description": "The jobId that submit returned.",
+    "schema": {"type": "string", "minLength": 1},
 }
 
 
@@ -220,7 +248,8 @@ def openapi_document(token_required: bool) -> dict[str, Any]:
             "schemas": schemas,
             "securitySchemes": {
                 "bearerAuth": {
-                    "type": "http", "scheme": "bearer",
+                    "type": "http",
+                    "scheme": "bearer",
                     "description": "The value of PREP_API_TOKEN; every route but /api/health needs it when set.",
                 },
             },

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
 
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -24,7 +23,7 @@ from api.openapi import OPERATIONS, openapi_document
 from api.schemas import ESTIMATED_DURATION, JobsQuery, ResearchSubmission
 from db import jobs
 from db.history import count_jobs, decode_cursor, list_jobs
-from db.models import Job, JobStatus
+from db.models import Job, JobStatus, elapsed_ms
 from db.store import get_briefing
 from engine.runner import Runner, get_runner
 from engine.status import iso, job_status
@@ -188,10 +187,6 @@ async def status(request: Request, runner: Runner) -> Response:
     return JSONResponse(found)
 
 
-def _duration_ms(started: datetime | None, finished: datetime | None) -> int | None:
-    return int((finished - started).total_seconds() * 1000) if started and finished else None
-
-
 def _summary(job: Job) -> dict:
     return {
         "jobId": job.id,
@@ -200,7 +195,7 @@ def _summary(job: Job) -> dict:
         "status": job.status.value,
         "createdAt": iso(job.created_at),
         "updatedAt": iso(job.updated_at),
-        "durationMs": _duration_ms(job.started_at, job.finished_at),
+        "durationMs": elapsed_ms(job.started_at, job.finished_at) if job.started_at and job.finished_at else None,
         "statusUrl": STATUS_URL.format(job.id),
     }
 

@@ -161,5 +161,9 @@ class ErrorResponse(ApiModel):
 
 REQUEST_MODELS: tuple[type[BaseModel], ...] = (ResearchSubmission, JobsQuery)
 RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
-    SubmitResponse, JobStatusResponse, JobPage, HealthResponse, ErrorResponse,
+    SubmitResponse,
+    JobStatusResponse,
+    JobPage,
+    HealthResponse,
+    ErrorResponse,
 )

@@ -7,7 +7,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, func, select
 
 from db.engine import reading, writing
-from db.models import AttemptStatus, Job, JobStatus, StepAttempt, utcnow
+from db.models import AttemptStatus, Job, JobStatus, StepAttempt, elapsed_ms, utcnow
 
 
 class NotOwner(Exception):
@@ -55,7 +55,7 @@ def finish(
             .values(
                 status=status,
                 finished_at=finished,
-                duration_ms=int((finished - row.started_at).total_seconds() * 1000),
+                duration_ms=elapsed_ms(row.started_at, finished),
                 output=output,
                 meta=meta,
                 error_kind=error_kind,
@@ -74,7 +74,7 @@ def interrupt_running(engine: Engine, job_id: str) -> int:
         for row in rows:
             row.status = AttemptStatus.FAILED
             row.finished_at = now
-            row.duration_ms = int((now - row.started_at).total_seconds() * 1000)
+            row.duration_ms = elapsed_ms(row.started_at, now)
             row.error_kind = "interrupted"
             row.error_message = "The worker running this step stopped; the step runs again."
         return len(rows)

@@ -15,6 +15,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def elapsed_ms(started: datetime, until: datetime | None = None) -> int:
+    """Whole milliseconds from `started` to `until` (default: now)."""
+    return int(((until or utcnow()) - started).total_seconds() * 1000)
+
+
 def new_id() -> str:
     """A fresh job or batch id."""
     return uuid.uuid4().hex

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 
 from db import attempts, jobs
 from db.history import recent_durations_s
-from db.models import AttemptStatus, Job, JobStatus, StepAttempt, utcnow
+from db.models import AttemptStatus, Job, JobStatus, StepAttempt, elapsed_ms, utcnow
 from db.store import get_briefing
 from engine.steps import STEPS
 
@@ -28,11 +28,7 @@ def step_states(rows: list[StepAttempt]) -> list[dict]:
     for spec in STEPS:
         mine = [row for row in rows if row.step == spec.id]
         latest = mine[-1] if mine else None
-        now = utcnow()
-        spent_ms = sum(
-            row.duration_ms if row.duration_ms is not None else int((now - row.started_at).total_seconds() * 1000)
-            for row in mine
-        )
+        spent_ms = sum(row.duration_ms if row.duration_ms is not None else elapsed_ms(row.started_at) for row in mine)
         errors = [row.error_message for row in mine if row.error_message and row.status != AttemptStatus.SKIPPED]
         states.append(
             {

@@ -14,7 +14,8 @@ PAGE_SIZE = 20
 st.title("History")
 engine = runner().engine
 
-if count_jobs(engine) == 0:
+all_jobs = count_jobs(engine)
+if all_jobs == 0:
     st.info("No jobs yet. Your research will be listed here.", icon="🗂️")
     st.page_link(NEW_PAGE, label="Start a new research", icon="🔎")
     st.stop()
@@ -37,7 +38,7 @@ status = None if status_name == "all" else JobStatus(status_name)
 # The stack of cursors that led to the page shown: [None] is the newest page.
 cursors: list[str | None] = st.session_state.setdefault("history_cursors", [None])
 page = list_jobs(engine, status=status, q=query, limit=PAGE_SIZE, cursor=cursors[-1])
-total = count_jobs(engine, status=status, q=query)
+total = count_jobs(engine, status=status, q=query) if status or query else all_jobs
 
 if not page.jobs:
     st.info("No job matches these filters.")

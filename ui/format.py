@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
+
+from db.models import elapsed_ms
 
 STATUS_ICONS = {
     "pending": "⏳",
@@ -55,10 +57,7 @@ def human_eta(seconds: float) -> str:
 
 def job_duration_ms(started: datetime | None, finished: datetime | None) -> float | None:
     """How long a job ran (or has been running), in milliseconds; None before it started."""
-    if started is None:
-        return None
-    end = finished or datetime.now(UTC)
-    return (end - started).total_seconds() * 1000
+    return None if started is None else elapsed_ms(started, finished)
 
 
 def when(moment: datetime | None) -> str:
