@@ -39,8 +39,9 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
 from tests.fakes.anthropic_api import DEFAULT_KEY, FakeAnthropic  # noqa: E402
-from tests.fakes.github_api import ACME_REPOS, FakeGitHub  # noqa: E402
+from tests.fakes.github_api import FakeGitHub  # noqa: E402
 from tests.fakes.site import FakeSite  # noqa: E402
+from tests.fakes.wiring import fake_services_env  # noqa: E402
 from tests.live_app import app_environment, serve_app  # noqa: E402
 
 LEVELS = (1, 10, 50)  # concurrent clients
@@ -98,7 +99,10 @@ def running_app(env: dict[str, str], workdir: Path, *, tcp_nodelay: bool = False
 
 
 async def _measure(
-    endpoint: str, clients: int, total: int, call: Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]],
+    endpoint: str,
+    clients: int,
+    total: int,
+    call: Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]],
     base: str,
 ) -> Result:
     """`total` calls spread over `clients` concurrent loops, each timed from send to full body."""
@@ -186,16 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     levels = tuple(int(level) for level in args.levels.split(","))
 
     site, github, anthropic = FakeSite().start(), FakeGitHub().start(), FakeAnthropic(api_key=DEFAULT_KEY).start()
-    github.add_org("acme-robotics", "Acme Robotics", blog=site.url, repos=ACME_REPOS)
+    wired = fake_services_env(site, github, anthropic)
     try:
         with tempfile.TemporaryDirectory(prefix="prep-bench-") as tmp:
-            env = app_environment(Path(tmp), {
-                "ANTHROPIC_API_KEY": DEFAULT_KEY,
-                "ANTHROPIC_BASE_URL": anthropic.url,
-                "GITHUB_API_URL": github.url,
-                "GITHUB_TOKEN": "bench-token",
-                "PREP_WORKERS": args.workers,
-            })
+            env = app_environment(Path(tmp), {**wired, "PREP_WORKERS": args.workers})
             with running_app(env, Path(tmp), tcp_nodelay=args.tcp_nodelay) as base:
                 started = time.monotonic()
                 results = run(site.url, base, levels)
@@ -203,9 +201,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for fake in (site, github, anthropic):
             fake.stop()
-    print(f"API latency, streamlit run app.py on 127.0.0.1, SQLite, PREP_WORKERS={args.workers}, "
-          f"TCP_NODELAY {'on' if args.tcp_nodelay else 'off (as shipped)'}, "
-          f"Python {platform.python_version()}, {os.cpu_count()} CPUs, {elapsed:.0f} s")
+    print(
+        f"API latency, streamlit run app.py on 127.0.0.1, SQLite, PREP_WORKERS={args.workers}, "
+        f"TCP_NODELAY {'on' if args.tcp_nodelay else 'off (as shipped)'}, "
+        f"Python {platform.python_version()}, {os.cpu_count()} CPUs, {elapsed:.0f} s"
+    )
     print(report(results))
     return 0
 

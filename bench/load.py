@@ -19,8 +19,9 @@ from sqlmodel import func, select
 from db.engine import make_engine, reading
 from db.models import BriefingRecord, Job
 from tests.fakes.anthropic_api import FakeAnthropic
-from tests.fakes.github_api import ACME_REPOS, FakeGitHub
+from tests.fakes.github_api import FakeGitHub
 from tests.fakes.site import FakeSite
+from tests.fakes.wiring import fake_services_env
 from tests.live_app import app_environment, serve_app
 from tests.load_driver import drive
 
@@ -32,13 +33,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=8)
     args = parser.parse_args()
     site, github, llm = FakeSite().start(), FakeGitHub().start(), FakeAnthropic().start()
-    github.add_org("acme-robotics", "Acme Robotics", blog=site.url, repos=ACME_REPOS)
+    wired = fake_services_env(site, github, llm)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        env = app_environment(workdir, {
-            "ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": llm.url,
-            "GITHUB_API_URL": github.url, "PREP_WORKERS": str(args.workers),
-        })  # fmt: skip
+        env = app_environment(workdir, {**wired, "PREP_WORKERS": str(args.workers)})
         app = serve_app(env, workdir)
         try:
             result = drive(app.url, site.url, total=args.total, clients=args.clients)

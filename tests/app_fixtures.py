@@ -12,7 +12,7 @@ import settings as settings_module
 from db.engine import make_engine
 from engine.runner import Runner, shutdown_runner
 from settings import Settings
-from tests.fakes.github_api import ACME_REPOS
+from tests.fakes.wiring import fake_services_env
 
 
 @pytest.fixture(autouse=True)
@@ -31,13 +31,9 @@ def db_url(tmp_path) -> str:
 @pytest.fixture
 def app_env(monkeypatch, db_url, fake_site, fake_github, fake_anthropic) -> dict[str, str]:
     """The environment of an app wired to the loopback fakes, with an API key; also set in os.environ."""
-    fake_github.add_org("acme-robotics", "Acme Robotics", blog=fake_site.url, repos=ACME_REPOS)
     env = {
+        **fake_services_env(fake_site, fake_github, fake_anthropic),
         "DATABASE_URL": db_url,
-        "ANTHROPIC_API_KEY": "test-key",
-        "ANTHROPIC_BASE_URL": fake_anthropic.url,
-        "GITHUB_API_URL": fake_github.url,
-        "GITHUB_TOKEN": "test-token",
         "PREP_ALLOW_PRIVATE_URLS": "1",
         "PREP_WORKERS": "2",
     }

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from settings import PROJECT_DIR
-from tests.fakes.github_api import ACME_REPOS
+from tests.fakes.wiring import fake_services_env
 from tests.live_app import ServedApp, app_environment, serve_app
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -61,12 +61,7 @@ def browser() -> Iterator:
 def served_app(browser, tmp_path_factory, fake_site, fake_github, fake_anthropic) -> Iterator[ServedApp]:
     """The app served by `streamlit run` for the whole session, on the fakes, with an API key."""
     workdir = tmp_path_factory.mktemp("served-app")
-    env = app_environment(workdir, {
-        "ANTHROPIC_API_KEY": "test-key",
-        "ANTHROPIC_BASE_URL": fake_anthropic.url,
-        "GITHUB_API_URL": fake_github.url,
-        "GITHUB_TOKEN": "test-token",
-    })  # fmt: skip
+    env = app_environment(workdir, fake_services_env(fake_site, fake_github, fake_anthropic))
     app = serve_app(env, workdir)
     yield app
     app.stop()
@@ -75,7 +70,7 @@ def served_app(browser, tmp_path_factory, fake_site, fake_github, fake_anthropic
 @pytest.fixture
 def app_url(served_app, fake_site, fake_github, fake_anthropic) -> str:
     """The served app's base URL; the fakes were reset for this test and Acme's blog is the fake site."""
-    fake_github.add_org("acme-robotics", "Acme Robotics", blog=fake_site.url, repos=ACME_REPOS)
+    fake_services_env(fake_site, fake_github, fake_anthropic)  # the reset dropped Acme's homepage
     return served_app.url
 
 

@@ -38,9 +38,23 @@ POLL_S = 0.05
 TERMINAL = {"completed", "failed", "cancelled"}
 TOKEN = "s3cret-token"
 BRIEFING_KEYS = {
-    "companyName", "overview", "products", "techStack", "salaryRange", "averageSalary", "interviewQuestions",
-    "preparationTips", "keyTalkingPoints", "topChallenges", "cultureInsights", "smartQuestions", "redFlags",
-    "prepChecklist", "sources", "analysisMode", "model",
+    "companyName",
+    "overview",
+    "products",
+    "techStack",
+    "salaryRange",
+    "averageSalary",
+    "interviewQuestions",
+    "preparationTips",
+    "keyTalkingPoints",
+    "topChallenges",
+    "cultureInsights",
+    "smartQuestions",
+    "redFlags",
+    "prepChecklist",
+    "sources",
+    "analysisMode",
+    "model",
 }
 
 
@@ -163,8 +177,13 @@ def test_submit_then_poll_until_the_briefing_is_there(client, fake_site, fake_an
     submitted = response.json()
     job_id = submitted["jobId"]
     assert submitted == {
-        "success": True, "jobId": job_id, "company": "Acme Robotics", "role": "Backend Engineer",
-        "deepMode": False, "statusUrl": f"/api/research-status/{job_id}", "estimatedDuration": "30-60 seconds",
+        "success": True,
+        "jobId": job_id,
+        "company": "Acme Robotics",
+        "role": "Backend Engineer",
+        "deepMode": False,
+        "statusUrl": f"/api/research-status/{job_id}",
+        "estimatedDuration": "30-60 seconds",
     }
     assert response.headers["location"] == submitted["statusUrl"]
 
@@ -175,7 +194,10 @@ def test_submit_then_poll_until_the_briefing_is_there(client, fake_site, fake_an
     assert status["results"]["companyName"] == "Acme Robotics"
     assert status["results"]["analysisMode"] == "claude"
     assert [step["id"] for step in status["steps"]] == [
-        "scrape-website", "search-github", "analyze-with-claude", "store-research",
+        "scrape-website",
+        "search-github",
+        "analyze-with-claude",
+        "store-research",
     ]
     assert all(set(step) == {"id", "status", "attempts", "durationMs", "error"} for step in status["steps"])
     assert all(step["status"] == "succeeded" and step["attempts"] == 1 for step in status["steps"])

@@ -19,8 +19,8 @@ from engine.steps import STEPS
 from settings import PROJECT_DIR
 from tests.browser_fixtures import screenshot
 from tests.fakes.anthropic_api import FakeAnthropic
-from tests.fakes.github_api import ACME_REPOS
 from tests.fakes.server import Reply
+from tests.fakes.wiring import fake_services_env
 from tests.live_app import app_environment, serve_app
 
 if TYPE_CHECKING:
@@ -239,8 +239,7 @@ def keyless_app(browser, tmp_path, fake_site, fake_github):
     """A second served app with no Anthropic key, no secrets file and an empty database."""
     if (PROJECT_DIR / ".streamlit" / "secrets.toml").exists():
         pytest.skip("this checkout has .streamlit/secrets.toml; the app would read its keys")
-    fake_github.add_org("acme-robotics", "Acme Robotics", blog=fake_site.url, repos=ACME_REPOS)
-    app = serve_app(app_environment(tmp_path, {"GITHUB_API_URL": fake_github.url}), tmp_path)
+    app = serve_app(app_environment(tmp_path, fake_services_env(fake_site, fake_github, None)), tmp_path)
     yield app
     app.stop()
 

@@ -17,8 +17,8 @@ from sqlmodel import func, select
 from db import attempts
 from db.engine import make_engine, reading
 from db.models import AttemptStatus, BriefingRecord
-from tests.fakes.github_api import ACME_REPOS
 from tests.fakes.server import Reply
+from tests.fakes.wiring import fake_services_env
 from tests.live_app import app_environment, serve_app
 
 POLL_S = 0.1
@@ -47,18 +47,10 @@ def _briefings(engine, job_id: str) -> int:
 @pytest.fixture
 def crash_env(tmp_path, fake_site, fake_github, fake_anthropic) -> Callable[..., dict]:
     """The served app's environment on the fakes; a DATABASE_URL may replace the SQLite file."""
-    fake_github.add_org("acme-robotics", "Acme Robotics", blog=fake_site.url, repos=ACME_REPOS)
+    wired = fake_services_env(fake_site, fake_github, fake_anthropic)
 
     def make(**extra: str) -> dict:
-        return app_environment(
-            tmp_path,
-            {
-                "ANTHROPIC_API_KEY": "test-key",
-                "ANTHROPIC_BASE_URL": fake_anthropic.url,
-                "GITHUB_API_URL": fake_github.url,
-                **extra,
-            },
-        )
+        return app_environment(tmp_path, {**wired, **extra})
 
     return make
 

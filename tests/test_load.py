@@ -6,7 +6,7 @@ from sqlmodel import func, select
 
 from db.engine import make_engine, reading
 from db.models import BriefingRecord, Job
-from tests.fakes.github_api import ACME_REPOS
+from tests.fakes.wiring import fake_services_env
 from tests.live_app import app_environment, serve_app
 from tests.load_driver import drive
 
@@ -15,11 +15,7 @@ CLIENTS = 20
 
 
 def test_concurrent_submissions_all_reach_a_terminal_state(tmp_path, fake_site, fake_github, fake_anthropic):
-    fake_github.add_org("acme-robotics", "Acme Robotics", blog=fake_site.url, repos=ACME_REPOS)
-    env = app_environment(tmp_path, {
-        "ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": fake_anthropic.url,
-        "GITHUB_API_URL": fake_github.url, "PREP_WORKERS": "8",
-    })  # fmt: skip
+    env = app_environment(tmp_path, {**fake_services_env(fake_site, fake_github, fake_anthropic), "PREP_WORKERS": "8"})
     app = serve_app(env, tmp_path)
     try:
         result = drive(app.url, fake_site.url, total=TOTAL, clients=CLIENTS, timeout_s=300)

@@ -32,10 +32,21 @@ SITE = ScrapedSite(
 GITHUB = GitHubData(
     organization="acme-rockets",
     repositories=[
-        Repository(name="launchpad", url="https://github.com/acme-rockets/launchpad",
-                   description="Launch scheduler written in Golang", language="Go", stars=120),
-        Repository(name="telemetry", url="https://github.com/acme-rockets/telemetry",
-                   description="Telemetry pipeline", language="Python", stars=40, topics=["kafka"]),
+        Repository(
+            name="launchpad",
+            url="https://github.com/acme-rockets/launchpad",
+            description="Launch scheduler written in Golang",
+            language="Go",
+            stars=120,
+        ),
+        Repository(
+            name="telemetry",
+            url="https://github.com/acme-rockets/telemetry",
+            description="Telemetry pipeline",
+            language="Python",
+            stars=40,
+            topics=["kafka"],
+        ),
     ],
     tech_stack=["Go", "Python"],
 )
@@ -91,9 +102,16 @@ def test_tech_stack_is_github_first_then_words_found_in_the_text():
 
 
 def test_tech_words_need_an_unambiguous_form():
-    site = ScrapedSite(pages=[Page(url="https://x.example", content=(
-        "Let's go! The rust never sleeps at acme.net; we react quickly. The javascript team uses Java, too."
-    ))])
+    site = ScrapedSite(
+        pages=[
+            Page(
+                url="https://x.example",
+                content=(
+                    "Let's go! The rust never sleeps at acme.net; we react quickly. The javascript team uses Java, too."
+                ),
+            )
+        ]
+    )
 
     stack = tech_stack(site, EMPTY_GITHUB)
 
@@ -166,14 +184,34 @@ def test_offline_draft_survives_build_briefing():
 
 
 texts = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=300)
-pages = st.builds(Page, url=st.just("https://x.example/p"), title=texts, meta_description=texts,
-                  headings=st.lists(texts, max_size=5), content=texts)
-sites = st.builds(ScrapedSite, url=st.none() | st.just("https://x.example"), pages=st.lists(pages, max_size=3),
-                  skipped_reason=st.none() | texts)
-repos = st.builds(Repository, name=st.text(min_size=1, max_size=30), url=st.just("https://github.com/x/y"),
-                  description=texts, stars=st.integers(0, 10**6), topics=st.lists(texts, max_size=3))
-githubs = st.builds(GitHubData, organization=st.none() | texts, repositories=st.lists(repos, max_size=4),
-                    tech_stack=st.lists(st.text(min_size=1, max_size=20), max_size=50))
+pages = st.builds(
+    Page,
+    url=st.just("https://x.example/p"),
+    title=texts,
+    meta_description=texts,
+    headings=st.lists(texts, max_size=5),
+    content=texts,
+)
+sites = st.builds(
+    ScrapedSite,
+    url=st.none() | st.just("https://x.example"),
+    pages=st.lists(pages, max_size=3),
+    skipped_reason=st.none() | texts,
+)
+repos = st.builds(
+    Repository,
+    name=st.text(min_size=1, max_size=30),
+    url=st.just("https://github.com/x/y"),
+    description=texts,
+    stars=st.integers(0, 10**6),
+    topics=st.lists(texts, max_size=3),
+)
+githubs = st.builds(
+    GitHubData,
+    organization=st.none() | texts,
+    repositories=st.lists(repos, max_size=4),
+    tech_stack=st.lists(st.text(min_size=1, max_size=20), max_size=50),
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
