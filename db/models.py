@@ -91,6 +91,8 @@ class Job(SQLModel, table=True):
     company_url: str | None = Field(default=None, max_length=2048)
     role: str | None = Field(default=None, max_length=120)
     deep_mode: bool = False
+    job_description: str | None = Field(default=None, sa_column=Column(Text))  # the pasted posting
+    job_description_url: str | None = Field(default=None, max_length=2048)  # or where to read it
     status: JobStatus = Field(default=JobStatus.QUEUED, max_length=16)
     error_kind: str | None = Field(default=None, max_length=40)
     error_message: str | None = Field(default=None, sa_column=Column(Text))
