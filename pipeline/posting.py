@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import BinaryIO
 
 import httpx
 from bs4 import BeautifulSoup
@@ -17,6 +18,7 @@ from pipeline.sources import POSTING_TITLE
 MAX_REQUIREMENTS = 10
 MAX_REQUIREMENT_CHARS = 300
 MIN_REQUIREMENT_CHARS = 8
+MAX_POSTING_FILE_BYTES = 4 * MAX_POSTING_CHARS  # UTF-8 needs at most 4 bytes a character
 MAX_CONTROL_SHARE = 0.01  # more control characters than this share of the text: binary, not a posting
 PASTED_TITLE = "The job posting (pasted)"
 POSTING_UNREADABLE = "The job posting could not be read"
@@ -66,6 +68,21 @@ def posting_from_bytes(data: bytes, field: str = "jobDescription") -> str | None
     except UnicodeDecodeError:
         raise InvalidInput("The job posting file is not UTF-8 text (it looks binary).", field) from None
     return check_posting_text(text, field)
+
+
+def read_posting_file(path: str, stdin: BinaryIO) -> str | None:
+    """The posting in the file at `path` (`-`: stdin), checked like pasted text."""
+    try:
+        if path == "-":
+            data = stdin.read(MAX_POSTING_FILE_BYTES + 1)
+        else:
+            with open(path, "rb") as file:
+                data = file.read(MAX_POSTING_FILE_BYTES + 1)
+    except OSError as error:
+        raise InvalidInput(f"The job posting file could not be read ({error.strerror}).", "jobDescription") from None
+    if len(data) > MAX_POSTING_FILE_BYTES:
+        raise InvalidInput(f"The job posting is too long (at most {MAX_POSTING_CHARS:,} characters).", "jobDescription")
+    return posting_from_bytes(data)
 
 
 def _control_share(text: str) -> float:

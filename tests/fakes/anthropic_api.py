@@ -86,7 +86,19 @@ class FakeAnthropic(FakeServer):
             for word in ("Python", "PostgreSQL", "Kubernetes")
             if quote_with(sources, word)
         ]
+        posting = next((text for sid, text in sources.items() if f"--- Source {sid} (posting)" in prompt), "")
+        role_fit = [
+            {
+                "requirement": line[2:].strip(),
+                "evidence": [e for e in [quote_with(sources, "Python")] if e and "Python" in line],
+                "finding": "The website says the fleet software is written in Python." if "Python" in line else "",
+                "practiceQuestion": f"How have you shown this: {line[2:].strip()}?",
+            }
+            for line in posting.split("\n")
+            if line.startswith("- ")
+        ]
         return {
+            "roleFit": role_fit,
             "overview": overview,
             "products": [
                 {"text": word, "evidence": [quote_with(sources, word)]}
@@ -96,7 +108,10 @@ class FakeAnthropic(FakeServer):
             "techStack": stack,
             "salary": None,
             "salaryEstimate": None,
-            "interviewQuestions": [{"text": f"Question {n} about {company}?"} for n in range(1, 7)],
+            "interviewQuestions": [
+                {"text": f"Question {n} about {company}?", "requirement": n if n <= len(role_fit) else None}
+                for n in range(1, 7)
+            ],
             "preparationTips": [
                 {"text": f"Read {company}'s engineering blog."},
                 {"text": "Practise system design."},
