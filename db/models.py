@@ -139,6 +139,7 @@ class BriefingRecord(SQLModel, table=True):
     company_id: int = Field(foreign_key="companies.id", index=True)
     analysis_mode: str = Field(max_length=16)
     model: str | None = Field(default=None, max_length=80)
+    grounded: bool = True  # False: no page or repository could be read, so the briefing is generic
     data: dict = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
 
