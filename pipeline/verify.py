@@ -190,7 +190,7 @@ class Verifier:
         self.result.claims += 1
         citations, reason = self.check_evidence(claim.evidence)
         if kind == "tech_stack":
-            named = [c for c in citations if names(claim.text, c.quote)]
+            named = [c for c in citations if self.names_in_quote(claim.text, c)]
             if not named:
                 from_org = self.from_organisation(claim.text)
                 if from_org:
@@ -225,6 +225,17 @@ class Verifier:
         """Whether `quote` occurs in the text read from `source_id`."""
         text = self.texts.get(source_id.strip())
         return text is not None and quote_occurs(quote, text)
+
+    def names_in_quote(self, term: str, citation: Citation) -> bool:
+        """Whether the quote names the technology; a quote copied in capitals is read in the
+        source's own spelling (so "GO" still needs "Go" there, in a line holding the quote)."""
+        if names(term, citation.quote):
+            return True
+        if any(ch.islower() for ch in citation.quote):
+            return False
+        quote = normalise(citation.quote)
+        lines = self.sources[citation.source].text.split("\n")
+        return any(names(term, line) and quote_occurs(citation.quote, normalise(line)) for line in lines if quote)
 
     def why_not(self, evidence: Evidence) -> str:
         """A sentence saying why this evidence does not count."""
@@ -350,17 +361,18 @@ def _same_tech(a: str, b: str) -> bool:
 
 
 def _shares_a_name(product: str, quote: str) -> bool:
-    """Whether the quote contains a significant word of the product's name (before any description)."""
+    """Whether the quote contains every significant word of the product's name (the part before
+    any description): "Acme Hyperdrive" is not named by a quote that only says "Acme"."""
     name = re.split(r"\s[—–-]\s|:|\(", product, maxsplit=1)[0]
     words = [w for w in re.findall(r"\w+", normalise(name)) if len(w) >= 3 and w not in _STOPWORDS]
     quoted = set(re.findall(r"\w+", normalise(quote)))
-    return any(word in quoted for word in words)
+    return bool(words) and all(word in quoted for word in words)
 
 
 def amounts(text: str) -> set[int]:
     """The money-like figures in a text, in whole units ("€85k" → 85000, "120.000" → 120000)."""
     found: set[int] = set()
-    for number, unit in _AMOUNT.findall(unicodedata.normalize("NFKC", text)):
+    for number, unit in _AMOUNT.findall(" ".join(unicodedata.normalize("NFKC", text).split())):
         digits = re.sub(r"[,.\u00a0\u202f ](?=\d{3}\b)", "", number)
         try:
             value = float(digits.replace(",", "."))
