@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipeline.models import AdviceItem, Briefing, Citation, Item, Salary
+from pydantic.alias_generators import to_snake
+
+from pipeline.models import AdviceItem, Briefing, Citation, Item, Salary, Source, Unverified, Verification
 from pipeline.verify import normalise
 
 NOTHING = "_Nothing found._"
@@ -36,8 +38,48 @@ def neutralise(text: str) -> str:
 
 
 def load_briefing(data: Briefing | dict) -> Briefing:
-    """The briefing model from its stored JSON form (or the model itself)."""
-    return data if isinstance(data, Briefing) else Briefing.model_validate(data)
+    """The briefing model from its stored JSON form (or the model itself); a briefing stored before
+    verification existed is read with every item unverified, so nothing in it is shown as fact."""
+    if isinstance(data, Briefing):
+        return data
+    if isinstance(data.get("overview"), str):
+        return _from_unverified(data)
+    return Briefing.model_validate(data)
+
+
+_OLD_FACTS = {
+    "overview": "Overview",
+    "products": "Products",
+    "techStack": "Tech stack",
+    "topChallenges": "Top challenges",
+    "cultureInsights": "Culture insights",
+    "redFlags": "Red flags",
+}
+_OLD_ADVICE = ("interviewQuestions", "preparationTips", "keyTalkingPoints", "smartQuestions", "prepChecklist")
+
+
+def _from_unverified(data: dict) -> Briefing:
+    """A briefing of the format without citations: its facts listed as not verified, its advice kept."""
+    facts = [
+        Unverified(section=title, text=str(text), reason="Written before facts were checked against their sources.")
+        for key, title in _OLD_FACTS.items()
+        for text in ([data[key]] if isinstance(data.get(key), str) else data.get(key) or [])
+        if str(text).strip()
+    ]
+    urls = [url for url in data.get("sources") or [] if isinstance(url, str)]
+    return Briefing(
+        company_name=str(data.get("companyName", "")),
+        **{to_snake(key): [AdviceItem(text=str(t)) for t in data.get(key) or []] for key in _OLD_ADVICE},
+        not_verified=facts,
+        verification=Verification(claims=len(facts), verified=0, dropped=len(facts)),
+        sources=[
+            Source(id=f"S{n}", kind="repository" if "//github.com/" in url else "page", url=url, title=url)
+            for n, url in enumerate(urls, 1)
+        ],
+        grounded=bool(urls),
+        analysis_mode=data.get("analysisMode", "claude"),
+        model=data.get("model"),
+    )
 
 
 class _Renderer:
