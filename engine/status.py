@@ -71,7 +71,7 @@ def _message(job: Job, steps: list[dict], briefing: dict | None, remaining: floa
             why = scrape.get("note") or scrape.get("error") or "the website could not be read"
             parts = [
                 f"The briefing for {job.company_name} is generic: no page or repository could be read "
-                f"({why.rstrip('.')}; no GitHub organisation was found), so it states no facts about the company."
+                f"({why.rstrip('.')}; GitHub gave no repositories), so it states no facts about the company."
             ]
         analyze = next(s for s in steps if s["id"] == "analyze-with-claude")
         if briefing and briefing.get("analysisMode") == "offline":

@@ -66,7 +66,7 @@ def analyze_offline(
         products=products,
         tech_stack=stack,
         interview_questions=_questions(company, role_name, names_of, products, github, fits),
-        preparation_tips=_tips(company, role_name, site, pages, names_of, github),
+        preparation_tips=_tips(company, role_name, site, pages, names_of, github, fits),
         key_talking_points=_talking_points(company, site, names_of, github),
         top_challenges=[],
         culture_insights=_culture(pages),
@@ -258,7 +258,13 @@ def _word_pattern(word: str) -> str:
 
 
 def _tips(
-    company: str, role: str, site: ScrapedSite, pages: list[SourceText], stack: list[str], github: GitHubData
+    company: str,
+    role: str,
+    site: ScrapedSite,
+    pages: list[SourceText],
+    stack: list[str],
+    github: GitHubData,
+    fits: list[RequirementDraft],
 ) -> list[Advice]:
     """Three to five preparation tips that follow from the data."""
     tips = []
@@ -278,7 +284,10 @@ def _tips(
     for_role = f" for {_article(role)} {role} role" if role else ""
     tips.append(f"Prepare three stories in the STAR format (situation, task, action, result){for_role}.")
     tips.append("Look up salary data from independent sources: this offline briefing has no salary figure.")
-    return _advice(tips[:5])
+    advice = _advice(tips[:4] if fits else tips[:5])
+    if fits:  # the posting's first requirement gets a tip of its own
+        advice.append(Advice(text="Prepare a short story that shows this requirement of the posting.", requirement=1))
+    return advice
 
 
 def _talking_points(company: str, site: ScrapedSite, stack: list[str], github: GitHubData) -> list[Advice]:

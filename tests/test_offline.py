@@ -208,6 +208,8 @@ def test_role_fit_matches_requirements_against_the_verified_stack():
     prepared = [q.prepares_for for q in briefing.interview_questions if q.prepares_for]
     assert prepared[:3] == requirements(POSTING)
     assert any(item.prepares_for for item in briefing.prep_checklist)
+    assert briefing.preparation_tips[-1].prepares_for == "3+ years of experience with Python"
+    assert 3 <= len(briefing.preparation_tips) <= 5
 
 
 texts = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=300)
