@@ -1,4 +1,5 @@
-"""Command line: `python -m pipeline research "Acme" --url … --role … [--deep] [--wait] [--format …]`.
+"""Command line: `python -m pipeline research "Acme" --url … --role … [--deep] [--job-description PATH|-]
+[--job-url URL] [--wait] [--format …]`.
 
 Exit status: 0 when the job completed (or was queued), 1 when it failed, 2 on bad input.
 """

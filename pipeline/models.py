@@ -106,8 +106,8 @@ MAX_CLAIM_CHARS = 2000  # the draft's bound; cleaning caps items at 600
 class Evidence(Frozen):
     """What an analyzer offers as proof of a claim: a source id and a verbatim quote from it."""
 
-    source: str = Field(max_length=12, description="The id of a source, e.g. S2.")
-    quote: str = Field(max_length=MAX_QUOTE_CHARS, description="A short verbatim quote from that source.")
+    source: str = Field(max_length=40, description="The id of a source, e.g. S2.")
+    quote: str = Field(max_length=MAX_CLAIM_CHARS, description="A short verbatim quote from that source.")
 
 
 class Claim(Frozen):
@@ -151,7 +151,7 @@ class SalaryEstimate(Frozen):
 class RequirementDraft(Frozen):
     """One requirement of the job posting, quoted from it, with company evidence and a question."""
 
-    requirement: str = Field(max_length=MAX_QUOTE_CHARS, description="Quoted verbatim from the posting.")
+    requirement: str = Field(max_length=MAX_CLAIM_CHARS, description="Quoted verbatim from the posting.")
     evidence: list[Evidence] = Field(default=[], max_length=4, description="Company sources that bear on it.")
     finding: str = Field(default="", max_length=MAX_CLAIM_CHARS, description="What those sources show about it.")
     practice_question: str = Field(max_length=MAX_CLAIM_CHARS)

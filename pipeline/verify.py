@@ -215,8 +215,9 @@ class Verifier:
             return [], "No source or quote was given."
         citations, reasons = [], []
         for item in evidence:
+            item = item.model_copy(update={"source": source_id(item.source)})
             if self.quote_in(item.source, item.quote):
-                citations.append(Citation(source=item.source.strip(), quote=" ".join(item.quote.split())))
+                citations.append(Citation(source=item.source, quote=" ".join(item.quote.split())))
             else:
                 reasons.append(self.why_not(item))
         return citations, " ".join(dict.fromkeys(reasons))
@@ -319,7 +320,7 @@ class Verifier:
             finding = ""
             if fit.evidence:
                 self.result.claims += 1
-                company = [e for e in fit.evidence if e.source.strip() not in self.posting_ids]
+                company = [e for e in fit.evidence if source_id(e.source) not in self.posting_ids]
                 citations, reason = self.check_evidence(company)
                 if citations:
                     self.result.verified += 1
@@ -340,12 +341,18 @@ class Verifier:
 
     def advice(self, item: Advice, requirements: dict[int, str]) -> AdviceItem:
         """The advice item with only real source ids and the requirement it prepares for."""
-        sources = [sid.strip() for sid in item.sources if sid.strip() in self.sources]
+        sources = [source_id(sid) for sid in item.sources if source_id(sid) in self.sources]
         return AdviceItem(
             text=item.text,
             sources=list(dict.fromkeys(sources)),
             prepares_for=requirements.get(item.requirement) if item.requirement else None,
         )
+
+
+def source_id(raw: str) -> str:
+    """A source id as written by a model ("S2", "s2", "Source S2", "[S2]") in its canonical form."""
+    found = re.search(r"\bS(\d+)\b", raw.strip(), re.IGNORECASE)
+    return f"S{found.group(1)}" if found else raw.strip()
 
 
 def verify_draft(draft: BriefingDraft, sources: list[SourceText], github: GitHubData) -> Verified:

@@ -55,7 +55,8 @@ def test_first_page_explains_itself(app_env):
     assert not at.exception
     assert at.title[0].value == "Interview Prep"
     assert "briefing" in at.markdown[0].value
-    assert [w.key for w in at.text_input] == ["company_name", "company_url", "role"]
+    assert [w.key for w in at.text_input] == ["company_name", "company_url", "role", "job_description_url"]
+    assert [w.key for w in at.text_area] == ["job_description"]
 
 
 def test_empty_company_name_is_refused_by_the_field(app_env):
