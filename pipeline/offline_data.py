@@ -62,7 +62,7 @@ USE_CUES = (
     r"\b(?:use[sd]?|using|built (?:with|on|in)|written in|runs? on|running on|powered by|(?:tech )?stack|"
     r"deploy(?:s|ed|ing)?|migrat\w*|moved|based on|on top of|in production|keeps? (?:its|our) \w+ in|"
     r"stores? (?:its|our)? ?\w+ in|(?:we|our \w+) (?:write|code|develop|program|ship)|experience (?:with|in)|"
-    r"who knows?|knowledge of|engineers? (?:in|with)|services in|motion planner|codebase|written with)\b"
+    r"who knows?|knowledge of|engineers? (?:in|with)|services in|codebase|written with)\b"
 )
 # A sentence names an offering: "The Acme Sorter moves …", "Acme makes fleets of …", "our product, X".
 _NAME = r"(?P<name>[A-Z][\w-]*(?:\s+(?:[A-Z0-9][\w-]*)){0,3})"

@@ -33,7 +33,6 @@ from pipeline.models import (
 from pipeline.sources import SourceText
 
 MIN_QUOTE_CHARS = 4  # a shorter quote proves nothing
-MIN_SALARY = 1  # an estimate must be a positive figure
 
 FACT_SECTIONS = {
     "overview": "Overview",
@@ -292,7 +291,7 @@ class Verifier:
                 )
             why = "The quote does not state these figures." if citations else reason
             self.drop("Salary", text, why, claim.evidence)
-        if estimate is not None and MIN_SALARY <= estimate.min <= estimate.max:
+        if estimate is not None and estimate.min <= estimate.max:  # plausible bounds: pipeline.briefing
             assumptions = f"role: {estimate.role}; seniority: {estimate.seniority}; location: {estimate.location}"
             return Salary(
                 min=estimate.min,
@@ -360,11 +359,11 @@ def verify_draft(draft: BriefingDraft, sources: list[SourceText], github: GitHub
     return Verifier(sources, github).run(draft)
 
 
-def _same_tech(a: str, b: str) -> bool:
-    """Whether two names are one technology ("postgres" and "PostgreSQL", "golang" and "Go")."""
-    return canonical(a.replace("-", " ")).casefold() == canonical(b.replace("-", " ")).casefold() or (
-        canonical(a).casefold() == canonical(b).casefold()
-    )
+def _same_tech(topic: str, term: str) -> bool:
+    """Whether a topic and a term are one technology ("postgres" and "PostgreSQL", "google-cloud"
+    and "Google Cloud")."""
+    wanted = canonical(term).casefold()
+    return any(canonical(form).casefold() == wanted for form in (topic, topic.replace("-", " ")))
 
 
 def _shares_a_name(product: str, quote: str) -> bool:

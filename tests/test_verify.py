@@ -4,10 +4,12 @@ matching rules (normalisation, aliases, salary figures) on their own."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from engine.status import job_status
 from pipeline.models import ResearchRequest
-from pipeline.verify import amounts, canonical, names, normalise, quote_occurs
+from pipeline.verify import MIN_QUOTE_CHARS, amounts, canonical, names, normalise, quote_occurs, source_id
 from tests.fakes.anthropic_api import FakeAnthropic
 from tests.fakes.server import Reply
 
@@ -214,3 +216,28 @@ def test_aliases_have_one_shown_name():
 )
 def test_salary_figures_are_read_as_written(text, figures):
     assert amounts(text) == figures
+
+
+def test_source_ids_are_read_as_a_model_writes_them():
+    assert [source_id(raw) for raw in ("S2", "s3", " Source S10 ", "[S4]", "page")] == ["S2", "S3", "S10", "S4", "page"]
+
+
+TYPED = st.text(alphabet=st.sampled_from(list("abcXYZ 019.,'\"-’“”–—\n\t")), min_size=8, max_size=200)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(text=TYPED, data=st.data(), retyped=st.booleans())
+def test_any_piece_of_the_text_verifies_however_it_is_typed(text, data, retyped):
+    start = data.draw(st.integers(0, len(text) - 4))
+    quote = text[start : start + data.draw(st.integers(4, 80))]
+    assume(len(normalise(quote).strip(" \"'").replace(".", "")) >= MIN_QUOTE_CHARS)
+    if retyped:  # as a model might copy it: other case, plain quotes and dashes, other spacing
+        quote = " ".join(quote.upper().replace("’", "'").replace("“", '"').replace("–", "-").split())
+
+    assert quote_occurs(quote, normalise(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=TYPED, quote=st.text(alphabet="qwjk", min_size=4, max_size=20))
+def test_a_quote_with_words_the_text_lacks_never_verifies(text, quote):
+    assert not quote_occurs(quote, normalise(text))
