@@ -52,8 +52,8 @@ def page_text(page: Page) -> str:
 
 
 def repository_text(repo: Repository) -> str:
-    """What GitHub says about a repository: name, description, language and topics."""
-    lines = [f"Repository: {repo.name}", f"Description: {repo.description}"]
+    """What GitHub says about a repository: name, description, stars, language and topics."""
+    lines = [f"Repository: {repo.name}", f"Description: {repo.description}", f"Stars: {repo.stars}"]
     if repo.language:
         lines.append(f"Language: {repo.language}")
     if repo.topics:
