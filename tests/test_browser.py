@@ -198,7 +198,7 @@ def test_citations_and_the_not_verified_list_on_the_page(app_url, page, fake_sit
     collapsed.get_by_text("Not verified (1)").click()
     expect(reason).to_be_visible()
     expect(collapsed.get_by_text("Erlang").first).to_be_visible()
-    screenshot(page, "07-briefing-citations")
+    screenshot(page, "09-briefing-citations")
 
 
 def test_failed_job_says_why_and_retry_completes(app_url, page, fake_site, fake_anthropic):
