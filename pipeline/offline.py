@@ -31,6 +31,7 @@ from pipeline.verify import names
 MAX_OVERVIEW_SENTENCES = 3
 MIN_SENTENCE_CHARS = 12
 MAX_SENTENCE_CHARS = 300
+MAX_HEADING_CHARS = 80
 MAX_PRODUCTS = 10
 MAX_REPO_PRODUCTS = 4
 MAX_STACK = 25
@@ -114,12 +115,44 @@ def _used_in(pattern: re.Pattern[str], sentence: str) -> bool:
 
 
 def _sentences(text: str) -> list[str]:
-    """The text split into whitespace-normalised sentences (and lines) of sensible length."""
+    """The text split into whitespace-normalised sentences (and lines) of sensible length.
+
+    A page's text runs its headings and navigation into its prose ("Our stack Our fleet software
+    is…"), so the page's own heading lines (two words or more, no final stop) also end a sentence.
+    """
+    lines = [" ".join(line.split()) for line in text.split("\n") if line.strip()]
+    headings = sorted(
+        {
+            line
+            for line in lines
+            if len(line) <= MAX_HEADING_CHARS and " " in line and not line.endswith((".", "!", "?"))
+        },
+        key=len,
+        reverse=True,
+    )
     found = []
-    for line in text.split("\n"):
-        flat = " ".join(line.split())
-        found += [s for s in _SENTENCE_END.split(flat) if MIN_SENTENCE_CHARS <= len(s) <= MAX_SENTENCE_CHARS]
+    for line in lines:
+        pieces = [line]
+        for heading in headings:
+            pieces = [part for piece in pieces for part in _split_at(piece, heading)]
+        for piece in pieces:
+            found += [s for s in _SENTENCE_END.split(piece) if MIN_SENTENCE_CHARS <= len(s) <= MAX_SENTENCE_CHARS]
     return found
+
+
+def _split_at(text: str, heading: str) -> list[str]:
+    """The text cut around each occurrence of the heading that a new sentence follows ("Our stack
+    Our fleet…"); inside prose ("The Rocket Cloud lets…") the heading is left alone."""
+    if text == heading or heading not in text:
+        return [text]
+    pattern = rf"(?:^|(?<=\s)){re.escape(heading)}(?=\s+[A-Z0-9\"“']|$)"
+    parts = []
+    for n, chunk in enumerate(re.split(pattern, text)):
+        if n:
+            parts.append(heading)
+        if chunk.strip():
+            parts.append(chunk.strip())
+    return parts
 
 
 def _overview(company: str, pages: list[SourceText], sources: list[SourceText], github: GitHubData) -> list[Claim]:

@@ -261,3 +261,17 @@ def test_section_titles_are_not_taken_for_products():
     draft = analyze_offline("Acme", ScrapedSite(url=page.url, pages=[page]), GitHubData(), None)
 
     assert draft.products == []  # headings alone are not offerings
+
+
+def test_navigation_and_headings_run_into_the_text_do_not_enter_a_quote():
+    page = Page(
+        url="https://acme.example/",
+        headings=["Robots that sort", "Our stack"],
+        content="Home About us Robots that sort Acme makes sorting robots. Our stack Our code is written in Python.",
+    )
+    site = ScrapedSite(url=page.url, pages=[page])
+
+    draft = analyze_offline("Acme", site, EMPTY_GITHUB, None)
+
+    assert [claim.text for claim in draft.overview] == ["Acme makes sorting robots.", "Our code is written in Python."]
+    assert draft.tech_stack[0].evidence[0].quote == "Our code is written in Python."
