@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -275,3 +276,10 @@ def test_navigation_and_headings_run_into_the_text_do_not_enter_a_quote():
 
     assert [claim.text for claim in draft.overview] == ["Acme makes sorting robots.", "Our code is written in Python."]
     assert draft.tech_stack[0].evidence[0].quote == "Our code is written in Python."
+
+
+@pytest.mark.parametrize("heading", ["Qualifications", "What you'll do", "What you’ll do:", "## You have", "About you"])
+def test_requirement_headings_are_recognised(heading):
+    posting = f"Intro line that is long enough to be prose, about the company.\n{heading}\n• Own the billing service\n"
+
+    assert requirements(posting + "Perks\n• Free lunch every day") == ["Own the billing service"]
