@@ -170,6 +170,8 @@ async def submit(request: Request, runner: Runner) -> Response:
             submission.role,
             submission.deep_mode,
             allow_private=runner.settings.allow_private_urls,
+            job_description=submission.job_description,
+            job_description_url=submission.job_description_url,
         )
     except InvalidInput as error:
         raise ApiError(422, error.message, error.field) from None

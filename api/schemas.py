@@ -16,7 +16,7 @@ from pydantic.alias_generators import to_camel
 from db.history import MAX_PAGE
 from db.models import AttemptStatus, JobStatus
 from engine.steps import STEPS
-from pipeline.models import MAX_NAME_CHARS, MAX_ROLE_CHARS, MAX_URL_CHARS, Briefing
+from pipeline.models import MAX_NAME_CHARS, MAX_POSTING_CHARS, MAX_ROLE_CHARS, MAX_URL_CHARS, Briefing
 
 ESTIMATED_DURATION = "30-60 seconds"
 DEFAULT_PAGE = 25
@@ -59,6 +59,16 @@ class ResearchSubmission(ApiModel):
     )
     deep_mode: StrictBool = Field(
         default=False, description="Also read the about, careers, engineering and blog pages (slower)."
+    )
+    job_description: StrictStr | None = Field(
+        default=None,
+        max_length=MAX_POSTING_CHARS,
+        description="The job posting's text, for the Role fit section; not empty, not binary.",
+    )
+    job_description_url: StrictStr | None = Field(
+        default=None,
+        max_length=MAX_URL_CHARS,
+        description="Or the posting's web page: read by the same guarded fetcher, it becomes a source.",
     )
 
 

@@ -27,6 +27,8 @@ def dedupe_key(request: ResearchRequest) -> str:
         (request.company_url or "").lower().rstrip("/"),
         " ".join((request.role or "").lower().split()),
         "deep" if request.deep_mode else "",
+        hashlib.sha256((request.job_description or "").encode()).hexdigest(),
+        request.job_description_url or "",
     ]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
@@ -55,6 +57,8 @@ def create_job(
             company_url=request.company_url,
             role=request.role,
             deep_mode=request.deep_mode,
+            job_description=request.job_description,
+            job_description_url=request.job_description_url,
             owner=owner,
             dedupe_key=key,
             retry_of=retry_of,

@@ -91,6 +91,8 @@ class Job(SQLModel, table=True):
     company_url: str | None = Field(default=None, max_length=2048)
     role: str | None = Field(default=None, max_length=120)
     deep_mode: bool = False
+    job_description: str | None = Field(default=None, sa_column=Column(Text))  # the pasted posting
+    job_description_url: str | None = Field(default=None, max_length=2048)  # or where to read it
     status: JobStatus = Field(default=JobStatus.QUEUED, max_length=16)
     error_kind: str | None = Field(default=None, max_length=40)
     error_message: str | None = Field(default=None, sa_column=Column(Text))
@@ -137,6 +139,7 @@ class BriefingRecord(SQLModel, table=True):
     company_id: int = Field(foreign_key="companies.id", index=True)
     analysis_mode: str = Field(max_length=16)
     model: str | None = Field(default=None, max_length=80)
+    grounded: bool = True  # False: no page or repository could be read, so the briefing is generic
     data: dict = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
 

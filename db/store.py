@@ -52,6 +52,7 @@ def store_research(engine: Engine, job_id: str, company_name: str, website: str 
                 company_id=company.id,
                 analysis_mode=briefing["analysisMode"],
                 model=briefing.get("model"),
+                grounded=briefing.get("grounded", True),
                 data=briefing,
             )
             session.add(existing)

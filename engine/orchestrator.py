@@ -27,6 +27,7 @@ from pipeline.errors import JobCancelled, NetworkError, PipelineError, StepTimeo
 from pipeline.github import search_github
 from pipeline.models import Briefing, Frozen, GitHubData, ScrapedSite
 from pipeline.offline import analyze_offline
+from pipeline.posting import POSTING_UNREADABLE, pasted_posting, read_posting
 from pipeline.scrape import scrape_website
 
 log = logging.getLogger(__name__)
@@ -183,6 +184,15 @@ def _scrape(run: _Run, url: str | None, *, discovered: bool = False) -> ScrapedS
         )
 
     def scrape(deadline: float):
+        site, meta = _read_site(deadline)
+        if run.job.job_description_url:  # the posting the candidate linked becomes a source too
+            posting = read_posting(
+                run.job.job_description_url, services.site_client, services.site_policy, deadline=deadline
+            )
+            site = site.model_copy(update={"posting": posting})
+        return site, meta
+
+    def _read_site(deadline: float):
         if not discovered:
             return read(url, deadline), None
         try:
@@ -197,6 +207,8 @@ def _scrape(run: _Run, url: str | None, *, discovered: bool = False) -> ScrapedS
     try:
         return run.step(SCRAPE, scrape, ScrapedSite)
     except PipelineError as error:
+        if error.message.startswith(POSTING_UNREADABLE):
+            raise
         raise type(error)(f"We could not read the company website: {error.message}") from error
 
 
@@ -221,8 +233,12 @@ def _analyze(run: _Run, site: ScrapedSite, github: GitHubData) -> Briefing:
     services = run.services
     job = run.job
 
+    posting = site.posting or (pasted_posting(job.job_description) if job.job_description else None)
+
     def finish(draft, mode: str, model: str | None) -> Briefing:
-        return build_briefing(draft, company_name=job.company_name, site=site, github=github, mode=mode, model=model)
+        return build_briefing(
+            draft, company_name=job.company_name, site=site, github=github, mode=mode, model=model, posting=posting
+        )
 
     def with_claude(deadline: float):
         draft, call = analyze_with_claude(
@@ -233,6 +249,7 @@ def _analyze(run: _Run, site: ScrapedSite, github: GitHubData) -> Briefing:
             services.llm,
             model=services.model,
             timeout_s=max(1.0, deadline - time.monotonic()),
+            posting=posting,
         )
         return finish(draft, "claude", call.model), {"analyzer": "claude", "llmCall": call.to_json_dict()}
 
@@ -244,7 +261,7 @@ def _analyze(run: _Run, site: ScrapedSite, github: GitHubData) -> Briefing:
             fallback_reason = f"Claude failed ({error.message})"
 
     def offline(_deadline: float):
-        draft = analyze_offline(job.company_name, site, github, job.role)
+        draft = analyze_offline(job.company_name, site, github, job.role, posting)
         return finish(draft, "offline", None), {"analyzer": "offline", "reason": fallback_reason}
 
     return run.step(ANALYZE, offline, Briefing, tries=1)

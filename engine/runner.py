@@ -67,6 +67,8 @@ class Runner:
             company_url=original.company_url,
             role=original.role,
             deep_mode=original.deep_mode,
+            job_description=original.job_description,
+            job_description_url=original.job_description_url,
         )
         return self.submit(request, retry_of=original.id)[0]
 

@@ -66,6 +66,13 @@ def _message(job: Job, steps: list[dict], briefing: dict | None, remaining: floa
         return f"Researching {job.company_name}: {doing.lower()}…"
     if job.status == JobStatus.COMPLETED:
         parts = [f"The briefing for {job.company_name} is ready."]
+        if briefing and briefing.get("grounded") is False:
+            scrape = next(s for s in steps if s["id"] == "scrape-website")
+            why = scrape.get("note") or scrape.get("error") or "the website could not be read"
+            parts = [
+                f"The briefing for {job.company_name} is generic: no page or repository could be read "
+                f"({why.rstrip('.')}; GitHub gave no repositories), so it states no facts about the company."
+            ]
         analyze = next(s for s in steps if s["id"] == "analyze-with-claude")
         if briefing and briefing.get("analysisMode") == "offline":
             reason = (analyze.get("meta") or {}).get("reason", "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from db.grounding import generic_jobs
 from db.history import count_jobs, list_jobs
 from db.models import JobStatus
 from ui.format import STATUS_ICONS, escape_markdown, human_duration, job_duration_ms, when
@@ -46,13 +47,15 @@ if not page.jobs:
 
 first = (len(cursors) - 1) * PAGE_SIZE + 1
 st.caption(f"Jobs {first}–{first + len(page.jobs) - 1} of {total}, newest first")
+generic = generic_jobs(engine, [job.id for job in page.jobs])
 for job in page.jobs:
     with st.container(border=True):
         icon = STATUS_ICONS.get(job.status.value, "•")
         st.page_link(JOB_PAGE, label=escape_markdown(job.company_name), icon=icon, query_params={"job": job.id})
         duration = human_duration(job_duration_ms(job.started_at, job.finished_at))
         role = escape_markdown(job.role) if job.role else "No role"
-        st.caption(f"{role} · {job.status.value} · {when(job.created_at)} · {duration}")
+        mark = " · ⚠️ generic: no source could be read" if job.id in generic else ""
+        st.caption(f"{role} · {job.status.value}{mark} · {when(job.created_at)} · {duration}")
 
 if len(cursors) > 1 or page.next_cursor is not None:  # paging buttons only when there is a page to go to
     nav = st.columns(2)

@@ -65,7 +65,7 @@ took = human_duration(job_duration_ms(job.started_at, job.finished_at))
 st.caption(f"{status['status'].capitalize()} · started {when(job.created_at)} · took {took}")
 
 if status["isComplete"]:
-    st.success(escape_markdown(status["message"]), icon="✅")
+    job_view.completed_notice(status)
     job_view.briefing(job, status["results"], when(job.finished_at))
 else:
     st.error(escape_markdown(status["message"]), icon="❌" if status["isFailed"] else "🚫")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pipeline.errors import InvalidInput
-from pipeline.models import MAX_NAME_CHARS, MAX_ROLE_CHARS, MAX_URL_CHARS
+from pipeline.models import MAX_NAME_CHARS, MAX_POSTING_CHARS, MAX_ROLE_CHARS, MAX_URL_CHARS
 from pipeline.request import parse_request
 from ui.runtime import open_job, runner
 
@@ -29,6 +29,10 @@ with st.form("research", border=True):
     st.text_input("Target role (optional)", key="role", max_chars=MAX_ROLE_CHARS, placeholder="Backend Engineer")
     role_error = st.empty()
     st.toggle("Deep mode", key="deep_mode", help="Also read the about, careers, engineering and blog pages. Slower.")
+    with st.expander("Job posting (optional): tailors the briefing to the job"):
+        st.text_area("Paste the posting", key="job_description", max_chars=MAX_POSTING_CHARS, height=160)
+        st.text_input("…or its web address", key="job_description_url", max_chars=MAX_URL_CHARS)
+    posting_error = st.empty()
     submitted = st.form_submit_button("Research", type="primary")
 
 if submitted:
@@ -39,9 +43,13 @@ if submitted:
             st.session_state.role,
             st.session_state.deep_mode,
             allow_private=runner().settings.allow_private_urls,
+            job_description=st.session_state.job_description or None,  # an empty box: no posting
+            job_description_url=st.session_state.job_description_url,
         )
     except InvalidInput as error:
-        slot = {"companyUrl": url_error, "role": role_error}.get(error.field, name_error)
+        slots = {"companyUrl": url_error, "role": role_error, "jobDescription": posting_error}
+        slots["jobDescriptionUrl"] = posting_error
+        slot = slots.get(error.field, name_error)
         slot.error(error.message, icon="⚠️")
     else:
         job, _ = runner().submit(request)

@@ -1,4 +1,5 @@
-"""Command line: `python -m pipeline research "Acme" --url … --role … [--deep] [--wait] [--format …]`.
+"""Command line: `python -m pipeline research "Acme" --url … --role … [--deep] [--job-description PATH|-]
+[--job-url URL] [--wait] [--format …]`.
 
 Exit status: 0 when the job completed (or was queued), 1 when it failed, 2 on bad input.
 """
@@ -21,6 +22,8 @@ def _parser() -> argparse.ArgumentParser:
     research.add_argument("--url", help="the company's website (https:// is added when missing)")
     research.add_argument("--role", help="the role you are interviewing for")
     research.add_argument("--deep", action="store_true", help="also read about/careers/engineering/blog pages")
+    research.add_argument("--job-description", metavar="PATH", help="the job posting as a text file ('-': stdin)")
+    research.add_argument("--job-url", help="the job posting's web page")
     research.add_argument("--wait", action="store_true", help="run the job in this process and print the result")
     research.add_argument("--format", choices=("json", "markdown"), default="json", help="output with --wait")
     return parser
@@ -32,12 +35,22 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # Imported in two stages so `--help` and bad input answer before the heavy imports.
     from pipeline.errors import InvalidInput
+    from pipeline.posting import read_posting_file
     from pipeline.request import parse_request
     from settings import Settings
 
     settings = Settings.load()
     try:
-        request = parse_request(args.company, args.url, args.role, args.deep, allow_private=settings.allow_private_urls)
+        posting = read_posting_file(args.job_description, sys.stdin.buffer) if args.job_description else None
+        request = parse_request(
+            args.company,
+            args.url,
+            args.role,
+            args.deep,
+            allow_private=settings.allow_private_urls,
+            job_description=posting,
+            job_description_url=args.job_url,
+        )
     except InvalidInput as error:
         print(f"error: {error.field or 'input'}: {error.message}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -1,10 +1,14 @@
-"""Finish a briefing: the one place that cleans and validates a draft before it is stored.
+"""Finish a briefing: the one place that verifies and cleans a draft before it is stored.
 
 Whatever wrote the draft (Claude or the offline analyzer), the stored briefing:
-- lists as sources exactly the pages the scraper fetched and the repositories that were read;
-- keeps a link only if it points to a fetched page, the company's own domain or github.com;
+- numbers as sources exactly the pages, posting, GitHub organisation and repositories the job read;
+- shows a factual item only when `pipeline.verify` found its quote in the source it names, and
+  lists the others under `notVerified` with the reason;
+- keeps a link only if it points to a fetched page, the company's own domain or the GitHub
+  organisation that was found;
 - carries no raw HTML, normalised whitespace, and strings of bounded length;
-- has a salary only when it is plausible (and never in offline mode).
+- has a salary only when a verified quote states it, or as an estimate labelled with its
+  assumptions (never from the offline analyzer), and an estimate only inside sane bounds.
 """
 
 from __future__ import annotations
@@ -16,7 +20,19 @@ from urllib.parse import urlsplit
 import pydantic
 
 from pipeline.errors import BadModelOutput
-from pipeline.models import Briefing, BriefingDraft, GitHubData, SalaryRange, ScrapedSite
+from pipeline.models import (
+    MAX_QUOTE_CHARS,
+    AdviceItem,
+    Briefing,
+    BriefingDraft,
+    Citation,
+    GitHubData,
+    Item,
+    Page,
+    ScrapedSite,
+)
+from pipeline.sources import collect_sources
+from pipeline.verify import verify_draft
 
 MAX_OVERVIEW_CHARS = 4000
 MAX_ITEM_CHARS = 600
@@ -24,19 +40,7 @@ MAX_SHORT_ITEM_CHARS = 120  # tech stack entries
 MAX_LINK_PASSES = 5
 MIN_SALARY = 10_000
 MAX_SALARY = 2_000_000
-ALLOWED_HOSTS = frozenset({"github.com", "www.github.com"})
-
-_LIST_FIELDS = (
-    "products",
-    "interview_questions",
-    "preparation_tips",
-    "key_talking_points",
-    "top_challenges",
-    "culture_insights",
-    "smart_questions",
-    "red_flags",
-    "prep_checklist",
-)
+GITHUB_HOSTS = frozenset({"github.com", "www.github.com"})
 
 # Elements whose content is never text worth keeping.
 _DROP_ELEMENT_RE = re.compile(r"<(script|style|iframe|object|embed|template)\b[^>]*>.*?</\1\s*>", re.I | re.S)
@@ -80,25 +84,62 @@ def build_briefing(
     github: GitHubData,
     mode: Literal["claude", "offline"],
     model: str | None,
+    posting: Page | None = None,
 ) -> Briefing:
-    """The stored briefing: the draft cleaned, its links checked, its salary sane, its sources known."""
-    sources = briefing_sources(site, github)
-    allowed = LinkPolicy(fetched=frozenset(site.fetched_urls), company_host=_host(site.url or ""))
-    salary_range, average_salary = sane_salary(draft.salary_range, draft.average_salary)
-    if mode == "offline":
-        salary_range, average_salary = None, None  # the offline analyzer has no salary data
-    lists = {
-        name: clean_list(getattr(draft, name), allowed, MAX_ITEM_CHARS) for name in _LIST_FIELDS
+    """The stored briefing: the draft verified against its sources, cleaned, its links checked."""
+    sources = collect_sources(site, github, posting)
+    verified = verify_draft(draft, sources, github)
+    allowed = LinkPolicy(
+        fetched=frozenset(s.source.url for s in sources if s.source.kind in ("page", "posting") and s.source.url),
+        company_host=_host(site.url or ""),
+        github_org=github.organization,
+    )
+    facts = {
+        name: clean_items(items, allowed, MAX_SHORT_ITEM_CHARS if name == "tech_stack" else MAX_ITEM_CHARS)
+        for name, items in verified.facts.items()
     }
+    advice = {name: clean_advice(items, allowed) for name, items in verified.advice.items()}
+    role_fit = [
+        fit.model_copy(
+            update={
+                "requirement": clean_text(fit.requirement, allowed, MAX_ITEM_CHARS),
+                "finding": clean_text(fit.finding, allowed, MAX_ITEM_CHARS),
+                "practice_question": clean_text(fit.practice_question, allowed, MAX_ITEM_CHARS),
+                "citations": clean_citations(fit.citations, allowed),
+            }
+        )
+        for fit in verified.role_fit
+    ]
+    not_verified = [
+        entry.model_copy(
+            update={
+                "text": clean_text(entry.text, allowed, MAX_ITEM_CHARS) or "(empty)",
+                "reason": clean_text(entry.reason, allowed, MAX_ITEM_CHARS),
+                "evidence": [
+                    e.model_copy(update={"quote": clean_text(e.quote, allowed, MAX_QUOTE_CHARS)})
+                    for e in entry.evidence
+                ],
+            }
+        )
+        for entry in verified.not_verified
+    ]
+    salary = verified.salary
+    if mode == "offline" and salary is not None and salary.basis != "source":
+        salary = None  # the offline analyzer never shows a figure no source states
+    if salary is not None and salary.basis == "estimate" and not MIN_SALARY <= salary.min <= salary.max <= MAX_SALARY:
+        salary = None
     try:
         return Briefing(
-            overview=clean_text(draft.overview, allowed, MAX_OVERVIEW_CHARS, paragraphs=True),
-            tech_stack=clean_list(draft.tech_stack, allowed, MAX_SHORT_ITEM_CHARS),
-            salary_range=salary_range,
-            average_salary=average_salary,
-            **lists,
             company_name=" ".join(company_name.split()),
-            sources=sources,
+            **facts,
+            **advice,
+            salary=salary,
+            salary_source=salary.basis if salary else None,
+            role_fit=role_fit,
+            not_verified=not_verified,
+            verification=verified.verification,
+            sources=[s.source for s in sources],
+            grounded=any(s.source.kind != "posting" for s in sources),
             analysis_mode=mode,
             model=model if mode == "claude" else None,
         )
@@ -109,33 +150,44 @@ def build_briefing(
         ) from None
 
 
-def briefing_sources(site: ScrapedSite, github: GitHubData) -> list[str]:
-    """Every page fetched, then every repository read; deduplicated, in order."""
-    urls = [*site.fetched_urls, *(repo.url for repo in github.repositories)]
-    return list(dict.fromkeys(url for url in urls if url))
+def clean_items(items: list[Item], policy: LinkPolicy, limit: int) -> list[Item]:
+    """Each verified item cleaned, with its quotes; empty items and duplicates dropped."""
+    kept: dict[str, Item] = {}
+    for item in items:
+        text = clean_text(item.text, policy, limit)
+        if text and text.casefold() not in kept:
+            kept[text.casefold()] = Item(text=text, citations=clean_citations(item.citations, policy))
+    return list(kept.values())
 
 
-def sane_salary(
-    salary_range: SalaryRange | None, average_salary: int | None
-) -> tuple[SalaryRange | None, int | None]:
-    """The range only if plausible; the average only if it falls inside that range."""
-    if salary_range is not None and not (
-        MIN_SALARY <= salary_range.min <= salary_range.max <= MAX_SALARY
-    ):
-        salary_range = None
-    if average_salary is not None and (
-        salary_range is None or not salary_range.min <= average_salary <= salary_range.max
-    ):
-        average_salary = None
-    return salary_range, average_salary
+def clean_citations(citations: list[Citation], policy: LinkPolicy) -> list[Citation]:
+    """The citations with their quotes cleaned like any text, one per source."""
+    by_source: dict[str, Citation] = {}
+    for citation in citations:
+        quote = clean_text(citation.quote, policy, MAX_QUOTE_CHARS)
+        if quote and citation.source not in by_source:
+            by_source[citation.source] = Citation(source=citation.source, quote=quote)
+    return list(by_source.values())
+
+
+def clean_advice(items: list[AdviceItem], policy: LinkPolicy) -> list[AdviceItem]:
+    """Each advice item cleaned; empty items and duplicates dropped."""
+    kept: dict[str, AdviceItem] = {}
+    for item in items:
+        text = clean_text(item.text, policy, MAX_ITEM_CHARS)
+        if text and text.casefold() not in kept:
+            prepares_for = clean_text(item.prepares_for, policy, MAX_ITEM_CHARS) if item.prepares_for else None
+            kept[text.casefold()] = AdviceItem(text=text, sources=item.sources, prepares_for=prepares_for or None)
+    return list(kept.values())
 
 
 class LinkPolicy:
     """Which link targets a briefing may keep: fetched pages, the company's domain, github.com."""
 
-    def __init__(self, fetched: frozenset[str], company_host: str | None) -> None:
+    def __init__(self, fetched: frozenset[str], company_host: str | None, github_org: str | None = None) -> None:
         self.fetched = frozenset(_normal_url(url) for url in fetched)
         self.company_host = company_host
+        self.github_org = github_org.lower() if github_org else None
 
     def allows(self, url: str) -> bool:
         """Whether a link to `url` may stay in the briefing."""
@@ -153,20 +205,11 @@ class LinkPolicy:
         host = _host(url)
         if not host:
             return False
-        if host in ALLOWED_HOSTS:
-            return True
+        if host in GITHUB_HOSTS:  # only the organisation that was found, never any other account
+            owner = parts.path.strip("/").split("/")[0].lower()
+            return self.github_org is not None and owner == self.github_org
         company = self.company_host
         return bool(company) and (host == company or host.endswith("." + company))
-
-
-def clean_list(items: list[str], policy: LinkPolicy, limit: int) -> list[str]:
-    """Each item cleaned; empty items and case-insensitive duplicates dropped."""
-    kept: dict[str, str] = {}
-    for item in items:
-        cleaned = clean_text(item, policy, limit)
-        if cleaned and cleaned.casefold() not in kept:
-            kept[cleaned.casefold()] = cleaned
-    return list(kept.values())
 
 
 def clean_text(text: str, policy: LinkPolicy, limit: int, *, paragraphs: bool = False) -> str:
@@ -210,7 +253,7 @@ def _keep_or_drop(match: re.Match[str], policy: LinkPolicy) -> str:
         return match.group("auto") if policy.allows(match.group("auto_url")) else ""
     url = match.group("bare")
     stripped = url.rstrip(_TRAILING_PUNCTUATION)
-    tail = url[len(stripped):]
+    tail = url[len(stripped) :]
     return url if policy.allows(stripped) else tail
 
 

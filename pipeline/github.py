@@ -44,12 +44,20 @@ _LEGAL_SUFFIXES = {
     "inc", "incorporated", "llc", "ltd", "limited", "corp", "corporation", "co", "company",
     "gmbh", "ag", "sa", "sas", "plc", "bv", "nv", "oy", "ab", "pty",
 }  # fmt: skip
-# Topics that say nothing about the stack.
-_NOISE_TOPICS = {
-    "hacktoberfest", "awesome", "awesome-list", "good-first-issue", "help-wanted", "open-source",
-    "opensource", "github", "mit-license", "first-timers-only", "hacktoberfest2021",
-    "hacktoberfest2022", "hacktoberfest2023", "hacktoberfest2024",
-}  # fmt: skip
+# Topics that say nothing about the stack, whatever the year or suffix: hacktoberfest2025,
+# awesome-python, good-first-issues, mit-license, …
+_NOISE_TOPIC = re.compile(
+    r"^(?:hacktober\w*|awesome(?:-.*)?|.*-?awesome|good-?first-?issues?|help-?wanted|up-?for-?grabs|"
+    r"first-?timers?(?:-only)?|beginner-?friendly|open-?source|github|.*-?licen[cs]e|license|"
+    r"hacktoberfest-?accepted|contributions?-?welcome|.*-?(?:19|20)\d\d|(?:19|20)\d\d-?.*)$"
+)
+
+
+def is_noise_topic(topic: str) -> bool:
+    """Whether a topic says nothing about the technologies used (events, lists, licences, years)."""
+    return bool(_NOISE_TOPIC.match(topic.strip().lower()))
+
+
 # Topic spellings of language names, so "golang" does not repeat "Go".
 _TOPIC_ALIASES = {"golang": "go", "cpp": "c++", "csharp": "c#", "js": "javascript", "ts": "typescript"}
 
@@ -93,12 +101,32 @@ def search_github(
     raw_repos = reply if isinstance(reply, list) else []
     live = [r for r in raw_repos if isinstance(r, dict) and not r.get("fork") and not r.get("archived")]
     live.sort(key=lambda r: (-_stars(r), str(r.get("name", "")).lower()))
+    stack = _tech_stack(live)
     return GitHubData(
         organization=login,
         homepage=_homepage(org.get("blog")),
-        repositories=[_repository(r) for r in live[:max_repos]],
-        tech_stack=_tech_stack(live),
+        repositories=[_repository(r) for r in _shown_repositories(live, stack, max_repos)],
+        tech_stack=stack,
     )
+
+
+def _shown_repositories(repos: list[dict], stack: list[str], max_repos: int) -> list[dict]:
+    """The `max_repos` most starred, then for each stack item no shown repository has, the most
+    starred repository that has it: every stack item is backed by a repository the job lists."""
+    shown = repos[:max_repos]
+    for term in stack:
+        if not any(_has(repo, term) for repo in shown):
+            backing = next((repo for repo in repos if _has(repo, term)), None)
+            if backing is not None:
+                shown.append(backing)
+    return shown
+
+
+def _has(repo: dict, term: str) -> bool:
+    """Whether a repository's language or one of its topics is `term`."""
+    language = repo.get("language")
+    topics = [t.lower() for t in repo.get("topics") or [] if isinstance(t, str)]
+    return (isinstance(language, str) and language.lower() == term.lower()) or term.lower() in topics
 
 
 # --- talking to GitHub -----------------------------------------------------------------------
@@ -343,7 +371,7 @@ def _tech_stack(repos: list[dict]) -> list[str]:
         if isinstance(repo.get("language"), str) and repo["language"]:
             languages[repo["language"]] += weight
         for topic in repo.get("topics") or []:
-            if isinstance(topic, str) and topic and topic.lower() not in _NOISE_TOPICS:
+            if isinstance(topic, str) and topic and not is_noise_topic(topic):
                 topics[topic.lower()] += weight
 
     stack: list[str] = []

@@ -1,23 +1,34 @@
-"""The one renderer of a briefing: the job page shows its sections, the download joins them."""
+"""The one renderer of a briefing: the job page shows its sections, the download joins them.
+
+Rendered from the `Briefing` model. A verified item carries citation markers that point into the
+numbered source list: on the page a marker `[1]` links to the source with the quote as its
+tooltip; in the download it is a standard footnote `[^1]`. Each section lists its quotes, so a
+quote can be read in both. Claims that failed verification come last, under "Not verified".
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-LIST_SECTIONS = (
-    ("products", "Products"),
-    ("techStack", "Tech stack"),
-    ("interviewQuestions", "Interview questions"),
-    ("preparationTips", "Preparation tips"),
-    ("keyTalkingPoints", "Key talking points"),
-    ("topChallenges", "Top challenges"),
-    ("cultureInsights", "Culture insights"),
-    ("smartQuestions", "Smart questions to ask"),
-    ("redFlags", "Red flags"),
-)
-NUMBERED = {"interviewQuestions"}
+from pydantic.alias_generators import to_snake
+
+from pipeline.models import AdviceItem, Briefing, Citation, Item, Salary, Source, Unverified, Verification
+from pipeline.verify import normalise
+
+NOTHING = "_Nothing found._"
+NO_SALARY = "_No salary figure: no source read for this job states one, and there is no estimate._"
 
 _HTML = re.compile(r"[<>&]")
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of the briefing: its title, its Markdown body and the quotes behind it."""
+
+    title: str
+    body: str
+    quotes: str = ""  # a Markdown list: [n] “quote”, one line per citation
 
 
 def neutralise(text: str) -> str:
@@ -26,62 +37,256 @@ def neutralise(text: str) -> str:
     return " ".join(escaped.split())
 
 
-def _money(amount: int) -> str:
-    return f"${amount:,}"
+def load_briefing(data: Briefing | dict) -> Briefing:
+    """The briefing model from its stored JSON form (or the model itself); a briefing stored before
+    verification existed is read with every item unverified, so nothing in it is shown as fact."""
+    if isinstance(data, Briefing):
+        return data
+    if isinstance(data.get("overview"), str):
+        return _from_unverified(data)
+    return Briefing.model_validate(data)
 
 
-def salary_markdown(briefing: dict) -> str:
-    """The salary section: an estimate with its range and average, or why there is none."""
-    salary = briefing.get("salaryRange")
-    average = briefing.get("averageSalary")
-    if not salary:
-        return "_No salary estimate: nothing in the sources supports a figure._"
-    text = f"**Estimate:** {_money(salary['min'])} – {_money(salary['max'])} a year"
-    if average:
-        text += f", average about {_money(average)}"
-    return text + ".\n\n_An estimate, not an offer: check current postings for the role and location._"
+_OLD_FACTS = {
+    "overview": "Overview",
+    "products": "Products",
+    "techStack": "Tech stack",
+    "topChallenges": "Top challenges",
+    "cultureInsights": "Culture insights",
+    "redFlags": "Red flags",
+}
+_OLD_ADVICE = ("interviewQuestions", "preparationTips", "keyTalkingPoints", "smartQuestions", "prepChecklist")
 
 
-def sections(briefing: dict) -> list[tuple[str, str]]:
-    """(title, Markdown body) for every section of the briefing, in reading order."""
-    out = [("Overview", neutralise(briefing.get("overview", "")) or "_Nothing found._")]
-    for key, title in LIST_SECTIONS:
-        items = [neutralise(item) for item in briefing.get(key) or []]
-        if key == "techStack":
-            body = ", ".join(f"`{item}`" for item in items)
-        elif key in NUMBERED:
-            body = "\n".join(f"{n}. {item}" for n, item in enumerate(items, 1))
+def _from_unverified(data: dict) -> Briefing:
+    """A briefing of the format without citations: its facts listed as not verified, its advice kept."""
+    facts = [
+        Unverified(section=title, text=str(text), reason="Written before facts were checked against their sources.")
+        for key, title in _OLD_FACTS.items()
+        for text in ([data[key]] if isinstance(data.get(key), str) else data.get(key) or [])
+        if str(text).strip()
+    ]
+    urls = [url for url in data.get("sources") or [] if isinstance(url, str)]
+    return Briefing(
+        company_name=str(data.get("companyName", "")),
+        **{to_snake(key): [AdviceItem(text=str(t)) for t in data.get(key) or []] for key in _OLD_ADVICE},
+        not_verified=facts,
+        verification=Verification(claims=len(facts), verified=0, dropped=len(facts)),
+        sources=[
+            Source(id=f"S{n}", kind="repository" if "//github.com/" in url else "page", url=url, title=url)
+            for n, url in enumerate(urls, 1)
+        ],
+        grounded=bool(urls),
+        analysis_mode=data.get("analysisMode", "claude"),
+        model=data.get("model"),
+    )
+
+
+class _Renderer:
+    """Renders one briefing for the page (`for_page`) or for the download."""
+
+    def __init__(self, briefing: Briefing, *, for_page: bool) -> None:
+        self.briefing = briefing
+        self.for_page = for_page
+        self.sources = {source.id: source for source in briefing.sources}
+
+    def marker(self, citation: Citation) -> str:
+        """A citation marker: a linked [n] with the quote as tooltip (page), or a footnote [^n]."""
+        number = _number(citation.source)
+        if not self.for_page:
+            return f"[^{number}]"
+        source = self.sources.get(citation.source)
+        quote = neutralise(citation.quote).replace("\\", "\\\\").replace('"', '\\"')
+        if source and source.url and _is_url(source.url):
+            return f'[\\[{number}\\]](<{source.url}> "{quote}")'
+        return f"\\[{number}\\]"
+
+    def markers(self, citations: list[Citation]) -> str:
+        return "".join(self.marker(c) for c in citations)
+
+    def quotes(self, items: list[tuple[str, list[Citation]]]) -> str:
+        """The quotes behind a section's items, one line each."""
+        lines = []
+        for text, citations in items:
+            for citation in citations:
+                about = "" if normalise(text) == normalise(citation.quote) else f" — {neutralise(text)}"
+                lines.append(f"- \\[{_number(citation.source)}\\] “{neutralise(citation.quote)}”{about}")
+        return "\n".join(lines)
+
+    def facts(self, title: str, items: list[Item], *, inline: bool = False) -> Section:
+        quotes = self.quotes([(item.text, item.citations) for item in items])
+        if inline:
+            body = ", ".join(f"`{neutralise(item.text)}`{self.markers(item.citations)}" for item in items)
         else:
-            body = "\n".join(f"- {item}" for item in items)
-        out.append((title, body or "_Nothing found._"))
-        if key == "techStack":
-            out.append(("Salary range", salary_markdown(briefing)))
-    checklist = "\n".join(f"- [ ] {neutralise(item)}" for item in briefing.get("prepChecklist") or [])
-    out.append(("Preparation checklist", checklist or "_Nothing found._"))
-    sources = "\n".join(f"- <{url}>" for url in briefing.get("sources") or [] if _is_url(url))
-    out.append(("Sources", sources or "_No page or repository was read._"))
-    return out
+            body = "\n".join(f"- {neutralise(item.text)}{self.markers(item.citations)}" for item in items)
+        return Section(title, body or NOTHING, quotes)
+
+    def advice(
+        self, title: str, items: list[AdviceItem], *, numbered: bool = False, checklist: bool = False
+    ) -> Section:
+        lines = []
+        for n, item in enumerate(items, 1):
+            bullet = f"{n}." if numbered else "- [ ]" if checklist else "-"
+            cited = "".join(self.marker(Citation(source=sid, quote="")) for sid in item.sources)
+            prepares = f" _(prepares for: “{neutralise(item.prepares_for)}”)_" if item.prepares_for else ""
+            lines.append(f"{bullet} {neutralise(item.text)}{cited}{prepares}")
+        return Section(title, "\n".join(lines) or NOTHING)
+
+    def salary(self) -> Section:
+        salary = self.briefing.salary
+        if salary is None:
+            return Section("Salary", NO_SALARY)
+        figures = _figures(salary)
+        if salary.basis == "source":
+            body = f"**Stated by a source:** {figures}{self.markers(salary.citations)}"
+            quotes = self.quotes([("salary", salary.citations)])
+            return Section("Salary", body, quotes)
+        body = (
+            f"**Model estimate:** {figures}.\n\n_An estimate from the model's general knowledge: no source read "
+            f"for this job states it. It assumes {neutralise(salary.assumptions or 'a typical role')}._"
+        )
+        return Section("Salary", body)
+
+    def role_fit(self) -> Section | None:
+        fits = self.briefing.role_fit
+        if not fits:
+            return None
+        blocks, quoted = [], []
+        for n, fit in enumerate(fits, 1):
+            said = self.marker(fit.requirement_citation) if fit.requirement_citation else ""
+            lines = [f"{n}. **“{neutralise(fit.requirement)}”**{said}"]
+            if fit.finding and fit.citations:
+                lines.append(f"   - What the sources show: {neutralise(fit.finding)}{self.markers(fit.citations)}")
+                quoted.append((fit.finding, fit.citations))
+            else:
+                lines.append("   - No evidence in the sources.")
+            lines.append(f"   - Practice: {neutralise(fit.practice_question)}")
+            blocks.append("\n".join(lines))
+        return Section("Role fit", "\n".join(blocks), self.quotes(quoted))
+
+    def source_list(self) -> Section:
+        lines = []
+        for source in self.briefing.sources:
+            number = _number(source.id)
+            title = neutralise(source.title) or source.kind
+            link = f"[{_link_text(title)}](<{source.url}>)" if source.url and _is_url(source.url) else title
+            lines.append(f"{number}. {link} — {_KIND[source.kind]}")
+        return Section("Sources", "\n".join(lines) or "_No page or repository was read._")
+
+    def not_verified(self) -> Section | None:
+        entries = self.briefing.not_verified
+        if not entries:
+            return None
+        lines = [
+            f"- **{neutralise(entry.section)}:** {neutralise(entry.text)} — _{neutralise(entry.reason)}_"
+            for entry in entries
+        ]
+        return Section(f"Not verified ({len(entries)})", "\n".join(lines))
+
+    def sections(self) -> list[Section]:
+        b = self.briefing
+        overview = " ".join(f"{neutralise(item.text)}{self.markers(item.citations)}" for item in b.overview)
+        out = [Section("Overview", overview or NOTHING, self.quotes([(i.text, i.citations) for i in b.overview]))]
+        fit = self.role_fit()
+        if fit:
+            out.append(fit)
+        out.append(self.facts("Products", b.products))
+        out.append(self.facts("Tech stack", b.tech_stack, inline=True))
+        out.append(self.salary())
+        out.append(self.advice("Interview questions", b.interview_questions, numbered=True))
+        out.append(self.advice("Preparation tips", b.preparation_tips))
+        out.append(self.advice("Key talking points", b.key_talking_points))
+        out.append(self.facts("Top challenges", b.top_challenges))
+        out.append(self.facts("Culture insights", b.culture_insights))
+        out.append(self.advice("Smart questions to ask", b.smart_questions))
+        out.append(self.facts("Red flags", b.red_flags))
+        out.append(self.advice("Preparation checklist", b.prep_checklist, checklist=True))
+        out.append(self.source_list())
+        return out
 
 
-def _is_url(url: str) -> bool:
-    return bool(re.fullmatch(r"https?://[^\s<>]+", url))
+_KIND = {
+    "page": "web page",
+    "posting": "job posting",
+    "organisation": "GitHub organisation",
+    "repository": "GitHub repository",
+}
 
 
-def render_markdown(briefing: dict, *, role: str | None = None, created_at: str | None = None) -> str:
-    """The whole briefing as one Markdown document."""
-    company = neutralise(briefing.get("companyName", "the company"))
+def _number(source_id: str) -> str:
+    """The marker number of a source id: S3 → 3."""
+    return source_id[1:] if source_id[:1] == "S" and source_id[1:].isdigit() else neutralise(source_id)
+
+
+def _link_text(text: str) -> str:
+    return text.replace("[", "\\[").replace("]", "\\]")
+
+
+def _figures(salary: Salary) -> str:
+    currency = neutralise(salary.currency) if salary.currency else None
+    amount = f"{salary.min:,} – {salary.max:,}" if salary.min != salary.max else f"{salary.min:,}"
+    text = f"{currency} {amount}" if currency else amount
+    suffix = "" if currency else " (the source names no currency)"
+    return f"{text} a {salary.period}{suffix}"
+
+
+def sections(briefing: Briefing | dict, *, for_page: bool = True) -> list[Section]:
+    """Every section of the briefing in reading order (Not verified last, when there is any)."""
+    renderer = _Renderer(load_briefing(briefing), for_page=for_page)
+    out = renderer.sections()
+    unverified = renderer.not_verified()
+    return out + [unverified] if unverified else out
+
+
+def banner(briefing: Briefing | dict) -> str | None:
+    """The warning a briefing grounded in no source must carry, or None."""
+    b = load_briefing(briefing)
+    if b.grounded:
+        return None
+    return (
+        "This briefing is generic: no page or repository could be read for this company, "
+        "so it states nothing about the company as fact."
+    )
+
+
+def verification_line(briefing: Briefing) -> str:
+    """One line with the totals of verification."""
+    v = briefing.verification
+    return f"**Checked against the sources:** {v.verified} of {v.claims} claims verified, {v.dropped} not verified."
+
+
+def render_markdown(briefing: Briefing | dict, *, role: str | None = None, created_at: str | None = None) -> str:
+    """The whole briefing as one Markdown document, with standard footnotes for its citations."""
+    model = load_briefing(briefing)
+    company = neutralise(model.company_name or "the company")
     lines = [f"# Interview briefing: {company}", ""]
     if role:
         lines.append(f"**Role:** {neutralise(role)}  ")
     if created_at:
         lines.append(f"**Researched:** {created_at}  ")
-    mode = "Claude" + (f" ({briefing['model']})" if briefing.get("model") else "")
-    if briefing.get("analysisMode") == "offline":
+    mode = "Claude" + (f" ({neutralise(model.model)})" if model.model else "")
+    if model.analysis_mode == "offline":
         mode = "the offline analyzer (no Claude; built from the website and GitHub alone)"
-    lines += [f"**Written by:** {mode}", ""]
-    for title, body in sections(briefing):
-        lines += [f"## {title}", "", body, ""]
+    lines += [f"**Written by:** {mode}  ", verification_line(model), ""]
+    warning = banner(model)
+    if warning:
+        lines += [f"> **Warning:** {warning}", ""]
+    for section in sections(model, for_page=False):
+        lines += [f"## {section.title}", "", section.body, ""]
+        if section.quotes:
+            lines += ["Quotes:", "", section.quotes, ""]
+    footnotes = [
+        f"[^{_number(s.id)}]: {_link_text(neutralise(s.title) or s.kind)}"
+        + (f", <{s.url}>" if s.url and _is_url(s.url) else "")
+        for s in model.sources
+    ]
+    if footnotes:
+        lines += footnotes
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _is_url(url: str) -> bool:
+    return bool(re.fullmatch(r"https?://[^\s<>]+", url))
 
 
 def markdown_filename(company_name: str, job_id: str) -> str:

@@ -10,6 +10,7 @@ from pydantic.alias_generators import to_camel
 MAX_NAME_CHARS = 100
 MAX_ROLE_CHARS = 120
 MAX_URL_CHARS = 2048
+MAX_POSTING_CHARS = 20_000
 
 
 class Frozen(BaseModel):
@@ -29,6 +30,8 @@ class ResearchRequest(Frozen):
     company_url: str | None = Field(default=None, max_length=MAX_URL_CHARS)
     role: str | None = Field(default=None, max_length=MAX_ROLE_CHARS)
     deep_mode: bool = False
+    job_description: str | None = Field(default=None, max_length=MAX_POSTING_CHARS)
+    job_description_url: str | None = Field(default=None, max_length=MAX_URL_CHARS)
 
 
 class Page(Frozen):
@@ -51,6 +54,7 @@ class ScrapedSite(Frozen):
     content: str = ""
     pages: list[Page] = []
     skipped_reason: str | None = None
+    posting: Page | None = None  # the job posting, when the candidate gave its URL
 
     @property
     def fetched_urls(self) -> list[str]:
@@ -95,36 +99,175 @@ class GitHubData(Frozen):
     warning: str | None = None
 
 
-class SalaryRange(Frozen):
-    """A yearly salary estimate in whole currency units."""
+MAX_QUOTE_CHARS = 400
+MAX_CLAIM_CHARS = 2000  # the draft's bound; cleaning caps items at 600
+
+
+class Evidence(Frozen):
+    """What an analyzer offers as proof of a claim: a source id and a verbatim quote from it."""
+
+    source: str = Field(max_length=40, description="The id of a source, e.g. S2.")
+    quote: str = Field(max_length=MAX_CLAIM_CHARS, description="A short verbatim quote from that source.")
+
+
+class Claim(Frozen):
+    """A factual item as an analyzer states it, with its evidence (checked before it is shown)."""
+
+    text: str = Field(max_length=MAX_CLAIM_CHARS)
+    evidence: list[Evidence] = Field(default=[], max_length=4)
+
+
+class Advice(Frozen):
+    """An advice item (a question, tip or checklist line); it may cite sources and a requirement."""
+
+    text: str = Field(max_length=MAX_CLAIM_CHARS)
+    sources: list[str] = Field(default=[], max_length=4, description="Ids of sources it draws on.")
+    requirement: int | None = Field(
+        default=None, ge=1, description="The number of the roleFit requirement it prepares for."
+    )
+
+
+class SalaryClaim(Frozen):
+    """A salary figure that a source states, with the quote that states it."""
 
     min: int = Field(ge=0)
     max: int = Field(ge=0)
+    currency: str = Field(max_length=12, description="As the source writes it: €, EUR, $, £, CHF …")
+    period: Literal["year", "month", "hour"] = "year"
+    evidence: list[Evidence] = Field(default=[], max_length=4)
+
+
+class SalaryEstimate(Frozen):
+    """A salary estimate from the model's general knowledge, with the assumptions it makes."""
+
+    min: int = Field(ge=0)
+    max: int = Field(ge=0)
+    currency: str = Field(max_length=12)
+    role: str = Field(max_length=120)
+    seniority: str = Field(max_length=60)
+    location: str = Field(max_length=120)
+
+
+class RequirementDraft(Frozen):
+    """One requirement of the job posting, quoted from it, with company evidence and a question."""
+
+    requirement: str = Field(max_length=MAX_CLAIM_CHARS, description="Quoted verbatim from the posting.")
+    evidence: list[Evidence] = Field(default=[], max_length=4, description="Company sources that bear on it.")
+    finding: str = Field(default="", max_length=MAX_CLAIM_CHARS, description="What those sources show about it.")
+    practice_question: str = Field(max_length=MAX_CLAIM_CHARS)
 
 
 class BriefingDraft(Frozen):
     """The part of the briefing an analyzer writes (the model's structured output)."""
 
-    overview: str = Field(max_length=4000)
-    products: list[str] = Field(max_length=20)
-    tech_stack: list[str] = Field(max_length=40)
-    salary_range: SalaryRange | None = None
-    average_salary: int | None = Field(default=None, ge=0)
-    interview_questions: list[str] = Field(min_length=5, max_length=20)
-    preparation_tips: list[str] = Field(min_length=3, max_length=5)
-    key_talking_points: list[str] = Field(max_length=15)
-    top_challenges: list[str] = Field(max_length=15)
-    culture_insights: list[str] = Field(max_length=15)
-    smart_questions: list[str] = Field(max_length=15)
-    red_flags: list[str] = Field(max_length=15)
-    prep_checklist: list[str] = Field(max_length=20)
+    overview: list[Claim] = Field(max_length=8)
+    products: list[Claim] = Field(max_length=20)
+    tech_stack: list[Claim] = Field(max_length=40)
+    salary: SalaryClaim | None = None
+    salary_estimate: SalaryEstimate | None = None
+    interview_questions: list[Advice] = Field(min_length=5, max_length=20)
+    preparation_tips: list[Advice] = Field(min_length=3, max_length=5)
+    key_talking_points: list[Advice] = Field(max_length=15)
+    top_challenges: list[Claim] = Field(max_length=15)
+    culture_insights: list[Claim] = Field(max_length=15)
+    smart_questions: list[Advice] = Field(max_length=15)
+    red_flags: list[Claim] = Field(max_length=15)
+    prep_checklist: list[Advice] = Field(max_length=20)
+    role_fit: list[RequirementDraft] = Field(default=[], max_length=15)
 
 
-class Briefing(BriefingDraft):
-    """The stored briefing: the draft plus what the pipeline knows for certain."""
+class Source(Frozen):
+    """Something this job read, with the stable id (S1, S2, …) that citations use."""
+
+    id: str
+    kind: Literal["page", "organisation", "repository", "posting"]
+    url: str | None = None
+    title: str = ""
+
+
+class Citation(Frozen):
+    """A verified quote: it occurs in the text the job read from this source."""
+
+    source: str
+    quote: str
+
+
+class Item(Frozen):
+    """A factual item that passed verification, with its citations."""
+
+    text: str
+    citations: list[Citation] = []
+
+
+class AdviceItem(Frozen):
+    """An advice item as shown: its cited sources and the requirement it prepares for."""
+
+    text: str
+    sources: list[str] = []
+    prepares_for: str | None = None
+
+
+class Unverified(Frozen):
+    """A claim that failed verification and is not shown as fact, with the reason."""
+
+    section: str
+    text: str
+    reason: str
+    evidence: list[Evidence] = []
+
+
+class Salary(Frozen):
+    """A yearly (or monthly, hourly) range: stated by a source, or a labelled model estimate."""
+
+    min: int = Field(ge=0)
+    max: int = Field(ge=0)
+    currency: str | None = None  # as written in the source; None when it names none
+    period: Literal["year", "month", "hour"] = "year"
+    basis: Literal["source", "estimate"]
+    citations: list[Citation] = []
+    assumptions: str | None = None  # estimates only: role, seniority, location
+
+
+class RoleFit(Frozen):
+    """One requirement of the posting, what the company's sources show about it, and practice."""
+
+    requirement: str
+    requirement_citation: Citation | None = None  # the quote in the posting
+    finding: str = ""  # empty: no evidence in the sources
+    citations: list[Citation] = []
+    practice_question: str
+
+
+class Verification(Frozen):
+    """How many factual claims were made, verified and dropped."""
+
+    claims: int = 0
+    verified: int = 0
+    dropped: int = 0
+
+
+class Briefing(Frozen):
+    """The stored briefing: verified facts with citations, advice, and what failed verification."""
 
     company_name: str
-    sources: list[str] = []
+    overview: list[Item] = []
+    products: list[Item] = []
+    tech_stack: list[Item] = []
+    salary: Salary | None = None
+    salary_source: Literal["source", "estimate"] | None = None
+    interview_questions: list[AdviceItem] = []
+    preparation_tips: list[AdviceItem] = []
+    key_talking_points: list[AdviceItem] = []
+    top_challenges: list[Item] = []
+    culture_insights: list[Item] = []
+    smart_questions: list[AdviceItem] = []
+    red_flags: list[Item] = []
+    prep_checklist: list[AdviceItem] = []
+    role_fit: list[RoleFit] = []
+    not_verified: list[Unverified] = []
+    verification: Verification = Verification()
+    sources: list[Source] = []
+    grounded: bool = False
     analysis_mode: Literal["claude", "offline"]
     model: str | None = None
 

@@ -1,36 +1,47 @@
 """Analyze-offline: a briefing built from the scraped site and GitHub data alone, without Claude.
 
-It invents nothing: no salary, no facts that are not in the data. Questions and tips are
-generic practice material, grounded in the role, the stack and the products that were found.
-The output depends only on the inputs (no clock, no randomness). The word lists and practice
-questions it draws on are in `pipeline.offline_data`.
+Every factual item it writes (overview statement, product, stack item, culture line) carries a
+quote copied from a source the job read, and goes through the same verification as Claude's: it
+states nothing it cannot quote, and never a salary. A technology counts only where a sentence
+says it is used (or as a language or topic of the organisation's repositories): a name in a
+partner list, or "Swift"/"React" opening a sentence, is not enough. A product is something a
+sentence names as an offering. Questions and tips are practice material, grounded in the role,
+the posting's requirements, the stack and the products that were found. The output depends only
+on the inputs (no clock, no randomness). Its word lists are in `pipeline.offline_data`.
 """
 
 from __future__ import annotations
 
 import re
 
-from pipeline.models import BriefingDraft, GitHubData, Page, ScrapedSite
+from pipeline.models import Advice, BriefingDraft, Claim, Evidence, GitHubData, Page, RequirementDraft, ScrapedSite
 from pipeline.offline_data import (
     GENERIC_HEADINGS,
     GENERIC_PREFIXES,
     GENERIC_QUESTIONS,
+    OFFERING_PATTERNS,
     ROLE_QUESTIONS,
     TECH_VOCABULARY,
+    USE_CUES,
 )
+from pipeline.posting import requirements
+from pipeline.sources import SourceText, collect_sources
+from pipeline.verify import names
 
 MAX_OVERVIEW_SENTENCES = 3
 MIN_SENTENCE_CHARS = 12
 MAX_SENTENCE_CHARS = 300
+MAX_HEADING_CHARS = 80
 MAX_PRODUCTS = 10
-MAX_HEADING_PRODUCTS = 6
 MAX_REPO_PRODUCTS = 4
 MAX_STACK = 25
 MAX_QUESTIONS = 12
 MAX_CULTURE_INSIGHTS = 3
+MAX_REQUIREMENT_QUESTIONS = 4
 
 _TECH_PATTERNS = tuple((name, re.compile(pattern, re.IGNORECASE)) for name, pattern in TECH_VOCABULARY)
-
+_USE_CUE = re.compile(USE_CUES, re.IGNORECASE)
+_OFFERINGS = tuple(re.compile(pattern) for pattern in OFFERING_PATTERNS)
 _CULTURE_WORDS = re.compile(
     r"\b(culture|values?|mission|remote|hybrid|diversity|inclusion|inclusive|team(?:s)?|benefits|"
     r"learning|ownership|transparen(?:t|cy))\b",
@@ -39,95 +50,192 @@ _CULTURE_WORDS = re.compile(
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'“(])")
 
 
-def analyze_offline(company_name: str, site: ScrapedSite, github: GitHubData, role: str | None) -> BriefingDraft:
-    """A briefing draft from the scraped site and GitHub data alone: nothing invented, no salary."""
+def analyze_offline(
+    company_name: str, site: ScrapedSite, github: GitHubData, role: str | None, posting: Page | None = None
+) -> BriefingDraft:
+    """A briefing draft from the sources alone: every fact quoted, no salary."""
     company = " ".join(company_name.split()) or "the company"
     role_name = " ".join((role or "").split())
-    pages = site.pages_or_summary()
-    stack = tech_stack(site, github)
-    products = _products(pages, github)
+    sources = collect_sources(site, github, posting)
+    pages = [s for s in sources if s.source.kind == "page"]
+    stack = tech_stack(sources, github)
+    products = _products(pages, sources, github)
+    fits = _role_fit(sources, stack)
+    names_of = [claim.text for claim in stack]
     return BriefingDraft(
-        overview=_overview(company, site, pages, github),
+        overview=_overview(company, pages, sources, github),
         products=products,
         tech_stack=stack,
-        salary_range=None,
-        average_salary=None,
-        interview_questions=_questions(company, role_name, stack, products, github),
-        preparation_tips=_tips(company, role_name, site, pages, stack, github),
-        key_talking_points=_talking_points(company, pages, stack, github),
-        top_challenges=[
-            "Not assessed in the offline version: "
-            "ask your interviewers what the team's biggest challenge is this year.",
-        ],
+        interview_questions=_questions(company, role_name, names_of, products, github, fits),
+        preparation_tips=_tips(company, role_name, site, pages, names_of, github, fits),
+        key_talking_points=_talking_points(company, site, names_of, github),
+        top_challenges=[],
         culture_insights=_culture(pages),
-        smart_questions=_smart_questions(role_name, stack, github),
+        smart_questions=_smart_questions(role_name, names_of, github),
         red_flags=[],
-        prep_checklist=_checklist(company, role_name, pages, github),
+        prep_checklist=_checklist(company, role_name, pages, github, fits),
+        role_fit=fits,
     )
 
 
-def tech_stack(site: ScrapedSite, github: GitHubData) -> list[str]:
-    """GitHub's tech stack, then vocabulary words found in the pages and repositories, deduplicated."""
-    texts = [_page_text(page) for page in site.pages_or_summary()]
-    texts += [" ".join([repo.description, *repo.topics]) for repo in github.repositories]
-    corpus = "\n".join(texts)
-    found = [name for name, pattern in _TECH_PATTERNS if pattern.search(corpus)]
-    return _unique([*github.tech_stack, *found])[:MAX_STACK]
+def tech_stack(sources: list[SourceText], github: GitHubData) -> list[Claim]:
+    """The organisation's languages and topics (quoted from a repository), then technologies that a
+    sentence of a page or repository description says are used, each with that sentence."""
+    claims: dict[str, Claim] = {}
+    repo_source = {s.source.url: s for s in sources if s.source.kind == "repository"}
+    for term in github.tech_stack:
+        for repo in github.repositories:
+            source = repo_source.get(repo.url)
+            quote = _repo_quote(repo.language, repo.topics, term)
+            if source and quote and term.casefold() not in claims:
+                claims[term.casefold()] = Claim(text=term, evidence=[Evidence(source=source.id, quote=quote)])
+    for source in sources:
+        if source.source.kind not in ("page", "repository"):
+            continue
+        for sentence in _sentences(source.text):
+            if not _USE_CUE.search(sentence):
+                continue
+            for name, pattern in _TECH_PATTERNS:
+                if name.casefold() in claims or not _used_in(pattern, sentence):
+                    continue
+                claims[name.casefold()] = Claim(text=name, evidence=[Evidence(source=source.id, quote=sentence)])
+    return _unique_claims(list(claims.values()))[:MAX_STACK]
 
 
-def _page_text(page: Page) -> str:
-    """Everything readable on a page, as one string."""
-    return "\n".join([page.title, page.meta_description, *page.headings, page.content])
+def _repo_quote(language: str | None, topics: list[str], term: str) -> str | None:
+    """The line of a repository's text that names `term`: its language or one of its topics."""
+    if language and language.casefold() == term.casefold():
+        return f"Language: {language}"
+    return next((topic for topic in topics if topic.casefold() == term.casefold()), None)
+
+
+def _used_in(pattern: re.Pattern[str], sentence: str) -> bool:
+    """Whether the pattern names a technology in the sentence other than as its capitalised first word."""
+    return any(match.start() > 0 or match.group()[:1].islower() for match in pattern.finditer(sentence))
 
 
 def _sentences(text: str) -> list[str]:
-    """The text split into whitespace-normalised sentences of sensible length."""
-    flat = " ".join(text.split())
-    return [s for s in _SENTENCE_END.split(flat) if MIN_SENTENCE_CHARS <= len(s) <= MAX_SENTENCE_CHARS]
+    """The text split into whitespace-normalised sentences (and lines) of sensible length.
+
+    A page's text runs its headings and navigation into its prose ("Our stack Our fleet software
+    is…"), so the page's own heading lines (two words or more, no final stop) also end a sentence.
+    """
+    lines = [" ".join(line.split()) for line in text.split("\n") if line.strip()]
+    headings = sorted(
+        {
+            line
+            for line in lines
+            if len(line) <= MAX_HEADING_CHARS and " " in line and not line.endswith((".", "!", "?"))
+        },
+        key=len,
+        reverse=True,
+    )
+    found = []
+    for line in lines:
+        pieces = [line]
+        for heading in headings:
+            pieces = [part for piece in pieces for part in _split_at(piece, heading)]
+        for piece in pieces:
+            found += [s for s in _SENTENCE_END.split(piece) if MIN_SENTENCE_CHARS <= len(s) <= MAX_SENTENCE_CHARS]
+    return found
 
 
-def _overview(company: str, site: ScrapedSite, pages: list[Page], github: GitHubData) -> str:
-    """What the company says about itself, introduced as the offline version."""
-    parts = [
-        f"This is the offline version of the briefing, made without Claude from {company}'s public "
-        "website and GitHub data only; it contains no salary figures and no guesses."
-    ]
-    if pages:
-        page_descriptions = (p.meta_description for p in pages if p.meta_description)
-        description = site.meta_description or next(page_descriptions, "")
-        sentences = _sentences(description) or _sentences(" ".join(p.content for p in pages))
-        if sentences:
-            parts.append(f"{company}'s website says: " + " ".join(sentences[:MAX_OVERVIEW_SENTENCES]))
-        else:
-            parts.append(f"{company}'s website was read but says little about what the company does.")
-    else:
-        reason = f" ({' '.join(site.skipped_reason.split())})" if site.skipped_reason else ""
-        parts.append(f"No public website was read for {company}{reason}.")
+def _split_at(text: str, heading: str) -> list[str]:
+    """The text cut around each occurrence of the heading that a new sentence follows ("Our stack
+    Our fleet…"); inside prose ("The Rocket Cloud lets…") the heading is left alone."""
+    if text == heading or heading not in text:
+        return [text]
+    pattern = rf"(?:^|(?<=\s)){re.escape(heading)}(?=\s+[A-Z0-9\"“']|$)"
+    parts = []
+    for n, chunk in enumerate(re.split(pattern, text)):
+        if n:
+            parts.append(heading)
+        if chunk.strip():
+            parts.append(chunk.strip())
+    return parts
+
+
+def _overview(company: str, pages: list[SourceText], sources: list[SourceText], github: GitHubData) -> list[Claim]:
+    """What the company says about itself, quoted; then what its GitHub organisation publishes."""
+    statements: list[Claim] = []
+    for source in pages:
+        for sentence in _sentences(source.text):
+            if len(statements) >= MAX_OVERVIEW_SENTENCES:
+                break
+            if sentence.endswith((".", "!")) and all(c.text != sentence for c in statements):
+                statements.append(_quoted(sentence, source))
     if github.repositories:
         top = max(github.repositories, key=lambda r: (r.stars, r.name))
-        org = github.organization or company
-        repos = _count(len(github.repositories), "public repository", "public repositories")
-        parts.append(
-            f"Its GitHub organisation {org} has {repos} in this briefing; "
-            f"the most starred is {top.name} ({top.stars} stars)."
+        source = next((s for s in sources if s.source.url == top.url), None)
+        if source and top.description.strip():
+            org = github.organization or company
+            text = f"Its GitHub organisation {org} publishes {top.name}: {' '.join(top.description.split())}"
+            statements.append(Claim(text=text, evidence=[Evidence(source=source.id, quote=top.description)]))
+    return statements
+
+
+def _quoted(sentence: str, source: SourceText) -> Claim:
+    """A claim that is the sentence itself, quoted from its source."""
+    return Claim(text=sentence, evidence=[Evidence(source=source.id, quote=sentence)])
+
+
+def _products(pages: list[SourceText], sources: list[SourceText], github: GitHubData) -> list[Claim]:
+    """Things a sentence names as an offering, then the most starred repositories (open source)."""
+    found: list[Claim] = []
+    for source in pages:
+        for sentence in _sentences(source.text):
+            for pattern in _OFFERINGS:
+                match = pattern.search(sentence)
+                if match and not _is_generic(match.group("name")):
+                    found.append(
+                        Claim(
+                            text=match.group("name").strip(" ,.;:"),
+                            evidence=[Evidence(source=source.id, quote=sentence)],
+                        )
+                    )
+                    break
+    repo_source = {s.source.url: s for s in sources if s.source.kind == "repository"}
+    for repo in sorted(github.repositories, key=lambda r: (-r.stars, r.name))[:MAX_REPO_PRODUCTS]:
+        source = repo_source.get(repo.url)
+        if source is None:
+            continue
+        text = f"{repo.name} (open source)" + (
+            f": {' '.join(repo.description.split())}" if repo.description.strip() else ""
         )
-    else:
-        parts.append("No public GitHub repositories were found.")
-    return " ".join(parts)[:4000]
+        found.append(Claim(text=text, evidence=[Evidence(source=source.id, quote=f"Repository: {repo.name}")]))
+    return _unique_claims(found)[:MAX_PRODUCTS]
 
 
-def _products(pages: list[Page], github: GitHubData) -> list[str]:
-    """Product-like headings from the site, then the most starred repositories with their descriptions."""
-    headings = [" ".join(h.split()) for page in pages for h in page.headings]
-    named = [h for h in headings if 3 <= len(h) <= 80 and not _is_generic(h)]
-    repos = sorted(github.repositories, key=lambda r: (-r.stars, r.name))[:MAX_REPO_PRODUCTS]
-    from_repos = [
-        f"{repo.name} (open source): {' '.join(repo.description.split())}"
-        if repo.description.strip()
-        else f"{repo.name} (open source)"
-        for repo in repos
-    ]
-    return _unique([*named[:MAX_HEADING_PRODUCTS], *from_repos])[:MAX_PRODUCTS]
+def _unique_claims(claims: list[Claim]) -> list[Claim]:
+    """The claims without case-insensitive duplicate texts, in their first order."""
+    seen: dict[str, Claim] = {}
+    for claim in claims:
+        key = claim.text.strip().casefold()
+        if key and key not in seen:
+            seen[key] = claim
+    return list(seen.values())
+
+
+def _role_fit(sources: list[SourceText], stack: list[Claim]) -> list[RequirementDraft]:
+    """Each requirement of the posting, matched against the stack found in the company's sources."""
+    posting = next((s for s in sources if s.source.kind == "posting"), None)
+    if posting is None:
+        return []
+    fits = []
+    for requirement in requirements(posting.text):
+        matched = [claim for claim in stack if names(claim.text, requirement)]
+        evidence = [e for claim in matched for e in claim.evidence][:4]
+        if matched:
+            techs = _join([claim.text for claim in matched])
+            finding = f"The company's own sources show it uses {techs}."
+            question = f"Describe a project where you used {matched[0].text}: what would you do differently today?"
+        else:
+            finding = ""
+            question = f"Tell me about a time you showed this: {requirement.rstrip('.')}."
+        fits.append(
+            RequirementDraft(requirement=requirement, evidence=evidence, finding=finding, practice_question=question)
+        )
+    return fits
 
 
 def _is_generic(heading: str) -> bool:
@@ -141,18 +249,31 @@ def _short_product(product: str) -> str:
     return product.split(" (open source)")[0]
 
 
-def _questions(company: str, role: str, stack: list[str], products: list[str], github: GitHubData) -> list[str]:
-    """At least five practice questions from the role, the stack and the products."""
+def _advice(items: list[str], requirement: int | None = None) -> list[Advice]:
+    return [Advice(text=item, requirement=requirement) for item in items]
+
+
+def _questions(
+    company: str, role: str, stack: list[str], products: list[Claim], github: GitHubData, fits: list[RequirementDraft]
+) -> list[Advice]:
+    """At least five practice questions: the posting's requirements first, then role, stack and products."""
+    tailored = [
+        Advice(text=f"Practice question: {fit.practice_question}", requirement=n)
+        for n, fit in enumerate(fits[:MAX_REQUIREMENT_QUESTIONS], 1)
+    ]
     as_role = f"as {_article(role)} {role}" if role else "in this role"
     questions = [f"Why do you want to work at {company} {as_role}?"]
-    questions += [f"What do you know about {_short_product(p)}, and how would you improve it?" for p in products[:2]]
+    questions += [
+        f"What do you know about {_short_product(p.text)}, and how would you improve it?" for p in products[:2]
+    ]
     questions += [f"Describe a project where you used {tech}: what trade-offs did you make?" for tech in stack[:3]]
     questions += list(_role_questions(role))
     if github.repositories:
         top = max(github.repositories, key=lambda r: (r.stars, r.name))
         questions.append(f"If you contributed to {top.name}, what would you look at first, and why?")
     questions += GENERIC_QUESTIONS
-    return [f"Practice question: {q}" for q in _unique(questions)[:MAX_QUESTIONS]]
+    generic = _advice([f"Practice question: {q}" for q in _unique(questions)])
+    return (tailored + generic)[:MAX_QUESTIONS]
 
 
 def _role_questions(role: str) -> tuple[str, ...]:
@@ -170,8 +291,14 @@ def _word_pattern(word: str) -> str:
 
 
 def _tips(
-    company: str, role: str, site: ScrapedSite, pages: list[Page], stack: list[str], github: GitHubData
-) -> list[str]:
+    company: str,
+    role: str,
+    site: ScrapedSite,
+    pages: list[SourceText],
+    stack: list[str],
+    github: GitHubData,
+    fits: list[RequirementDraft],
+) -> list[Advice]:
     """Three to five preparation tips that follow from the data."""
     tips = []
     if pages:
@@ -186,35 +313,36 @@ def _tips(
             "note its tests, docs and open issues."
         )
     if stack:
-        tips.append(f"Refresh the basics of {_join(stack[:3])}, which the data links to {company}.")
+        tips.append(f"Refresh the basics of {_join(stack[:3])}, which the sources link to {company}.")
     for_role = f" for {_article(role)} {role} role" if role else ""
     tips.append(f"Prepare three stories in the STAR format (situation, task, action, result){for_role}.")
-    tips.append("Look up salary data from independent sources: this offline briefing has no salary estimate.")
-    return tips[:5]
+    tips.append("Look up salary data from independent sources: this offline briefing has no salary figure.")
+    advice = _advice(tips[:4] if fits else tips[:5])
+    if fits:  # the posting's first requirement gets a tip of its own
+        advice.append(Advice(text="Prepare a short story that shows this requirement of the posting.", requirement=1))
+    return advice
 
 
-def _talking_points(company: str, pages: list[Page], stack: list[str], github: GitHubData) -> list[str]:
+def _talking_points(company: str, site: ScrapedSite, stack: list[str], github: GitHubData) -> list[Advice]:
     """What the candidate can bring up, first of all that this is the offline version."""
-    points = ["Offline version: this briefing was made without Claude, from public data only."]
-    headline = next((p.title for p in pages if p.title.strip()), "")
+    points = ["Offline version: this briefing was made without Claude, from the sources listed below only."]
+    headline = next((p.title for p in site.pages_or_summary() if p.title.strip()), "")
     if headline:
         points.append(f'How {company} presents itself: "{" ".join(headline.split())[:200]}".')
     if stack:
         points.append(f"Your experience with {_join(stack[:4])}.")
     for repo in sorted(github.repositories, key=lambda r: (-r.stars, r.name))[:2]:
         points.append(f"Their open-source project {repo.name} ({repo.stars} stars), if it relates to your work.")
-    return points
+    return _advice(points)
 
 
-def _culture(pages: list[Page]) -> list[str]:
-    """Sentences from the site that talk about culture, values or ways of working."""
-    sentences = [s for page in pages for s in _sentences(page.content) if _CULTURE_WORDS.search(s)]
-    if not sentences:
-        return ["The pages read say little about culture: ask your interviewers how the team works day to day."]
-    return [f"The site says: {s}" for s in _unique(sentences)[:MAX_CULTURE_INSIGHTS]]
+def _culture(pages: list[SourceText]) -> list[Claim]:
+    """Sentences from the site that talk about culture, values or ways of working, quoted."""
+    found = [_quoted(s, page) for page in pages for s in _sentences(page.text) if _CULTURE_WORDS.search(s)]
+    return _unique_claims(found)[:MAX_CULTURE_INSIGHTS]
 
 
-def _smart_questions(role: str, stack: list[str], github: GitHubData) -> list[str]:
+def _smart_questions(role: str, stack: list[str], github: GitHubData) -> list[Advice]:
     """Questions the candidate can ask, grounded where the data allows."""
     who = f"someone in the {role} role" if role else "someone in this role"
     questions = [
@@ -227,13 +355,19 @@ def _smart_questions(role: str, stack: list[str], github: GitHubData) -> list[st
         top = max(github.repositories, key=lambda r: (r.stars, r.name))
         questions.append(f"How does the team work with open-source projects such as {top.name}?")
     questions.append("What is the biggest challenge the team is facing this year?")
-    return questions
+    return _advice(questions)
 
 
-def _checklist(company: str, role: str, pages: list[Page], github: GitHubData) -> list[str]:
-    """Things to have done before the interview."""
+def _checklist(
+    company: str, role: str, pages: list[SourceText], github: GitHubData, fits: list[RequirementDraft]
+) -> list[Advice]:
+    """Things to have done before the interview; one line per posting requirement first."""
+    tailored = [
+        Advice(text="Have one concrete example ready for this requirement of the posting.", requirement=n)
+        for n, fit in enumerate(fits[:MAX_REQUIREMENT_QUESTIONS], 1)
+    ]
     for_role = f" for {role}" if role else ""
-    items = [f"Re-read the job description{for_role} and match each requirement to an example."]
+    items = [] if fits else [f"Re-read the job description{for_role} and match each requirement to an example."]
     if pages:
         items.append(f"Review {company}'s website and its main products.")
     if github.repositories:
@@ -243,7 +377,7 @@ def _checklist(company: str, role: str, pages: list[Page], github: GitHubData) -
         "Research the salary range from independent sources.",
         "Check the time, place or video link, and test your setup.",
     ]
-    return items
+    return tailored + _advice(items)
 
 
 def _unique(items: list[str]) -> list[str]:
@@ -259,11 +393,6 @@ def _unique(items: list[str]) -> list[str]:
 def _join(words: list[str]) -> str:
     """Words joined as English: "a", "a and b", "a, b and c"."""
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-
-
-def _count(n: int, one: str, many: str) -> str:
-    """A count with its noun: "1 repository", "3 repositories"."""
-    return f"{n} {one if n == 1 else many}"
 
 
 def _article(word: str) -> str:

@@ -56,6 +56,24 @@ TECH_VOCABULARY: tuple[tuple[str, str], ...] = (
     ("WebAssembly", r"\bwebassembly\b|\bwasm\b"),
 )
 
+# A sentence says a technology is in use only with one of these cues ("written in Python", "runs on
+# Kubernetes", "hiring engineers who know Rust"); a name in a list of partners has none.
+USE_CUES = (
+    r"\b(?:use[sd]?|using|built (?:with|on|in)|written in|runs? on|running on|powered by|(?:tech )?stack|"
+    r"deploy(?:s|ed|ing)?|migrat\w*|moved|based on|on top of|in production|keeps? (?:its|our) \w+ in|"
+    r"stores? (?:its|our)? ?\w+ in|(?:we|our \w+) (?:write|code|develop|program|ship)|experience (?:with|in)|"
+    r"who knows?|knowledge of|engineers? (?:in|with)|services in|codebase|written with)\b"
+)
+# A sentence names an offering: "The Acme Sorter moves …", "Acme makes fleets of …", "our product, X".
+_NAME = r"(?P<name>[A-Z][\w-]*(?:\s+(?:[A-Z0-9][\w-]*)){0,3})"
+OFFERING_PATTERNS: tuple[str, ...] = (
+    r"\b(?:The|Our|the|our)\s+" + _NAME + r"\s+(?:is|are|moves|helps|lets|gives|sorts|runs|turns|connects|"
+    r"keeps|brings|can|makes|tracks|automates|handles|delivers)\b",
+    r"\b(?:we|We|[A-Z][\w-]*(?:\s[A-Z][\w-]*)?)\s+(?:make|makes|build|builds|sell|sells|offer|offers|provide|"
+    r"provides)\s+(?P<name>[^.;:!?]{6,120})",
+    r"\b(?:[Oo]ur (?:product|platform|service|app)s?,?|[Ii]ntroducing)\s+" + _NAME,
+)
+
 # Headings that name a section of a site, not something the company makes.
 GENERIC_HEADINGS = frozenset(
     {

@@ -6,6 +6,7 @@ import unicodedata
 
 from pipeline.errors import InvalidInput
 from pipeline.models import MAX_NAME_CHARS, MAX_ROLE_CHARS, ResearchRequest
+from pipeline.posting import check_posting_text
 from pipeline.urls import check_url_static, normalize_url
 
 
@@ -33,6 +34,8 @@ def parse_request(
     deep_mode: object = False,
     *,
     allow_private: bool = False,
+    job_description: object = None,
+    job_description_url: object = None,
 ) -> ResearchRequest:
     """A valid request from raw inputs, or InvalidInput naming the field at fault."""
     name = _clean_text(company_name, "companyName", "Company name", MAX_NAME_CHARS, required=True)
@@ -49,4 +52,30 @@ def parse_request(
         except InvalidInput as error:
             error.field = error.field or "companyUrl"
             raise
-    return ResearchRequest(company_name=name, company_url=url, role=role_text, deep_mode=deep_mode)
+    posting = check_posting_text(job_description)
+    posting_url = _checked_url(job_description_url, "jobDescriptionUrl", "The job posting URL", allow_private)
+    if posting and posting_url:
+        raise InvalidInput("Give the job posting either as text or as a URL, not both.", "jobDescriptionUrl")
+    return ResearchRequest(
+        company_name=name,
+        company_url=url,
+        role=role_text,
+        deep_mode=deep_mode,
+        job_description=posting,
+        job_description_url=posting_url,
+    )
+
+
+def _checked_url(value: object, field: str, label: str, allow_private: bool) -> str | None:
+    """A normalised public web URL, None when absent; InvalidInput naming `field` otherwise."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"{label} must be text.", field)
+    try:
+        url = normalize_url(value)
+        check_url_static(url, allow_private)
+    except InvalidInput as error:
+        error.field = field
+        raise
+    return url

@@ -74,9 +74,10 @@ def block(text: str, tag: str) -> str:
 def test_returns_the_parsed_draft_and_the_call_record(llm, fake_anthropic):
     draft, call = analyze(llm)
 
-    assert draft == BriefingDraft.model_validate(FakeAnthropic.draft("Acme Rockets"))
-    assert "Acme Rockets" in draft.overview  # the fake read the company from our request
     (request,) = fake_anthropic.calls
+    assert draft == BriefingDraft.model_validate(FakeAnthropic.draft("Acme Rockets", request.user_text))
+    assert "Acme Rockets" in draft.interview_questions[0].text  # the fake read the company from our request
+    assert draft.overview[0].evidence[0].source == "S1"  # and quoted the first source it was shown
     assert call.model == MODEL == request.model
     assert call.input_tokens == request.usage["input_tokens"] > 0
     assert call.output_tokens == request.usage["output_tokens"] > 0
@@ -96,7 +97,11 @@ def test_request_asks_for_briefing_json_with_a_data_only_system_prompt(llm, fake
     assert 1000 <= body["max_tokens"] <= 16000
     schema = body["output_config"]["format"]["schema"]
     assert body["output_config"]["format"]["type"] == "json_schema"
-    assert {"overview", "interviewQuestions", "preparationTips", "salaryRange"} <= set(schema["properties"])
+    assert {"overview", "interviewQuestions", "preparationTips", "salary", "salaryEstimate", "roleFit"} <= set(
+        schema["properties"]
+    )
+    assert "--- Source S1 (page): https://acme-rockets.com/0" in request.user_text
+    assert "verbatim" in request.system or "copied exactly" in request.system
     assert SITE_TAG in request.system and GITHUB_TAG in request.system
     assert "never instructions" in request.system
     assert "null" in request.system  # salary only when supported
@@ -273,7 +278,7 @@ def test_draft_with_missing_fields_is_bad_model_output(llm, fake_anthropic):
 
 
 def test_draft_breaking_the_limits_is_bad_model_output(llm, fake_anthropic):
-    too_few = {**FakeAnthropic.draft(), "interviewQuestions": ["Only one?"]}
+    too_few = {**FakeAnthropic.draft(), "interviewQuestions": [{"text": "Only one?"}]}
     fake_anthropic.enqueue(too_few)
 
     with pytest.raises(BadModelOutput, match="interviewQuestions"):
@@ -328,4 +333,4 @@ def test_json_in_a_code_fence_is_accepted(llm, fake_anthropic):
 
     draft, _ = analyze(llm)
 
-    assert draft.overview.startswith("Fenced Co")
+    assert draft.interview_questions[0].text == "Question 1 about Fenced Co?"

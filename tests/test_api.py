@@ -42,8 +42,8 @@ BRIEFING_KEYS = {
     "overview",
     "products",
     "techStack",
-    "salaryRange",
-    "averageSalary",
+    "salary",
+    "salarySource",
     "interviewQuestions",
     "preparationTips",
     "keyTalkingPoints",
@@ -52,7 +52,11 @@ BRIEFING_KEYS = {
     "smartQuestions",
     "redFlags",
     "prepChecklist",
+    "roleFit",
+    "notVerified",
+    "verification",
     "sources",
+    "grounded",
     "analysisMode",
     "model",
 }
@@ -232,7 +236,7 @@ def test_deep_mode_is_passed_through(client, fake_site):
     assert submitted["deepMode"] is True
     status = _wait(client, submitted["jobId"])
     assert status["deepMode"] is True
-    assert any(source.endswith("/about") for source in status["results"]["sources"])
+    assert any((source["url"] or "").endswith("/about") for source in status["results"]["sources"])
 
 
 # -- request errors ------------------------------------------------------------------------------

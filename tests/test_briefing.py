@@ -1,4 +1,4 @@
-"""build_briefing: sources, link filtering, HTML, whitespace, caps, salary sanity."""
+"""build_briefing: numbered sources, link filtering, HTML, whitespace, caps, offline salary."""
 
 from __future__ import annotations
 
@@ -10,13 +10,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.briefing import MAX_ITEM_CHARS, build_briefing
-from pipeline.errors import BadModelOutput
-from pipeline.models import BriefingDraft, GitHubData, Page, Repository, SalaryRange, ScrapedSite
+from pipeline.models import (
+    Advice,
+    BriefingDraft,
+    Claim,
+    Evidence,
+    GitHubData,
+    Page,
+    Repository,
+    SalaryEstimate,
+    ScrapedSite,
+)
 
 SITE = ScrapedSite(
     url="https://www.acme-rockets.com/",
     pages=[
-        Page(url="https://www.acme-rockets.com/"),
+        Page(url="https://www.acme-rockets.com/", content="Acme Rockets builds reusable rockets. Late offers."),
         Page(url="https://partner-cdn.example/acme/launch"),  # fetched, though on another host
         Page(url="https://www.acme-rockets.com/"),
     ],
@@ -31,14 +40,23 @@ GITHUB = GitHubData(
 )
 
 
+def advice(*texts: str) -> list[Advice]:
+    return [Advice(text=text) for text in texts]
+
+
+def claims(*texts: str, quote: str = "Acme Rockets builds reusable rockets.") -> list[Claim]:
+    """Claims quoting the home page (S1) truthfully."""
+    return [Claim(text=text, evidence=[Evidence(source="S1", quote=quote)]) for text in texts]
+
+
 def draft(**changes: object) -> BriefingDraft:
     """A valid draft, with some fields replaced."""
     fields: dict[str, object] = {
-        "overview": "Acme Rockets builds reusable rockets.",
-        "products": ["Rocket Cloud"],
-        "tech_stack": ["Go"],
-        "interview_questions": [f"Question {n}?" for n in range(1, 6)],
-        "preparation_tips": ["Tip one.", "Tip two.", "Tip three."],
+        "overview": claims("Acme Rockets builds reusable rockets."),
+        "products": claims("Reusable rockets"),
+        "tech_stack": [],
+        "interview_questions": advice(*(f"Question {n}?" for n in range(1, 6))),
+        "preparation_tips": advice("Tip one.", "Tip two.", "Tip three."),
         "key_talking_points": [],
         "top_challenges": [],
         "culture_insights": [],
@@ -56,21 +74,39 @@ def build(d: BriefingDraft, mode: str = "claude", model: str | None = "claude-te
 
 def cleaned(text: str) -> str:
     """One talking point after build_briefing."""
-    return build(draft(key_talking_points=[text])).key_talking_points[0]
+    return build(draft(key_talking_points=advice(text))).key_talking_points[0].text
 
 
 # -- sources and identity --------------------------------------------------------------------
 
 
-def test_sources_are_fetched_pages_then_repositories_deduplicated_in_order():
-    briefing = build(draft(overview="See https://github.com/someone/else and https://www.acme-rockets.com/jobs."))
+def test_sources_are_numbered_pages_then_the_organisation_then_repositories():
+    briefing = build(draft())
 
-    assert briefing.sources == [
-        "https://www.acme-rockets.com/",
-        "https://partner-cdn.example/acme/launch",
-        "https://github.com/acme-rockets/launchpad",
-        "https://github.com/acme-rockets/telemetry",
+    assert [(s.id, s.kind, s.url) for s in briefing.sources] == [
+        ("S1", "page", "https://www.acme-rockets.com/"),
+        ("S2", "page", "https://partner-cdn.example/acme/launch"),
+        ("S3", "page", "https://www.acme-rockets.com/"),
+        ("S4", "organisation", "https://github.com/acme-rockets"),
+        ("S5", "repository", "https://github.com/acme-rockets/launchpad"),
+        ("S6", "repository", "https://github.com/acme-rockets/telemetry"),
+        ("S7", "repository", "https://github.com/acme-rockets/launchpad"),
     ]
+    assert briefing.grounded is True
+
+
+def test_nothing_read_is_not_grounded():
+    briefing = build_briefing(
+        draft(),
+        company_name="Acme",
+        site=ScrapedSite(skipped_reason="no site"),
+        github=GitHubData(),
+        mode="claude",
+        model="m",
+    )
+
+    assert briefing.grounded is False and briefing.sources == []
+    assert briefing.overview == [] and briefing.verification.dropped == 2
 
 
 def test_company_mode_and_model_are_recorded():
@@ -94,6 +130,8 @@ def test_company_mode_and_model_are_recorded():
             "Code: [repo](https://github.com/acme-rockets/launchpad)",
             "Code: [repo](https://github.com/acme-rockets/launchpad)",
         ),
+        ("Other org: [repo](https://github.com/someone-else/x)", "Other org: repo"),
+        ("Bare https://github.com/ end", "Bare end"),
         (
             "Seen at [launch](https://partner-cdn.example/acme/launch/)",
             "Seen at [launch](https://partner-cdn.example/acme/launch/)",
@@ -120,20 +158,20 @@ def test_links_survive_only_to_fetched_pages_the_company_or_github(text, expecte
     assert cleaned(text) == expected
 
 
-def test_links_are_filtered_in_every_field():
+def test_links_are_filtered_in_every_field_and_in_not_verified():
     evil = "see [x](http://evil.example) http://evil.example/a"
     d = draft(
-        overview=evil,
-        products=[evil],
-        tech_stack=[evil],
-        interview_questions=[f"{evil} {n}" for n in range(5)],
-        preparation_tips=[evil + " 1", evil + " 2", evil + " 3"],
-        key_talking_points=[evil],
-        top_challenges=[evil],
-        culture_insights=[evil],
-        smart_questions=[evil],
-        red_flags=[evil],
-        prep_checklist=[evil],
+        overview=claims(evil),
+        products=claims(evil),
+        tech_stack=claims(evil),
+        interview_questions=advice(*(f"{evil} {n}" for n in range(5))),
+        preparation_tips=advice(evil + " 1", evil + " 2", evil + " 3"),
+        key_talking_points=advice(evil),
+        top_challenges=claims(evil),
+        culture_insights=claims(evil),
+        smart_questions=advice(evil),
+        red_flags=claims(evil, quote="no such quote " + evil),
+        prep_checklist=advice(evil),
     )
 
     assert "evil.example" not in build(d).model_dump_json()
@@ -159,13 +197,10 @@ def test_html_is_stripped_or_neutralised(text, expected):
     assert cleaned(text) == expected
 
 
-def test_whitespace_is_normalised_and_overview_keeps_paragraphs():
-    briefing = build(
-        draft(overview="First   line\n of one.\n\n\n Second\tparagraph. ", products=["  Rocket \n Cloud  "])
-    )
+def test_whitespace_is_normalised():
+    briefing = build(draft(products=claims("  Reusable \n rockets  ")))
 
-    assert briefing.overview == "First line of one.\n\nSecond paragraph."
-    assert briefing.products == ["Rocket Cloud"]
+    assert [p.text for p in briefing.products] == ["Reusable rockets"]
 
 
 def test_long_items_are_capped_at_a_word_boundary():
@@ -178,52 +213,48 @@ def test_long_items_are_capped_at_a_word_boundary():
 
 
 def test_items_emptied_by_cleaning_and_duplicates_are_dropped():
-    briefing = build(draft(red_flags=["<b></b>", "http://evil.example", "Late offers.", "late offers."]))
+    flags = claims("<b></b>", "http://evil.example", "Late offers.", "late offers.", quote="Late offers.")
+    briefing = build(draft(red_flags=flags))
 
-    assert briefing.red_flags == ["Late offers."]
+    assert [flag.text for flag in briefing.red_flags] == ["Late offers."]
 
 
-def test_too_few_questions_left_after_cleaning_is_bad_model_output():
-    questions = ["http://evil.example/1", "http://evil.example/2", "Real one?", "Real two?", "Real three?"]
+def test_questions_emptied_by_cleaning_are_dropped():
+    questions = advice("http://evil.example/1", "http://evil.example/2", "Real one?", "Real two?", "Real three?")
 
-    with pytest.raises(BadModelOutput, match="interview_questions"):
-        build(draft(interview_questions=questions))
+    assert [q.text for q in build(draft(interview_questions=questions)).interview_questions] == [
+        "Real one?",
+        "Real two?",
+        "Real three?",
+    ]
 
 
 # -- salary ----------------------------------------------------------------------------------
 
-
-@pytest.mark.parametrize(
-    ("salary_range", "average", "expected_range", "expected_average"),
-    [
-        ((90_000, 140_000), 115_000, (90_000, 140_000), 115_000),
-        ((90_000, 140_000), None, (90_000, 140_000), None),
-        ((10_000, 2_000_000), 10_000, (10_000, 2_000_000), 10_000),  # the bounds themselves are fine
-        ((140_000, 90_000), 115_000, None, None),  # min > max
-        ((5_000, 90_000), 50_000, None, None),  # min too low
-        ((90_000, 3_000_000), 100_000, None, None),  # max too high
-        ((90_000, 140_000), 200_000, (90_000, 140_000), None),  # average outside the range
-        ((90_000, 140_000), 80_000, (90_000, 140_000), None),
-        (None, 100_000, None, None),  # an average without a range
-        (None, None, None, None),
-    ],
-)
-def test_salary_sanity(salary_range, average, expected_range, expected_average):
-    rng = SalaryRange(min=salary_range[0], max=salary_range[1]) if salary_range else None
-
-    briefing = build(draft(salary_range=rng, average_salary=average))
-
-    got = (briefing.salary_range.min, briefing.salary_range.max) if briefing.salary_range else None
-    assert got == expected_range
-    assert briefing.average_salary == expected_average
+ESTIMATE = SalaryEstimate(min=90_000, max=140_000, currency="USD", role="SRE", seniority="mid", location="Berlin")
 
 
-def test_offline_briefings_never_carry_a_salary():
-    d = draft(salary_range=SalaryRange(min=90_000, max=140_000), average_salary=115_000)
+def test_an_estimate_is_labelled_with_its_assumptions():
+    briefing = build(draft(salary_estimate=ESTIMATE))
 
-    briefing = build(d, mode="offline", model=None)
+    assert briefing.salary_source == "estimate" and briefing.salary.basis == "estimate"
+    assert briefing.salary.citations == []
+    assert "seniority: mid" in briefing.salary.assumptions and "Berlin" in briefing.salary.assumptions
 
-    assert briefing.salary_range is None and briefing.average_salary is None
+
+@pytest.mark.parametrize(("low", "high"), [(140_000, 90_000), (5_000, 90_000), (90_000, 3_000_000)])
+def test_an_implausible_estimate_is_dropped(low, high):
+    estimate = ESTIMATE.model_copy(update={"min": low, "max": high})
+
+    briefing = build(draft(salary_estimate=estimate))
+
+    assert briefing.salary is None and briefing.salary_source is None
+
+
+def test_offline_briefings_never_carry_an_estimate():
+    briefing = build(draft(salary_estimate=ESTIMATE), mode="offline", model=None)
+
+    assert briefing.salary is None and briefing.salary_source is None
 
 
 # -- property: nothing unsafe gets through ---------------------------------------------------

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.browser
 JOB_TIMEOUT_MS = 60_000  # a whole job, from submit to its final page, milliseconds
 MOBILE = {"width": 390, "height": 844}
 SECTION_TITLES = [
-    "Overview", "Products", "Tech stack", "Salary range", "Interview questions", "Preparation tips",
+    "Overview", "Products", "Tech stack", "Salary", "Interview questions", "Preparation tips",
     "Key talking points", "Top challenges", "Culture insights", "Smart questions to ask", "Red flags",
     "Preparation checklist", "Sources",
 ]  # fmt: skip
@@ -170,6 +170,35 @@ def test_research_journey_from_form_to_history(app_url, context, page, fake_site
         screenshot(small, "06-briefing-mobile")
     finally:
         phone.close()
+
+
+def test_citations_and_the_not_verified_list_on_the_page(app_url, page, fake_site, fake_anthropic):
+    draft = FakeAnthropic.draft("Acme Robotics")
+    stack = "Our fleet software is written in Python, runs on Kubernetes and keeps its state in PostgreSQL."
+    home = "Acme Robotics makes fleets of small sorting robots for e-commerce warehouses."
+    draft["overview"] = [{"text": home, "evidence": [{"source": "S1", "quote": home}]}]
+    draft["techStack"] = [
+        {"text": "Python", "evidence": [{"source": "S1", "quote": stack}]},
+        {"text": "Erlang", "evidence": [{"source": "S1", "quote": "Our Erlang cluster never sleeps."}]},  # a lie
+    ]
+    fake_anthropic.enqueue(draft)
+
+    submit(page, app_url, "Acme Robotics", fake_site.url, "Backend Engineer")
+    expect_completed(page)
+
+    marker = page.get_by_role("link", name="[1]").first
+    expect(marker).to_be_visible()
+    assert marker.get_attribute("title") == home  # the quote, as the marker's tooltip
+    assert marker.get_attribute("href").startswith(fake_site.url)
+    expect(page.get_by_text("Checked against the sources: 2 of 3 claims verified, 1 not verified.")).to_be_visible()
+    collapsed = page.get_by_test_id("stExpander").filter(has_text="Not verified (1)").last
+    expect(collapsed).to_be_visible()
+    reason = collapsed.get_by_text("The quote is not in S1.")
+    expect(reason).to_be_hidden()  # collapsed until the candidate opens it
+    collapsed.get_by_text("Not verified (1)").click()
+    expect(reason).to_be_visible()
+    expect(collapsed.get_by_text("Erlang").first).to_be_visible()
+    screenshot(page, "09-briefing-citations")
 
 
 def test_failed_job_says_why_and_retry_completes(app_url, page, fake_site, fake_anthropic):

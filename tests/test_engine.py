@@ -61,8 +61,11 @@ def test_happy_path_with_claude(runner, fake_site, fake_github, fake_anthropic):
     assert results["analysisMode"] == "claude"
     assert results["companyName"] == "Acme Robotics"
     assert len(results["interviewQuestions"]) >= 5
-    assert fake_site.url + "/" in results["sources"] or fake_site.url in results["sources"]
-    assert any(source.startswith("https://github.com/acme-robotics/") for source in results["sources"])
+    urls = [source["url"] for source in results["sources"]]
+    assert fake_site.url + "/" in urls or fake_site.url in urls
+    assert any((url or "").startswith("https://github.com/acme-robotics/") for url in urls)
+    assert results["grounded"] is True
+    assert results["verification"]["verified"] >= 1 and results["techStack"][0]["citations"]
     assert [s["status"] for s in status["steps"]] == ["succeeded"] * 4
     assert all(s["attempts"] == 1 for s in status["steps"])
     assert len(fake_anthropic.calls) == 1
@@ -78,7 +81,7 @@ def test_without_api_key_the_offline_analyzer_completes_the_job(make_runner, fak
 
     assert status["status"] == "completed"
     assert status["results"]["analysisMode"] == "offline"
-    assert status["results"]["salaryRange"] is None
+    assert status["results"]["salary"] is None and status["results"]["salarySource"] is None
     assert "offline" in status["message"]
     assert fake_anthropic.calls == []
 
@@ -87,7 +90,7 @@ def test_deep_mode_reads_linked_pages(runner, fake_site):
     status = _run(runner, _request(fake_site, deep_mode=True))
 
     assert status["status"] == "completed", status["message"]
-    sources = status["results"]["sources"]
+    sources = [source["url"] or "" for source in status["results"]["sources"]]
     assert any(source.endswith("/about") for source in sources)
     assert any(source.endswith("/careers") for source in sources)
     assert fake_site.hits("/about") == 1
@@ -130,7 +133,7 @@ def test_github_down_the_job_still_completes(runner, fake_site, fake_github):
     assert status["status"] == "completed", status["message"]
     assert _step(status, "search-github")["status"] == "failed"
     assert "GitHub could not be read" in status["message"]
-    assert not any("github.com" in source for source in status["results"]["sources"])
+    assert not any("github.com" in (source["url"] or "") for source in status["results"]["sources"])
 
 
 def test_claude_down_gives_the_offline_briefing(runner, fake_site, fake_anthropic):
@@ -306,7 +309,7 @@ def test_restart_resumes_after_the_last_completed_step(make_runner, app_env, fak
     rows = [r for r in attempts.for_job(runner.engine, job.id) if r.step == "analyze-with-claude"]
     assert [r.status for r in rows] == [AttemptStatus.FAILED, AttemptStatus.SUCCEEDED]
     assert rows[0].error_kind == "interrupted"
-    assert get_briefing(runner.engine, job.id)["sources"][0].startswith(fake_site.url)
+    assert get_briefing(runner.engine, job.id)["sources"][0]["url"].startswith(fake_site.url)
     assert jobs.get_job(runner.engine, job.id).claims == 2
 
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from pipeline.errors import NetworkError, PermanentError, ServiceUnavailable
-from pipeline.github import make_github_client, search_github
+from pipeline.github import is_noise_topic, make_github_client, search_github
 from tests.fakes.fixtures import TEST_TOKEN
 from tests.fakes.github_api import ACME_REPOS, RESET_IN_S, FakeGitHub, repo
 from tests.fakes.server import Reply
@@ -133,7 +133,7 @@ def test_forks_and_archived_repos_are_dropped(fake_github: FakeGitHub, github_cl
 def test_takes_the_most_starred_repos(fake_github: FakeGitHub, github_client: httpx.Client) -> None:
     data = search_github("Acme Robotics", github_client, deadline=in_s(), max_repos=3)
 
-    assert [(r.name, r.stars) for r in data.repositories] == [
+    assert [(r.name, r.stars) for r in data.repositories][:3] == [
         ("robot-os", 900),
         ("motion-planner", 500),
         ("fleet-dashboard", 300),
@@ -156,6 +156,31 @@ def test_tech_stack_is_languages_then_topics_by_stars(fake_github: FakeGitHub, g
         "Python", "C++", "TypeScript", "C", "Go",
         "robotics", "ros", "motion-planning", "dashboard", "react", "embedded", "simulation", "cli",
     ]  # fmt: skip
+
+
+def test_every_stack_item_is_backed_by_a_listed_repository(
+    fake_github: FakeGitHub, github_client: httpx.Client
+) -> None:
+    data = search_github("Acme Robotics", github_client, deadline=in_s(), max_repos=3)
+
+    # Beyond the three most starred: firmware (C, embedded), simulator (simulation), acme-cli (Go, cli).
+    assert [r.name for r in data.repositories[3:]] == ["firmware", "acme-cli", "simulator"]
+    for term in data.tech_stack:
+        assert any(term in (r.language, *r.topics) for r in data.repositories), term
+
+
+@pytest.mark.parametrize(
+    "topic",
+    ["hacktoberfest", "hacktoberfest2025", "Hacktoberfest-2031", "awesome", "awesome-python", "python-awesome",
+     "good-first-issue", "mit-license", "open-source", "first-timers-only", "gsoc-2024"],
+)  # fmt: skip
+def test_noise_topics_are_filtered_whatever_the_year(topic: str) -> None:
+    assert is_noise_topic(topic)
+
+
+@pytest.mark.parametrize("topic", ["python", "kubernetes", "machine-learning", "es2015x", "web3", "c99x"])
+def test_real_topics_are_kept(topic: str) -> None:
+    assert not is_noise_topic(topic)
 
 
 def test_tech_stack_merges_aliases_and_is_capped(fake_github: FakeGitHub, github_client: httpx.Client) -> None:

@@ -55,7 +55,8 @@ def test_first_page_explains_itself(app_env):
     assert not at.exception
     assert at.title[0].value == "Interview Prep"
     assert "briefing" in at.markdown[0].value
-    assert [w.key for w in at.text_input] == ["company_name", "company_url", "role"]
+    assert [w.key for w in at.text_input] == ["company_name", "company_url", "role", "job_description_url"]
+    assert [w.key for w in at.text_area] == ["job_description"]
 
 
 def test_empty_company_name_is_refused_by_the_field(app_env):
@@ -151,13 +152,15 @@ def test_completed_job_page_renders_every_section_and_the_markdown(app_env, fake
     assert not at.exception
     briefing = get_briefing(runner.engine, job.id)
     titles = [s.value for s in at.subheader]
-    assert titles == [title for title, _ in sections(briefing)]
+    assert titles == [s.title for s in sections(briefing) if not s.title.startswith("Not verified")]
     assert at.get("download_button")[0].proto.label == "Download Markdown"
     document = at.code[0].value
-    for title, _ in sections(briefing):
-        assert f"## {title}" in document
+    for section in sections(briefing):
+        assert f"## {section.title}" in document
     for question in briefing["interviewQuestions"]:
-        assert question in document
+        assert question["text"] in document
+    assert "[^1]" in document and "[^1]: " in document  # standard footnotes
+    assert any("[\\[1\\]](<" in m.value for m in at.markdown)  # the page's linked marker
     assert fake_site.url in document
 
 

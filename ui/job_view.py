@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from db.models import Job
-from pipeline.markdown import markdown_filename, render_markdown, sections
+from pipeline.markdown import load_briefing, markdown_filename, render_markdown, sections, verification_line
 from ui.format import STATUS_ICONS, escape_markdown, human_duration, human_eta
 
 
@@ -51,9 +51,19 @@ def progress(status: dict, steps: list[dict]) -> None:
     st.markdown(step_lines(steps))
 
 
+def completed_notice(status: dict) -> None:
+    """The headline of a completed job: green when grounded in sources, a warning when generic."""
+    results = status.get("results") or {}
+    if results.get("grounded") is False:
+        st.warning(escape_markdown(status["message"]), icon="⚠️")
+    else:
+        st.success(escape_markdown(status["message"]), icon="✅")
+
+
 def briefing(job: Job, data: dict, created_at: str) -> None:
-    """The completed briefing, section by section, with its Markdown download."""
-    document = render_markdown(data, role=job.role, created_at=created_at)
+    """The completed briefing, section by section, with citations, quotes and its Markdown download."""
+    model = load_briefing(data)
+    document = render_markdown(model, role=job.role, created_at=created_at)
     st.download_button(
         "Download Markdown",
         data=document,
@@ -65,6 +75,15 @@ def briefing(job: Job, data: dict, created_at: str) -> None:
     )
     with st.expander("Copy as Markdown"):
         st.code(document, language="markdown", wrap_lines=True)
-    for title, body in sections(data):
-        st.subheader(title)
-        st.markdown(body)
+    st.caption(verification_line(model))
+    for section in sections(model, for_page=True):
+        if section.title.startswith("Not verified"):
+            with st.expander(section.title, expanded=False, icon="🚫"):
+                st.caption("These claims were made but their quotes were not found in the sources; they are not facts.")
+                st.markdown(section.body)
+            continue
+        st.subheader(section.title)
+        st.markdown(section.body)
+        if section.quotes:
+            with st.expander("Quotes", expanded=False):
+                st.markdown(section.quotes)

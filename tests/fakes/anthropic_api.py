@@ -71,26 +71,58 @@ class FakeAnthropic(FakeServer):
             self._queue.clear()
 
     @staticmethod
-    def draft(company: str = "Acme") -> dict:
-        """The default valid BriefingDraft JSON (camelCase) for a company."""
+    def draft(company: str = "Acme", prompt: str = "") -> dict:
+        """The default valid BriefingDraft JSON (camelCase) for a company. Its facts quote the
+        sources in `prompt` truthfully (the first sentence of the first page, the stack words the
+        pages name); without sources, they carry no evidence and fail verification."""
+        sources = sources_in(prompt)
+        first = next(iter(sources.items()), None)
+        overview = [{"text": f"{company} is described by its own website.", "evidence": []}]
+        if first:
+            sentence = sentences(first[1])[0]
+            overview = [{"text": sentence, "evidence": [{"source": first[0], "quote": sentence}]}]
+        stack = [
+            {"text": word, "evidence": [quote_with(sources, word)]}
+            for word in ("Python", "PostgreSQL", "Kubernetes")
+            if quote_with(sources, word)
+        ]
+        posting = next((text for sid, text in sources.items() if f"--- Source {sid} (posting)" in prompt), "")
+        role_fit = [
+            {
+                "requirement": line[2:].strip(),
+                "evidence": [e for e in [quote_with(sources, "Python")] if e and "Python" in line],
+                "finding": "The website says the fleet software is written in Python." if "Python" in line else "",
+                "practiceQuestion": f"How have you shown this: {line[2:].strip()}?",
+            }
+            for line in posting.split("\n")
+            if line.startswith("- ")
+        ]
         return {
-            "overview": f"{company} builds developer tools. This briefing was written by the fake model.",
-            "products": [f"{company} Cloud", f"{company} CLI"],
-            "techStack": ["Python", "PostgreSQL", "Kubernetes"],
-            "salaryRange": None,
-            "averageSalary": None,
-            "interviewQuestions": [f"Question {n} about {company}?" for n in range(1, 7)],
-            "preparationTips": [
-                f"Read {company}'s engineering blog.",
-                "Practise system design.",
-                "Prepare STAR stories.",
+            "roleFit": role_fit,
+            "overview": overview,
+            "products": [
+                {"text": word, "evidence": [quote_with(sources, word)]}
+                for word in ("Acme Sorter",)
+                if quote_with(sources, word)
             ],
-            "keyTalkingPoints": [f"Your interest in {company}'s developer tools."],
-            "topChallenges": ["Scaling the platform."],
-            "cultureInsights": ["Small teams that own their services."],
-            "smartQuestions": ["How does the team decide what to build next?"],
+            "techStack": stack,
+            "salary": None,
+            "salaryEstimate": None,
+            "interviewQuestions": [
+                {"text": f"Question {n} about {company}?", "requirement": n if n <= len(role_fit) else None}
+                for n in range(1, 7)
+            ],
+            "preparationTips": [
+                {"text": f"Read {company}'s engineering blog."},
+                {"text": "Practise system design."},
+                {"text": "Prepare STAR stories."},
+            ],
+            "keyTalkingPoints": [{"text": f"Your interest in {company}'s work."}],
+            "topChallenges": [],
+            "cultureInsights": [],
+            "smartQuestions": [{"text": "How does the team decide what to build next?"}],
             "redFlags": [],
-            "prepChecklist": ["Re-read the job description.", "Test your video setup."],
+            "prepChecklist": [{"text": "Re-read the job description."}, {"text": "Test your video setup."}],
         }
 
     @classmethod
@@ -162,7 +194,7 @@ class FakeAnthropic(FakeServer):
             return self._message(call, json.dumps(scripted), "end_turn")
         if isinstance(scripted, str):
             return self._message(call, scripted, "end_turn")
-        return self._message(call, json.dumps(self.draft(_company_in(call.user_text))), "end_turn")
+        return self._message(call, json.dumps(self.draft(_company_in(call.user_text), call.user_text)), "end_turn")
 
     def _authorised(self, request: Request) -> bool:
         """Whether the request carries our key as x-api-key or as a Bearer token."""
@@ -187,6 +219,35 @@ class FakeAnthropic(FakeServer):
             },
             **{"request-id": "req_fake"},
         )
+
+
+_SOURCE_HEADER = re.compile(r"^--- Source (S\d+) \([a-z]+\): .*$", re.MULTILINE)
+
+
+def sources_in(prompt: str) -> dict[str, str]:
+    """The sources of a briefing prompt: id → the text shown under its header."""
+    found: dict[str, str] = {}
+    headers = list(_SOURCE_HEADER.finditer(prompt))
+    for n, header in enumerate(headers):
+        end = headers[n + 1].start() if n + 1 < len(headers) else len(prompt)
+        text = prompt[header.end() : end]
+        found[header.group(1)] = re.split(r"\n</untrusted_", text)[0].strip()
+    return found
+
+
+def sentences(text: str) -> list[str]:
+    """The text's lines and sentences, whitespace collapsed (at least one, maybe empty)."""
+    parts = [" ".join(p.split()) for line in text.split("\n") for p in re.split(r"(?<=[.!?])\s+", line)]
+    return [p for p in parts if len(p) >= 8] or [" ".join(text.split())]
+
+
+def quote_with(sources: dict[str, str], word: str) -> dict | None:
+    """Evidence for `word`: the first sentence of any source that contains it."""
+    for source_id, text in sources.items():
+        for sentence in sentences(text):
+            if re.search(rf"\b{re.escape(word)}\b", sentence):
+                return {"source": source_id, "quote": sentence}
+    return None
 
 
 def _company_in(prompt: str) -> str:

@@ -1,0 +1,71 @@
+"""Numbered sources: every page, GitHub organisation summary, repository and job posting a job
+read, each with a stable id (S1, S2, …) and the exact text that citations are checked against."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.models import GitHubData, Page, Repository, ScrapedSite, Source
+
+POSTING_TITLE = "The job posting"
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """A source and the text the job read from it."""
+
+    source: Source
+    text: str
+
+    @property
+    def id(self) -> str:
+        """The source's id, e.g. S3."""
+        return self.source.id
+
+
+def collect_sources(site: ScrapedSite, github: GitHubData, posting: Page | None = None) -> list[SourceText]:
+    """Every source in a fixed order: pages, the posting, the GitHub organisation, its repositories."""
+    found: list[tuple[Source, str]] = []
+
+    def add(kind: str, url: str | None, title: str, text: str) -> None:
+        found.append((Source(id=f"S{len(found) + 1}", kind=kind, url=url or None, title=title), text))
+
+    for page in site.pages_or_summary():
+        add("page", page.url, page.title or page.url, page_text(page))
+    if posting is not None:
+        add("posting", posting.url or None, posting.title or POSTING_TITLE, page_text(posting))
+    if github.organization and (github.repositories or github.tech_stack):
+        add(
+            "organisation",
+            f"https://github.com/{github.organization}",
+            f"GitHub organisation {github.organization}",
+            organisation_text(github),
+        )
+    for repo in github.repositories:
+        add("repository", repo.url, f"{github.organization or 'GitHub'}/{repo.name}", repository_text(repo))
+    return [SourceText(source, text) for source, text in found]
+
+
+def page_text(page: Page) -> str:
+    """Everything readable on a page: title, description, headings and text."""
+    return "\n".join(part for part in [page.title, page.meta_description, *page.headings, page.content] if part)
+
+
+def repository_text(repo: Repository) -> str:
+    """What GitHub says about a repository: name, description, stars, language and topics."""
+    lines = [f"Repository: {repo.name}", f"Description: {repo.description}", f"Stars: {repo.stars}"]
+    if repo.language:
+        lines.append(f"Language: {repo.language}")
+    if repo.topics:
+        lines.append(f"Topics: {', '.join(repo.topics)}")
+    return "\n".join(lines)
+
+
+def organisation_text(github: GitHubData) -> str:
+    """The organisation summary: its login and the languages and topics of its repositories."""
+    return "\n".join(
+        [
+            f"Organisation: {github.organization}",
+            f"Languages and topics of its repositories: {', '.join(github.tech_stack) or 'none listed'}",
+        ]
+    )

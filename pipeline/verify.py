@@ -1,0 +1,402 @@
+"""Verification in code: a factual claim is shown only when its quote occurs in the text the job
+read from the source it names.
+
+Quotes match after normalising Unicode (NFKC), case, whitespace, typographic quotes and dashes;
+an ellipsis in a quote stands for an omission, so the parts around it must occur in order. A
+tech-stack item must also be named in its quote, or be a language or topic of the organisation's
+repositories (a small alias table covers common spellings). A salary is sourced only when its
+quote states the figures. Whatever fails goes to `not_verified` with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from pipeline.models import (
+    Advice,
+    AdviceItem,
+    BriefingDraft,
+    Citation,
+    Claim,
+    Evidence,
+    GitHubData,
+    Item,
+    RoleFit,
+    Salary,
+    SalaryClaim,
+    SalaryEstimate,
+    Unverified,
+    Verification,
+)
+from pipeline.sources import SourceText
+
+MIN_QUOTE_CHARS = 4  # a shorter quote proves nothing
+
+FACT_SECTIONS = {
+    "overview": "Overview",
+    "products": "Products",
+    "tech_stack": "Tech stack",
+    "top_challenges": "Top challenges",
+    "culture_insights": "Culture insights",
+    "red_flags": "Red flags",
+}
+ADVICE_SECTIONS = ("interview_questions", "preparation_tips", "key_talking_points", "smart_questions", "prep_checklist")
+
+_TYPOGRAPHY = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'", "\u00b4": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
+        "\u00ad": None, "\u200b": None, "\u200c": None, "\u200d": None, "\ufeff": None,
+    }
+)  # fmt: skip
+_ELLIPSIS = re.compile(r"\s*(?:\.\.\.|\[\.\.\.\]|\(\.\.\.\))\s*")
+
+# Spellings of one technology; the first is the name shown.
+ALIASES: tuple[tuple[str, ...], ...] = (
+    ("PostgreSQL", "Postgres", "psql"),
+    ("Kubernetes", "k8s"),
+    ("JavaScript", "JS", "ECMAScript"),
+    ("TypeScript", "TS"),
+    ("Go", "Golang"),
+    ("Node.js", "Node", "NodeJS"),
+    ("React", "React.js", "ReactJS"),
+    ("Vue.js", "Vue", "VueJS"),
+    ("Next.js", "NextJS"),
+    ("C#", "csharp"),
+    ("C++", "cpp"),
+    (".NET", "dotnet"),
+    ("AWS", "Amazon Web Services"),
+    ("Google Cloud", "GCP", "Google Cloud Platform"),
+    ("MongoDB", "Mongo"),
+    ("Ruby on Rails", "Rails"),
+    ("Elasticsearch", "Elastic Search"),
+    ("Terraform", "HCL"),
+    ("Python", "CPython"),
+)
+# Names that are also ordinary words: they count only as written with a capital letter.
+_CASE_SENSITIVE = frozenset({"go", "rust", "swift", "react", "spring", "rails", "flask", "angular", "node", "ts"})
+_ALIAS_OF = {name.casefold(): group for group in ALIASES for name in group}
+_AMOUNT = re.compile(
+    r"(?<![\w.,])(\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+|\d+(?:[.,]\d+)?)\s*(k|K|thousand|tsd\.?|Tsd\.?)?(?![\w])"
+)
+_CURRENCY = re.compile(r"US\$|CA\$|A\$|[€$£¥₹₩]|\b(?:EUR|USD|GBP|CHF|CAD|AUD|SEK|NOK|DKK|PLN|JPY|INR|CZK|BRL)\b")
+_STOPWORDS = frozenset({"the", "and", "for", "with", "our", "its", "their", "from", "that", "this", "your", "a", "an"})
+
+
+def normalise(text: str) -> str:
+    """Text as quotes are compared: NFKC, typographic quotes and dashes plain, case folded,
+    whitespace collapsed."""
+    text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHY).casefold()
+    return " ".join(text.split())
+
+
+def quote_occurs(quote: str, normalised_text: str) -> bool:
+    """Whether the quote occurs in the (already normalised) text; '...' marks an omission."""
+    flat = normalise(quote).strip(" \"'")
+    parts = [part.strip(" \"'") for part in _ELLIPSIS.split(flat)]
+    parts = [part for part in parts if part]
+    if sum(len(part) for part in parts) < MIN_QUOTE_CHARS:
+        return False
+    position = 0
+    for part in parts:
+        found = normalised_text.find(part, position)
+        if found < 0:
+            return False
+        position = found + len(part)
+    return True
+
+
+def spellings(term: str) -> tuple[str, ...]:
+    """Every spelling of a technology the alias table knows, the term itself first."""
+    group = _ALIAS_OF.get(term.strip().casefold())
+    return group or (term.strip(),)
+
+
+def canonical(term: str) -> str:
+    """The shown name of a technology (PostgreSQL for postgres), or the term as given."""
+    group = _ALIAS_OF.get(term.strip().casefold())
+    return group[0] if group else term.strip()
+
+
+def names(term: str, text: str) -> bool:
+    """Whether `text` names the technology `term` (any alias) as a word of its own."""
+    raw = unicodedata.normalize("NFKC", text)
+    folded = raw.casefold()
+    for spelling in _core_names(term):
+        for alias in spellings(spelling):
+            sensitive = alias.casefold() in _CASE_SENSITIVE
+            haystack, needle = (raw, alias) if sensitive else (folded, alias.casefold())
+            if re.search(rf"(?<![\w.+#-]){re.escape(needle)}(?![\w+#]|\.\w)", haystack):
+                return True
+    return False
+
+
+def _core_names(term: str) -> list[str]:
+    """The term, without a parenthetical or a version number ("Python 3.12", "Kafka (events)")."""
+    bare = re.sub(r"\s*\([^)]*\)", "", term).strip()
+    versionless = re.sub(r"\s+v?\d+(?:\.\d+)*\+?$", "", bare).strip()
+    return list(dict.fromkeys(name for name in (term.strip(), bare, versionless) if name))
+
+
+@dataclass
+class Verified:
+    """The verified parts of a draft, ready to be cleaned and stored."""
+
+    facts: dict[str, list[Item]] = field(default_factory=dict)
+    advice: dict[str, list[AdviceItem]] = field(default_factory=dict)
+    salary: Salary | None = None
+    role_fit: list[RoleFit] = field(default_factory=list)
+    not_verified: list[Unverified] = field(default_factory=list)
+    claims: int = 0
+    verified: int = 0
+
+    @property
+    def verification(self) -> Verification:
+        """The totals: claims made, verified, dropped."""
+        return Verification(claims=self.claims, verified=self.verified, dropped=self.claims - self.verified)
+
+
+class Verifier:
+    """Checks one draft's claims against the sources one job read."""
+
+    def __init__(self, sources: list[SourceText], github: GitHubData) -> None:
+        self.sources = {s.id: s for s in sources}
+        self.texts = {s.id: normalise(s.text) for s in sources}
+        self.posting_ids = {s.id for s in sources if s.source.kind == "posting"}
+        self.repo_ids = {s.source.url: s.id for s in sources if s.source.kind == "repository"}
+        self.github = github
+        self.result = Verified()
+
+    def run(self, draft: BriefingDraft) -> Verified:
+        """Verify every factual item, the salary and the role fit; attach advice to what survived."""
+        for name, title in FACT_SECTIONS.items():
+            self.result.facts[name] = [
+                item for claim in getattr(draft, name) if (item := self.claim(title, claim, kind=name)) is not None
+            ]
+        self.result.salary = self.salary(draft.salary, draft.salary_estimate)
+        requirements = self.role_fit(draft)
+        for name in ADVICE_SECTIONS:
+            self.result.advice[name] = [self.advice(item, requirements) for item in getattr(draft, name)]
+        return self.result
+
+    # -- facts ----------------------------------------------------------------------------
+
+    def claim(self, section: str, claim: Claim, *, kind: str) -> Item | None:
+        """The verified item, or None with the claim recorded in not_verified."""
+        self.result.claims += 1
+        citations, reason = self.check_evidence(claim.evidence)
+        if kind == "tech_stack":
+            named = [c for c in citations if self.names_in_quote(claim.text, c)]
+            if not named:
+                from_org = self.from_organisation(claim.text)
+                if from_org:
+                    named = from_org
+                elif citations:
+                    reason = "The technology is not named in its quote."
+            citations = named
+        elif kind == "products" and citations:
+            named = [c for c in citations if _shares_a_name(claim.text, c.quote)]
+            if not named:
+                reason = "The quote does not name this product."
+            citations = named
+        if not citations:
+            self.drop(section, claim.text, reason, claim.evidence)
+            return None
+        self.result.verified += 1
+        return Item(text=canonical(claim.text) if kind == "tech_stack" else claim.text, citations=citations)
+
+    def check_evidence(self, evidence: list[Evidence]) -> tuple[list[Citation], str]:
+        """The citations whose quotes occur in their sources, and why the others failed."""
+        if not evidence:
+            return [], "No source or quote was given."
+        citations, reasons = [], []
+        for item in evidence:
+            item = item.model_copy(update={"source": source_id(item.source)})
+            if self.quote_in(item.source, item.quote):
+                citations.append(Citation(source=item.source, quote=" ".join(item.quote.split())))
+            else:
+                reasons.append(self.why_not(item))
+        return citations, " ".join(dict.fromkeys(reasons))
+
+    def quote_in(self, source_id: str, quote: str) -> bool:
+        """Whether `quote` occurs in the text read from `source_id`."""
+        text = self.texts.get(source_id.strip())
+        return text is not None and quote_occurs(quote, text)
+
+    def names_in_quote(self, term: str, citation: Citation) -> bool:
+        """Whether the quote names the technology; a quote copied in capitals is read in the
+        source's own spelling (so "GO" still needs "Go" there, in a line holding the quote)."""
+        if names(term, citation.quote):
+            return True
+        if any(ch.islower() for ch in citation.quote):
+            return False
+        quote = normalise(citation.quote)
+        lines = self.sources[citation.source].text.split("\n")
+        return any(names(term, line) and quote_occurs(citation.quote, normalise(line)) for line in lines if quote)
+
+    def why_not(self, evidence: Evidence) -> str:
+        """A sentence saying why this evidence does not count."""
+        sid = evidence.source.strip()
+        if sid not in self.texts:
+            return f"{sid or 'The source'} is not a source this job read."
+        if len(normalise(evidence.quote)) < MIN_QUOTE_CHARS:
+            return "The quote is too short to check."
+        elsewhere = [other for other in self.texts if other != sid and self.quote_in(other, evidence.quote)]
+        if elsewhere:
+            return f"The quote is not in {sid} (it is in {elsewhere[0]})."
+        return f"The quote is not in {sid}."
+
+    def from_organisation(self, term: str) -> list[Citation]:
+        """Citations of the repositories whose language or topics name `term`, if any."""
+        citations = []
+        for repo in self.github.repositories:
+            sid = self.repo_ids.get(repo.url)
+            if sid is None:
+                continue
+            if repo.language and canonical(repo.language).casefold() == canonical(term).casefold():
+                citations.append(Citation(source=sid, quote=f"Language: {repo.language}"))
+                continue
+            topic = next((t for t in repo.topics if _same_tech(t, term)), None)
+            if topic:
+                citations.append(Citation(source=sid, quote=topic))
+        return citations[:3]
+
+    def drop(self, section: str, text: str, reason: str, evidence: list[Evidence]) -> None:
+        """Record a claim that is not shown as fact."""
+        self.result.not_verified.append(
+            Unverified(section=section, text=text, reason=reason or "Not verified.", evidence=evidence)
+        )
+
+    # -- salary ---------------------------------------------------------------------------
+
+    def salary(self, claim: SalaryClaim | None, estimate: SalaryEstimate | None) -> Salary | None:
+        """A sourced salary when a verified quote states its figures; else the labelled estimate."""
+        if claim is not None:
+            self.result.claims += 1
+            citations, reason = self.check_evidence(claim.evidence)
+            stating = [c for c in citations if _states(c.quote, claim.min, claim.max)]
+            text = f"{claim.currency} {claim.min:,} – {claim.max:,} a {claim.period}"
+            if stating and claim.min <= claim.max:
+                self.result.verified += 1
+                return Salary(
+                    min=claim.min,
+                    max=claim.max,
+                    currency=_currency_in(stating[0].quote),
+                    period=claim.period,
+                    basis="source",
+                    citations=stating,
+                )
+            why = "The quote does not state these figures." if citations else reason
+            self.drop("Salary", text, why, claim.evidence)
+        if estimate is not None and estimate.min <= estimate.max:  # plausible bounds: pipeline.briefing
+            assumptions = f"role: {estimate.role}; seniority: {estimate.seniority}; location: {estimate.location}"
+            return Salary(
+                min=estimate.min,
+                max=estimate.max,
+                currency=estimate.currency.strip() or None,
+                basis="estimate",
+                assumptions=assumptions,
+            )
+        return None
+
+    # -- role fit -------------------------------------------------------------------------
+
+    def role_fit(self, draft: BriefingDraft) -> dict[int, str]:
+        """The posting's requirements that are quoted from it; returns number → requirement text."""
+        kept: dict[int, str] = {}
+        for number, fit in enumerate(draft.role_fit, 1):
+            self.result.claims += 1
+            posting = next((sid for sid in self.posting_ids if self.quote_in(sid, fit.requirement)), None)
+            if posting is None:
+                reason = "No job posting was read." if not self.posting_ids else "The posting does not say this."
+                self.drop("Role fit", fit.requirement, reason, [])
+                continue
+            self.result.verified += 1
+            citations: list[Citation] = []
+            finding = ""
+            if fit.evidence:
+                self.result.claims += 1
+                company = [e for e in fit.evidence if source_id(e.source) not in self.posting_ids]
+                citations, reason = self.check_evidence(company)
+                if citations:
+                    self.result.verified += 1
+                    finding = fit.finding
+                else:
+                    self.drop("Role fit", fit.finding or fit.requirement, reason, fit.evidence)
+            self.result.role_fit.append(
+                RoleFit(
+                    requirement=fit.requirement,
+                    requirement_citation=Citation(source=posting, quote=fit.requirement),
+                    finding=finding,
+                    citations=citations,
+                    practice_question=fit.practice_question,
+                )
+            )
+            kept[number] = fit.requirement
+        return kept
+
+    def advice(self, item: Advice, requirements: dict[int, str]) -> AdviceItem:
+        """The advice item with only real source ids and the requirement it prepares for."""
+        sources = [source_id(sid) for sid in item.sources if source_id(sid) in self.sources]
+        return AdviceItem(
+            text=item.text,
+            sources=list(dict.fromkeys(sources)),
+            prepares_for=requirements.get(item.requirement) if item.requirement else None,
+        )
+
+
+def source_id(raw: str) -> str:
+    """A source id as written by a model ("S2", "s2", "Source S2", "[S2]") in its canonical form."""
+    found = re.search(r"\bS(\d+)\b", raw.strip(), re.IGNORECASE)
+    return f"S{found.group(1)}" if found else raw.strip()
+
+
+def verify_draft(draft: BriefingDraft, sources: list[SourceText], github: GitHubData) -> Verified:
+    """Check every claim of `draft` against `sources`; see the module docstring."""
+    return Verifier(sources, github).run(draft)
+
+
+def _same_tech(topic: str, term: str) -> bool:
+    """Whether a topic and a term are one technology ("postgres" and "PostgreSQL", "google-cloud"
+    and "Google Cloud")."""
+    wanted = canonical(term).casefold()
+    return any(canonical(form).casefold() == wanted for form in (topic, topic.replace("-", " ")))
+
+
+def _shares_a_name(product: str, quote: str) -> bool:
+    """Whether the quote contains every significant word of the product's name (the part before
+    any description): "Acme Hyperdrive" is not named by a quote that only says "Acme"."""
+    name = re.split(r"\s[—–-]\s|:|\(", product, maxsplit=1)[0]
+    words = [w for w in re.findall(r"\w+", normalise(name)) if len(w) >= 3 and w not in _STOPWORDS]
+    quoted = set(re.findall(r"\w+", normalise(quote)))
+    return bool(words) and all(word in quoted for word in words)
+
+
+def amounts(text: str) -> set[int]:
+    """The money-like figures in a text, in whole units ("€85k" → 85000, "120.000" → 120000)."""
+    found: set[int] = set()
+    for number, unit in _AMOUNT.findall(" ".join(unicodedata.normalize("NFKC", text).split())):
+        digits = re.sub(r"[,.\u00a0\u202f ](?=\d{3}\b)", "", number)
+        try:
+            value = float(digits.replace(",", "."))
+        except ValueError:
+            continue
+        if unit:
+            value *= 1000
+        found.add(round(value))
+    return found
+
+
+def _states(quote: str, low: int, high: int) -> bool:
+    """Whether the quote states both figures of the range."""
+    figures = amounts(quote)
+    return low in figures and high in figures
+
+
+def _currency_in(quote: str) -> str | None:
+    """The currency as the quote writes it (€, CHF, US$ …), or None when it names none."""
+    found = _CURRENCY.search(unicodedata.normalize("NFKC", quote))
+    return found.group() if found else None

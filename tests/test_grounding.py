@@ -1,0 +1,55 @@
+"""A job that could read nothing is not "ready": the page warns, History marks it, the JSON says so."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from engine.runner import get_runner
+from engine.status import job_status
+from pipeline.models import ResearchRequest
+from settings import PROJECT_DIR
+from tests.fakes.server import Reply
+
+TIMEOUT_S = 30
+
+
+def _page(path: str, **params: str) -> AppTest:
+    at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=TIMEOUT_S)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.switch_page(path)
+    return at.run()
+
+
+def test_a_job_that_read_nothing_says_its_briefing_is_generic(app_env, fake_site, fake_github):
+    fake_github.add_org("acme-robotics", "Acme Robotics", blog=fake_site.url, repos=[])  # no repositories
+    fake_site.fail("/", *[Reply(404, b"gone", {"Content-Type": "text/html"})] * 3)  # GitHub's homepage is gone
+    runner = get_runner()
+    job, _ = runner.submit(ResearchRequest(company_name="Acme Robotics"))
+    runner.wait(job.id, timeout_s=TIMEOUT_S)
+
+    status = job_status(runner.engine, job.id)
+
+    assert status["status"] == "completed", status["message"]
+    assert status["results"]["grounded"] is False and status["results"]["sources"] == []
+    assert "is generic: no page or repository could be read" in status["message"]
+    assert "ready" not in status["message"]
+
+    page = _page("pages/job.py", job=job.id)
+    assert not page.exception and not page.success
+    assert "generic" in page.warning[0].value
+    history = _page("pages/history.py")
+    assert any("generic: no source could be read" in caption.value for caption in history.caption)
+
+
+def test_a_grounded_job_is_shown_as_ready(app_env, fake_site):
+    runner = get_runner()
+    job, _ = runner.submit(ResearchRequest(company_name="Acme Robotics", company_url=fake_site.url))
+    runner.wait(job.id, timeout_s=TIMEOUT_S)
+
+    page = _page("pages/job.py", job=job.id)
+
+    assert "is ready" in page.success[0].value and not page.warning
+    assert any(e.label.startswith("Quotes") for e in page.expander)
+    history = _page("pages/history.py")
+    assert not any("generic" in caption.value for caption in history.caption)

@@ -1,0 +1,243 @@
+"""Verification in code: whole jobs where the fake Claude makes claims of every kind, and the
+matching rules (normalisation, aliases, salary figures) on their own."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from engine.status import job_status
+from pipeline.models import ResearchRequest
+from pipeline.verify import MIN_QUOTE_CHARS, amounts, canonical, names, normalise, quote_occurs, source_id
+from tests.fakes.anthropic_api import FakeAnthropic
+from tests.fakes.server import Reply
+
+WAIT_S = 30.0
+HOME_SENTENCE = "Acme Robotics makes fleets of small sorting robots for e-commerce warehouses."
+STACK_SENTENCE = "Our fleet software is written in Python, runs on Kubernetes and keeps its state in PostgreSQL."
+NIGHT_SENTENCE = "Forty warehouses in Europe sort parcels with Acme robots every night."
+
+
+def claim(text: str, source: str | None = None, quote: str | None = None) -> dict:
+    return {"text": text, "evidence": [{"source": source, "quote": quote}] if source else []}
+
+
+def draft(**fields: object) -> dict:
+    return {**FakeAnthropic.draft("Acme Robotics"), **fields}
+
+
+def run(runner, fake_site, **request: object) -> dict:
+    job, _ = runner.submit(
+        ResearchRequest(company_name="Acme Robotics", company_url=fake_site.url, role="Backend Engineer", **request)
+    )
+    runner.wait(job.id, timeout_s=WAIT_S)
+    status = job_status(runner.engine, job.id)
+    assert status["status"] == "completed", status["message"]
+    assert status["results"]["analysisMode"] == "claude"
+    return status["results"]
+
+
+def texts(items: list[dict]) -> list[str]:
+    return [item["text"] for item in items]
+
+
+def dropped(results: dict) -> dict[str, str]:
+    return {entry["text"]: entry["reason"] for entry in results["notVerified"]}
+
+
+def test_every_kind_of_claim_is_checked_in_a_whole_job(runner, fake_site, fake_anthropic):
+    fake_anthropic.enqueue(
+        draft(
+            overview=[
+                claim("Acme makes sorting robots.", "S1", HOME_SENTENCE),  # correct
+                claim("The fleet runs Kubernetes.", "S1", "our FLEET   software is written in python,\nruns on"),
+            ],
+            products=[
+                claim("Acme Sorter", "S1", "The Acme Sorter moves 2,000 parcels an hour"),  # not on the home page
+            ],
+            techStack=[
+                claim("Python", "S1", STACK_SENTENCE),
+                claim("Postgres", "S1", STACK_SENTENCE),  # an alias of the quoted PostgreSQL
+                claim("Rust", "S1", STACK_SENTENCE),  # absent from its quote, and from the repositories
+                claim("Go"),  # no quote, but a language of the organisation's repositories
+            ],
+            cultureInsights=[claim("Night shifts.", "S2", NIGHT_SENTENCE)],  # a real quote, wrong source
+            salary={
+                "min": 120000,
+                "max": 160000,
+                "currency": "$",
+                "evidence": [{"source": "S1", "quote": NIGHT_SENTENCE}],
+            },
+            salaryEstimate={
+                "min": 60000,
+                "max": 80000,
+                "currency": "EUR",
+                "role": "Backend Engineer",
+                "seniority": "mid-level",
+                "location": "Lyon, France",
+            },
+        )
+    )
+
+    results = run(runner, fake_site)
+
+    assert texts(results["overview"]) == ["Acme makes sorting robots.", "The fleet runs Kubernetes."]
+    assert results["overview"][0]["citations"] == [{"source": "S1", "quote": HOME_SENTENCE}]
+    assert results["products"] == []
+    assert texts(results["techStack"]) == ["Python", "PostgreSQL", "Go"]
+    go = results["techStack"][2]["citations"][0]
+    go_repo = next(s for s in results["sources"] if s["id"] == go["source"])
+    assert go_repo["kind"] == "repository" and go_repo["url"].endswith("/acme-cli") and go["quote"] == "Language: Go"
+    assert results["cultureInsights"] == []
+    reasons = dropped(results)
+    assert reasons["Acme Sorter"] == "The quote is not in S1."
+    assert reasons["Rust"] == "The technology is not named in its quote."
+    assert reasons["Night shifts."] == "The quote is not in S2 (it is in S1)."
+    assert reasons["$ 120,000 – 160,000 a year"] == "The quote does not state these figures."
+    assert results["salarySource"] == "estimate"
+    salary = results["salary"]
+    assert (salary["basis"], salary["min"], salary["currency"], salary["citations"]) == ("estimate", 60000, "EUR", [])
+    assert "seniority: mid-level" in salary["assumptions"] and "Lyon" in salary["assumptions"]
+    assert results["verification"] == {"claims": 9, "verified": 5, "dropped": 4}
+    assert results["grounded"] is True
+
+
+CP1252_HOME = """<html><head><meta charset="windows-1252"><title>Acme Robotik GmbH</title></head><body>
+<h1>Über uns</h1>
+<p>Wir bauen Sortierroboter für Lagerhäuser in München.</p>
+<p>Backend-Entwickler verdienen 85.000 € bis 110.000 € im Jahr.</p>
+<p>„Wir sind ein kleines Team“, sagt die Gründerin. We’re hiring – now.</p>
+</body></html>"""
+SHIFT_JIS_HOME = """<html><head><meta charset="shift_jis"><title>アクメ</title></head><body>
+<p>アクメは倉庫向けの仕分けロボットを作っています。</p></body></html>"""
+
+
+def test_a_stated_salary_in_another_language_and_encoding_is_sourced(runner, fake_site, fake_anthropic):
+    fake_site.fail("/", Reply(200, CP1252_HOME.encode("cp1252"), {"Content-Type": "text/html"}))
+    fake_anthropic.enqueue(
+        draft(
+            overview=[claim("Acme builds sorting robots in Munich.", "S1", "Wir bauen Sortierroboter für Lagerhäuser")],
+            cultureInsights=[
+                claim("A small team.", "S1", '"Wir sind ein kleines Team", sagt die Gründerin.'),  # straight quotes
+                claim("They are hiring.", "S1", "We're hiring - now"),  # straight apostrophe and hyphen
+            ],
+            salary={
+                "min": 85000,
+                "max": 110000,
+                "currency": "EUR",
+                "evidence": [{"source": "S1", "quote": "Backend-Entwickler verdienen 85.000 € bis 110.000 € im Jahr"}],
+            },
+            salaryEstimate={"min": 1, "max": 2, "currency": "$", "role": "x", "seniority": "x", "location": "x"},
+        )
+    )
+
+    results = run(runner, fake_site)
+
+    assert texts(results["overview"]) == ["Acme builds sorting robots in Munich."]
+    assert texts(results["cultureInsights"]) == ["A small team.", "They are hiring."]
+    salary = results["salary"]
+    assert results["salarySource"] == "source" and salary["basis"] == "source"
+    assert (salary["min"], salary["max"], salary["currency"]) == (85000, 110000, "€")  # as the source writes it
+    assert salary["citations"][0]["source"] == "S1" and salary["assumptions"] is None
+    assert results["notVerified"] == []
+
+
+def test_a_page_in_shift_jis_is_quoted_in_japanese(runner, fake_site, fake_anthropic):
+    fake_site.fail("/", Reply(200, SHIFT_JIS_HOME.encode("shift_jis"), {"Content-Type": "text/html"}))
+    fake_anthropic.enqueue(
+        draft(overview=[claim("Acme makes warehouse robots.", "S1", "倉庫向けの仕分けロボット")], salary=None)
+    )
+
+    results = run(runner, fake_site)
+
+    assert results["overview"][0]["citations"] == [{"source": "S1", "quote": "倉庫向けの仕分けロボット"}]
+
+
+def test_a_salary_without_any_quote_is_not_shown(runner, fake_site, fake_anthropic):
+    fake_anthropic.enqueue(draft(salary={"min": 90000, "max": 120000, "currency": "$", "evidence": []}))
+
+    results = run(runner, fake_site)
+
+    assert results["salary"] is None and results["salarySource"] is None
+    assert dropped(results)["$ 90,000 – 120,000 a year"] == "No source or quote was given."
+
+
+# -- the matching rules ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("quote", "text", "found"),
+    [
+        ("hello world", "Hello   World!", True),
+        ("“smart” quotes — and dashes", '"smart" quotes - and dashes', True),
+        ("don't", "don’t", True),
+        ("ﬁne print", "fine print", True),  # NFKC folds the ligature
+        ("first ... last", "first, middle, last", True),
+        ("last ... first", "first, middle, last", False),
+        ("abc", "abc", False),  # too short to prove anything
+        ("not here at all", "something else", False),
+    ],
+)
+def test_quotes_match_after_normalising(quote, text, found):
+    assert quote_occurs(quote, normalise(text)) is found
+
+
+@pytest.mark.parametrize(
+    ("term", "text", "named"),
+    [
+        ("Postgres", "we use PostgreSQL 16", True),
+        ("k8s", "deployed on Kubernetes", True),
+        ("JS", "modern JavaScript", True),
+        ("Golang", "services in Go", True),
+        ("Go", "we go further", False),  # an ordinary word counts only capitalised
+        ("Java", "JavaScript only", False),
+        ("C++", "a C++ planner", True),
+        ("Python 3.12", "written in python", True),
+        ("Kafka (events)", "events flow through Kafka", True),
+    ],
+)
+def test_technologies_are_named_with_their_aliases(term, text, named):
+    assert names(term, text) is named
+
+
+def test_aliases_have_one_shown_name():
+    assert canonical("postgres") == "PostgreSQL" and canonical("golang") == "Go" and canonical("Zig") == "Zig"
+
+
+@pytest.mark.parametrize(
+    ("text", "figures"),
+    [
+        ("€85,000 – €110,000", {85000, 110000}),
+        ("85k-110k EUR", {85000, 110000}),
+        ("CHF 120 000 bis 140.000", {120000, 140000}),
+        ("£45.5k", {45500}),
+    ],
+)
+def test_salary_figures_are_read_as_written(text, figures):
+    assert amounts(text) == figures
+
+
+def test_source_ids_are_read_as_a_model_writes_them():
+    assert [source_id(raw) for raw in ("S2", "s3", " Source S10 ", "[S4]", "page")] == ["S2", "S3", "S10", "S4", "page"]
+
+
+TYPED = st.text(alphabet=st.sampled_from(list("abcXYZ 019.,'\"-’“”–—\n\t")), min_size=8, max_size=200)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(text=TYPED, data=st.data(), retyped=st.booleans())
+def test_any_piece_of_the_text_verifies_however_it_is_typed(text, data, retyped):
+    start = data.draw(st.integers(0, len(text) - 4))
+    quote = text[start : start + data.draw(st.integers(4, 80))]
+    assume(len(normalise(quote).strip(" \"'").replace(".", "")) >= MIN_QUOTE_CHARS)
+    if retyped:  # as a model might copy it: other case, plain quotes and dashes, other spacing
+        quote = " ".join(quote.upper().replace("’", "'").replace("“", '"').replace("–", "-").split())
+
+    assert quote_occurs(quote, normalise(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=TYPED, quote=st.text(alphabet="qwjk", min_size=4, max_size=20))
+def test_a_quote_with_words_the_text_lacks_never_verifies(text, quote):
+    assert not quote_occurs(quote, normalise(text))
