@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from pipeline.errors import NetworkError, PermanentError, ServiceUnavailable
 from pipeline.github import make_github_client, search_github
 from tests.fakes.fixtures import TEST_TOKEN
-from tests.fakes.github_api import ACME_REPOS, RESET_IN_S, FakeGitHub, repo
+from tests.fakes.github_api import ACME_REPOS, FakeGitHub, repo
 from tests.fakes.server import Reply
 
 ACME = "/orgs/acme-robotics"
@@ -204,15 +205,15 @@ def test_primary_rate_limit_waits_until_the_reset(fake_github: FakeGitHub, githu
     assert 27 <= caught.value.retry_after <= 30
 
 
-def test_primary_rate_limit_wait_is_passed_on_uncapped(fake_github: FakeGitHub, github_client: httpx.Client) -> None:
+def test_used_up_limit_sends_nothing_and_says_until_when(fake_github: FakeGitHub, github_client: httpx.Client) -> None:
     fake_github.set_remaining(0)  # the fake's own limit: resets in an hour
 
-    with pytest.raises(ServiceUnavailable) as caught:
-        search_github("Acme Robotics", github_client, deadline=in_s())
+    data = search_github("Acme Robotics", github_client, deadline=in_s())
 
-    # Passed on as GitHub said it: the engine caps the wait (engine.retry), not this step.
-    assert RESET_IN_S - 10 <= caught.value.retry_after <= RESET_IN_S
-    assert fake_github.paths() == [ACME]  # the first refusal ends the step
+    reset = datetime.fromtimestamp(fake_github.buckets["core"].reset_at, UTC).strftime("%H:%M UTC")
+    assert data.organization is None
+    assert data.warning == f"GitHub's hourly limit is used up until {reset}."  # a token is set: no advice
+    assert fake_github.paths() == []  # /rate_limit (free) said 0: no request is spent on a sure 403
 
 
 @pytest.mark.parametrize("seconds", [7, 3600])
