@@ -169,6 +169,7 @@ async def submit(request: Request, runner: Runner) -> Response:
             submission.company_url,
             submission.role,
             submission.deep_mode,
+            submission.refresh,
             allow_private=runner.settings.allow_private_urls,
         )
     except InvalidInput as error:
@@ -269,6 +270,7 @@ def _health() -> dict:
         "workers": runner.settings.workers,
         "queued": count_jobs(runner.engine, status=JobStatus.QUEUED),
         "processing": count_jobs(runner.engine, status=JobStatus.PROCESSING),
+        "github": runner.services.github_budget.report(),
     }
 
 

@@ -60,6 +60,9 @@ class ResearchSubmission(ApiModel):
     deep_mode: StrictBool = Field(
         default=False, description="Also read the about, careers, engineering and blog pages (slower)."
     )
+    refresh: StrictBool = Field(
+        default=False, description="Read the site and GitHub again instead of from the cache (and update it)."
+    )
 
 
 class JobsQuery(ApiModel):
@@ -141,6 +144,14 @@ class JobPage(ApiModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
 
 
+class RateWindow(ApiModel):
+    """One of GitHub's rate-limit windows as the shared budget counts it."""
+
+    limit: int = Field(ge=0)
+    remaining: int = Field(ge=0, description="Requests left in this window, less those reserved by running jobs.")
+    reset_at: datetime
+
+
 class HealthResponse(ApiModel):
     """Liveness and the queue, counted in the database."""
 
@@ -149,6 +160,11 @@ class HealthResponse(ApiModel):
     workers: int | None = Field(ge=1, description="Job threads in this process.")
     queued: int | None = Field(ge=0)
     processing: int | None = Field(ge=0)
+    github: dict[Literal["core", "search"], RateWindow] | None = Field(
+        default=None,
+        description="GitHub's current windows for this process's account (core: per hour, search: per minute); "
+        "a resource is absent until a reply has reported it.",
+    )
 
 
 class ErrorResponse(ApiModel):

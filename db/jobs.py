@@ -27,6 +27,7 @@ def dedupe_key(request: ResearchRequest) -> str:
         (request.company_url or "").lower().rstrip("/"),
         " ".join((request.role or "").lower().split()),
         "deep" if request.deep_mode else "",
+        *(["refresh"] if request.refresh else []),
     ]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
@@ -55,6 +56,7 @@ def create_job(
             company_url=request.company_url,
             role=request.role,
             deep_mode=request.deep_mode,
+            refresh=request.refresh,
             owner=owner,
             dedupe_key=key,
             retry_of=retry_of,

@@ -67,6 +67,7 @@ class Runner:
             company_url=original.company_url,
             role=original.role,
             deep_mode=original.deep_mode,
+            refresh=original.refresh,
         )
         return self.submit(request, retry_of=original.id)[0]
 

@@ -29,6 +29,11 @@ with st.form("research", border=True):
     st.text_input("Target role (optional)", key="role", max_chars=MAX_ROLE_CHARS, placeholder="Backend Engineer")
     role_error = st.empty()
     st.toggle("Deep mode", key="deep_mode", help="Also read the about, careers, engineering and blog pages. Slower.")
+    st.checkbox(
+        "Refresh sources",
+        key="refresh",
+        help="Read the website and GitHub again instead of using what was read in the last day.",
+    )
     submitted = st.form_submit_button("Research", type="primary")
 
 if submitted:
@@ -38,6 +43,7 @@ if submitted:
             st.session_state.company_url,
             st.session_state.role,
             st.session_state.deep_mode,
+            st.session_state.refresh,
             allow_private=runner().settings.allow_private_urls,
         )
     except InvalidInput as error:

@@ -1,4 +1,4 @@
-"""Command line: `python -m pipeline research "Acme" --url … --role … [--deep] [--wait] [--format …]`.
+"""Command line: `python -m pipeline research "Acme" --url … --role … [--deep] [--refresh] [--wait] [--format …]`.
 
 Exit status: 0 when the job completed (or was queued), 1 when it failed, 2 on bad input.
 """
@@ -21,6 +21,7 @@ def _parser() -> argparse.ArgumentParser:
     research.add_argument("--url", help="the company's website (https:// is added when missing)")
     research.add_argument("--role", help="the role you are interviewing for")
     research.add_argument("--deep", action="store_true", help="also read about/careers/engineering/blog pages")
+    research.add_argument("--refresh", action="store_true", help="read the sources again instead of from the cache")
     research.add_argument("--wait", action="store_true", help="run the job in this process and print the result")
     research.add_argument("--format", choices=("json", "markdown"), default="json", help="output with --wait")
     return parser
@@ -37,7 +38,9 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = Settings.load()
     try:
-        request = parse_request(args.company, args.url, args.role, args.deep, allow_private=settings.allow_private_urls)
+        request = parse_request(
+            args.company, args.url, args.role, args.deep, args.refresh, allow_private=settings.allow_private_urls
+        )
     except InvalidInput as error:
         print(f"error: {error.field or 'input'}: {error.message}", file=sys.stderr)
         return EXIT_BAD_INPUT

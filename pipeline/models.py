@@ -29,6 +29,7 @@ class ResearchRequest(Frozen):
     company_url: str | None = Field(default=None, max_length=MAX_URL_CHARS)
     role: str | None = Field(default=None, max_length=MAX_ROLE_CHARS)
     deep_mode: bool = False
+    refresh: bool = False  # read the sources again instead of from the cache
 
 
 class Page(Frozen):
