@@ -262,7 +262,7 @@ def _follow(
                 request.headers.pop(name, None)
         response = client.send(request, stream=True, follow_redirects=False)
         try:
-            if response.is_redirect:
+            if response.has_redirect_location:  # not a 304, nor a 3xx without a target
                 target = _checked(urljoin(current, response.headers["location"]), current, policy)
                 if target in seen:
                     raise FetchRefused(f"{url} redirects in a loop, so it was not read.")

@@ -110,7 +110,7 @@ def search_github(
     try:
         return _search(api, company_name, domain, max_repos)
     except BudgetExhausted as error:
-        return GitHubData(warning=error.message)
+        return GitHubData(warning=error.message, skipped_reason=error.message)
 
 
 def _search(api: _GitHubApi, company_name: str, domain: str | None, max_repos: int) -> GitHubData:

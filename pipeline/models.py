@@ -94,6 +94,7 @@ class GitHubData(Frozen):
     repositories: list[Repository] = []
     tech_stack: list[str] = []
     warning: str | None = None
+    skipped_reason: str | None = None  # GitHub was not asked at all (its rate limit is used up)
 
 
 class SalaryRange(Frozen):
