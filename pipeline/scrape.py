@@ -7,7 +7,7 @@ one, `https://<name>.com` is tried, and a guess that cannot be read is a skipped
 failure. Deep mode reads up to MAX_DEEP_PAGES linked pages (about, careers, product, engineering,
 blog) in parallel on a small pool of its own: the caller already runs in a pool, and sharing it
 could deadlock. A deep page that fails is left out. Every page goes through robots.txt and the
-same fetch guard, within the same deadline.
+same fetch guard, within the same deadline, and through the source cache when one is given.
 """
 
 from __future__ import annotations

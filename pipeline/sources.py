@@ -87,7 +87,8 @@ class InFlight:
     def run(self, key: str, fn: Callable[[], T], deadline: float) -> T:
         """`fn()`, or the result (or error) of the call already running under `key`.
 
-        A follower waits at most until `deadline` (a `time.monotonic()` value).
+        A follower waits at most until `deadline` (a `time.monotonic()` value); when the leader
+        ran out of its own time, the follower tries again with its own.
         """
         with self._lock:
             call = self._calls.get(key)
@@ -107,6 +108,8 @@ class InFlight:
                 call.done.set()
         if not call.done.wait(timeout=max(0.0, deadline - time.monotonic())):
             raise StepTimeout(f"Waiting for another job's read of {key.partition(' ')[2]} ran out of time.")
+        if isinstance(call.error, StepTimeout):  # the leader's own deadline, not this caller's
+            return self.run(key, fn, deadline)
         if call.error is not None:
             raise call.error
         return call.result

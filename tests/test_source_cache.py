@@ -12,7 +12,7 @@ import pytest
 from db.engine import make_engine
 from db.github_budget import DbBudget
 from db.source_cache import DbCacheStore
-from pipeline.errors import FetchRefused
+from pipeline.errors import FetchRefused, StepTimeout
 from pipeline.fetch import fetch_html
 from pipeline.github_budget import Verdict, Window
 from pipeline.sources import SourceCache
@@ -134,3 +134,20 @@ def test_budget_windows_merge_by_reset_time(engine):
     assert DbBudget(engine, authenticated=False).window("core") is None  # another account, another budget
     budget.observe(Window("search", 30, 30, now - 1))  # already reset: it says nothing
     assert budget.window("search") is None and budget.take("search") is Verdict.UNKNOWN
+
+
+def test_a_follower_does_not_inherit_the_leaders_timeout(engine, fake_site: FakeSite, site_client):
+    cache = SourceCache(DbCacheStore(engine), ttl_s=DAY_S)
+    fake_site.fail("/about", replace(fake_site.page("/about"), delay_s=0.6))
+
+    def read(deadline_s: float):
+        deadline = time.monotonic() + deadline_s
+        return fetch_html(fake_site.url + "/about", site_client, LOCAL_POLICY, deadline=deadline, cache=cache)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        short = pool.submit(read, 0.3)  # leads, and runs out of its own time
+        time.sleep(0.1)
+        patient = pool.submit(read, 5.0)  # follows, then reads for itself
+        with pytest.raises(StepTimeout):
+            short.result()
+        assert "Founded in 2015" in patient.result().html
