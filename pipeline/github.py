@@ -145,6 +145,7 @@ class _GitHubApi:
     cache: SourceCache | None
     budget: RateBudget
     ran_short: bool = False  # an optional request was skipped to save the rate limit
+    unlimited: bool = False  # /rate_limit reported no limits (e.g. an Enterprise server without them)
 
     def can_afford(self, path: str) -> bool:
         """Whether an optional request to `path` leaves the rate limit alone; remembers when not."""
@@ -200,7 +201,7 @@ class _GitHubApi:
     def _reserve(self, resource: str) -> bool:
         """Take one request from the budget; with no current window, read GitHub's (free) /rate_limit first."""
         verdict = self.budget.take(resource)
-        if verdict is Verdict.UNKNOWN:
+        if verdict is Verdict.UNKNOWN and not self.unlimited:
             with _PROBE_LOCK:  # one probe at a time in this process; the others then find the window
                 verdict = self.budget.take(resource)
                 if verdict is Verdict.UNKNOWN:
@@ -210,16 +211,14 @@ class _GitHubApi:
 
     def _probe(self) -> None:
         response = self._send("/rate_limit", None, {})
-        if response.status_code != 200:
-            return
         try:
-            resources = response.json().get("resources", {})
+            resources = response.json().get("resources", {}) if response.status_code == 200 else {}
         except (ValueError, AttributeError):
-            return
-        for name in (CORE, SEARCH):
-            window = _window(name, resources.get(name))
-            if window is not None:
-                self.budget.observe(window)
+            resources = {}
+        windows = [w for w in (_window(name, resources.get(name)) for name in (CORE, SEARCH)) if w is not None]
+        for window in windows:
+            self.budget.observe(window)
+        self.unlimited = not windows  # ask once per search, not before every request
 
     def _send(self, path: str, params: dict[str, object] | None, headers: dict[str, str]) -> httpx.Response:
         time_left = self.deadline - time.monotonic()

@@ -295,3 +295,15 @@ def test_a_passed_deadline_sends_nothing(fake_github: FakeGitHub, github_client:
         search_github("Acme Robotics", github_client, deadline=time.monotonic() - 0.1)
 
     assert fake_github.requests == []
+
+
+def test_a_server_without_rate_limits_is_probed_once(fake_github: FakeGitHub, github_client: httpx.Client) -> None:
+    fake_github.fail("/rate_limit", Reply.json({"message": "Rate limiting is not enabled."}, 404))
+    for header in ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"):
+        fake_github.strip_headers.add(header)
+
+    data = search_github("Zyxw Quantum", github_client, deadline=in_s())
+
+    assert data.organization is None and data.warning and "rate limit" not in data.warning
+    assert fake_github.hits("/rate_limit") == 1
+    assert len(fake_github.paths()) >= 3

@@ -1,4 +1,4 @@
-""""Refresh sources" from each door: the form's checkbox, the API's `refresh`, the CLI's --refresh."""
+"""Refresh sources from each door (form, API, CLI), and the GitHub budget on /api/health."""
 
 from __future__ import annotations
 
@@ -87,3 +87,17 @@ def test_the_cli_refresh_flag(app_env, fake_site):
     )
     assert done.returncode == 0, done.stderr
     assert _job(app_env, json.loads(done.stdout)["jobId"]).refresh is True
+
+
+def test_health_shows_the_remaining_github_budget(client, app_env, fake_site, fake_github):
+    assert client.get("/api/health").json()["github"] == {}  # nothing known before GitHub was asked
+    response = client.post("/api/research-direct", json={"companyName": "Acme Robotics", "companyUrl": fake_site.url})
+    get_runner().wait(response.json()["jobId"], timeout_s=TIMEOUT_S)
+
+    github = client.get("/api/health").json()["github"]
+
+    core = fake_github.buckets["core"]
+    assert github["core"]["limit"] == core.limit
+    assert github["core"]["remaining"] == core.remaining
+    assert github["core"]["resetAt"].endswith("Z")
+    assert set(github) == {"core", "search"}  # /rate_limit reported both

@@ -137,6 +137,7 @@ class FakeGitHub(FakeServer):
         self.conditional = 0  # requests with If-None-Match (answered 304 or not)
         self.not_modified = 0  # of those, answered 304 (not counted)
         self.over_limit = 0  # requests answered 403 because the window was used up
+        self.strip_headers: set[str] = set()  # header names left out of every reply (a server without limits)
 
     def _restore(self) -> None:
         with self._lock:
@@ -196,6 +197,8 @@ class FakeGitHub(FakeServer):
             self.counted += 1
             headers = bucket.headers(resource)
         reply.headers.update(headers, ETag=etag)
+        for name in self.strip_headers:
+            reply.headers.pop(name, None)
         return reply
 
     def _route(self, request: Request) -> Reply:
