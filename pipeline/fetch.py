@@ -174,7 +174,9 @@ def _cached_get(
     """`_get` through the cache: a fresh entry is served, a stale one revalidated, `keep` decides what is stored."""
     if cache is None:
         return _get(url, client, policy, deadline, accept=accept)
-    key = f"{kind} {normalize_url(url)}"
+    # The static checks run on a hit too; what a process allowed to read private addresses stored
+    # is kept apart, so a public-only process never serves it.
+    key = f"{kind}{'-private' if policy.allow_private else ''} {_checked(url, None, policy)}"
     entry, fresh = cache.lookup(key)
     if entry is not None and fresh:
         return _Response.of(entry)

@@ -175,9 +175,9 @@ class _GitHubApi:
         if not self._reserve(resource):
             if entry is not None:  # out of date, but better than nothing
                 return _json_of(entry)
-            self.ran_short = True
             window = self.budget.window(resource)
-            assert window is not None  # a denial always comes from a known window
+            if window is None:  # the window reset since the denial: ask again
+                return self._fetch(path, params, key, entry)
             raise BudgetExhausted(exhausted_reason(window, "authorization" in self.client.headers))
         response = self._send(path, params, entry.validators() if entry else {})
         if response.status_code == 304 and entry is not None:

@@ -12,8 +12,8 @@ import pytest
 from db.engine import make_engine
 from db.github_budget import DbBudget
 from db.source_cache import DbCacheStore
-from pipeline.errors import FetchRefused, StepTimeout
-from pipeline.fetch import fetch_html
+from pipeline.errors import FetchRefused, StepTimeout, UnsafeUrl
+from pipeline.fetch import FetchPolicy, fetch_html
 from pipeline.github_budget import Verdict, Window
 from pipeline.sources import SourceCache
 from tests.fakes.fixtures import LOCAL_POLICY
@@ -47,11 +47,12 @@ def test_a_page_over_the_cap_or_of_the_wrong_type_is_never_cached(engine, fake_s
     with pytest.raises(FetchRefused, match="not a web page"):
         fetch_html(fake_site.url + "/careers", site_client, LOCAL_POLICY, deadline=_soon(), cache=cache)
 
-    assert cache.store.load(f"page {fake_site.url}/about") is None
-    assert cache.store.load(f"page {fake_site.url}/careers") is None
+    assert cache.store.load(f"page-private {fake_site.url}/about") is None
+    assert cache.store.load(f"page-private {fake_site.url}/careers") is None
     page = fetch_html(fake_site.url + "/about", site_client, LOCAL_POLICY, deadline=_soon(), cache=cache)
     assert "Founded in 2015" in page.html  # read again, since nothing was kept
     assert fake_site.hits("/about") == 2
+    assert cache.store.load(f"page-private {fake_site.url}/about") is not None  # and this one was kept
 
 
 def test_an_error_page_is_never_cached(engine, fake_site: FakeSite, site_client):
@@ -59,7 +60,18 @@ def test_an_error_page_is_never_cached(engine, fake_site: FakeSite, site_client)
     fake_site.fail("/", Reply.html("<h1>busy</h1>", status=503))
     with pytest.raises(Exception, match="503"):
         fetch_html(fake_site.url + "/", site_client, LOCAL_POLICY, deadline=_soon(), cache=cache)
-    assert cache.store.load(f"page {fake_site.url}/") is None
+    assert cache.store.load(f"page-private {fake_site.url}/") is None
+    fetch_html(fake_site.url + "/", site_client, LOCAL_POLICY, deadline=_soon(), cache=cache)
+    assert cache.store.load(f"page-private {fake_site.url}/").status == 200
+
+
+def test_what_a_private_policy_stored_is_never_served_to_a_public_one(engine, fake_site: FakeSite, site_client):
+    cache = SourceCache(DbCacheStore(engine), ttl_s=DAY_S)
+    fetch_html(fake_site.url + "/", site_client, LOCAL_POLICY, deadline=_soon(), cache=cache)
+
+    with pytest.raises(UnsafeUrl):
+        fetch_html(fake_site.url + "/", site_client, FetchPolicy(), deadline=_soon(), cache=cache)
+    assert fake_site.hits("/") == 1
 
 
 def test_a_cached_page_is_served_without_a_request_and_refresh_reads_it_again(engine, fake_site, site_client):
