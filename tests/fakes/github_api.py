@@ -134,6 +134,7 @@ class FakeGitHub(FakeServer):
         reset_at = int(time.time()) + reset_in_s
         self.buckets = {name: _Bucket(limit, limit, reset_at) for name, limit in self.limits.items()}
         self.counted = 0  # requests that cost rate limit
+        self.counted_search = 0  # of those, search requests (a separate, per-minute limit)
         self.conditional = 0  # requests with If-None-Match (answered 304 or not)
         self.not_modified = 0  # of those, answered 304 (not counted)
         self.over_limit = 0  # requests answered 403 because the window was used up
@@ -195,6 +196,7 @@ class FakeGitHub(FakeServer):
                 return Reply.json(_limit_body("API rate limit exceeded"), 403, **bucket.headers(resource))
             bucket.remaining -= 1
             self.counted += 1
+            self.counted_search += resource == "search"
             headers = bucket.headers(resource)
         reply.headers.update(headers, ETag=etag)
         for name in self.strip_headers:
