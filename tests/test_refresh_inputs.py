@@ -17,6 +17,7 @@ from api.routes import ROUTES
 from db import jobs
 from db.engine import get_engine
 from engine.runner import get_runner
+from pipeline.models import ResearchRequest
 from settings import PROJECT_DIR
 
 TIMEOUT_S = 30
@@ -101,3 +102,18 @@ def test_health_shows_the_remaining_github_budget(client, app_env, fake_site, fa
     assert github["core"]["remaining"] == core.remaining
     assert github["core"]["resetAt"].endswith("Z")
     assert set(github) == {"core", "search"}  # /rate_limit reported both
+
+
+def test_the_job_page_says_why_github_was_skipped(app_env, fake_site, fake_github):
+    fake_github.set_remaining(0)
+    job, _ = get_runner().submit(ResearchRequest(company_name="Acme Robotics", company_url=fake_site.url))
+    get_runner().wait(job.id, timeout_s=TIMEOUT_S)
+
+    at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=TIMEOUT_S)
+    at.query_params["job"] = job.id
+    at.switch_page("pages/job.py")
+    at = at.run()
+
+    assert not at.exception
+    shown = "\n".join(str(m.value) for m in at.markdown)
+    assert "GitHub's hourly limit is used up until" in shown
