@@ -32,7 +32,7 @@ with st.form("research", border=True):
     st.checkbox(
         "Refresh sources",
         key="refresh",
-        help="Read the website and GitHub again instead of using what was read in the last day.",
+        help="Read the website and GitHub again instead of reusing what was read recently.",
     )
     submitted = st.form_submit_button("Research", type="primary")
 

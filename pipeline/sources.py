@@ -23,8 +23,6 @@ from pipeline.errors import StepTimeout
 
 T = TypeVar("T")
 
-DEFAULT_TTL_S = 24 * 3600.0
-
 
 @dataclass(frozen=True)
 class CachedResponse:
@@ -127,7 +125,7 @@ class SourceCache:
     """The shared store, its time to live, and whether this job bypasses it (refresh)."""
 
     store: CacheStore
-    ttl_s: float = DEFAULT_TTL_S
+    ttl_s: float  # seconds an entry is used without asking the server
     inflight: InFlight = field(default_factory=InFlight)
     refresh: bool = False  # read everything again, and store what was read
 
