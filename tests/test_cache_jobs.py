@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from db import attempts, jobs
@@ -15,7 +16,7 @@ from db.models import AttemptStatus
 from engine.status import job_status
 from pipeline.github_budget import Window
 from pipeline.models import ResearchRequest
-from settings import PROJECT_DIR
+from settings import PROJECT_DIR, Settings
 from tests.fakes.server import Reply
 
 WAIT_S = 60
@@ -170,3 +171,21 @@ def test_two_processes_on_postgresql_share_the_cache_and_the_budget(
     assert len(fake_site.requests) == site_requests
     assert len(fake_github.paths()) == github_requests
     assert fake_github.hits("/rate_limit") == 1  # the second process found the window in the database
+
+
+def test_two_jobs_at_the_same_moment_read_each_source_once(make_runner, fake_site, fake_github):
+    runner = make_runner(PREP_CACHE_TTL_S=TTL_DAY)
+    fake_site.fail("/", replace(fake_site.page("/"), delay_s=0.5))  # both jobs need it while it loads
+
+    submitted = [runner.submit(_request(fake_site, role))[0] for role in ("Backend Engineer", "Data Engineer")]
+    for job in submitted:
+        assert runner.wait(job.id, timeout_s=WAIT_S).status == "completed"
+
+    assert fake_site.hits("/") == 1
+    assert fake_site.hits("/robots.txt") == 1
+    assert fake_github.counted == 2  # the organisation and its repositories, once
+
+
+def test_the_ttl_is_read_from_the_environment():
+    assert Settings.from_mapping({}).cache_ttl_s == 86400
+    assert Settings.from_mapping({"PREP_CACHE_TTL_S": "600"}).cache_ttl_s == 600
