@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -179,5 +179,5 @@ class GitHubBudgetWindow(SQLModel, table=True):
     resource: str = Field(primary_key=True, max_length=32)  # "core", "search"
     limit: int
     remaining: int
-    reset_at: int  # Unix time, seconds, GitHub's clock
+    reset_at: int = Field(sa_column=Column(BigInteger, nullable=False))  # Unix time, seconds, GitHub's clock
     updated_at: datetime = Field(default_factory=utcnow)
