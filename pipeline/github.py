@@ -202,11 +202,17 @@ class _GitHubApi:
         """Take one request from the budget; with no current window, read GitHub's (free) /rate_limit first."""
         verdict = self.budget.take(resource)
         if verdict is Verdict.UNKNOWN and not self.unlimited:
-            with _PROBE_LOCK:  # one probe at a time in this process; the others then find the window
+            # One probe at a time in this process (the others then find the window), waited for
+            # no longer than this search may run: another search's probe has its own deadline.
+            if not _PROBE_LOCK.acquire(timeout=max(0.0, self.deadline - time.monotonic())):
+                raise NetworkError("The GitHub search ran out of time waiting for GitHub's rate limits.")
+            try:
                 verdict = self.budget.take(resource)
                 if verdict is Verdict.UNKNOWN:
                     self._probe()
                     verdict = self.budget.take(resource)
+            finally:
+                _PROBE_LOCK.release()
         return verdict is not Verdict.DENIED  # still unknown: this GitHub reports no limits
 
     def _probe(self) -> None:

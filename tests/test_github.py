@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import httpx
@@ -307,3 +309,19 @@ def test_a_server_without_rate_limits_is_probed_once(fake_github: FakeGitHub, gi
     assert data.organization is None and data.warning and "rate limit" not in data.warning
     assert fake_github.hits("/rate_limit") == 1
     assert len(fake_github.paths()) >= 3
+
+
+def test_waiting_for_another_searchs_probe_ends_at_the_deadline(
+    fake_github: FakeGitHub, github_client: httpx.Client
+) -> None:
+    fake_github.fail("/rate_limit", replace(Reply.json({"resources": {}}), delay_s=3))  # a slow probe, then no limits
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        probing = pool.submit(search_github, "Acme Robotics", github_client, deadline=in_s(20))
+        while fake_github.hits("/rate_limit") == 0:  # the first search is probing
+            time.sleep(0.01)
+
+        with pytest.raises(NetworkError, match="waiting for GitHub's rate limits"):
+            search_github("Acme Robotics", github_client, deadline=in_s(0.3))
+
+        assert fake_github.hits("/rate_limit") == 1
+        assert probing.result().organization == "acme-robotics"
