@@ -173,8 +173,10 @@ class _GitHubApi:
     def _fetch(self, path: str, params: dict[str, object] | None, key: str | None, entry: CachedResponse | None):
         resource = _resource_of(path)
         if not self._reserve(resource):
-            if entry is not None:  # out of date, but better than nothing
-                return _json_of(entry)
+            # Out of date, or passed over by a refresh, but better than nothing.
+            stored = entry if entry is not None or self.cache is None else self.cache.store.load(key)
+            if stored is not None:
+                return _json_of(stored)
             window = self.budget.window(resource)
             if window is None:  # the window reset since the denial: ask again
                 return self._fetch(path, params, key, entry)

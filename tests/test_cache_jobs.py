@@ -139,9 +139,12 @@ def test_a_used_up_budget_serves_what_the_cache_holds(make_runner, fake_site, fa
 
     second = _run(runner, _request(fake_site, "Data Engineer"))
 
+    refreshed = _run(runner, _request(fake_site, "Product Manager", refresh=True))  # a refresh too
+
     assert len(fake_github.paths()) == github_before
-    data = _output(runner, second, "search-github")
-    assert data["organization"] == "acme-robotics" and data["repositories"]
+    for status in (second, refreshed):
+        data = _output(runner, status, "search-github")
+        assert data["organization"] == "acme-robotics" and data["repositories"]
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
