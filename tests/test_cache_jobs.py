@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -16,8 +13,9 @@ from db.models import AttemptStatus
 from engine.status import job_status
 from pipeline.github_budget import Window
 from pipeline.models import ResearchRequest
-from settings import PROJECT_DIR, Settings
+from settings import Settings
 from tests.fakes.server import Reply
+from tests.test_cli import _cli
 
 WAIT_S = 60
 TTL_DAY = "86400"
@@ -145,17 +143,6 @@ def test_a_used_up_budget_serves_what_the_cache_holds(make_runner, fake_site, fa
     for status in (second, refreshed):
         data = _output(runner, status, "search-github")
         assert data["organization"] == "acme-robotics" and data["repositories"]
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline", "research", *args],
-        cwd=PROJECT_DIR,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_two_processes_on_postgresql_share_the_cache_and_the_budget(

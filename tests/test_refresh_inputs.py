@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -19,6 +16,7 @@ from db.engine import get_engine
 from engine.runner import get_runner
 from pipeline.models import ResearchRequest
 from settings import PROJECT_DIR
+from tests.test_cli import _cli
 
 TIMEOUT_S = 30
 
@@ -78,14 +76,7 @@ def test_the_api_leaves_refresh_off_by_default(client, app_env, fake_site):
 
 
 def test_the_cli_refresh_flag(app_env, fake_site):
-    done = subprocess.run(
-        [sys.executable, "-m", "pipeline", "research", "Acme Robotics", "--url", fake_site.url, "--refresh"],
-        cwd=PROJECT_DIR,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = _cli("Acme Robotics", "--url", fake_site.url, "--refresh")
     assert done.returncode == 0, done.stderr
     assert _job(app_env, json.loads(done.stdout)["jobId"]).refresh is True
 
