@@ -4,7 +4,8 @@ Serves `GET /orgs/{org}`, `GET /orgs/{org}/repos` and `GET /search/users` from a
 dataset that starts with one organisation, "acme-robotics" ("Acme Robotics", blog
 https://acme.example). Every reply carries GitHub's rate-limit headers, counting down per
 resource ("core" and "search"); a resource at zero answers 403 as GitHub does. Replies carry an
-ETag; a request whose If-None-Match matches gets 304 and, as on GitHub, is not counted.
+ETag; a request whose If-None-Match matches gets 304 and is not counted (GitHub promises that for
+authorized requests; the fake does it for all).
 `GET /rate_limit` answers the windows for free. `conditional` and `counted` tally requests.
 """
 
