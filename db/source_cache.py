@@ -12,13 +12,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from db.engine import reading, writing
 from db.models import SourceCacheEntry
-from pipeline.sources import CachedResponse
+from pipeline.cache import CachedResponse
 
 log = logging.getLogger(__name__)
 
 
 class DbCacheStore:
-    """`pipeline.sources.CacheStore` on the `source_cache` table (SQLite or PostgreSQL).
+    """`pipeline.cache.CacheStore` on the `source_cache` table (SQLite or PostgreSQL).
 
     The cache only saves work: a database error reads as a miss and a failed save is logged,
     so a busy database never fails a fetch that succeeded.

@@ -17,7 +17,7 @@ from engine.steps import StepSpec
 from pipeline.analyze import make_llm_client
 from pipeline.fetch import FetchPolicy, make_site_client
 from pipeline.github import make_github_client
-from pipeline.sources import SourceCache
+from pipeline.cache import SourceCache
 from settings import Settings
 
 

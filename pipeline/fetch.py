@@ -45,7 +45,7 @@ from pipeline.errors import (
     UnsafeUrl,
 )
 from pipeline.retry_after import retry_after_s
-from pipeline.sources import CachedResponse, SourceCache
+from pipeline.cache import CachedResponse, SourceCache
 from pipeline.transport import PAGE_DEADLINE, PinnedTransport
 from pipeline.urls import check_url_static, normalize_url
 

@@ -47,7 +47,7 @@ from pipeline.github_budget import (
 )
 from pipeline.models import GitHubData, Repository
 from pipeline.retry_after import retry_after_s
-from pipeline.sources import CachedResponse, SourceCache
+from pipeline.cache import CachedResponse, SourceCache
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from db.source_cache import DbCacheStore
 from pipeline.errors import FetchRefused, StepTimeout, UnsafeUrl
 from pipeline.fetch import FetchPolicy, fetch_html
 from pipeline.github_budget import Verdict, Window
-from pipeline.sources import SourceCache
+from pipeline.cache import SourceCache
 from tests.fakes.fixtures import LOCAL_POLICY
 from tests.fakes.server import Reply
 from tests.fakes.site import FakeSite
