@@ -15,9 +15,9 @@ from db.github_budget import DbBudget
 from db.source_cache import DbCacheStore
 from engine.steps import StepSpec
 from pipeline.analyze import make_llm_client
+from pipeline.cache import SourceCache
 from pipeline.fetch import FetchPolicy, make_site_client
 from pipeline.github import make_github_client
-from pipeline.cache import SourceCache
 from settings import Settings
 
 

@@ -35,6 +35,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 from protego import Protego
 
+from pipeline.cache import CachedResponse, SourceCache
 from pipeline.errors import (
     FetchRefused,
     InvalidInput,
@@ -45,7 +46,6 @@ from pipeline.errors import (
     UnsafeUrl,
 )
 from pipeline.retry_after import retry_after_s
-from pipeline.cache import CachedResponse, SourceCache
 from pipeline.transport import PAGE_DEADLINE, PinnedTransport
 from pipeline.urls import check_url_static, normalize_url
 

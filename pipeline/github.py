@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from pipeline.cache import CachedResponse, SourceCache
 from pipeline.errors import NetworkError, PermanentError, ServiceUnavailable
 from pipeline.github_budget import (
     CORE,
@@ -47,7 +48,6 @@ from pipeline.github_budget import (
 )
 from pipeline.models import GitHubData, Repository
 from pipeline.retry_after import retry_after_s
-from pipeline.cache import CachedResponse, SourceCache
 
 logger = logging.getLogger(__name__)
 

@@ -21,11 +21,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from pipeline.cache import SourceCache
 from pipeline.errors import FetchRefused, PipelineError
 from pipeline.fetch import FetchPolicy, RobotsRules, fetch_html, robots_rules
 from pipeline.html import read_html
 from pipeline.models import Page, ScrapedSite
-from pipeline.cache import SourceCache
 from pipeline.urls import normalize_url
 
 logger = logging.getLogger(__name__)
