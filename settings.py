@@ -15,6 +15,7 @@ DEFAULT_GITHUB_API_URL = "https://api.github.com"
 DEFAULT_MODEL = "claude-sonnet-5-5"
 # I/O-bound jobs mostly wait on the network, so a few more threads than cores pays off.
 DEFAULT_WORKERS = min(8, (os.cpu_count() or 1) + 2)
+DEFAULT_CACHE_TTL_S = 24 * 3600.0  # a day: companies rarely change their site or repositories faster
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -31,6 +32,7 @@ KEYS = (
     "PREP_LEASE_S",
     "PREP_JOB_DEADLINE_S",
     "PREP_STEP_TIMEOUTS",
+    "PREP_CACHE_TTL_S",
 )
 
 
@@ -52,6 +54,7 @@ class Settings:
     lease_s: float = 60.0
     job_deadline_s: float = 90.0  # the whole job's time limit, seconds
     step_timeouts_s: Mapping[str, float] = field(default_factory=dict)  # overrides by step id, seconds
+    cache_ttl_s: float = DEFAULT_CACHE_TTL_S  # how long a fetched page, robots.txt or GitHub reply is reused, seconds
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
@@ -73,6 +76,7 @@ class Settings:
             lease_s=float(get("PREP_LEASE_S") or 60.0),
             job_deadline_s=float(get("PREP_JOB_DEADLINE_S") or 90.0),
             step_timeouts_s=_parse_timeouts(get("PREP_STEP_TIMEOUTS") or ""),
+            cache_ttl_s=float(get("PREP_CACHE_TTL_S") or DEFAULT_CACHE_TTL_S),
         )
 
     @classmethod

@@ -169,6 +169,7 @@ async def submit(request: Request, runner: Runner) -> Response:
             submission.company_url,
             submission.role,
             submission.deep_mode,
+            submission.refresh,
             allow_private=runner.settings.allow_private_urls,
             job_description=submission.job_description,
             job_description_url=submission.job_description_url,
@@ -271,6 +272,7 @@ def _health() -> dict:
         "workers": runner.settings.workers,
         "queued": count_jobs(runner.engine, status=JobStatus.QUEUED),
         "processing": count_jobs(runner.engine, status=JobStatus.PROCESSING),
+        "github": runner.services.github_budget.report(),
     }
 
 

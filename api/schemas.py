@@ -70,6 +70,9 @@ class ResearchSubmission(ApiModel):
         max_length=MAX_URL_CHARS,
         description="Or the posting's web page: read by the same guarded fetcher, it becomes a source.",
     )
+    refresh: StrictBool = Field(
+        default=False, description="Read the site and GitHub again instead of from the cache (and update it)."
+    )
 
 
 class JobsQuery(ApiModel):
@@ -151,6 +154,14 @@ class JobPage(ApiModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
 
 
+class RateWindow(ApiModel):
+    """One of GitHub's rate-limit windows as the shared budget counts it."""
+
+    limit: int = Field(ge=0)
+    remaining: int = Field(ge=0, description="Requests left in this window, less those reserved by running jobs.")
+    reset_at: datetime
+
+
 class HealthResponse(ApiModel):
     """Liveness and the queue, counted in the database."""
 
@@ -159,6 +170,11 @@ class HealthResponse(ApiModel):
     workers: int | None = Field(ge=1, description="Job threads in this process.")
     queued: int | None = Field(ge=0)
     processing: int | None = Field(ge=0)
+    github: dict[Literal["core", "search"], RateWindow] | None = Field(
+        default=None,
+        description="GitHub's current windows for this process's account (core: per hour, search: per minute); "
+        "a resource is absent until a reply has reported it.",
+    )
 
 
 class ErrorResponse(ApiModel):

@@ -29,6 +29,7 @@ def dedupe_key(request: ResearchRequest) -> str:
         "deep" if request.deep_mode else "",
         hashlib.sha256((request.job_description or "").encode()).hexdigest(),
         request.job_description_url or "",
+        *(["refresh"] if request.refresh else []),
     ]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
@@ -59,6 +60,7 @@ def create_job(
             deep_mode=request.deep_mode,
             job_description=request.job_description,
             job_description_url=request.job_description_url,
+            refresh=request.refresh,
             owner=owner,
             dedupe_key=key,
             retry_of=retry_of,

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -93,6 +93,7 @@ class Job(SQLModel, table=True):
     deep_mode: bool = False
     job_description: str | None = Field(default=None, sa_column=Column(Text))  # the pasted posting
     job_description_url: str | None = Field(default=None, max_length=2048)  # or where to read it
+    refresh: bool = False  # read every source again instead of from the cache (and store what was read)
     status: JobStatus = Field(default=JobStatus.QUEUED, max_length=16)
     error_kind: str | None = Field(default=None, max_length=40)
     error_message: str | None = Field(default=None, sa_column=Column(Text))
@@ -154,3 +155,32 @@ class Worker(SQLModel, table=True):
     pid: int
     started_at: datetime = Field(default_factory=utcnow)
     heartbeat_at: datetime = Field(default_factory=utcnow)
+
+
+class SourceCacheEntry(SQLModel, table=True):
+    """A fetched source (a page, a robots.txt, a GitHub reply) that every job and process reuses."""
+
+    __tablename__ = "source_cache"
+
+    key: str = Field(primary_key=True, max_length=64)  # SHA-256 hex of `source`
+    source: str = Field(sa_column=Column(Text, nullable=False))  # e.g. "page https://acme.com/"
+    url: str = Field(sa_column=Column(Text, nullable=False))  # the URL that answered, after redirects
+    status: int
+    content_type: str = Field(sa_column=Column(Text, nullable=False))
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    etag: str | None = Field(default=None, sa_column=Column(Text))
+    last_modified: str | None = Field(default=None, sa_column=Column(Text))
+    stored_at: float  # Unix time, seconds: fetched or last revalidated
+
+
+class GitHubBudgetWindow(SQLModel, table=True):
+    """GitHub's current rate-limit window per resource, less the requests reserved since it was read."""
+
+    __tablename__ = "github_budget"
+
+    account: str = Field(primary_key=True, max_length=16)  # "anonymous" or "token" (never the token)
+    resource: str = Field(primary_key=True, max_length=32)  # "core", "search"
+    limit: int
+    remaining: int
+    reset_at: int = Field(sa_column=Column(BigInteger, nullable=False))  # Unix time, seconds, GitHub's clock
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -181,6 +181,7 @@ def _scrape(run: _Run, url: str | None, *, discovered: bool = False) -> ScrapedS
             client=services.site_client,
             policy=services.site_policy,
             deadline=deadline,
+            cache=services.sources.for_job(run.job.refresh),
         )
 
     def scrape(deadline: float):
@@ -216,7 +217,16 @@ def _github(run: _Run, domain: str | None) -> GitHubData:
     """search-github never fails the job: after its attempts it yields an empty result and a warning."""
 
     def search(deadline: float):
-        return search_github(run.job.company_name, run.services.github_client, domain=domain, deadline=deadline), None
+        services = run.services
+        data = search_github(
+            run.job.company_name,
+            services.github_client,
+            domain=domain,
+            deadline=deadline,
+            cache=services.sources.for_job(run.job.refresh),
+            budget=services.github_budget,
+        )
+        return data, None
 
     try:
         return run.step(GITHUB, search, GitHubData)

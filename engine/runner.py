@@ -69,6 +69,7 @@ class Runner:
             deep_mode=original.deep_mode,
             job_description=original.job_description,
             job_description_url=original.job_description_url,
+            refresh=original.refresh,
         )
         return self.submit(request, retry_of=original.id)[0]
 

@@ -11,8 +11,11 @@ import anthropic
 import httpx
 from sqlalchemy.engine import Engine
 
+from db.github_budget import DbBudget
+from db.source_cache import DbCacheStore
 from engine.steps import StepSpec
 from pipeline.analyze import make_llm_client
+from pipeline.cache import SourceCache
 from pipeline.fetch import FetchPolicy, make_site_client
 from pipeline.github import make_github_client
 from settings import Settings
@@ -26,6 +29,8 @@ class Services:
     site_client: httpx.Client
     site_policy: FetchPolicy
     github_client: httpx.Client
+    sources: SourceCache  # pages, robots.txt and GitHub replies, in the database: shared by every process
+    github_budget: DbBudget  # GitHub's rate limit, in the database: one budget for every job and process
     llm: anthropic.Anthropic | None  # None: no API key, the offline analyzer writes briefings
     model: str
     side_pool: Executor  # runs leaf tasks only (tasks that never wait on a pool)
@@ -51,6 +56,8 @@ class Services:
             site_client=make_site_client(policy),
             site_policy=policy,
             github_client=make_github_client(settings.github_api_url, settings.github_token),
+            sources=SourceCache(DbCacheStore(engine), ttl_s=settings.cache_ttl_s),
+            github_budget=DbBudget(engine, authenticated=bool(settings.github_token)),
             llm=llm,
             model=settings.anthropic_model,
             side_pool=side_pool,

@@ -33,6 +33,11 @@ with st.form("research", border=True):
         st.text_area("Paste the posting", key="job_description", max_chars=MAX_POSTING_CHARS, height=160)
         st.text_input("…or its web address", key="job_description_url", max_chars=MAX_URL_CHARS)
     posting_error = st.empty()
+    st.checkbox(
+        "Refresh sources",
+        key="refresh",
+        help="Read the website and GitHub again instead of reusing what was read recently.",
+    )
     submitted = st.form_submit_button("Research", type="primary")
 
 if submitted:
@@ -42,6 +47,7 @@ if submitted:
             st.session_state.company_url,
             st.session_state.role,
             st.session_state.deep_mode,
+            st.session_state.refresh,
             allow_private=runner().settings.allow_private_urls,
             job_description=st.session_state.job_description or None,  # an empty box: no posting
             job_description_url=st.session_state.job_description_url,

@@ -1,5 +1,5 @@
-"""Command line: `python -m pipeline research "Acme" --url … --role … [--deep] [--job-description PATH|-]
-[--job-url URL] [--wait] [--format …]`.
+"""Command line: `python -m pipeline research "Acme" --url … --role … [--deep] [--refresh]
+[--job-description PATH|-] [--job-url URL] [--wait] [--format …]`.
 
 Exit status: 0 when the job completed (or was queued), 1 when it failed, 2 on bad input.
 """
@@ -22,6 +22,7 @@ def _parser() -> argparse.ArgumentParser:
     research.add_argument("--url", help="the company's website (https:// is added when missing)")
     research.add_argument("--role", help="the role you are interviewing for")
     research.add_argument("--deep", action="store_true", help="also read about/careers/engineering/blog pages")
+    research.add_argument("--refresh", action="store_true", help="read the sources again instead of from the cache")
     research.add_argument("--job-description", metavar="PATH", help="the job posting as a text file ('-': stdin)")
     research.add_argument("--job-url", help="the job posting's web page")
     research.add_argument("--wait", action="store_true", help="run the job in this process and print the result")
@@ -47,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
             args.url,
             args.role,
             args.deep,
+            args.refresh,
             allow_private=settings.allow_private_urls,
             job_description=posting,
             job_description_url=args.job_url,

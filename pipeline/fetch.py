@@ -1,9 +1,14 @@
 """Bounded, pinned fetching of the web pages a candidate points us at.
 
     make_site_client(policy) -> httpx.Client                      connects only where it checked
-    fetch_html(url, client, policy, deadline=...) -> FetchedPage   one HTML page, redirects by hand
-    robots_rules(url, client, policy, deadline=...) -> RobotFileParser
+    fetch_html(url, client, policy, deadline=..., cache=...) -> FetchedPage   one HTML page, redirects by hand
+    robots_rules(url, client, policy, deadline=..., cache=...) -> RobotsRules  RFC 9309, by protego
     robots_allows(url, client, policy, deadline=...) -> bool
+
+Caching. With a `SourceCache`, a page or robots.txt stored within the TTL is served without a
+request; an older one is revalidated with If-None-Match/If-Modified-Since, and a 304 serves it
+again. Only replies that passed every check here (address, redirects, size, type) are stored, and
+concurrent reads of the same URL in this process share one fetch.
 
 Pinning. The client's transport owns an httpcore connection pool whose network backend resolves
 the host with `resolve_public()` inside `connect_tcp` and opens the socket to one of the addresses
@@ -23,12 +28,14 @@ import http.cookiejar
 import re
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from urllib.parse import urljoin, urlsplit, urlunsplit
-from urllib.robotparser import RobotFileParser
 
 import httpx
+from protego import Protego
 
+from pipeline.cache import CachedResponse, SourceCache
 from pipeline.errors import (
     FetchRefused,
     InvalidInput,
@@ -88,21 +95,37 @@ def make_site_client(policy: FetchPolicy) -> httpx.Client:
     )
 
 
-def fetch_html(url: str, client: httpx.Client, policy: FetchPolicy, *, deadline: float) -> FetchedPage:
+def fetch_html(
+    url: str, client: httpx.Client, policy: FetchPolicy, *, deadline: float, cache: SourceCache | None = None
+) -> FetchedPage:
     """Read one web page within `deadline` (a `time.monotonic()` value) and the policy's bounds.
 
     Errors: `UnsafeUrl` (address refused), `ServiceUnavailable` (429/5xx), `NotFound` (404/410),
     `FetchRefused` (other 4xx, not HTML, too big, redirect loop), `NetworkError` (unreachable, or
     the page's own time limit passed) and `StepTimeout` (the caller's deadline passed).
     """
-    body = _get(url, client, policy, deadline, accept=HTML_TYPES)
+    body = _cached_get("page", url, client, policy, deadline, HTML_TYPES, cache, keep=lambda r: r.ok)
     _raise_for_status(body)
     return FetchedPage(
         url=body.url, html=_decode(body.content, body.headers.get("content-type", "")), status=body.status
     )
 
 
-def robots_rules(url: str, client: httpx.Client, policy: FetchPolicy, deadline: float) -> RobotFileParser:
+@dataclass(frozen=True)
+class RobotsRules:
+    """A site's robots.txt as RFC 9309 reads it: the longest matching rule wins, `*` and `$` work."""
+
+    url: str  # the robots.txt URL
+    parser: Protego
+
+    def can_fetch(self, user_agent: str, url: str) -> bool:
+        """Whether the group for `user_agent` (else `*`) lets it read `url`."""
+        return self.parser.can_fetch(url, user_agent)
+
+
+def robots_rules(
+    url: str, client: httpx.Client, policy: FetchPolicy, deadline: float, cache: SourceCache | None = None
+) -> RobotsRules:
     """The robots.txt rules of `url`'s site, read through the same guard as pages (RFC 9309)."""
     parts = urlsplit(normalize_url(url))
     robots_url = urlunsplit((parts.scheme, parts.netloc, "/robots.txt", "", ""))
@@ -111,25 +134,63 @@ def robots_rules(url: str, client: httpx.Client, policy: FetchPolicy, deadline: 
         max_bytes=min(policy.max_bytes, ROBOTS_MAX_BYTES),
         max_decompressed_bytes=min(policy.max_decompressed_bytes, ROBOTS_MAX_BYTES),
     )
-    rules = RobotFileParser(robots_url)
+    allow_all = RobotsRules(robots_url, Protego.parse(""))
     try:
-        body = _get(robots_url, client, small, deadline, accept=None)
+        body = _cached_get("robots", robots_url, client, small, deadline, None, cache, keep=_robots_settled)
     except FetchRefused:  # a redirect loop, or too big: RFC 9309 calls that "unavailable"
-        rules.allow_all = True
-        return rules
-    if not 200 <= body.status < 300:
+        return allow_all
+    if not body.ok:
         # 4xx means "no rules" (RFC 9309, 2.3.1.3). 5xx would mean "disallow all" to a crawler, but
         # we read at most five pages once, for a person who asked; the page fetch itself reports
         # the outage as a transient error, which is more useful than a permanent refusal here.
-        rules.allow_all = True
-        return rules
-    rules.parse(body.content.decode("utf-8", errors="replace").splitlines())
-    return rules
+        return allow_all
+    return RobotsRules(robots_url, Protego.parse(body.content.decode("utf-8", errors="replace")))
 
 
 def robots_allows(url: str, client: httpx.Client, policy: FetchPolicy, deadline: float) -> bool:
     """Whether the site's robots.txt lets the tool's User-Agent read `url`."""
     return robots_rules(url, client, policy, deadline=deadline).can_fetch(policy.user_agent, url)
+
+
+def _robots_settled(body: _Response) -> bool:
+    """A robots.txt answer worth keeping: the rules, or a 4xx that says there are none."""
+    return body.ok or 400 <= body.status < 500
+
+
+# --- the cache in front of the fetcher ---------------------------------------------------------
+
+
+def _cached_get(
+    kind: str,
+    url: str,
+    client: httpx.Client,
+    policy: FetchPolicy,
+    deadline: float,
+    accept: tuple[str, ...] | None,
+    cache: SourceCache | None,
+    *,
+    keep: Callable[[_Response], bool],
+) -> _Response:
+    """`_get` through the cache: a fresh entry is served, a stale one revalidated, `keep` decides what is stored."""
+    if cache is None:
+        return _get(url, client, policy, deadline, accept=accept)
+    # The static checks run on a hit too; what a process allowed to read private addresses stored
+    # is kept apart, so a public-only process never serves it.
+    key = f"{kind}{'-private' if policy.allow_private else ''} {_checked(url, None, policy)}"
+    entry, fresh = cache.lookup(key)
+    if entry is not None and fresh:
+        return _Response.of(entry)
+
+    def fetch() -> _Response:
+        body = _get(url, client, policy, deadline, accept=accept, stored=entry)
+        if body.status == 304 and entry is not None:
+            cache.store.save(key, entry.revalidated())
+            return _Response.of(entry)
+        if keep(body):
+            cache.store.save(key, CachedResponse.of(body.url, body.status, body.headers, body.content))
+        return body
+
+    return cache.inflight.run(key, fetch, deadline)
 
 
 # --- one GET, redirects by hand ----------------------------------------------------------------
@@ -142,19 +203,36 @@ class _Response:
     headers: httpx.Headers
     content: bytes  # empty unless the status is 2xx
 
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @classmethod
+    def of(cls, entry: CachedResponse) -> _Response:
+        return cls(entry.url, entry.status, httpx.Headers({"content-type": entry.content_type}), entry.body)
+
 
 class _OutOfTime(Exception):
     pass
 
 
 def _get(
-    url: str, client: httpx.Client, policy: FetchPolicy, deadline: float, *, accept: tuple[str, ...] | None
+    url: str,
+    client: httpx.Client,
+    policy: FetchPolicy,
+    deadline: float,
+    *,
+    accept: tuple[str, ...] | None,
+    stored: CachedResponse | None = None,
 ) -> _Response:
-    """GET `url`, following redirects by hand; the body is read (bounded) only for 2xx answers."""
+    """GET `url`, following redirects by hand; the body is read (bounded) only for 2xx answers.
+
+    With `stored`, the request to the URL that answered last time carries its validators.
+    """
     page_deadline = min(deadline, time.monotonic() + policy.page_timeout_s)
     token = PAGE_DEADLINE.set(page_deadline)
     try:
-        return _follow(url, client, policy, page_deadline, accept)
+        return _follow(url, client, policy, page_deadline, accept, stored)
     except (_OutOfTime, httpx.TimeoutException) as e:
         if deadline <= page_deadline:
             raise StepTimeout(f"Reading {url} was stopped because the step ran out of time.") from e
@@ -168,18 +246,25 @@ def _get(
 
 
 def _follow(
-    url: str, client: httpx.Client, policy: FetchPolicy, page_deadline: float, accept: tuple[str, ...] | None
+    url: str,
+    client: httpx.Client,
+    policy: FetchPolicy,
+    page_deadline: float,
+    accept: tuple[str, ...] | None,
+    stored: CachedResponse | None,
 ) -> _Response:
     first = current = _checked(url, None, policy)
     seen = {first}
     for _ in range(policy.max_redirects + 1):
         request = client.build_request("GET", current, timeout=_timeout(page_deadline))
+        if stored is not None and stored.url == current:
+            request.headers.update(stored.validators())
         if _origin(current) != _origin(first):  # never hand credentials to another origin
             for name in CREDENTIAL_HEADERS:
                 request.headers.pop(name, None)
         response = client.send(request, stream=True, follow_redirects=False)
         try:
-            if response.is_redirect:
+            if response.has_redirect_location:  # not a 304, nor a 3xx without a target
                 target = _checked(urljoin(current, response.headers["location"]), current, policy)
                 if target in seen:
                     raise FetchRefused(f"{url} redirects in a loop, so it was not read.")

@@ -1,6 +1,6 @@
 """search-github: find the company's GitHub organisation and read its stack from its repositories.
 
-    search_github(name, client, domain=..., deadline=...) -> GitHubData
+    search_github(name, client, domain=..., deadline=..., cache=..., budget=...) -> GitHubData
 
 Finding the organisation costs a few requests: `GET /orgs/{slug}` for slugs made from the name
 ("Acme Robotics" -> acme-robotics, acmerobotics, acme), then `GET /search/users?q=<name> type:org`.
@@ -8,23 +8,44 @@ An organisation is accepted when its `blog` is on the company's own domain; with
 without a blog), when its login is the whole name as a slug or its display name is the name.
 An organisation whose blog points at another site is someone else with a similar name.
 
+Rate limits. Every request is paid for from one budget (`pipeline/github_budget.py`; shared by
+every job and process when the engine injects the database's) before it is sent, and every
+reply's X-RateLimit-* headers update it; with no current window, GitHub's free `GET /rate_limit`
+is read first. A request the budget cannot pay for is not sent: a cached reply, even an old one,
+is used instead, else the search stops with the reason ("GitHub's hourly limit is used up until
+14:05 UTC; set GITHUB_TOKEN to raise it"). Replies (200 and 404) are cached like pages; an expired
+one is revalidated with its ETag, and a 304 is given back to the budget.
+
 There is no retry loop here: GitHub's answers become `TransientError`s (rate limits carry
 `retry_after`, uncapped) and the engine's backoff decides whether, and how long, to wait.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import threading
 import time
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
 
+from pipeline.cache import CachedResponse, SourceCache
 from pipeline.errors import NetworkError, PermanentError, ServiceUnavailable
+from pipeline.github_budget import (
+    CORE,
+    SEARCH,
+    BudgetExhausted,
+    MemoryBudget,
+    RateBudget,
+    Verdict,
+    Window,
+    exhausted_reason,
+)
 from pipeline.models import GitHubData, Repository
 from pipeline.retry_after import retry_after_s
 
@@ -82,14 +103,25 @@ def search_github(
     domain: str | None = None,
     deadline: float,
     max_repos: int = 6,
+    cache: SourceCache | None = None,
+    budget: RateBudget | None = None,
 ) -> GitHubData:
     """The company's organisation, its `max_repos` most-starred live repositories and the stack they show.
 
-    `deadline` is a `time.monotonic()` value; `domain` is the host of the company's web site.
-    Returns a warning and no data when no organisation fits; raises `TransientError`s for
-    rate limits, outages and network trouble, `PermanentError` for a rejected token.
+    `deadline` is a `time.monotonic()` value; `domain` is the host of the company's web site;
+    `budget` is the rate limit shared with other jobs (default: this call's own view).
+    Returns a warning and no data when no organisation fits or the rate limit is used up with
+    nothing cached; raises `TransientError`s for rate limits, outages and network trouble,
+    `PermanentError` for a rejected token.
     """
-    api = _GitHubApi(client, deadline)
+    api = _GitHubApi(client, deadline, cache, budget or MemoryBudget())
+    try:
+        return _search(api, company_name, domain, max_repos)
+    except BudgetExhausted as error:
+        return GitHubData(warning=error.message, skipped_reason=error.message)
+
+
+def _search(api: _GitHubApi, company_name: str, domain: str | None, max_repos: int) -> GitHubData:
     org = _find_organisation(api, company_name, _clean_host(domain))
     if org is None:
         reason = " (GitHub's rate limit is nearly used up, so the search stopped early)" if api.ran_short else ""
@@ -134,35 +166,61 @@ def _has(repo: dict, term: str) -> bool:
 
 @dataclass
 class _GitHubApi:
-    """GET requests under one deadline, translated into the pipeline's errors, counting the rate limit."""
+    """GET requests under one deadline, through the cache, paid for from the shared rate-limit budget."""
 
     client: httpx.Client
     deadline: float
-    remaining: dict[str, int] = field(default_factory=dict)  # rate-limit resource -> requests left
+    cache: SourceCache | None
+    budget: RateBudget
     ran_short: bool = False  # an optional request was skipped to save the rate limit
+    unlimited: bool = False  # /rate_limit reported no limits (e.g. an Enterprise server without them)
 
     def can_afford(self, path: str) -> bool:
         """Whether an optional request to `path` leaves the rate limit alone; remembers when not."""
-        left = self.remaining.get(_resource_of(path))
-        if left is not None and left <= LOW_RATE_LIMIT_REMAINING:
-            logger.info("GitHub rate limit low (%d left); skipping %s", left, path)
+        window = self.budget.window(_resource_of(path))
+        if window is not None and window.remaining <= LOW_RATE_LIMIT_REMAINING:
+            logger.info("GitHub rate limit low (%d left); skipping %s", window.remaining, path)
             self.ran_short = True
             return False
         return True
 
     def get(self, path: str, params: dict[str, object] | None = None) -> object | None:
-        """The JSON at `path`, or None when GitHub answers 404."""
-        time_left = self.deadline - time.monotonic()
-        if time_left <= 0:
-            raise NetworkError("The GitHub search ran out of time before it finished.")
-        try:
-            response = self.client.get(path, params=params, timeout=min(REQUEST_TIMEOUT_S, time_left))
-        except httpx.TimeoutException as e:
-            raise NetworkError("GitHub did not answer in time.") from e
-        except httpx.TransportError as e:
-            raise NetworkError(f"GitHub could not be reached ({type(e).__name__}).") from e
-        self._count(path, response)
+        """The JSON at `path`, or None when GitHub answers 404.
+
+        A cached reply within the TTL costs nothing; an older one is revalidated (a 304 costs
+        nothing either) or, when the budget is spent, served as it is.
+        """
+        if self.cache is None:
+            return self._fetch(path, params, None, None)
+        key = f"github {self.client.build_request('GET', path, params=params).url}"
+        entry, fresh = self.cache.lookup(key)
+        if entry is not None and fresh:
+            return _json_of(entry)
+        return self.cache.inflight.run(key, lambda: self._fetch(path, params, key, entry), self.deadline)
+
+    def _fetch(self, path: str, params: dict[str, object] | None, key: str | None, entry: CachedResponse | None):
+        resource = _resource_of(path)
+        if not self._reserve(resource):
+            # Out of date, or passed over by a refresh, but better than nothing.
+            stored = entry if entry is not None or self.cache is None else self.cache.store.load(key)
+            if stored is not None:
+                return _json_of(stored)
+            window = self.budget.window(resource)
+            if window is None:  # the window reset since the denial: ask again
+                return self._fetch(path, params, key, entry)
+            raise BudgetExhausted(exhausted_reason(window, "authorization" in self.client.headers))
+        response = self._send(path, params, entry.validators() if entry else {})
+        if response.status_code == 304 and entry is not None:
+            self.budget.give_back(resource)  # GitHub does not count a 304; its headers say if it did
+            self._observe(path, response)
+            self.cache.store.save(key, entry.revalidated())
+            return _json_of(entry)
+        self._observe(path, response)
         _raise_for_status(response)
+        if self.cache is not None and response.status_code in (200, 404):
+            self.cache.store.save(
+                key, CachedResponse.of(str(response.url), response.status_code, response.headers, response.content)
+            )
         if response.status_code == 404:
             return None
         try:
@@ -170,16 +228,80 @@ class _GitHubApi:
         except ValueError as e:
             raise ServiceUnavailable("GitHub sent a reply that is not valid JSON.") from e
 
-    def _count(self, path: str, response: httpx.Response) -> None:
-        left = _int_header(response, "x-ratelimit-remaining")
-        if left is not None:
-            resource = response.headers.get("x-ratelimit-resource") or _resource_of(path)
-            self.remaining[resource] = left
+    def _reserve(self, resource: str) -> bool:
+        """Take one request from the budget; with no current window, read GitHub's (free) /rate_limit first."""
+        verdict = self.budget.take(resource)
+        if verdict is Verdict.UNKNOWN and not self.unlimited:
+            # One probe at a time in this process (the others then find the window), waited for
+            # no longer than this search may run: another search's probe has its own deadline.
+            if not _PROBE_LOCK.acquire(timeout=max(0.0, self.deadline - time.monotonic())):
+                raise NetworkError("The GitHub search ran out of time waiting for GitHub's rate limits.")
+            try:
+                verdict = self.budget.take(resource)
+                if verdict is Verdict.UNKNOWN:
+                    self._probe()
+                    verdict = self.budget.take(resource)
+            finally:
+                _PROBE_LOCK.release()
+        return verdict is not Verdict.DENIED  # still unknown: this GitHub reports no limits
+
+    def _probe(self) -> None:
+        response = self._send("/rate_limit", None, {})
+        try:
+            resources = response.json().get("resources", {}) if response.status_code == 200 else {}
+        except (ValueError, AttributeError):
+            resources = {}
+        windows = [w for w in (_window(name, resources.get(name)) for name in (CORE, SEARCH)) if w is not None]
+        for window in windows:
+            self.budget.observe(window)
+        self.unlimited = not windows  # ask once per search, not before every request
+
+    def _send(self, path: str, params: dict[str, object] | None, headers: dict[str, str]) -> httpx.Response:
+        time_left = self.deadline - time.monotonic()
+        if time_left <= 0:
+            raise NetworkError("The GitHub search ran out of time before it finished.")
+        try:
+            return self.client.get(path, params=params, headers=headers, timeout=min(REQUEST_TIMEOUT_S, time_left))
+        except httpx.TimeoutException as e:
+            raise NetworkError("GitHub did not answer in time.") from e
+        except httpx.TransportError as e:
+            raise NetworkError(f"GitHub could not be reached ({type(e).__name__}).") from e
+
+    def _observe(self, path: str, response: httpx.Response) -> None:
+        """Fold the reply's X-RateLimit-* headers into the shared budget."""
+        resource = response.headers.get("x-ratelimit-resource") or _resource_of(path)
+        window = _window(
+            resource,
+            {
+                "limit": _int_header(response, "x-ratelimit-limit"),
+                "remaining": _int_header(response, "x-ratelimit-remaining"),
+                "reset": _int_header(response, "x-ratelimit-reset"),
+            },
+        )
+        if window is not None:
+            self.budget.observe(window)
+
+
+_PROBE_LOCK = threading.Lock()
+
+
+def _window(resource: str, numbers: object) -> Window | None:
+    """A window from GitHub's numbers (`limit`, `remaining`, `reset`), None when any is missing."""
+    if not isinstance(numbers, dict):
+        return None
+    limit, remaining, reset = (numbers.get(k) for k in ("limit", "remaining", "reset"))
+    if not all(isinstance(n, int) for n in (limit, remaining, reset)):
+        return None
+    return Window(resource, limit, remaining, reset)
+
+
+def _json_of(entry: CachedResponse) -> object | None:
+    return None if entry.status == 404 else json.loads(entry.body)
 
 
 def _resource_of(path: str) -> str:
     """The rate-limit bucket GitHub counts a path against."""
-    return "search" if path.startswith("/search/") else "core"
+    return SEARCH if path.startswith("/search/") else CORE
 
 
 def _raise_for_status(response: httpx.Response) -> None:

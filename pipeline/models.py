@@ -32,6 +32,7 @@ class ResearchRequest(Frozen):
     deep_mode: bool = False
     job_description: str | None = Field(default=None, max_length=MAX_POSTING_CHARS)
     job_description_url: str | None = Field(default=None, max_length=MAX_URL_CHARS)
+    refresh: bool = False  # read the sources again instead of from the cache
 
 
 class Page(Frozen):
@@ -97,6 +98,7 @@ class GitHubData(Frozen):
     repositories: list[Repository] = []
     tech_stack: list[str] = []
     warning: str | None = None
+    skipped_reason: str | None = None  # GitHub was not asked at all (its rate limit is used up)
 
 
 MAX_QUOTE_CHARS = 400

@@ -32,6 +32,7 @@ def parse_request(
     company_url: object = None,
     role: object = None,
     deep_mode: object = False,
+    refresh: object = False,
     *,
     allow_private: bool = False,
     job_description: object = None,
@@ -42,6 +43,8 @@ def parse_request(
     role_text = _clean_text(role, "role", "Target role", MAX_ROLE_CHARS, required=False)
     if not isinstance(deep_mode, bool):
         raise InvalidInput("Deep mode must be true or false.", "deepMode")
+    if not isinstance(refresh, bool):
+        raise InvalidInput("Refresh sources must be true or false.", "refresh")
     url = None
     if company_url is not None and not isinstance(company_url, str):
         raise InvalidInput("Website must be text.", "companyUrl")
@@ -61,6 +64,7 @@ def parse_request(
         company_url=url,
         role=role_text,
         deep_mode=deep_mode,
+        refresh=refresh,
         job_description=posting,
         job_description_url=posting_url,
     )

@@ -7,7 +7,7 @@ one, `https://<name>.com` is tried, and a guess that cannot be read is a skipped
 failure. Deep mode reads up to MAX_DEEP_PAGES linked pages (about, careers, product, engineering,
 blog) in parallel on a small pool of its own: the caller already runs in a pool, and sharing it
 could deadlock. A deep page that fails is left out. Every page goes through robots.txt and the
-same fetch guard, within the same deadline.
+same fetch guard, within the same deadline, and through the source cache when one is given.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ import time
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor, wait
 from urllib.parse import urlsplit
-from urllib.robotparser import RobotFileParser
 
 import httpx
 
+from pipeline.cache import SourceCache
 from pipeline.errors import FetchRefused, PipelineError
-from pipeline.fetch import FetchPolicy, fetch_html, robots_rules
+from pipeline.fetch import FetchPolicy, RobotsRules, fetch_html, robots_rules
 from pipeline.html import read_html
 from pipeline.models import Page, ScrapedSite
 from pipeline.urls import normalize_url
@@ -52,6 +52,7 @@ def scrape_website(
     client: httpx.Client,
     policy: FetchPolicy,
     deadline: float,
+    cache: SourceCache | None = None,
 ) -> ScrapedSite:
     """Read the company's site; `deadline` is a `time.monotonic()` value for the whole step."""
     if url is None:
@@ -59,15 +60,15 @@ def scrape_website(
         if guess is None:
             return ScrapedSite(skipped_reason="No website was given and none could be guessed from the company name.")
         try:
-            home, links, rules = _read_home(guess, client, policy, deadline)
+            home, links, rules = _read_home(guess, client, policy, deadline, cache)
         except PipelineError as e:
             logger.info("guessed site %s not read: %s", guess, e)
             return ScrapedSite(skipped_reason=f"No website was given, and the guess {guess} could not be read: {e}")
     else:
-        home, links, rules = _read_home(normalize_url(url), client, policy, deadline)
+        home, links, rules = _read_home(normalize_url(url), client, policy, deadline, cache)
     pages = [home]
     if deep:
-        pages += _read_deep_pages(home.url, links, rules, client, policy, deadline)
+        pages += _read_deep_pages(home.url, links, rules, client, policy, deadline, cache)
     return ScrapedSite(
         url=home.url,
         title=home.title,
@@ -86,12 +87,12 @@ def guess_site_url(company_name: str) -> str | None:
 
 
 def _read_home(
-    url: str, client: httpx.Client, policy: FetchPolicy, deadline: float
-) -> tuple[Page, list[str], RobotFileParser]:
-    rules = robots_rules(url, client, policy, deadline=deadline)
+    url: str, client: httpx.Client, policy: FetchPolicy, deadline: float, cache: SourceCache | None
+) -> tuple[Page, list[str], RobotsRules]:
+    rules = robots_rules(url, client, policy, deadline=deadline, cache=cache)
     if not rules.can_fetch(policy.user_agent, url):
         raise FetchRefused(f"The robots.txt of {url} asks bots like ours not to read it.")
-    fetched = fetch_html(url, client, policy, deadline=deadline)
+    fetched = fetch_html(url, client, policy, deadline=deadline, cache=cache)
     page, links = read_html(fetched.url, fetched.html)
     return page, links, rules
 
@@ -122,21 +123,22 @@ def _kind_of(link: str, home_url: str) -> str | None:
 def _read_deep_pages(
     home_url: str,
     links: list[str],
-    home_rules: RobotFileParser,
+    home_rules: RobotsRules,
     client: httpx.Client,
     policy: FetchPolicy,
     deadline: float,
+    cache: SourceCache | None,
 ) -> list[Page]:
     """Picks the linked pages robots.txt allows, then reads them in parallel; failures are left out."""
-    rules_by_origin: dict[tuple, RobotFileParser | None] = {_origin(home_rules.url): home_rules}
+    rules_by_origin: dict[tuple, RobotsRules | None] = {_origin(home_rules.url): home_rules}
     candidates = [link for link in links if _kind_of(link, home_url) is not None]
-    allowed = [link for link in candidates if _robots_allow(link, rules_by_origin, client, policy, deadline)]
+    allowed = [link for link in candidates if _robots_allow(link, rules_by_origin, client, policy, deadline, cache)]
     chosen = _deep_links(home_url, allowed)
     if not chosen:
         return []
     pool = ThreadPoolExecutor(max_workers=len(chosen), thread_name_prefix="scrape-deep")
     try:
-        futures = [pool.submit(_read_deep_page, link, client, policy, deadline) for link in chosen]
+        futures = [pool.submit(_read_deep_page, link, client, policy, deadline, cache) for link in chosen]
         wait(futures, timeout=max(0.0, deadline - time.monotonic()) + DEEP_GRACE_S)
         pages: list[Page] = []
         for link, future in zip(chosen, futures, strict=True):
@@ -156,16 +158,17 @@ def _read_deep_pages(
 
 def _robots_allow(
     url: str,
-    rules_by_origin: dict[tuple, RobotFileParser | None],
+    rules_by_origin: dict[tuple, RobotsRules | None],
     client: httpx.Client,
     policy: FetchPolicy,
     deadline: float,
+    cache: SourceCache | None,
 ) -> bool:
     """Checks `url` against its origin's robots.txt, read once per origin (None: unreadable)."""
     origin = _origin(url)
     if origin not in rules_by_origin:  # e.g. the home page redirected from acme.com to www.acme.com
         try:
-            rules_by_origin[origin] = robots_rules(url, client, policy, deadline=deadline)
+            rules_by_origin[origin] = robots_rules(url, client, policy, deadline=deadline, cache=cache)
         except PipelineError as e:
             logger.info("robots.txt for %s could not be read: %s", url, e)
             rules_by_origin[origin] = None
@@ -176,8 +179,10 @@ def _robots_allow(
     return True
 
 
-def _read_deep_page(url: str, client: httpx.Client, policy: FetchPolicy, deadline: float) -> Page:
-    fetched = fetch_html(url, client, policy, deadline=deadline)
+def _read_deep_page(
+    url: str, client: httpx.Client, policy: FetchPolicy, deadline: float, cache: SourceCache | None
+) -> Page:
+    fetched = fetch_html(url, client, policy, deadline=deadline, cache=cache)
     page, _ = read_html(fetched.url, fetched.html)
     return page
 

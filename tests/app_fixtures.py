@@ -36,6 +36,8 @@ def app_env(monkeypatch, db_url, fake_site, fake_github, fake_anthropic) -> dict
         "DATABASE_URL": db_url,
         "PREP_ALLOW_PRIVATE_URLS": "1",
         "PREP_WORKERS": "2",
+        # Tests count the requests each job makes; the cache's own tests turn it on (tests/test_cache_jobs.py).
+        "PREP_CACHE_TTL_S": "0",
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)

@@ -62,7 +62,7 @@ def free_port() -> int:
 
 def app_environment(workdir: Path, extra: Mapping[str, str]) -> dict[str, str]:
     """The server's environment: ours minus every app setting, a private HOME (so no secrets file
-    of the developer is read) and a fresh SQLite file, then `extra`."""
+    of the developer is read), a fresh SQLite file and no source cache reuse, then `extra`."""
     home = workdir / "home"
     home.mkdir(parents=True, exist_ok=True)
     env = {key: value for key, value in os.environ.items() if key not in KEYS}
@@ -71,6 +71,7 @@ def app_environment(workdir: Path, extra: Mapping[str, str]) -> dict[str, str]:
         DATABASE_URL=f"sqlite:///{workdir / 'prep.db'}",
         PREP_ALLOW_PRIVATE_URLS="1",
         PREP_WORKERS="2",
+        PREP_CACHE_TTL_S="0",  # every job revalidates its sources, so scripted faults reach each job
         STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
     )
     env.update(extra)

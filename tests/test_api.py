@@ -482,7 +482,14 @@ def test_cancelling_a_finished_job_is_a_409(client, fake_site):
 
 def test_health_counts_the_queue_in_the_database(client, fake_site, monkeypatch):
     monkeypatch.setenv("PREP_WORKERS", "1")
-    assert client.get("/api/health").json() == {"status": "ok", "db": "ok", "workers": 1, "queued": 0, "processing": 0}
+    assert client.get("/api/health").json() == {
+        "status": "ok",
+        "db": "ok",
+        "workers": 1,
+        "queued": 0,
+        "processing": 0,
+        "github": {},
+    }
     _slow_home(fake_site, 1.0)
     first = _submit(client, _body(fake_site, role="First"))["jobId"]
     second = _submit(client, _body(fake_site, role="Second"))["jobId"]

@@ -62,9 +62,11 @@ def _crash_and_recover(
     step: str,
     hold: Callable[[], None] | None = None,
     release: Callable[[], None] | None = None,
+    inside: Callable[[], object] | None = None,
 ) -> tuple:
     """Submit, kill the app while `step` runs (`hold` and `release` bracket a lock that keeps it
-    there), start it again; the finished job's id, final status, attempt rows and engine."""
+    there; `inside` says it got to the point to kill it at), start it again; the finished job's
+    id, final status, attempt rows and engine."""
     engine = make_engine(env["DATABASE_URL"])
     first = serve_app(env, tmp_path, name="first")
     try:
@@ -77,6 +79,8 @@ def _crash_and_recover(
         assert submitted.status_code == 202, submitted.text
         job_id = submitted.json()["jobId"]
         _until(lambda: _running(engine, job_id, step), f"{step} to start")
+        if inside:
+            _until(inside, f"{step} to get there")
     finally:
         first.kill()
         if release:
@@ -102,7 +106,10 @@ def _attempts_of(rows, step: str) -> list[tuple[AttemptStatus, str | None]]:
 def test_kill_during_scrape(crash_env, tmp_path, fake_site):
     fake_site.fail("/", Reply(200, b"<title>Acme</title>", {"Content-Type": "text/html"}, delay_s=30))
 
-    job_id, final, rows, engine = _crash_and_recover(crash_env(), tmp_path, fake_site, "scrape-website")
+    # Killed once the slow home page is being read (robots.txt, the cache and the budget come first).
+    job_id, final, rows, engine = _crash_and_recover(
+        crash_env(), tmp_path, fake_site, "scrape-website", inside=lambda: fake_site.hits("/")
+    )
 
     assert final["status"] == "completed", final["message"]
     assert _attempts_of(rows, "scrape-website") == [

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -11,7 +14,7 @@ import pytest
 from pipeline.errors import NetworkError, PermanentError, ServiceUnavailable
 from pipeline.github import is_noise_topic, make_github_client, search_github
 from tests.fakes.fixtures import TEST_TOKEN
-from tests.fakes.github_api import ACME_REPOS, RESET_IN_S, FakeGitHub, repo
+from tests.fakes.github_api import ACME_REPOS, FakeGitHub, repo
 from tests.fakes.server import Reply
 
 ACME = "/orgs/acme-robotics"
@@ -229,15 +232,15 @@ def test_primary_rate_limit_waits_until_the_reset(fake_github: FakeGitHub, githu
     assert 27 <= caught.value.retry_after <= 30
 
 
-def test_primary_rate_limit_wait_is_passed_on_uncapped(fake_github: FakeGitHub, github_client: httpx.Client) -> None:
+def test_used_up_limit_sends_nothing_and_says_until_when(fake_github: FakeGitHub, github_client: httpx.Client) -> None:
     fake_github.set_remaining(0)  # the fake's own limit: resets in an hour
 
-    with pytest.raises(ServiceUnavailable) as caught:
-        search_github("Acme Robotics", github_client, deadline=in_s())
+    data = search_github("Acme Robotics", github_client, deadline=in_s())
 
-    # Passed on as GitHub said it: the engine caps the wait (engine.retry), not this step.
-    assert RESET_IN_S - 10 <= caught.value.retry_after <= RESET_IN_S
-    assert fake_github.paths() == [ACME]  # the first refusal ends the step
+    reset = datetime.fromtimestamp(fake_github.buckets["core"].reset_at, UTC).strftime("%H:%M UTC")
+    assert data.organization is None
+    assert data.warning == f"GitHub's hourly limit is used up until {reset}."  # a token is set: no advice
+    assert fake_github.paths() == []  # /rate_limit (free) said 0: no request is spent on a sure 403
 
 
 @pytest.mark.parametrize("seconds", [7, 3600])
@@ -319,3 +322,31 @@ def test_a_passed_deadline_sends_nothing(fake_github: FakeGitHub, github_client:
         search_github("Acme Robotics", github_client, deadline=time.monotonic() - 0.1)
 
     assert fake_github.requests == []
+
+
+def test_a_server_without_rate_limits_is_probed_once(fake_github: FakeGitHub, github_client: httpx.Client) -> None:
+    fake_github.fail("/rate_limit", Reply.json({"message": "Rate limiting is not enabled."}, 404))
+    for header in ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"):
+        fake_github.strip_headers.add(header)
+
+    data = search_github("Zyxw Quantum", github_client, deadline=in_s())
+
+    assert data.organization is None and data.warning and "rate limit" not in data.warning
+    assert fake_github.hits("/rate_limit") == 1
+    assert len(fake_github.paths()) >= 3
+
+
+def test_waiting_for_another_searchs_probe_ends_at_the_deadline(
+    fake_github: FakeGitHub, github_client: httpx.Client
+) -> None:
+    fake_github.fail("/rate_limit", replace(Reply.json({"resources": {}}), delay_s=3))  # a slow probe, then no limits
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        probing = pool.submit(search_github, "Acme Robotics", github_client, deadline=in_s(20))
+        while fake_github.hits("/rate_limit") == 0:  # the first search is probing
+            time.sleep(0.01)
+
+        with pytest.raises(NetworkError, match="waiting for GitHub's rate limits"):
+            search_github("Acme Robotics", github_client, deadline=in_s(0.3))
+
+        assert fake_github.hits("/rate_limit") == 1
+        assert probing.result().organization == "acme-robotics"

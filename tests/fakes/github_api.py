@@ -3,12 +3,16 @@
 Serves `GET /orgs/{org}`, `GET /orgs/{org}/repos` and `GET /search/users` from an in-memory
 dataset that starts with one organisation, "acme-robotics" ("Acme Robotics", blog
 https://acme.example). Every reply carries GitHub's rate-limit headers, counting down per
-resource ("core" and "search"); a resource at zero answers 403 as GitHub does.
+resource ("core" and "search"); a resource at zero answers 403 as GitHub does. Replies carry an
+ETag; a request whose If-None-Match matches gets 304 and is not counted (GitHub promises that for
+authorized requests; the fake does it for all).
+`GET /rate_limit` answers the windows for free. `conditional` and `counted` tally requests.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import time
 from dataclasses import dataclass
 
@@ -33,6 +37,10 @@ class _Bucket:
             "x-ratelimit-used": str(self.limit - self.remaining),
             "x-ratelimit-resource": resource,
         }
+
+    def as_json(self) -> dict[str, int]:
+        used = self.limit - self.remaining
+        return {"limit": self.limit, "remaining": self.remaining, "reset": self.reset_at, "used": used}
 
 
 def repo(
@@ -77,6 +85,7 @@ class FakeGitHub(FakeServer):
     """GitHub's REST API for organisations, over a dataset tests can extend with `add_org`."""
 
     def __init__(self) -> None:
+        self.limits = {"core": CORE_LIMIT, "search": SEARCH_LIMIT}
         super().__init__()
         self._restore()
 
@@ -113,17 +122,30 @@ class FakeGitHub(FakeServer):
     def reset(self) -> None:
         """Forget requests and faults, and go back to the default dataset and full rate limits."""
         super().reset()
+        self.limits = {"core": CORE_LIMIT, "search": SEARCH_LIMIT}
         self._restore()
+
+    def set_limits(self, core: int, search: int | None = None, reset_in_s: int = RESET_IN_S) -> None:
+        """Start fresh windows with these limits (60 and 10 are GitHub's for anonymous callers)."""
+        with self._lock:
+            self.limits = {"core": core, "search": search if search is not None else self.limits["search"]}
+            self._new_windows(reset_in_s)
+
+    def _new_windows(self, reset_in_s: int) -> None:
+        reset_at = int(time.time()) + reset_in_s
+        self.buckets = {name: _Bucket(limit, limit, reset_at) for name, limit in self.limits.items()}
+        self.counted = 0  # requests that cost rate limit
+        self.counted_search = 0  # of those, search requests (a separate, per-minute limit)
+        self.conditional = 0  # requests with If-None-Match (answered 304 or not)
+        self.not_modified = 0  # of those, answered 304 (not counted)
+        self.over_limit = 0  # requests answered 403 because the window was used up
+        self.strip_headers: set[str] = set()  # header names left out of every reply (a server without limits)
 
     def _restore(self) -> None:
         with self._lock:
             self.orgs: dict[str, dict] = {}
             self.repos: dict[str, list[dict]] = {}
-            reset_at = int(time.time()) + RESET_IN_S
-            self.buckets = {
-                "core": _Bucket(CORE_LIMIT, CORE_LIMIT, reset_at),
-                "search": _Bucket(SEARCH_LIMIT, SEARCH_LIMIT, reset_at),
-            }
+            self._new_windows(RESET_IN_S)
         self.add_org("acme-robotics", "Acme Robotics", "https://acme.example", ACME_REPOS)
 
     def set_remaining(self, remaining: int, resource: str = "core") -> None:
@@ -135,7 +157,7 @@ class FakeGitHub(FakeServer):
 
     def primary_rate_limit(self, path: str, reset_in_s: float = 30) -> None:
         """The next request to `path` finds the primary rate limit exhausted until `reset_in_s` from now."""
-        bucket = _Bucket(CORE_LIMIT, 0, int(time.time() + reset_in_s))
+        bucket = _Bucket(self.limits["core"], 0, int(time.time() + reset_in_s))
         self.fail(path, Reply.json(_limit_body("API rate limit exceeded"), 403, **bucket.headers("core")))
 
     def secondary_rate_limit(self, path: str, retry_after_s: int = 7) -> None:
@@ -147,25 +169,39 @@ class FakeGitHub(FakeServer):
 
     @property
     def authorizations(self) -> list[str | None]:
-        """The Authorization header of each request received (None when absent), in order."""
-        return [r.headers.get("authorization") for r in self.requests]
+        """The Authorization header of each API request received (None when absent), in order."""
+        return [r.headers.get("authorization") for r in self.requests if r.path != "/rate_limit"]
 
     def paths(self) -> list[str]:
-        """The path of each request received, in order."""
-        return [r.path for r in self.requests]
+        """The path of each API request received, in order (the free /rate_limit reads left out)."""
+        return [r.path for r in self.requests if r.path != "/rate_limit"]
 
     # --- the API -------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Reply:
+        if request.path == "/rate_limit":  # free on GitHub too
+            with self._lock:
+                return Reply.json({"resources": {name: b.as_json() for name, b in self.buckets.items()}})
         resource = "search" if request.path.startswith("/search/") else "core"
         with self._lock:
             bucket = self.buckets[resource]
+            reply = self._route(request)
+            etag = f'"{hashlib.sha256(reply.body).hexdigest()[:16]}"'
+            if "if-none-match" in request.headers:
+                self.conditional += 1
+                if request.headers["if-none-match"] == etag:
+                    self.not_modified += 1
+                    return Reply(304, b"", {"ETag": etag, **bucket.headers(resource)})
             if bucket.remaining <= 0:
+                self.over_limit += 1
                 return Reply.json(_limit_body("API rate limit exceeded"), 403, **bucket.headers(resource))
             bucket.remaining -= 1
+            self.counted += 1
+            self.counted_search += resource == "search"
             headers = bucket.headers(resource)
-            reply = self._route(request)
-        reply.headers.update(headers)
+        reply.headers.update(headers, ETag=etag)
+        for name in self.strip_headers:
+            reply.headers.pop(name, None)
         return reply
 
     def _route(self, request: Request) -> Reply:

@@ -3,12 +3,15 @@
 Pages: `/` (title, meta description, headings, text naming Python, Kubernetes and PostgreSQL,
 links to the five pages below and one external link), `/about`, `/careers`, `/engineering`,
 `/blog`, `/product`, and `/robots.txt`, which disallows `/private` for every bot. Anything else
-is a 404. Faults are scripted with `fail(path, *replies)` as on any FakeServer; `page(path)` is the
-normal reply for a path, handy for a slowed-down copy:
+is a 404. Every 200 carries an ETag, and a request whose If-None-Match matches it gets 304
+(`conditional_hits` counts those that asked). Faults are scripted with `fail(path, *replies)` as
+on any FakeServer; `page(path)` is the normal reply for a path, handy for a slowed-down copy:
 `site.fail("/about", replace(site.page("/about"), delay_s=0.5))`.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 from tests.fakes.server import FakeServer, Reply, Request
 
@@ -70,7 +73,18 @@ class FakeSite(FakeServer):
     """The Acme Robotics web site."""
 
     def handle(self, request: Request) -> Reply:
-        return self.page(request.path)
+        reply = self.page(request.path)
+        if reply.status != 200:
+            return reply
+        etag = f'"{hashlib.sha256(reply.body).hexdigest()[:16]}"'
+        if request.headers.get("if-none-match") == etag:
+            return Reply(304, b"", {"ETag": etag})
+        reply.headers["ETag"] = etag
+        return reply
+
+    def conditional_hits(self) -> int:
+        """How many requests carried If-None-Match (revalidations)."""
+        return sum(1 for r in self.requests if "if-none-match" in r.headers)
 
     def page(self, path: str) -> Reply:
         """The site's normal reply for `path`."""
