@@ -25,10 +25,11 @@ from db import jobs
 from db.history import count_jobs, decode_cursor, list_jobs
 from db.models import Job, JobStatus, elapsed_ms
 from db.store import get_briefing
+from engine.documents import job_markdown
 from engine.runner import Runner, get_runner
 from engine.status import iso, job_status
 from pipeline.errors import InvalidInput
-from pipeline.markdown import markdown_filename, render_markdown
+from pipeline.markdown import markdown_filename
 from pipeline.request import parse_request
 
 log = logging.getLogger(__name__)
@@ -180,7 +181,11 @@ async def submit(request: Request, runner: Runner) -> Response:
 async def status(request: Request, runner: Runner) -> Response:
     """GET /api/research-status/{jobId}: the status object, with the briefing once completed."""
     found = await run_in_threadpool(
-        job_status, runner.engine, request.path_params["jobId"], workers=runner.settings.workers
+        job_status,
+        runner.engine,
+        request.path_params["jobId"],
+        workers=runner.settings.workers,
+        prices=runner.settings.prices,
     )
     if found is None:
         raise _unknown_job()
@@ -227,7 +232,7 @@ def _briefing_of(runner: Runner, job_id: str) -> tuple[Job, dict]:
 async def markdown(request: Request, runner: Runner) -> Response:
     """GET /api/research/{jobId}/markdown: the briefing as a Markdown attachment."""
     job, briefing = await run_in_threadpool(_briefing_of, runner, request.path_params["jobId"])
-    text = render_markdown(briefing, role=job.role, created_at=iso(job.created_at))
+    text = await run_in_threadpool(job_markdown, runner.engine, job, briefing, runner.settings.prices)
     filename = markdown_filename(job.company_name, job.id)
     return Response(
         text,
@@ -251,7 +256,7 @@ def _cancel(runner: Runner, job_id: str) -> dict:
     if not job.status.is_terminal:
         job = runner.cancel(job_id)
         if job.status not in (JobStatus.COMPLETED, JobStatus.FAILED):  # else it finished as we asked
-            return job_status(runner.engine, job_id, workers=runner.settings.workers)
+            return job_status(runner.engine, job_id, workers=runner.settings.workers, prices=runner.settings.prices)
     raise ApiError(409, f"This job has already finished: it is {job.status.value}.")
 
 

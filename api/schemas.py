@@ -98,6 +98,18 @@ class StepState(ApiModel):
     error: str | None
 
 
+class Usage(ApiModel):
+    """What the job's calls to Claude used, summed over every attempt (failed ones included)."""
+
+    calls: int = Field(ge=0, description="Calls that got a reply; 0 when the offline analyzer wrote it.")
+    models: list[str]
+    input_tokens: int = Field(ge=0)
+    output_tokens: int = Field(ge=0)
+    cache_read_tokens: int = Field(ge=0)
+    cache_write_tokens: int = Field(ge=0)
+    cost_usd: float | None = Field(ge=0, description="USD; null (unknown) when a model has no price.")
+
+
 class JobStatusResponse(ApiModel):
     """A job's status; `results` is the briefing once the job completed."""
 
@@ -119,6 +131,7 @@ class JobStatusResponse(ApiModel):
     results: Briefing | None
     message: str = Field(description="One sentence for a person: what is happening or went wrong.")
     steps: list[StepState]
+    usage: Usage
 
 
 class JobSummary(ApiModel):

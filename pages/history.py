@@ -6,6 +6,8 @@ import streamlit as st
 
 from db.history import count_jobs, list_jobs
 from db.models import JobStatus
+from db.usage import usage_by_job, usage_total
+from engine.usage import cost_text, describe
 from ui.format import STATUS_ICONS, escape_markdown, human_duration, job_duration_ms, when
 from ui.runtime import JOB_PAGE, NEW_PAGE, runner
 
@@ -13,6 +15,7 @@ PAGE_SIZE = 20
 
 st.title("History")
 engine = runner().engine
+prices = runner().settings.prices
 
 all_jobs = count_jobs(engine)
 if all_jobs == 0:
@@ -46,13 +49,17 @@ if not page.jobs:
 
 first = (len(cursors) - 1) * PAGE_SIZE + 1
 st.caption(f"Jobs {first}–{first + len(page.jobs) - 1} of {total}, newest first")
+together = usage_total(engine, prices, status=status, q=query).to_json_dict()
+st.caption(f"Claude usage of these {total} jobs: {escape_markdown(describe(together))}")
+usages = usage_by_job(engine, [job.id for job in page.jobs], prices)
 for job in page.jobs:
     with st.container(border=True):
         icon = STATUS_ICONS.get(job.status.value, "•")
         st.page_link(JOB_PAGE, label=escape_markdown(job.company_name), icon=icon, query_params={"job": job.id})
         duration = human_duration(job_duration_ms(job.started_at, job.finished_at))
         role = escape_markdown(job.role) if job.role else "No role"
-        st.caption(f"{role} · {job.status.value} · {when(job.created_at)} · {duration}")
+        cost = cost_text(usages[job.id].to_json_dict())
+        st.caption(f"{role} · {job.status.value} · {when(job.created_at)} · {duration} · cost {escape_markdown(cost)}")
 
 if len(cursors) > 1 or page.next_cursor is not None:  # paging buttons only when there is a page to go to
     nav = st.columns(2)

@@ -26,7 +26,7 @@ engine = run.engine
 
 def current() -> tuple[dict, list[dict], Job] | None:
     """The job's status object, its steps and its row, read fresh from the database."""
-    return job_report(engine, job_id, workers=run.settings.workers)
+    return job_report(engine, job_id, workers=run.settings.workers, prices=run.settings.prices)
 
 
 report = current()
@@ -63,10 +63,11 @@ if status["status"] in ("queued", "processing"):
 
 took = human_duration(job_duration_ms(job.started_at, job.finished_at))
 st.caption(f"{status['status'].capitalize()} · started {when(job.created_at)} · took {took}")
+job_view.usage(status["usage"])
 
 if status["isComplete"]:
     st.success(escape_markdown(status["message"]), icon="✅")
-    job_view.briefing(job, status["results"], when(job.finished_at))
+    job_view.briefing(job, status["results"], status["usage"])
 else:
     st.error(escape_markdown(status["message"]), icon="❌" if status["isFailed"] else "🚫")
     if st.button("Retry", key="retry", type="primary", icon="🔁"):

@@ -44,15 +44,15 @@ def main(argv: list[str] | None = None) -> int:
 
     from db import jobs
     from db.engine import get_engine
+    from engine.documents import markdown_document
     from engine.runner import Runner
     from engine.status import job_status
-    from pipeline.markdown import render_markdown
 
     engine = get_engine(settings.database_url)
     if not args.wait:
         # No owner: the running app (or any worker) adopts the job at its next tick.
         job, _ = jobs.create_job(engine, request, owner=None)
-        print(json.dumps(job_status(engine, job.id, workers=settings.workers), indent=2))
+        print(json.dumps(job_status(engine, job.id, workers=settings.workers, prices=settings.prices), indent=2))
         return EXIT_OK
 
     runner = Runner(settings, engine=engine, adopt_orphans=False)
@@ -61,9 +61,9 @@ def main(argv: list[str] | None = None) -> int:
         job = runner.wait(job.id)
     finally:
         runner.shutdown()
-    status = job_status(engine, job.id, workers=settings.workers)
+    status = job_status(engine, job.id, workers=settings.workers, prices=settings.prices)
     if args.format == "markdown" and status["results"]:
-        print(render_markdown(status["results"], role=job.role, created_at=status["createdAt"]), end="")
+        print(markdown_document(job, status["results"], status["usage"]), end="")
     else:
         print(json.dumps(status, indent=2))
     return EXIT_OK if status["isComplete"] else EXIT_FAILED

@@ -67,8 +67,10 @@ def _is_url(url: str) -> bool:
     return bool(re.fullmatch(r"https?://[^\s<>]+", url))
 
 
-def render_markdown(briefing: dict, *, role: str | None = None, created_at: str | None = None) -> str:
-    """The whole briefing as one Markdown document."""
+def render_markdown(
+    briefing: dict, *, role: str | None = None, created_at: str | None = None, usage: str | None = None
+) -> str:
+    """The whole briefing as one Markdown document; `usage` (what the job cost) closes it."""
     company = neutralise(briefing.get("companyName", "the company"))
     lines = [f"# Interview briefing: {company}", ""]
     if role:
@@ -81,6 +83,8 @@ def render_markdown(briefing: dict, *, role: str | None = None, created_at: str 
     lines += [f"**Written by:** {mode}", ""]
     for title, body in sections(briefing):
         lines += [f"## {title}", "", body, ""]
+    if usage:
+        lines += ["---", "", f"_Usage: {neutralise(usage)}_", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from db.models import Job
-from pipeline.markdown import markdown_filename, render_markdown, sections
+from engine.documents import markdown_document
+from engine.usage import describe
+from pipeline.markdown import markdown_filename, sections
 from ui.format import STATUS_ICONS, escape_markdown, human_duration, human_eta
 
 
@@ -51,9 +53,9 @@ def progress(status: dict, steps: list[dict]) -> None:
     st.markdown(step_lines(steps))
 
 
-def briefing(job: Job, data: dict, created_at: str) -> None:
+def briefing(job: Job, data: dict, usage: dict) -> None:
     """The completed briefing, section by section, with its Markdown download."""
-    document = render_markdown(data, role=job.role, created_at=created_at)
+    document = markdown_document(job, data, usage)
     st.download_button(
         "Download Markdown",
         data=document,
@@ -68,3 +70,8 @@ def briefing(job: Job, data: dict, created_at: str) -> None:
     for title, body in sections(data):
         st.subheader(title)
         st.markdown(body)
+
+
+def usage(data: dict) -> None:
+    """What the job's calls to Claude cost (the status JSON's `usage`), as one caption."""
+    st.caption(f"Usage: {escape_markdown(describe(data))}")

@@ -1,0 +1,24 @@
+"""The briefing document of a job, the one text every export (page, API, CLI, zip, PDF) carries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy.engine import Engine
+
+from db.models import Job
+from db.usage import usage_by_job
+from engine.status import iso
+from engine.usage import Price, describe
+from pipeline.markdown import render_markdown
+
+
+def markdown_document(job: Job, briefing: dict, usage: Mapping) -> str:
+    """The briefing as Markdown, with the job's role, date and usage (a status JSON `usage`)."""
+    return render_markdown(briefing, role=job.role, created_at=iso(job.created_at), usage=describe(usage))
+
+
+def job_markdown(engine: Engine, job: Job, briefing: dict, prices: Mapping[str, Price]) -> str:
+    """The briefing as Markdown, reading the job's usage from its attempts."""
+    usage = usage_by_job(engine, [job.id], prices)[job.id].to_json_dict()
+    return markdown_document(job, briefing, usage)
