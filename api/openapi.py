@@ -17,6 +17,7 @@ from pydantic.json_schema import models_json_schema
 from api.schemas import (
     REQUEST_MODELS,
     RESPONSE_MODELS,
+    DeleteResponse,
     ErrorResponse,
     HealthResponse,
     JobPage,
@@ -142,6 +143,17 @@ OPERATIONS: tuple[Operation, ...] = (
             **_errors(404, 409),
         },
         description="A queued job never starts; a running one stops at its next step boundary and ends cancelled.",
+    ),
+    Operation(
+        "DELETE",
+        "/api/jobs/{jobId}",
+        "deleteJob",
+        "Delete a job, its attempts and its briefing",
+        responses={200: _json(DeleteResponse, "Deleted."), **_errors(404, 409)},
+        description=(
+            "A queued or running job is cancelled by its deletion. Refused (409) while a retry of the job "
+            "names it, or while its batch is still running."
+        ),
     ),
     Operation(
         "GET",

@@ -22,6 +22,7 @@ from api.auth import is_authorized
 from api.openapi import OPERATIONS, openapi_document
 from api.schemas import ESTIMATED_DURATION, JobsQuery, ResearchSubmission
 from db import jobs
+from db.deletion import DeleteRefused, delete_job
 from db.history import count_jobs, decode_cursor, list_jobs
 from db.models import Job, JobStatus, elapsed_ms
 from db.store import get_briefing
@@ -266,6 +267,21 @@ async def cancel(request: Request, runner: Runner) -> Response:
     return JSONResponse(found, 202)
 
 
+def _delete(runner: Runner, job_id: str) -> dict:
+    try:
+        deleted = delete_job(runner.engine, job_id)
+    except DeleteRefused as refused:
+        raise ApiError(409, refused.message) from None
+    if deleted is None:
+        raise _unknown_job()
+    return {"success": True, "jobId": deleted.job_id, "wasRunning": deleted.was_running}
+
+
+async def delete(request: Request, runner: Runner) -> Response:
+    """DELETE /api/jobs/{jobId}: remove the job, its attempts and its briefing (cancelling it if running)."""
+    return JSONResponse(await run_in_threadpool(_delete, runner, request.path_params["jobId"]))
+
+
 def _health() -> dict:
     runner = get_runner()
     return {
@@ -299,6 +315,7 @@ HANDLERS: dict[str, Handler] = {
     "getResearchMarkdown": markdown,
     "retryResearch": retry,
     "cancelResearch": cancel,
+    "deleteJob": delete,
     "getHealth": health,
     "getOpenApi": openapi,
 }

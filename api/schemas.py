@@ -154,6 +154,14 @@ class JobPage(ApiModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
 
 
+class DeleteResponse(ApiModel):
+    """200 from delete: the job, its attempts and its briefing are gone."""
+
+    success: Literal[True]
+    job_id: str
+    was_running: bool = Field(description="It was queued or running, so deleting it cancelled it.")
+
+
 class HealthResponse(ApiModel):
     """Liveness and the queue, counted in the database."""
 
@@ -179,4 +187,5 @@ RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     JobPage,
     HealthResponse,
     ErrorResponse,
+    DeleteResponse,
 )

@@ -8,12 +8,14 @@ from db.history import count_jobs, list_jobs
 from db.models import JobStatus
 from db.usage import usage_by_job, usage_total
 from engine.usage import cost_text, describe
+from ui.delete_view import show_flash
 from ui.format import STATUS_ICONS, escape_markdown, human_duration, job_duration_ms, when
 from ui.runtime import JOB_PAGE, NEW_PAGE, runner
 
 PAGE_SIZE = 20
 
 st.title("History")
+show_flash()
 engine = runner().engine
 prices = runner().settings.prices
 

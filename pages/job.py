@@ -7,6 +7,7 @@ import streamlit as st
 from db.models import Job
 from engine.status import job_report
 from ui import job_view
+from ui.delete_view import delete_control
 from ui.format import escape_markdown, human_duration, job_duration_ms, when
 from ui.runtime import HISTORY_PAGE, NEW_PAGE, open_job, runner
 
@@ -59,6 +60,7 @@ if status["status"] in ("queued", "processing"):
             st.toast("Cancelling: the job stops at its next step.")
 
     live()
+    delete_control(run, job)
     st.stop()
 
 took = human_duration(job_duration_ms(job.started_at, job.finished_at))
@@ -75,3 +77,4 @@ else:
 
 with st.expander("Steps", expanded=status["isFailed"]):  # open: it shows what went wrong
     st.markdown(job_view.step_lines(steps))
+delete_control(run, job)
