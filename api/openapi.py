@@ -31,6 +31,7 @@ OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
 REF = "#/components/schemas/{model}"
 MARKDOWN = "text/markdown"
+PDF = "application/pdf"
 
 ERRORS = {
     400: "The request is malformed: not JSON, or an unknown or bad query parameter.",
@@ -122,6 +123,20 @@ OPERATIONS: tuple[Operation, ...] = (
                 "description": "The briefing as Markdown.",
                 "headers": {"Content-Disposition": _header('attachment; filename="<company>-briefing-<id>.md"')},
                 "content": {MARKDOWN: {"schema": {"type": "string"}}},
+            },
+            **_errors(404, 409),
+        },
+    ),
+    Operation(
+        "GET",
+        "/api/research/{jobId}/pdf",
+        "getResearchPdf",
+        "The briefing as a PDF download (the same document as the Markdown)",
+        responses={
+            200: {
+                "description": "The briefing as PDF.",
+                "headers": {"Content-Disposition": _header('attachment; filename="<company>-briefing-<id>.pdf"')},
+                "content": {PDF: {"schema": {"type": "string", "contentMediaType": PDF}}},
             },
             **_errors(404, 409),
         },

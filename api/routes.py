@@ -26,11 +26,12 @@ from db.deletion import DeleteRefused, delete_job
 from db.history import count_jobs, decode_cursor, list_jobs
 from db.models import Job, JobStatus, elapsed_ms
 from db.store import get_briefing
-from engine.documents import job_markdown
+from engine.documents import job_markdown, job_pdf
 from engine.runner import Runner, get_runner
 from engine.status import iso, job_status
 from pipeline.errors import InvalidInput
 from pipeline.markdown import markdown_filename
+from pipeline.pdf import pdf_filename
 from pipeline.request import parse_request
 
 log = logging.getLogger(__name__)
@@ -242,6 +243,16 @@ async def markdown(request: Request, runner: Runner) -> Response:
     )
 
 
+async def pdf(request: Request, runner: Runner) -> Response:
+    """GET /api/research/{jobId}/pdf: the same document as the Markdown, as a PDF attachment."""
+    job, briefing = await run_in_threadpool(_briefing_of, runner, request.path_params["jobId"])
+    data = await run_in_threadpool(job_pdf, runner.engine, job, briefing, runner.settings.prices)
+    filename = pdf_filename(markdown_filename(job.company_name, job.id))
+    return Response(
+        data, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
 async def retry(request: Request, runner: Runner) -> Response:
     """POST /api/research/{jobId}/retry: a new job with the same inputs, 202 like submit."""
     job = await run_in_threadpool(runner.retry, request.path_params["jobId"])
@@ -313,6 +324,7 @@ HANDLERS: dict[str, Handler] = {
     "getResearchStatus": status,
     "listJobs": history,
     "getResearchMarkdown": markdown,
+    "getResearchPdf": pdf,
     "retryResearch": retry,
     "cancelResearch": cancel,
     "deleteJob": delete,

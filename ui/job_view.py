@@ -5,9 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from db.models import Job
-from engine.documents import markdown_document
+from engine.documents import markdown_document, pdf_document
 from engine.usage import describe
 from pipeline.markdown import markdown_filename, sections
+from pipeline.pdf import pdf_filename
 from ui.format import STATUS_ICONS, escape_markdown, human_duration, human_eta
 
 
@@ -63,6 +64,15 @@ def briefing(job: Job, data: dict, usage: dict) -> None:
         mime="text/markdown",
         key="download",
         icon="⬇️",
+        on_click="ignore",
+    )
+    st.download_button(
+        "Download PDF",
+        data=lambda: pdf_document(job, data, usage),  # typeset only when clicked
+        file_name=pdf_filename(markdown_filename(job.company_name, job.id)),
+        mime="application/pdf",
+        key="download_pdf",
+        icon="📄",
         on_click="ignore",
     )
     with st.expander("Copy as Markdown"):
