@@ -17,6 +17,9 @@ from pydantic.json_schema import models_json_schema
 from api.schemas import (
     REQUEST_MODELS,
     RESPONSE_MODELS,
+    BatchAccepted,
+    BatchStatusResponse,
+    BatchSubmission,
     DeleteResponse,
     ErrorResponse,
     HealthResponse,
@@ -171,6 +174,25 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
     ),
     Operation(
+        "POST",
+        "/api/batches",
+        "submitBatch",
+        "Queue research on up to 50 companies at once",
+        body=BatchSubmission,
+        responses={
+            202: _json(BatchAccepted, "Queued, every company as a job.", location=_header("The batch's status URL.")),
+            **_SUBMIT_ERRORS,
+        },
+        description="Every company is validated first: one bad entry and nothing is queued (422 names them all).",
+    ),
+    Operation(
+        "GET",
+        "/api/batches/{batchId}",
+        "getBatch",
+        "A batch's progress: counts and each job's status",
+        responses={200: _json(BatchStatusResponse, "The batch."), **_errors(404)},
+    ),
+    Operation(
         "GET",
         "/api/health",
         "getHealth",
@@ -200,6 +222,15 @@ _JOB_ID = {
     "in": "path",
     "required": True,
     "description": "The jobId that submit returned.",
+    "schema": {"type": "string", "minLength": 1},
+}
+
+
+_BATCH_ID = {
+    "name": "batchId",
+    "in": "path",
+    "required": True,
+    "description": "The batchId that the batch submit returned.",
     "schema": {"type": "string", "minLength": 1},
 }
 
@@ -234,7 +265,7 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
     spec: dict[str, Any] = {"operationId": op.operation_id, "summary": op.summary}
     if op.description:
         spec["description"] = op.description
-    parameters = [_JOB_ID] if "{jobId}" in op.path else []
+    parameters = [_JOB_ID] if "{jobId}" in op.path else [_BATCH_ID] if "{batchId}" in op.path else []
     if op.query:
         parameters += _query_parameters(op.query, schemas)
     if parameters:

@@ -20,15 +20,17 @@ from starlette.routing import Route
 
 from api.auth import is_authorized
 from api.openapi import OPERATIONS, openapi_document
-from api.schemas import ESTIMATED_DURATION, JobsQuery, ResearchSubmission
+from api.schemas import ESTIMATED_DURATION, BatchSubmission, JobsQuery, ResearchSubmission
 from db import jobs
 from db.deletion import DeleteRefused, delete_job
 from db.history import count_jobs, decode_cursor, list_jobs
 from db.models import Job, JobStatus, elapsed_ms
 from db.store import get_briefing
+from engine.batch_status import BATCH_URL, batch_status
 from engine.documents import job_markdown, job_pdf
 from engine.runner import Runner, get_runner
 from engine.status import iso, job_status
+from pipeline.batch_input import BadBatch, validate
 from pipeline.errors import InvalidInput
 from pipeline.markdown import markdown_filename
 from pipeline.pdf import pdf_filename
@@ -126,6 +128,8 @@ _SENTENCES = {
     "enum": "{field} must be one of: {expected}.",
     "string_too_short": "{field} must not be empty.",
     "string_too_long": "{field} is too long (at most {max_length} characters).",
+    "too_long": "{field} has {actual_length} items; at most {max_length}.",
+    "too_short": "{field} must not be empty.",
     "greater_than_equal": "{field} must be at least {ge}.",
     "less_than_equal": "{field} must be at most {le}.",
 }
@@ -216,7 +220,13 @@ async def history(request: Request, runner: Runner) -> Response:
         except ValueError:
             raise ApiError(400, "cursor is not one this API returned.", "cursor") from None
     page = await run_in_threadpool(
-        list_jobs, runner.engine, status=query.status, q=query.q, limit=query.limit, cursor=query.cursor
+        list_jobs,
+        runner.engine,
+        status=query.status,
+        q=query.q,
+        limit=query.limit,
+        cursor=query.cursor,
+        batch_id=query.batch,
     )
     return JSONResponse({"jobs": [_summary(job) for job in page.jobs], "nextCursor": page.next_cursor})
 
@@ -293,6 +303,31 @@ async def delete(request: Request, runner: Runner) -> Response:
     return JSONResponse(await run_in_threadpool(_delete, runner, request.path_params["jobId"]))
 
 
+async def submit_batch(request: Request, runner: Runner) -> Response:
+    """POST /api/batches: validate every company, then queue them all as one batch, 202."""
+    submission = _validated(BatchSubmission, await _json_body(request), 422)
+    companies = [company.model_dump(by_alias=True) for company in submission.companies]
+    try:
+        requests = validate(companies, deep_mode=submission.deep_mode, allow_private=runner.settings.allow_private_urls)
+    except BadBatch as bad:
+        first = bad.errors[0]
+        field = f"companies.{first.line - 1}.{first.field}" if first.line and first.field else "companies"
+        message = "; ".join(f"company {error.line}: {error.message}" for error in bad.errors)
+        raise ApiError(422, f"Nothing was queued. {message[0].upper()}{message[1:]}", field) from None
+    batch, members = await run_in_threadpool(runner.submit_batch, requests)
+    status_url = BATCH_URL.format(batch.id)
+    body = {"success": True, "batchId": batch.id, "jobIds": [job.id for job in members], "statusUrl": status_url}
+    return JSONResponse(body, 202, headers={"Location": status_url})
+
+
+async def get_batch(request: Request, runner: Runner) -> Response:
+    """GET /api/batches/{batchId}: the batch's counts and each job's progress."""
+    found = await run_in_threadpool(batch_status, runner.engine, request.path_params["batchId"], runner.settings.prices)
+    if found is None:
+        raise ApiError(404, "There is no batch with that id.")
+    return JSONResponse(found)
+
+
 def _health() -> dict:
     runner = get_runner()
     return {
@@ -328,6 +363,8 @@ HANDLERS: dict[str, Handler] = {
     "retryResearch": retry,
     "cancelResearch": cancel,
     "deleteJob": delete,
+    "submitBatch": submit_batch,
+    "getBatch": get_batch,
     "getHealth": health,
     "getOpenApi": openapi,
 }

@@ -16,6 +16,7 @@ from pydantic.alias_generators import to_camel
 from db.history import MAX_PAGE
 from db.models import AttemptStatus, JobStatus
 from engine.steps import STEPS
+from pipeline.batch_input import MAX_COMPANIES
 from pipeline.models import MAX_NAME_CHARS, MAX_ROLE_CHARS, MAX_URL_CHARS, Briefing
 
 ESTIMATED_DURATION = "30-60 seconds"
@@ -62,6 +63,25 @@ class ResearchSubmission(ApiModel):
     )
 
 
+class BatchCompany(ApiModel):
+    """One company of a batch."""
+
+    model_config = ConfigDict(strict=True, title="BatchCompany")
+
+    company_name: StrictStr = Field(min_length=1, max_length=MAX_NAME_CHARS, examples=["Acme Robotics"])
+    company_url: StrictStr | None = Field(default=None, max_length=MAX_URL_CHARS)
+    role: StrictStr | None = Field(default=None, max_length=MAX_ROLE_CHARS)
+
+
+class BatchSubmission(ApiModel):
+    """The body of POST /api/batches: up to 50 companies, queued whole or not at all."""
+
+    model_config = ConfigDict(strict=True, title="BatchSubmission")
+
+    companies: list[BatchCompany] = Field(min_length=1, max_length=MAX_COMPANIES)
+    deep_mode: StrictBool = Field(default=False, description="Deep mode for every company of the batch.")
+
+
 class JobsQuery(ApiModel):
     """The query string of GET /api/jobs (lax: query values arrive as text)."""
 
@@ -71,6 +91,7 @@ class JobsQuery(ApiModel):
     cursor: str | None = Field(
         default=None, max_length=MAX_CURSOR_CHARS, description="The nextCursor of the previous page."
     )
+    batch: str | None = Field(default=None, max_length=MAX_QUERY_CHARS, description="Only the jobs of this batch.")
 
 
 # -- responses -----------------------------------------------------------------------------
@@ -162,6 +183,41 @@ class DeleteResponse(ApiModel):
     was_running: bool = Field(description="It was queued or running, so deleting it cancelled it.")
 
 
+class BatchAccepted(ApiModel):
+    """202 from a batch submit: every company is queued as a job of the batch."""
+
+    success: Literal[True]
+    batch_id: str
+    job_ids: list[str]
+    status_url: str = Field(description="Poll this for the batch's progress.")
+
+
+class BatchJob(ApiModel):
+    """One job of a batch and how far it got."""
+
+    job_id: str
+    company_name: str
+    role: str | None
+    status: JobStatus
+    progress: str = Field(pattern=r"^\d+/\d+$", description="Finished steps out of all steps.")
+    status_url: str
+
+
+class BatchStatusResponse(ApiModel):
+    """A batch: counts derived from its jobs; `status` is completed once every job has ended."""
+
+    batch_id: str
+    status: Literal["queued", "processing", "completed"]
+    total: int = Field(ge=0)
+    completed: int = Field(ge=0)
+    failed: int = Field(ge=0)
+    cancelled: int = Field(ge=0)
+    created_at: datetime
+    updated_at: datetime
+    usage: Usage = Field(description="The usage of all the batch's jobs together.")
+    jobs: list[BatchJob]
+
+
 class HealthResponse(ApiModel):
     """Liveness and the queue, counted in the database."""
 
@@ -180,7 +236,7 @@ class ErrorResponse(ApiModel):
     field: str | None = None
 
 
-REQUEST_MODELS: tuple[type[BaseModel], ...] = (ResearchSubmission, JobsQuery)
+REQUEST_MODELS: tuple[type[BaseModel], ...] = (ResearchSubmission, JobsQuery, BatchSubmission)
 RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     SubmitResponse,
     JobStatusResponse,
@@ -188,4 +244,6 @@ RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     HealthResponse,
     ErrorResponse,
     DeleteResponse,
+    BatchAccepted,
+    BatchStatusResponse,
 )

@@ -1,4 +1,5 @@
-"""Command line: `python -m pipeline research "Acme" --url … --role … [--deep] [--wait] [--format …]`.
+"""Command line: `python -m pipeline research "Acme" --url … --role … [--deep] [--wait] [--format …]`,
+and `python -m pipeline batch FILE.csv [--deep] [--wait]` (see engine/batch_command.py).
 
 Exit status: 0 when the job completed (or was queued), 1 when it failed, 2 on bad input.
 """
@@ -23,6 +24,10 @@ def _parser() -> argparse.ArgumentParser:
     research.add_argument("--deep", action="store_true", help="also read about/careers/engineering/blog pages")
     research.add_argument("--wait", action="store_true", help="run the job in this process and print the result")
     research.add_argument("--format", choices=("json", "markdown"), default="json", help="output with --wait")
+    batch = commands.add_parser("batch", help="queue research on every company of a CSV file (at most 50)")
+    batch.add_argument("file", help="one company per line: Name, https://site, Role (or a CSV with a header)")
+    batch.add_argument("--deep", action="store_true", help="deep mode for every company")
+    batch.add_argument("--wait", action="store_true", help="run the batch in this process and print the result")
     return parser
 
 
@@ -36,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     from settings import Settings
 
     settings = Settings.load()
+    if args.command == "batch":
+        from engine.batch_command import run_batch
+
+        return run_batch(args.file, deep=args.deep, wait=args.wait, settings=settings)
     try:
         request = parse_request(args.company, args.url, args.role, args.deep, allow_private=settings.allow_private_urls)
     except InvalidInput as error:
