@@ -113,7 +113,6 @@ class Usage:
     tokens: Tokens = field(default_factory=Tokens)
     models: tuple[str, ...] = ()
     cost_usd: float | None = 0.0
-    unpriced: tuple[str, ...] = ()  # models that had calls but no price
 
     def to_json_dict(self) -> dict:
         """The camelCase form of the status JSON's `usage`."""
@@ -129,24 +128,23 @@ class Usage:
 
 
 def priced(by_model: Mapping[str, Tokens], prices: Mapping[str, Price]) -> Usage:
-    """Sum per-model counts and price them."""
+    """Sum per-model counts and price them; the cost is None when any of the models has no price."""
     total = Tokens()
-    cost: float | None = 0.0
-    unpriced = []
+    cost = 0.0
+    known = True
     for model, tokens in by_model.items():
         total.add(tokens)
         price = price_for(model, prices)
         if price is None:
-            unpriced.append(model)
+            known = False
             continue
-        dollars = (
+        cost += (
             tokens.input * price.input
             + tokens.output * price.output
             + tokens.cache_read * price.cache_read
             + tokens.cache_write * price.cache_write
         ) / TOKENS_PER_PRICE_UNIT
-        cost = cost + dollars if cost is not None else None
-    return Usage(total, tuple(sorted(by_model)), None if unpriced else round(cost, 6), tuple(sorted(unpriced)))
+    return Usage(total, tuple(sorted(by_model)), round(cost, 6) if known else None)
 
 
 def usage_of(metas: Iterable[Mapping | None], prices: Mapping[str, Price]) -> Usage:

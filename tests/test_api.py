@@ -594,9 +594,12 @@ def test_the_schemathesis_schema_is_the_served_document(client, token_env):
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_api_honours_its_document(case, token_env, fake_site):
     body = case.body
-    url = body.get("companyUrl") if isinstance(body, dict) else 0
-    if url is None or (isinstance(url, str) and len(url) <= MAX_URL_CHARS):
-        body["companyUrl"] = fake_site.url  # generated jobs read the fake site, never the internet
+    # A submit's body is one company; a batch's holds several.
+    companies = body["companies"] if isinstance(body, dict) and isinstance(body.get("companies"), list) else [body]
+    for company in companies:
+        url = company.get("companyUrl") if isinstance(company, dict) else 0
+        if url is None or (isinstance(url, str) and len(url) <= MAX_URL_CHARS):
+            company["companyUrl"] = fake_site.url  # generated jobs read the fake site, never the internet
 
     # Every other check runs (no 5xx, status codes, media types, headers, body schemas, negative
     # data rejected, auth enforced). Positive-data acceptance cannot hold: the server also refuses
