@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from tests.browser_fixtures import screenshot
 
@@ -60,6 +61,15 @@ def test_a_batch_from_typed_lines_with_live_progress_and_its_zip(app_url, page, 
         first = archive.read(names[0]).decode()
     assert len(names) == 3 and all(name.endswith(".md") for name in names), names
     assert first.startswith("# Interview briefing: Acme Robotics")
+
+    # A company's page offers the same briefing as a PDF, typeset when the button is clicked.
+    page.get_by_role("link", name="Société Générale (Data Engineer)").click()
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download PDF").click()
+    pdf = PdfReader(download_info.value.path())
+    assert download_info.value.suggested_filename.endswith(".pdf")
+    assert "Interview briefing: Société Générale" in pdf.pages[0].extract_text()
+    page.go_back()
 
     page.get_by_role("link", name="These jobs in History").click()
     expect(page).to_have_url(re.compile(r"/history\?batch="))
