@@ -30,6 +30,14 @@ WAIT_S = 60.0
 POLL_S = 0.1
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    """Progress and usage are summed in SQL, so both databases run."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'prep.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
 @pytest.fixture
 def client(app_env) -> Iterator[TestClient]:
     """The API's routes; every response is checked against the OpenAPI document."""
