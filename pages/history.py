@@ -58,7 +58,8 @@ if not page.jobs:
 first = (len(cursors) - 1) * PAGE_SIZE + 1
 st.caption(f"Jobs {first}–{first + len(page.jobs) - 1} of {total}, newest first")
 together = usage_total(engine, prices, status=status, q=query, batch_id=batch).to_json_dict()
-st.caption(f"Claude usage of these {total} jobs: {escape_markdown(describe(together))}")
+which = "this job" if total == 1 else f"these {total} jobs"
+st.caption(f"Claude usage of {which}: {escape_markdown(describe(together))}")
 usages = usage_by_job(engine, [job.id for job in page.jobs], prices)
 for job in page.jobs:
     with st.container(border=True):

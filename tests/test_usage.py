@@ -169,4 +169,4 @@ def test_the_job_page_history_and_markdown_show_the_usage(app_env, fake_site, fa
     at = at.run()
     captions = "\n".join(c.value for c in at.caption)
     assert escape_markdown(f"cost {cost}") in captions  # the job's row
-    assert "usage of these 1 jobs" in captions and "2,000 input" in captions  # the filter's total
+    assert "usage of this job" in captions and "2,000 input" in captions  # the filter's total
