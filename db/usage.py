@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from db.engine import reading
 from db.history import filters
 from db.models import Job, JobStatus, StepAttempt
+from engine.steps import ANALYZE
 from engine.usage import Price, Tokens, Usage, priced, usage_of
 
 _CALL = ("llmCall",)
@@ -45,20 +46,19 @@ def usage_total(
 ) -> Usage:
     """The usage of every job matching the history filters, summed in SQL by model."""
     model = _field("model").as_string()
-    statement = (
-        select(
-            model,
-            func.count(),
-            func.coalesce(func.sum(_field("inputTokens").as_integer()), 0),
-            func.coalesce(func.sum(_field("outputTokens").as_integer()), 0),
-            func.coalesce(func.sum(_field("cacheReadInputTokens").as_integer()), 0),
-            func.coalesce(func.sum(_field("cacheCreationInputTokens").as_integer()), 0),
-        )
-        .select_from(StepAttempt)
-        .join(Job, Job.id == StepAttempt.job_id)
-        .where(model.is_not(None), *filters(status, q, batch_id))
-        .group_by(model)
-    )
+    statement = select(
+        model,
+        func.count(),
+        func.coalesce(func.sum(_field("inputTokens").as_integer()), 0),
+        func.coalesce(func.sum(_field("outputTokens").as_integer()), 0),
+        func.coalesce(func.sum(_field("cacheReadInputTokens").as_integer()), 0),
+        func.coalesce(func.sum(_field("cacheCreationInputTokens").as_integer()), 0),
+    ).select_from(StepAttempt)
+    clauses = filters(status, q, batch_id)
+    if clauses:  # without a filter every job counts, and the join would only slow the sum down
+        statement = statement.join(Job, Job.id == StepAttempt.job_id).where(*clauses)
+    # Only analyze-with-claude calls Claude: the cheap step test spares reading the other rows' JSON.
+    statement = statement.where(StepAttempt.step == ANALYZE.id, model.is_not(None)).group_by(model)
     with reading(engine) as session:
         rows = session.exec(statement).all()
     return priced({name: Tokens(*counts) for name, *counts in rows}, prices)
