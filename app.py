@@ -27,6 +27,7 @@ if __name__ == "__main__":
     navigation = st.navigation(
         [
             st.Page("pages/new_research.py", title="New research", icon="🔎", default=True),
+            st.Page("pages/batch.py", title="Research several companies", icon="📋", url_path="batch"),
             st.Page("pages/history.py", title="History", icon="🗂️", url_path="history"),
             st.Page("pages/job.py", title="Job", icon="📄", url_path="job", visibility="hidden"),
         ]

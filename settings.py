@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.steps import BY_ID
+from engine.usage import DEFAULT_PRICES, Price, load_prices
 
 PROJECT_DIR = Path(__file__).resolve().parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_DIR / 'data' / 'prep.db'}"
@@ -33,6 +34,7 @@ KEYS = (
     "PREP_JOB_DEADLINE_S",
     "PREP_STEP_TIMEOUTS",
     "PREP_CACHE_TTL_S",
+    "PREP_PRICES",
 )
 
 
@@ -55,6 +57,7 @@ class Settings:
     job_deadline_s: float = 90.0  # the whole job's time limit, seconds
     step_timeouts_s: Mapping[str, float] = field(default_factory=dict)  # overrides by step id, seconds
     cache_ttl_s: float = DEFAULT_CACHE_TTL_S  # how long a fetched page, robots.txt or GitHub reply is reused, seconds
+    prices: Mapping[str, Price] = field(default_factory=lambda: dict(DEFAULT_PRICES))  # by model id
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
@@ -77,6 +80,7 @@ class Settings:
             job_deadline_s=float(get("PREP_JOB_DEADLINE_S") or 90.0),
             step_timeouts_s=_parse_timeouts(get("PREP_STEP_TIMEOUTS") or ""),
             cache_ttl_s=float(get("PREP_CACHE_TTL_S") or DEFAULT_CACHE_TTL_S),
+            prices=load_prices(get("PREP_PRICES")),
         )
 
     @classmethod

@@ -17,6 +17,10 @@ from pydantic.json_schema import models_json_schema
 from api.schemas import (
     REQUEST_MODELS,
     RESPONSE_MODELS,
+    BatchAccepted,
+    BatchStatusResponse,
+    BatchSubmission,
+    DeleteResponse,
     ErrorResponse,
     HealthResponse,
     JobPage,
@@ -30,6 +34,7 @@ OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
 REF = "#/components/schemas/{model}"
 MARKDOWN = "text/markdown"
+PDF = "application/pdf"
 
 ERRORS = {
     400: "The request is malformed: not JSON, or an unknown or bad query parameter.",
@@ -126,6 +131,20 @@ OPERATIONS: tuple[Operation, ...] = (
         },
     ),
     Operation(
+        "GET",
+        "/api/research/{jobId}/pdf",
+        "getResearchPdf",
+        "The briefing as a PDF download (the same document as the Markdown)",
+        responses={
+            200: {
+                "description": "The briefing as PDF.",
+                "headers": {"Content-Disposition": _header('attachment; filename="<company>-briefing-<id>.pdf"')},
+                "content": {PDF: {"schema": {"type": "string", "contentMediaType": PDF}}},
+            },
+            **_errors(404, 409),
+        },
+    ),
+    Operation(
         "POST",
         "/api/research/{jobId}/retry",
         "retryResearch",
@@ -142,6 +161,36 @@ OPERATIONS: tuple[Operation, ...] = (
             **_errors(404, 409),
         },
         description="A queued job never starts; a running one stops at its next step boundary and ends cancelled.",
+    ),
+    Operation(
+        "DELETE",
+        "/api/jobs/{jobId}",
+        "deleteJob",
+        "Delete a job, its attempts and its briefing",
+        responses={200: _json(DeleteResponse, "Deleted."), **_errors(404, 409)},
+        description=(
+            "A queued or running job is cancelled by its deletion. Refused (409) while a retry of the job "
+            "names it, or while its batch is still running."
+        ),
+    ),
+    Operation(
+        "POST",
+        "/api/batches",
+        "submitBatch",
+        "Queue research on up to 50 companies at once",
+        body=BatchSubmission,
+        responses={
+            202: _json(BatchAccepted, "Queued, every company as a job.", location=_header("The batch's status URL.")),
+            **_SUBMIT_ERRORS,
+        },
+        description="Every company is validated first: one bad entry and nothing is queued (422 names them all).",
+    ),
+    Operation(
+        "GET",
+        "/api/batches/{batchId}",
+        "getBatch",
+        "A batch's progress: counts and each job's status",
+        responses={200: _json(BatchStatusResponse, "The batch."), **_errors(404)},
     ),
     Operation(
         "GET",
@@ -177,6 +226,15 @@ _JOB_ID = {
 }
 
 
+_BATCH_ID = {
+    "name": "batchId",
+    "in": "path",
+    "required": True,
+    "description": "The batchId that the batch submit returned.",
+    "schema": {"type": "string", "minLength": 1},
+}
+
+
 def _components() -> dict[str, Any]:
     """Every model's schema: requests as validated, responses as serialised, camelCase."""
     pairs = [(model, "validation") for model in REQUEST_MODELS]
@@ -207,7 +265,7 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
     spec: dict[str, Any] = {"operationId": op.operation_id, "summary": op.summary}
     if op.description:
         spec["description"] = op.description
-    parameters = [_JOB_ID] if "{jobId}" in op.path else []
+    parameters = [_JOB_ID] if "{jobId}" in op.path else [_BATCH_ID] if "{batchId}" in op.path else []
     if op.query:
         parameters += _query_parameters(op.query, schemas)
     if parameters:

@@ -20,15 +20,20 @@ from starlette.routing import Route
 
 from api.auth import is_authorized
 from api.openapi import OPERATIONS, openapi_document
-from api.schemas import ESTIMATED_DURATION, JobsQuery, ResearchSubmission
+from api.schemas import ESTIMATED_DURATION, BatchSubmission, JobsQuery, ResearchSubmission
 from db import jobs
+from db.deletion import DeleteRefused, delete_job
 from db.history import count_jobs, decode_cursor, list_jobs
 from db.models import Job, JobStatus, elapsed_ms
 from db.store import get_briefing
+from engine.batch_status import BATCH_URL, batch_status
+from engine.documents import job_markdown, job_pdf
 from engine.runner import Runner, get_runner
 from engine.status import iso, job_status
+from pipeline.batch_input import BadBatch, validate
 from pipeline.errors import InvalidInput
-from pipeline.markdown import markdown_filename, render_markdown
+from pipeline.markdown import markdown_filename
+from pipeline.pdf import pdf_filename
 from pipeline.request import parse_request
 
 log = logging.getLogger(__name__)
@@ -123,6 +128,8 @@ _SENTENCES = {
     "enum": "{field} must be one of: {expected}.",
     "string_too_short": "{field} must not be empty.",
     "string_too_long": "{field} is too long (at most {max_length} characters).",
+    "too_long": "{field} has {actual_length} items; at most {max_length}.",
+    "too_short": "{field} must not be empty.",
     "greater_than_equal": "{field} must be at least {ge}.",
     "less_than_equal": "{field} must be at most {le}.",
 }
@@ -183,7 +190,11 @@ async def submit(request: Request, runner: Runner) -> Response:
 async def status(request: Request, runner: Runner) -> Response:
     """GET /api/research-status/{jobId}: the status object, with the briefing once completed."""
     found = await run_in_threadpool(
-        job_status, runner.engine, request.path_params["jobId"], workers=runner.settings.workers
+        job_status,
+        runner.engine,
+        request.path_params["jobId"],
+        workers=runner.settings.workers,
+        prices=runner.settings.prices,
     )
     if found is None:
         raise _unknown_job()
@@ -212,7 +223,13 @@ async def history(request: Request, runner: Runner) -> Response:
         except ValueError:
             raise ApiError(400, "cursor is not one this API returned.", "cursor") from None
     page = await run_in_threadpool(
-        list_jobs, runner.engine, status=query.status, q=query.q, limit=query.limit, cursor=query.cursor
+        list_jobs,
+        runner.engine,
+        status=query.status,
+        q=query.q,
+        limit=query.limit,
+        cursor=query.cursor,
+        batch_id=query.batch,
     )
     return JSONResponse({"jobs": [_summary(job) for job in page.jobs], "nextCursor": page.next_cursor})
 
@@ -230,12 +247,22 @@ def _briefing_of(runner: Runner, job_id: str) -> tuple[Job, dict]:
 async def markdown(request: Request, runner: Runner) -> Response:
     """GET /api/research/{jobId}/markdown: the briefing as a Markdown attachment."""
     job, briefing = await run_in_threadpool(_briefing_of, runner, request.path_params["jobId"])
-    text = render_markdown(briefing, role=job.role, created_at=iso(job.created_at))
+    text = await run_in_threadpool(job_markdown, runner.engine, job, briefing, runner.settings.prices)
     filename = markdown_filename(job.company_name, job.id)
     return Response(
         text,
         media_type="text/markdown; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+async def pdf(request: Request, runner: Runner) -> Response:
+    """GET /api/research/{jobId}/pdf: the same document as the Markdown, as a PDF attachment."""
+    job, briefing = await run_in_threadpool(_briefing_of, runner, request.path_params["jobId"])
+    data = await run_in_threadpool(job_pdf, runner.engine, job, briefing, runner.settings.prices)
+    filename = pdf_filename(markdown_filename(job.company_name, job.id))
+    return Response(
+        data, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )
 
 
@@ -254,7 +281,7 @@ def _cancel(runner: Runner, job_id: str) -> dict:
     if not job.status.is_terminal:
         job = runner.cancel(job_id)
         if job.status not in (JobStatus.COMPLETED, JobStatus.FAILED):  # else it finished as we asked
-            return job_status(runner.engine, job_id, workers=runner.settings.workers)
+            return job_status(runner.engine, job_id, workers=runner.settings.workers, prices=runner.settings.prices)
     raise ApiError(409, f"This job has already finished: it is {job.status.value}.")
 
 
@@ -262,6 +289,46 @@ async def cancel(request: Request, runner: Runner) -> Response:
     """POST /api/research/{jobId}/cancel: stop a queued job now, a running one at its next step."""
     found = await run_in_threadpool(_cancel, runner, request.path_params["jobId"])
     return JSONResponse(found, 202)
+
+
+def _delete(runner: Runner, job_id: str) -> dict:
+    try:
+        deleted = delete_job(runner.engine, job_id)
+    except DeleteRefused as refused:
+        raise ApiError(409, refused.message) from None
+    if deleted is None:
+        raise _unknown_job()
+    return {"success": True, "jobId": deleted.job_id, "wasRunning": deleted.was_running}
+
+
+async def delete(request: Request, runner: Runner) -> Response:
+    """DELETE /api/jobs/{jobId}: remove the job, its attempts and its briefing (cancelling it if running)."""
+    return JSONResponse(await run_in_threadpool(_delete, runner, request.path_params["jobId"]))
+
+
+async def submit_batch(request: Request, runner: Runner) -> Response:
+    """POST /api/batches: validate every company, then queue them all as one batch, 202."""
+    submission = _validated(BatchSubmission, await _json_body(request), 422)
+    companies = [company.model_dump(by_alias=True) for company in submission.companies]
+    try:
+        requests = validate(companies, deep_mode=submission.deep_mode, allow_private=runner.settings.allow_private_urls)
+    except BadBatch as bad:
+        first = bad.errors[0]
+        field = f"companies.{first.line - 1}.{first.field}" if first.line and first.field else "companies"
+        message = "; ".join(f"company {error.line}: {error.message}" for error in bad.errors)
+        raise ApiError(422, f"Nothing was queued. {message[0].upper()}{message[1:]}", field) from None
+    batch, members = await run_in_threadpool(runner.submit_batch, requests)
+    status_url = BATCH_URL.format(batch.id)
+    body = {"success": True, "batchId": batch.id, "jobIds": [job.id for job in members], "statusUrl": status_url}
+    return JSONResponse(body, 202, headers={"Location": status_url})
+
+
+async def get_batch(request: Request, runner: Runner) -> Response:
+    """GET /api/batches/{batchId}: the batch's counts and each job's progress."""
+    found = await run_in_threadpool(batch_status, runner.engine, request.path_params["batchId"], runner.settings.prices)
+    if found is None:
+        raise ApiError(404, "There is no batch with that id.")
+    return JSONResponse(found)
 
 
 def _health() -> dict:
@@ -296,8 +363,12 @@ HANDLERS: dict[str, Handler] = {
     "getResearchStatus": status,
     "listJobs": history,
     "getResearchMarkdown": markdown,
+    "getResearchPdf": pdf,
     "retryResearch": retry,
     "cancelResearch": cancel,
+    "deleteJob": delete,
+    "submitBatch": submit_batch,
+    "getBatch": get_batch,
     "getHealth": health,
     "getOpenApi": openapi,
 }

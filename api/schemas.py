@@ -16,6 +16,7 @@ from pydantic.alias_generators import to_camel
 from db.history import MAX_PAGE
 from db.models import AttemptStatus, JobStatus
 from engine.steps import STEPS
+from pipeline.batch_input import MAX_COMPANIES
 from pipeline.models import MAX_NAME_CHARS, MAX_POSTING_CHARS, MAX_ROLE_CHARS, MAX_URL_CHARS, Briefing
 
 ESTIMATED_DURATION = "30-60 seconds"
@@ -75,6 +76,25 @@ class ResearchSubmission(ApiModel):
     )
 
 
+class BatchCompany(ApiModel):
+    """One company of a batch."""
+
+    model_config = ConfigDict(strict=True, title="BatchCompany")
+
+    company_name: StrictStr = Field(min_length=1, max_length=MAX_NAME_CHARS, examples=["Acme Robotics"])
+    company_url: StrictStr | None = Field(default=None, max_length=MAX_URL_CHARS)
+    role: StrictStr | None = Field(default=None, max_length=MAX_ROLE_CHARS)
+
+
+class BatchSubmission(ApiModel):
+    """The body of POST /api/batches: up to 50 companies, queued whole or not at all."""
+
+    model_config = ConfigDict(strict=True, title="BatchSubmission")
+
+    companies: list[BatchCompany] = Field(min_length=1, max_length=MAX_COMPANIES)
+    deep_mode: StrictBool = Field(default=False, description="Deep mode for every company of the batch.")
+
+
 class JobsQuery(ApiModel):
     """The query string of GET /api/jobs (lax: query values arrive as text)."""
 
@@ -84,6 +104,7 @@ class JobsQuery(ApiModel):
     cursor: str | None = Field(
         default=None, max_length=MAX_CURSOR_CHARS, description="The nextCursor of the previous page."
     )
+    batch: str | None = Field(default=None, max_length=MAX_QUERY_CHARS, description="Only the jobs of this batch.")
 
 
 # -- responses -----------------------------------------------------------------------------
@@ -111,6 +132,18 @@ class StepState(ApiModel):
     error: str | None
 
 
+class Usage(ApiModel):
+    """What the job's calls to Claude used, summed over every attempt (failed ones included)."""
+
+    calls: int = Field(ge=0, description="Calls that got a reply; 0 when the offline analyzer wrote it.")
+    models: list[str]
+    input_tokens: int = Field(ge=0)
+    output_tokens: int = Field(ge=0)
+    cache_read_tokens: int = Field(ge=0)
+    cache_write_tokens: int = Field(ge=0)
+    cost_usd: float | None = Field(ge=0, description="USD; null (unknown) when a model has no price.")
+
+
 class JobStatusResponse(ApiModel):
     """A job's status; `results` is the briefing once the job completed."""
 
@@ -132,6 +165,7 @@ class JobStatusResponse(ApiModel):
     results: Briefing | None
     message: str = Field(description="One sentence for a person: what is happening or went wrong.")
     steps: list[StepState]
+    usage: Usage
 
 
 class JobSummary(ApiModel):
@@ -162,6 +196,49 @@ class RateWindow(ApiModel):
     reset_at: datetime
 
 
+class DeleteResponse(ApiModel):
+    """200 from delete: the job, its attempts and its briefing are gone."""
+
+    success: Literal[True]
+    job_id: str
+    was_running: bool = Field(description="It was queued or running, so deleting it cancelled it.")
+
+
+class BatchAccepted(ApiModel):
+    """202 from a batch submit: every company is queued as a job of the batch."""
+
+    success: Literal[True]
+    batch_id: str
+    job_ids: list[str]
+    status_url: str = Field(description="Poll this for the batch's progress.")
+
+
+class BatchJob(ApiModel):
+    """One job of a batch and how far it got."""
+
+    job_id: str
+    company_name: str
+    role: str | None
+    status: JobStatus
+    progress: str = Field(pattern=r"^\d+/\d+$", description="Finished steps out of all steps.")
+    status_url: str
+
+
+class BatchStatusResponse(ApiModel):
+    """A batch: counts derived from its jobs; `status` is completed once every job has ended."""
+
+    batch_id: str
+    status: Literal["queued", "processing", "completed"]
+    total: int = Field(ge=0)
+    completed: int = Field(ge=0)
+    failed: int = Field(ge=0)
+    cancelled: int = Field(ge=0)
+    created_at: datetime
+    updated_at: datetime
+    usage: Usage = Field(description="The usage of all the batch's jobs together.")
+    jobs: list[BatchJob]
+
+
 class HealthResponse(ApiModel):
     """Liveness and the queue, counted in the database."""
 
@@ -185,11 +262,14 @@ class ErrorResponse(ApiModel):
     field: str | None = None
 
 
-REQUEST_MODELS: tuple[type[BaseModel], ...] = (ResearchSubmission, JobsQuery)
+REQUEST_MODELS: tuple[type[BaseModel], ...] = (ResearchSubmission, JobsQuery, BatchSubmission)
 RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     SubmitResponse,
     JobStatusResponse,
     JobPage,
     HealthResponse,
     ErrorResponse,
+    DeleteResponse,
+    BatchAccepted,
+    BatchStatusResponse,
 )

@@ -3,23 +3,50 @@
 from __future__ import annotations
 
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from db import jobs
 from db.engine import reading, writing
-from db.models import ACTIVE, Batch, Job, JobStatus
+from db.models import ACTIVE, AttemptStatus, Batch, Job, JobStatus, StepAttempt
 from pipeline.models import ResearchRequest
 
 
 def create_batch(
     engine: Engine, requests: list[ResearchRequest], *, owner: str | None = None
 ) -> tuple[Batch, list[Job]]:
-    """Queue one job per request under a new batch (with no owner, any worker adopts them)."""
+    """Queue one job per request under a new batch, all in one transaction: the batch is queued
+    whole or not at all (with no owner, any worker adopts its jobs)."""
     batch = Batch()
+    members = [
+        Job(
+            company_name=request.company_name,
+            company_url=request.company_url,
+            role=request.role,
+            deep_mode=request.deep_mode,
+            owner=owner,
+            dedupe_key=jobs.dedupe_key(request),  # a batch may hold the same company twice on purpose
+            batch_id=batch.id,
+        )
+        for request in requests
+    ]
     with writing(engine) as session:
         session.add(batch)
-    created = [jobs.create_job(engine, request, owner=owner, batch_id=batch.id)[0] for request in requests]
-    return batch, created
+        session.flush()  # the batch row exists before its jobs point at it
+        session.add_all(members)
+    return batch, members
+
+
+def finished_steps(engine: Engine, batch_id: str) -> dict[str, int]:
+    """For each job of the batch, how many steps already succeeded or were skipped."""
+    with reading(engine) as session:
+        rows = session.exec(
+            select(StepAttempt.job_id, func.count(func.distinct(StepAttempt.step)))
+            .join(Job, Job.id == StepAttempt.job_id)
+            .where(Job.batch_id == batch_id)
+            .where(col(StepAttempt.status).in_([AttemptStatus.SUCCEEDED, AttemptStatus.SKIPPED]))
+            .group_by(StepAttempt.job_id)
+        ).all()
+    return dict(rows)
 
 
 def summary(engine: Engine, batch_id: str) -> dict | None:
@@ -40,7 +67,10 @@ def summary(engine: Engine, batch_id: str) -> dict | None:
         "completedJobs": statuses.count(JobStatus.COMPLETED),
         "failedJobs": statuses.count(JobStatus.FAILED),
         "status": status,
-        "results": [{"jobId": job.id, "companyName": job.company_name, "status": job.status.value} for job in members],
+        "results": [
+            {"jobId": job.id, "companyName": job.company_name, "role": job.role, "status": job.status.value}
+            for job in members
+        ],
         "createdAt": batch.created_at.isoformat(),
         "updatedAt": max((job.updated_at for job in members), default=batch.created_at).isoformat(),
     }

@@ -39,8 +39,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise ValueError("cursor is not valid") from exc
 
 
-def _filters(status: JobStatus | None, q: str | None) -> list:
+def filters(status: JobStatus | None, q: str | None, batch_id: str | None = None) -> list:
+    """The WHERE clauses of a history filter: status, company text, batch."""
     clauses = []
+    if batch_id is not None:
+        clauses.append(Job.batch_id == batch_id)
     if status is not None:
         clauses.append(Job.status == status)
     if q and q.strip():
@@ -56,10 +59,11 @@ def list_jobs(
     q: str | None = None,
     limit: int = 25,
     cursor: str | None = None,
+    batch_id: str | None = None,
 ) -> HistoryPage:
-    """Jobs newest first, filtered by status and company text, `limit` at a time after `cursor`."""
+    """Jobs newest first, filtered by status, company text and batch, `limit` at a time after `cursor`."""
     limit = max(1, min(limit, MAX_PAGE))
-    statement = select(Job).where(*_filters(status, q))
+    statement = select(Job).where(*filters(status, q, batch_id))
     if cursor:
         created, job_id = decode_cursor(cursor)
         # A row-value comparison: both SQLite and PostgreSQL walk the (created_at, id) index with it.
@@ -72,10 +76,12 @@ def list_jobs(
     return HistoryPage(jobs, encode_cursor(jobs[-1]) if more else None)
 
 
-def count_jobs(engine: Engine, *, status: JobStatus | None = None, q: str | None = None) -> int:
+def count_jobs(
+    engine: Engine, *, status: JobStatus | None = None, q: str | None = None, batch_id: str | None = None
+) -> int:
     """How many jobs match the filters."""
     with reading(engine) as session:
-        return session.exec(select(func.count()).select_from(Job).where(*_filters(status, q))).one()
+        return session.exec(select(func.count()).select_from(Job).where(*filters(status, q, batch_id))).one()
 
 
 def recent_durations_s(engine: Engine, limit: int = 50) -> list[float]:

@@ -67,18 +67,20 @@ class _Run:
             if time.monotonic() >= deadline:
                 raise StepTimeout(f"{spec.label} ran out of time.")
             row = attempts.start(self.engine, self.job.id, spec.id, self.owner)
+            meta = None
             try:
                 output, meta = fn(deadline)
                 if time.monotonic() > deadline:
                     raise StepTimeout(f"{spec.label} took longer than its time limit.")
             except PipelineError as error:
-                # A model reply that failed validation still cost tokens: keep its call record.
+                # A model reply that failed validation, or came back after the deadline, still
+                # cost tokens: keep its call record.
                 call = getattr(error, "llm_call", None)
                 attempts.finish(
                     self.engine,
                     row,
                     AttemptStatus.FAILED,
-                    meta={"llmCall": call.to_json_dict()} if call else None,
+                    meta=meta or ({"llmCall": call.to_json_dict()} if call else None),
                     error_kind=error.kind,
                     error_message=error.message,
                 )

@@ -19,8 +19,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from db import jobs, workers
+from db.batches import create_batch
 from db.engine import get_engine
-from db.models import Job, utcnow
+from db.models import Batch, Job, utcnow
 from engine.orchestrator import run_job
 from engine.services import Services
 from pipeline.models import ResearchRequest
@@ -56,6 +57,13 @@ class Runner:
         if created:
             self._enqueue(job.id)
         return job, created
+
+    def submit_batch(self, requests: list[ResearchRequest]) -> tuple[Batch, list[Job]]:
+        """Queue a batch (all its jobs in one transaction) and start its jobs as workers free up."""
+        batch, members = create_batch(self.engine, requests, owner=self.worker_id)
+        for job in members:
+            self._enqueue(job.id)
+        return batch, members
 
     def retry(self, job_id: str) -> Job | None:
         """A new job with the inputs of `job_id`; None when that job does not exist."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
@@ -12,6 +13,7 @@ from db.history import recent_durations_s
 from db.models import AttemptStatus, Job, JobStatus, StepAttempt, elapsed_ms, utcnow
 from db.store import get_briefing
 from engine.steps import STEPS
+from engine.usage import DEFAULT_PRICES, Price, usage_of
 
 DEFAULT_DURATION_S = 45.0  # the original design promised 30–60 s
 FINISHED = {AttemptStatus.SUCCEEDED.value, AttemptStatus.SKIPPED.value}
@@ -86,19 +88,24 @@ def _message(job: Job, steps: list[dict], briefing: dict | None, remaining: floa
     return job.error_message or "The research failed."
 
 
-def job_status(engine: Engine, job_id: str, *, workers: int = 1) -> dict | None:
+def job_status(
+    engine: Engine, job_id: str, *, workers: int = 1, prices: Mapping[str, Price] = DEFAULT_PRICES
+) -> dict | None:
     """The status object of the original API (camelCase), or None for an unknown job."""
-    report = job_report(engine, job_id, workers=workers)
+    report = job_report(engine, job_id, workers=workers, prices=prices)
     return report[0] if report else None
 
 
-def job_report(engine: Engine, job_id: str, *, workers: int = 1) -> tuple[dict, list[dict], Job] | None:
+def job_report(
+    engine: Engine, job_id: str, *, workers: int = 1, prices: Mapping[str, Price] = DEFAULT_PRICES
+) -> tuple[dict, list[dict], Job] | None:
     """The status object, the full step states (labels, notes, metadata) and the job row, from one
     read of each table; None for an unknown job. The job page shows all three."""
     job = jobs.get_job(engine, job_id)
     if job is None:
         return None
-    steps = step_states(attempts.for_job(engine, job_id))
+    rows = attempts.for_job(engine, job_id)
+    steps = step_states(rows)
     briefing = get_briefing(engine, job_id) if job.status == JobStatus.COMPLETED else None
     remaining = estimate_remaining_s(engine, job, workers)
     finished = len(STEPS) if job.status == JobStatus.COMPLETED else sum(s["status"] in FINISHED for s in steps)
@@ -121,5 +128,6 @@ def job_report(engine: Engine, job_id: str, *, workers: int = 1) -> tuple[dict, 
         "results": briefing,
         "message": _message(job, steps, briefing, remaining),
         "steps": [{k: s[k] for k in ("id", "status", "attempts", "durationMs", "error")} for s in steps],
+        "usage": usage_of((row.meta for row in rows), prices).to_json_dict(),
     }
     return status, steps, job

@@ -7,6 +7,7 @@ import streamlit as st
 from db.models import Job
 from engine.status import job_report
 from ui import job_view
+from ui.delete_view import delete_control
 from ui.format import escape_markdown, human_duration, job_duration_ms, when
 from ui.runtime import HISTORY_PAGE, NEW_PAGE, open_job, runner
 
@@ -26,7 +27,7 @@ engine = run.engine
 
 def current() -> tuple[dict, list[dict], Job] | None:
     """The job's status object, its steps and its row, read fresh from the database."""
-    return job_report(engine, job_id, workers=run.settings.workers)
+    return job_report(engine, job_id, workers=run.settings.workers, prices=run.settings.prices)
 
 
 report = current()
@@ -59,14 +60,16 @@ if status["status"] in ("queued", "processing"):
             st.toast("Cancelling: the job stops at its next step.")
 
     live()
+    delete_control(run, job)
     st.stop()
 
 took = human_duration(job_duration_ms(job.started_at, job.finished_at))
 st.caption(f"{status['status'].capitalize()} · started {when(job.created_at)} · took {took}")
+job_view.usage(status["usage"])
 
 if status["isComplete"]:
     job_view.completed_notice(status)
-    job_view.briefing(job, status["results"], when(job.finished_at))
+    job_view.briefing(job, status["results"], status["usage"])
 else:
     st.error(escape_markdown(status["message"]), icon="❌" if status["isFailed"] else "🚫")
     if st.button("Retry", key="retry", type="primary", icon="🔁"):
@@ -74,3 +77,4 @@ else:
 
 with st.expander("Steps", expanded=status["isFailed"]):  # open: it shows what went wrong
     st.markdown(job_view.step_lines(steps))
+delete_control(run, job)

@@ -1,5 +1,6 @@
 """Command line: `python -m pipeline research "Acme" --url … --role … [--deep] [--refresh]
-[--job-description PATH|-] [--job-url URL] [--wait] [--format …]`.
+[--job-description PATH|-] [--job-url URL] [--wait] [--format …]`, and
+`python -m pipeline batch FILE.csv [--deep] [--wait]` (see engine/batch_command.py).
 
 Exit status: 0 when the job completed (or was queued), 1 when it failed, 2 on bad input.
 """
@@ -27,6 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     research.add_argument("--job-url", help="the job posting's web page")
     research.add_argument("--wait", action="store_true", help="run the job in this process and print the result")
     research.add_argument("--format", choices=("json", "markdown"), default="json", help="output with --wait")
+    batch = commands.add_parser("batch", help="queue research on every company of a CSV file (at most 50)")
+    batch.add_argument("file", help="one company per line: Name, https://site, Role (or a CSV with a header)")
+    batch.add_argument("--deep", action="store_true", help="deep mode for every company")
+    batch.add_argument("--wait", action="store_true", help="run the batch in this process and print the result")
     return parser
 
 
@@ -41,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     from settings import Settings
 
     settings = Settings.load()
+    if args.command == "batch":
+        from engine.batch_command import run_batch
+
+        return run_batch(args.file, deep=args.deep, wait=args.wait, settings=settings)
     try:
         posting = read_posting_file(args.job_description, sys.stdin.buffer) if args.job_description else None
         request = parse_request(
@@ -59,15 +68,15 @@ def main(argv: list[str] | None = None) -> int:
 
     from db import jobs
     from db.engine import get_engine
+    from engine.documents import markdown_document
     from engine.runner import Runner
     from engine.status import job_status
-    from pipeline.markdown import render_markdown
 
     engine = get_engine(settings.database_url)
     if not args.wait:
         # No owner: the running app (or any worker) adopts the job at its next tick.
         job, _ = jobs.create_job(engine, request, owner=None)
-        print(json.dumps(job_status(engine, job.id, workers=settings.workers), indent=2))
+        print(json.dumps(job_status(engine, job.id, workers=settings.workers, prices=settings.prices), indent=2))
         return EXIT_OK
 
     runner = Runner(settings, engine=engine, adopt_orphans=False)
@@ -76,9 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         job = runner.wait(job.id)
     finally:
         runner.shutdown()
-    status = job_status(engine, job.id, workers=settings.workers)
+    status = job_status(engine, job.id, workers=settings.workers, prices=settings.prices)
     if args.format == "markdown" and status["results"]:
-        print(render_markdown(status["results"], role=job.role, created_at=status["createdAt"]), end="")
+        print(markdown_document(job, status["results"], status["usage"]), end="")
     else:
         print(json.dumps(status, indent=2))
     return EXIT_OK if status["isComplete"] else EXIT_FAILED

@@ -135,6 +135,8 @@ def analyze_with_claude(
         model=message.model or model,
         input_tokens=message.usage.input_tokens,
         output_tokens=message.usage.output_tokens,
+        cache_read_input_tokens=message.usage.cache_read_input_tokens or 0,
+        cache_creation_input_tokens=message.usage.cache_creation_input_tokens or 0,
         duration_ms=_elapsed_ms(clock),
         started_at=started_at.isoformat(timespec="milliseconds"),
         stop_reason=message.stop_reason,

@@ -255,8 +255,11 @@ def verification_line(briefing: Briefing) -> str:
     return f"**Checked against the sources:** {v.verified} of {v.claims} claims verified, {v.dropped} not verified."
 
 
-def render_markdown(briefing: Briefing | dict, *, role: str | None = None, created_at: str | None = None) -> str:
-    """The whole briefing as one Markdown document, with standard footnotes for its citations."""
+def render_markdown(
+    briefing: Briefing | dict, *, role: str | None = None, created_at: str | None = None, usage: str | None = None
+) -> str:
+    """The whole briefing as one Markdown document, with standard footnotes for its citations;
+    `usage` (what the job cost) closes the text before the footnotes."""
     model = load_briefing(briefing)
     company = neutralise(model.company_name or "the company")
     lines = [f"# Interview briefing: {company}", ""]
@@ -275,6 +278,8 @@ def render_markdown(briefing: Briefing | dict, *, role: str | None = None, creat
         lines += [f"## {section.title}", "", section.body, ""]
         if section.quotes:
             lines += ["Quotes:", "", section.quotes, ""]
+    if usage:
+        lines += ["---", "", f"_Usage: {neutralise(usage)}_", ""]
     footnotes = [
         f"[^{_number(s.id)}]: {_link_text(neutralise(s.title) or s.kind)}"
         + (f", <{s.url}>" if s.url and _is_url(s.url) else "")

@@ -280,6 +280,8 @@ class LlmCall(Frozen):
     model: str
     input_tokens: int
     output_tokens: int
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
     duration_ms: int
     started_at: str  # ISO 8601, UTC
     stop_reason: str | None = None

@@ -124,7 +124,8 @@ def test_a_used_up_budget_skips_github_and_says_until_when(make_runner, fake_sit
     github = [a for a in attempts.for_job(runner.engine, status["jobId"]) if a.step == "search-github"]
     assert [(a.status, a.error_message) for a in github] == [(AttemptStatus.SKIPPED, reason)]
     assert fake_github.paths() == []  # nothing spent on requests that could only fail
-    assert [source["url"] for source in status["results"]["sources"]] == [fake_site.url + "/"]  # the job went on without GitHub
+    # the job went on without GitHub
+    assert [source["url"] for source in status["results"]["sources"]] == [fake_site.url + "/"]
     assert runner.services.github_budget.report()["core"]["remaining"] == 0
 
 

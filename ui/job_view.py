@@ -5,7 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from db.models import Job
-from pipeline.markdown import load_briefing, markdown_filename, render_markdown, sections, verification_line
+from engine.documents import markdown_document, pdf_document
+from engine.usage import describe
+from pipeline.markdown import load_briefing, markdown_filename, sections, verification_line
+from pipeline.pdf import pdf_filename
 from ui.format import STATUS_ICONS, escape_markdown, human_duration, human_eta
 
 
@@ -60,10 +63,10 @@ def completed_notice(status: dict) -> None:
         st.success(escape_markdown(status["message"]), icon="✅")
 
 
-def briefing(job: Job, data: dict, created_at: str) -> None:
+def briefing(job: Job, data: dict, usage: dict) -> None:
     """The completed briefing, section by section, with citations, quotes and its Markdown download."""
     model = load_briefing(data)
-    document = render_markdown(model, role=job.role, created_at=created_at)
+    document = markdown_document(job, model, usage)
     st.download_button(
         "Download Markdown",
         data=document,
@@ -71,6 +74,15 @@ def briefing(job: Job, data: dict, created_at: str) -> None:
         mime="text/markdown",
         key="download",
         icon="⬇️",
+        on_click="ignore",
+    )
+    st.download_button(
+        "Download PDF",
+        data=lambda: pdf_document(job, data, usage),  # typeset only when clicked
+        file_name=pdf_filename(markdown_filename(job.company_name, job.id)),
+        mime="application/pdf",
+        key="download_pdf",
+        icon="📄",
         on_click="ignore",
     )
     with st.expander("Copy as Markdown"):
@@ -87,3 +99,8 @@ def briefing(job: Job, data: dict, created_at: str) -> None:
         if section.quotes:
             with st.expander("Quotes", expanded=False):
                 st.markdown(section.quotes)
+
+
+def usage(data: dict) -> None:
+    """What the job's calls to Claude cost (the status JSON's `usage`), as one caption."""
+    st.caption(f"Usage: {escape_markdown(describe(data))}")

@@ -25,10 +25,13 @@ DEFAULT_KEY = "test-key"
 
 @dataclass
 class MessageReply:
-    """A 200 Message reply with this text and stop_reason (None text: no content blocks)."""
+    """A 200 Message reply with this text and stop_reason (None text: no content blocks), and the
+    usage it reports (None: derived from the sizes of prompt and reply)."""
 
     text: str | None
     stop_reason: str = "end_turn"
+    usage: dict[str, int] | None = None
+    delay_s: float = 0.0  # seconds before answering
 
 
 @dataclass
@@ -189,7 +192,9 @@ class FakeAnthropic(FakeServer):
         if isinstance(scripted, Reply):
             return scripted
         if isinstance(scripted, MessageReply):
-            return self._message(call, scripted.text, scripted.stop_reason)
+            reply = self._message(call, scripted.text, scripted.stop_reason, scripted.usage)
+            reply.delay_s = scripted.delay_s
+            return reply
         if isinstance(scripted, dict):
             return self._message(call, json.dumps(scripted), "end_turn")
         if isinstance(scripted, str):
@@ -201,10 +206,10 @@ class FakeAnthropic(FakeServer):
         bearer = request.headers.get("authorization", "")
         return request.headers.get("x-api-key") == self.api_key or bearer == f"Bearer {self.api_key}"
 
-    def _message(self, call: MessagesCall, text: str | None, stop_reason: str) -> Reply:
-        """A 200 Message JSON; usage is derived from the sizes of prompt and reply."""
+    def _message(self, call: MessagesCall, text: str | None, stop_reason: str, usage: dict | None = None) -> Reply:
+        """A 200 Message JSON; usage, unless given, is derived from the sizes of prompt and reply."""
         prompt_chars = len(call.system) + len(call.user_text)
-        call.usage = {"input_tokens": 10 + prompt_chars // 4, "output_tokens": 1 + len(text or "") // 4}
+        call.usage = usage or {"input_tokens": 10 + prompt_chars // 4, "output_tokens": 1 + len(text or "") // 4}
         content = [] if text is None else [{"type": "text", "text": text}]
         return Reply.json(
             {

@@ -1,0 +1,37 @@
+"""The briefing document of a job, the one text every export (page, API, CLI, zip, PDF) carries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy.engine import Engine
+
+from db.models import Job
+from db.usage import usage_by_job
+from engine.status import iso
+from engine.usage import Price, describe
+from pipeline.markdown import render_markdown
+from pipeline.models import Briefing
+from pipeline.pdf import render_pdf
+
+
+def markdown_document(job: Job, briefing: Briefing | dict, usage: Mapping) -> str:
+    """The briefing as Markdown, with the job's role, date and usage (a status JSON `usage`)."""
+    return render_markdown(briefing, role=job.role, created_at=iso(job.created_at), usage=describe(usage))
+
+
+def pdf_document(job: Job, briefing: Briefing | dict, usage: Mapping) -> bytes:
+    """The same document as the Markdown, as a PDF."""
+    return render_pdf(markdown_document(job, briefing, usage), title=f"Interview briefing: {job.company_name}")
+
+
+def job_markdown(engine: Engine, job: Job, briefing: dict, prices: Mapping[str, Price]) -> str:
+    """The briefing as Markdown, reading the job's usage from its attempts."""
+    usage = usage_by_job(engine, [job.id], prices)[job.id].to_json_dict()
+    return markdown_document(job, briefing, usage)
+
+
+def job_pdf(engine: Engine, job: Job, briefing: dict, prices: Mapping[str, Price]) -> bytes:
+    """The briefing as a PDF, reading the job's usage from its attempts."""
+    usage = usage_by_job(engine, [job.id], prices)[job.id].to_json_dict()
+    return pdf_document(job, briefing, usage)

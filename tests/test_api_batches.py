@@ -1,0 +1,196 @@
+"""Batches through the API and the CLI: queued whole or not at all, progress derived from the jobs,
+History filtered by batch, the zip of finished briefings, and 50 companies on two workers."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Iterator
+
+import pytest
+from sqlmodel import func, select
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from api.routes import ROUTES
+from db.engine import get_engine, make_engine, reading
+from db.models import Job
+from engine.batch_status import batch_zip
+from engine.runner import get_runner
+from pipeline.markdown import markdown_filename
+from settings import PROJECT_DIR
+from tests.test_api import _checked
+
+WAIT_S = 60.0
+POLL_S = 0.1
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    """Progress and usage are summed in SQL, so both databases run."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'prep.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def client(app_env) -> Iterator[TestClient]:
+    """The API's routes; every response is checked against the OpenAPI document."""
+    with TestClient(Starlette(routes=ROUTES)) as test_client:
+        test_client.event_hooks = {"request": [], "response": [_checked]}
+        yield test_client
+
+
+def _count_jobs(db_url: str) -> int:
+    with reading(make_engine(db_url)) as session:
+        return session.exec(select(func.count()).select_from(Job)).one()
+
+
+def _wait_done(client, status_url: str) -> dict:
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        batch = client.get(status_url).json()
+        if batch["status"] == "completed":
+            return batch
+        assert time.monotonic() < deadline, batch
+        time.sleep(POLL_S)
+
+
+def test_submit_a_batch_poll_it_filter_history_and_zip_it(client, fake_site):
+    companies = [
+        {"companyName": "Acme Robotics", "companyUrl": fake_site.url, "role": "Backend Engineer"},
+        {"companyName": "Société Générale", "companyUrl": fake_site.url},
+        {"companyName": "Acme Robotics", "companyUrl": fake_site.url, "role": "Backend Engineer"},  # twice on purpose
+    ]
+    client.post("/api/research-direct", json={"companyName": "Not In The Batch", "companyUrl": fake_site.url})
+
+    response = client.post("/api/batches", json={"companies": companies})
+
+    assert response.status_code == 202
+    accepted = response.json()
+    assert len(set(accepted["jobIds"])) == 3 and response.headers["location"] == accepted["statusUrl"]
+    batch = _wait_done(client, accepted["statusUrl"])
+    assert (batch["total"], batch["completed"], batch["failed"], batch["cancelled"]) == (3, 3, 0, 0)
+    assert [job["jobId"] for job in batch["jobs"]] == accepted["jobIds"]
+    assert {job["progress"] for job in batch["jobs"]} == {"4/4"}
+    assert batch["usage"]["calls"] == 3
+
+    listed = client.get("/api/jobs", params={"batch": accepted["batchId"]}).json()["jobs"]
+    assert sorted(job["jobId"] for job in listed) == sorted(accepted["jobIds"])
+
+    runner = get_runner()
+    with zipfile.ZipFile(io.BytesIO(batch_zip(runner.engine, accepted["batchId"], runner.settings.prices))) as archive:
+        names = archive.namelist()
+        documents = {name: archive.read(name).decode() for name in names}
+    expected = [
+        markdown_filename(company["companyName"], job_id)
+        for company, job_id in zip(companies, accepted["jobIds"], strict=True)
+    ]
+    assert names == expected
+    for company, name in zip(companies, names, strict=True):
+        assert documents[name].startswith(f"# Interview briefing: {company['companyName']}\n")
+        assert "## Interview questions" in documents[name] and "_Usage: 1 call to" in documents[name]
+
+
+def test_a_batch_with_bad_entries_queues_nothing_and_names_each(client, app_env, fake_site):
+    companies = [
+        {"companyName": "Good Co", "companyUrl": fake_site.url},
+        {"companyName": "Bad Url", "companyUrl": "ftp://acme.com"},
+        {"companyName": "Bad\u200bName"},
+    ]
+
+    response = client.post("/api/batches", json={"companies": companies})
+
+    assert response.status_code == 422
+    body = response.json()
+    assert body["field"] == "companies.1.companyUrl"
+    assert body["error"].startswith("Nothing was queued. Company 2: ") and "company 3: " in body["error"]
+    assert _count_jobs(app_env["DATABASE_URL"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"companies": []}, "companies"),
+        ({"companies": [{"companyName": f"C{n}"} for n in range(51)]}, "companies"),
+        ({"companies": [{"companyName": "Acme", "x": 1}]}, "companies.0.x"),
+        ({"companies": [{"companyName": "Acme"}], "deepMode": "yes"}, "deepMode"),
+    ],
+)
+def test_malformed_batches_are_422(client, app_env, body, field):
+    response = client.post("/api/batches", json=body)
+
+    assert response.status_code == 422 and response.json()["field"] == field
+    assert _count_jobs(app_env["DATABASE_URL"]) == 0
+
+
+def test_an_unknown_batch_is_a_404(client):
+    assert client.get("/api/batches/nope").status_code == 404
+
+
+def test_fifty_companies_finish_on_two_workers(client, fake_site, monkeypatch):
+    monkeypatch.setenv("PREP_WORKERS", "2")
+    companies = [{"companyName": f"Company {n:02d}", "companyUrl": fake_site.url} for n in range(50)]
+
+    accepted = client.post("/api/batches", json={"companies": companies}).json()
+    assert get_runner().settings.workers == 2
+    batch = _wait_done(client, accepted["statusUrl"])
+
+    assert (batch["total"], batch["completed"], batch["failed"]) == (50, 50, 0)
+    assert [job["companyName"] for job in batch["jobs"]] == [company["companyName"] for company in companies]
+
+
+# -- the CLI -------------------------------------------------------------------------------------------
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", "batch", *args],
+        cwd=PROJECT_DIR,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_cli_reports_bad_lines_and_queues_nothing(app_env, tmp_path):
+    path = tmp_path / "companies.csv"
+    path.write_text("company,website,role\nAcme,ftp://acme.com,SRE\nGood Co\n,https://nameless.com\n")
+
+    done = _cli(str(path))
+
+    assert done.returncode == 2 and done.stdout == ""
+    assert "nothing was queued" in done.stderr
+    assert "Line 2: Only http:// and https://" in done.stderr and "Line 4: Company name is required." in done.stderr
+    assert _count_jobs(app_env["DATABASE_URL"]) == 0
+
+
+def test_the_cli_runs_a_batch_with_wait(app_env, fake_site, tmp_path):
+    path = tmp_path / "companies.csv"
+    path.write_text(f"Acme Robotics, {fake_site.url}, Backend Engineer\nGlobex, {fake_site.url}\n")
+
+    done = _cli(str(path), "--wait")
+
+    assert done.returncode == 0, done.stderr
+    batch = json.loads(done.stdout)
+    assert (batch["total"], batch["completed"]) == (2, 2)
+    assert [job["role"] for job in batch["jobs"]] == ["Backend Engineer", None]
+
+
+def test_the_cli_without_wait_queues_for_the_app(app_env, fake_site, tmp_path):
+    path = tmp_path / "companies.csv"
+    path.write_text(f"Acme Robotics, {fake_site.url}\n")
+
+    done = _cli(str(path))
+
+    assert done.returncode == 0, done.stderr
+    batch = json.loads(done.stdout)
+    assert batch["status"] == "queued" and batch["total"] == 1
+    with reading(get_engine(app_env["DATABASE_URL"])) as session:
+        assert session.exec(select(Job.owner)).all() == [None]  # any worker adopts it

@@ -1,0 +1,77 @@
+"""The batch pages through AppTest: bad lines listed by number with nothing queued, a batch's page
+with each company's progress and the zip, and History filtered by batch."""
+
+from __future__ import annotations
+
+from sqlmodel import func, select
+from streamlit.testing.v1 import AppTest
+
+from db.engine import get_engine, reading
+from db.models import Job
+from engine.runner import get_runner
+from settings import PROJECT_DIR
+from ui.format import escape_markdown
+
+TIMEOUT_S = 30
+
+
+def _app(page: str, **params: str) -> AppTest:
+    at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=TIMEOUT_S)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.switch_page(page)
+    return at.run()
+
+
+def _submit(text: str) -> AppTest:
+    at = _app("pages/batch.py")
+    at.text_area(key="batch_lines").input(text)
+    return at.form_submit_button[0].click().run()
+
+
+def _count(engine) -> int:
+    with reading(engine) as session:
+        return session.exec(select(func.count()).select_from(Job)).one()
+
+
+def test_bad_lines_are_listed_by_number_and_nothing_is_queued(app_env, fake_site):
+    at = _submit(f"Acme, {fake_site.url}\nBad, ftp://acme.com\n\n, https://nameless.com\n")
+
+    assert not at.exception
+    error = at.error[0].value
+    assert error.startswith("Nothing was queued.")
+    assert escape_markdown("Line 2: Only http:// and https://") in error
+    assert escape_markdown("Line 4: Company name is required.") in error
+    assert _count(get_engine(app_env["DATABASE_URL"])) == 0
+
+
+def test_a_batch_opens_its_page_with_progress_the_zip_and_history(app_env, fake_site):
+    at = _submit(f"Acme Robotics, {fake_site.url}, Backend Engineer\nGlobex, {fake_site.url}\n")
+
+    batch_id = at.query_params["batch"]
+    assert at.title[0].value == "Batch of 2 companies"
+    runner = get_runner()
+    with reading(runner.engine) as session:
+        members = session.exec(select(Job).where(Job.batch_id == batch_id)).all()
+    for job in members:
+        runner.wait(job.id, timeout_s=TIMEOUT_S)
+
+    at = _app("pages/batch.py", batch=batch_id)
+
+    assert "2 of 2 finished: 2 completed, 0 failed" in at.get("progress")[0].proto.text
+    labels = [link.proto.label for link in at.get("page_link")]
+    assert "Acme Robotics (Backend Engineer) — completed · 4/4 steps" in labels
+    assert "Globex — completed · 4/4 steps" in labels
+    assert at.get("download_button")[0].proto.label == "Download 2 briefings (.zip of Markdown)"
+
+    history = _app("pages/history.py", batch=batch_id)
+    assert sorted(link.proto.label for link in history.get("page_link") if link.proto.label != "Show every job") == [
+        "Acme Robotics",
+        "Globex",
+    ]
+
+
+def test_an_unknown_batch_says_so(app_env):
+    at = _app("pages/batch.py", batch="nope")
+
+    assert at.title[0].value == "Batch not found"

@@ -1,0 +1,220 @@
+"""Deleting a job in every state: its row, attempts and briefing go; nothing a running step writes
+afterwards survives; refused while another job depends on it; through the API and the job page."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import pytest
+from sqlmodel import func, select
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+from streamlit.testing.v1 import AppTest
+
+from api.routes import ROUTES
+from db import jobs, workers
+from db.batches import create_batch
+from db.deletion import DeleteRefused, delete_job
+from db.engine import reading
+from db.models import BriefingRecord, Job, JobStatus, StepAttempt
+from engine.runner import get_runner
+from pipeline.models import ResearchRequest
+from settings import PROJECT_DIR
+from tests.fakes.anthropic_api import FakeAnthropic, MessageReply
+from tests.fakes.server import Reply
+from tests.test_api import _checked
+from ui.format import escape_markdown
+
+WAIT_S = 30
+TOKEN = "delete-token"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    """The race with a running worker is a matter of locks, so both databases run it."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'prep.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+def _rows(engine, job_id: str) -> tuple[int, int, int]:
+    """(jobs, attempts, briefings) rows that still name this job."""
+    with reading(engine) as session:
+        return (
+            session.exec(select(func.count()).select_from(Job).where(Job.id == job_id)).one(),
+            session.exec(select(func.count()).select_from(StepAttempt).where(StepAttempt.job_id == job_id)).one(),
+            session.exec(select(func.count()).select_from(BriefingRecord).where(BriefingRecord.job_id == job_id)).one(),
+        )
+
+
+def _request(fake_site, name: str = "Acme Robotics") -> ResearchRequest:
+    return ResearchRequest(company_name=name, company_url=fake_site.url)
+
+
+def _finished(runner, fake_site, name: str = "Acme Robotics") -> Job:
+    job, _ = runner.submit(_request(fake_site, name))
+    return runner.wait(job.id, timeout_s=WAIT_S)
+
+
+def _wait_for(predicate, what: str) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while not predicate():
+        assert time.monotonic() < deadline, f"still waiting for {what}"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("final", ["completed", "failed", "cancelled"])
+def test_a_finished_job_goes_with_its_attempts_and_briefing(runner, fake_site, final):
+    if final == "cancelled":
+        job, _ = jobs.create_job(runner.engine, _request(fake_site), owner=workers.register(runner.engine).id)
+        jobs.request_cancel(runner.engine, job.id)
+    else:
+        if final == "failed":
+            fake_site.fail("/", Reply(404, b"gone", {"Content-Type": "text/html"}))
+        job = _finished(runner, fake_site)
+    assert jobs.get_job(runner.engine, job.id).status == JobStatus(final)
+    assert _rows(runner.engine, job.id)[0] == 1
+
+    deleted = delete_job(runner.engine, job.id)
+
+    assert deleted is not None and not deleted.was_running
+    assert _rows(runner.engine, job.id) == (0, 0, 0)
+    assert delete_job(runner.engine, job.id) is None  # a second delete finds nothing
+
+
+def test_a_queued_job_is_deleted_and_never_runs(runner, fake_site):
+    owner = workers.register(runner.engine).id  # a live worker that never runs it
+    job, _ = jobs.create_job(runner.engine, _request(fake_site), owner=owner)
+
+    assert delete_job(runner.engine, job.id).was_running
+    assert _rows(runner.engine, job.id) == (0, 0, 0)
+    assert not jobs.claim(runner.engine, job.id, owner)  # a worker that picks it up later finds nothing
+
+
+def test_a_running_job_is_cancelled_and_nothing_its_step_writes_later_survives(runner, fake_site, fake_anthropic):
+    # Claude answers after 1.5 s: the job is deleted while its analyze step waits for the reply.
+    fake_anthropic.enqueue(MessageReply(json.dumps(FakeAnthropic.draft()), delay_s=1.5))
+    job, _ = runner.submit(_request(fake_site))
+    _wait_for(lambda: len(fake_anthropic.calls) == 1, "the call to Claude")
+
+    deleted = delete_job(runner.engine, job.id)
+    runner.wait(job.id, timeout_s=WAIT_S)  # the worker finishes its step, then finds the job gone
+
+    assert deleted.was_running
+    assert _rows(runner.engine, job.id) == (0, 0, 0)
+
+
+def _fail_next_scrape(fake_site) -> None:
+    fake_site.fail("/", Reply(404, b"gone", {"Content-Type": "text/html"}))
+
+
+def test_refused_while_a_retry_names_it_then_allowed(runner, fake_site):
+    _fail_next_scrape(fake_site)  # a failed job is what gets retried
+    original = _finished(runner, fake_site)
+    retry = runner.retry(original.id)
+    assert retry.retry_of == original.id
+    runner.wait(retry.id, timeout_s=WAIT_S)
+
+    with pytest.raises(DeleteRefused, match="is a retry of it"):
+        delete_job(runner.engine, original.id)
+    assert _rows(runner.engine, original.id)[0] == 1  # nothing changed
+
+    delete_job(runner.engine, retry.id)
+    assert delete_job(runner.engine, original.id) is not None
+
+
+def test_refused_while_its_batch_is_still_running(runner, fake_site):
+    owner = workers.register(runner.engine).id  # holds the batch's jobs queued
+    _, members = create_batch(runner.engine, [_request(fake_site, "One"), _request(fake_site, "Two")], owner=owner)
+
+    with pytest.raises(DeleteRefused, match="batch that is still running"):
+        delete_job(runner.engine, members[0].id)
+
+    jobs.request_cancel(runner.engine, members[1].id)
+    jobs.request_cancel(runner.engine, members[0].id)
+    assert delete_job(runner.engine, members[0].id) is not None
+
+
+# -- the API -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def client(app_env) -> Iterator[TestClient]:
+    """The API's routes; every response is checked against the OpenAPI document."""
+    with TestClient(Starlette(routes=ROUTES)) as test_client:
+        test_client.event_hooks = {"request": [], "response": [_checked]}
+        yield test_client
+
+
+def test_delete_through_the_api_with_and_without_the_token(client, fake_site, monkeypatch):
+    monkeypatch.setenv("PREP_API_TOKEN", TOKEN)
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    job_id = client.post(
+        "/api/research-direct", json={"companyName": "Acme", "companyUrl": fake_site.url}, headers=auth
+    ).json()["jobId"]
+    get_runner().wait(job_id, timeout_s=WAIT_S)
+
+    refused = client.delete(f"/api/jobs/{job_id}")
+    assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
+    assert client.delete(f"/api/jobs/{job_id}", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert _rows(get_runner().engine, job_id)[0] == 1
+
+    deleted = client.delete(f"/api/jobs/{job_id}", headers=auth)
+    assert deleted.status_code == 200 and deleted.json() == {"success": True, "jobId": job_id, "wasRunning": False}
+    assert client.get(f"/api/research-status/{job_id}", headers=auth).status_code == 404
+    assert client.delete(f"/api/jobs/{job_id}", headers=auth).status_code == 404
+
+
+def test_the_api_answers_409_while_a_retry_depends_on_the_job(client, fake_site):
+    _fail_next_scrape(fake_site)
+    job_id = client.post("/api/research-direct", json={"companyName": "Acme", "companyUrl": fake_site.url}).json()[
+        "jobId"
+    ]
+    get_runner().wait(job_id, timeout_s=WAIT_S)
+    retry_id = client.post(f"/api/research/{job_id}/retry").json()["jobId"]
+    get_runner().wait(retry_id, timeout_s=WAIT_S)
+
+    refused = client.delete(f"/api/jobs/{job_id}")
+
+    assert refused.status_code == 409 and "Delete that retry first" in refused.json()["error"]
+
+
+# -- the job page ----------------------------------------------------------------------------------
+
+
+def _job_page(job_id: str) -> AppTest:
+    at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=WAIT_S)
+    at.query_params["job"] = job_id
+    at.switch_page("pages/job.py")
+    return at.run()
+
+
+def test_the_job_page_deletes_after_a_confirmation(app_env, fake_site):
+    runner = get_runner()
+    job = _finished(runner, fake_site)
+
+    at = _job_page(job.id).button(key="delete").click().run()
+    assert _rows(runner.engine, job.id)[0] == 1  # asking is not deleting
+    assert "can't be undone" in at.warning[0].value
+    at = at.button(key="delete_keep").click().run()
+    assert _rows(runner.engine, job.id)[0] == 1 and not at.warning
+
+    at = at.button(key="delete").click().run().button(key="delete_confirm").click().run()
+
+    assert _rows(runner.engine, job.id) == (0, 0, 0)
+    assert escape_markdown("Deleted the research on Acme Robotics.") in [s.value for s in at.success]
+    assert at.title[0].value == "History"
+
+
+def test_the_job_page_says_why_a_delete_is_refused(app_env, fake_site):
+    _fail_next_scrape(fake_site)
+    runner = get_runner()
+    job = _finished(runner, fake_site)
+    runner.wait(runner.retry(job.id).id, timeout_s=WAIT_S)
+
+    at = _job_page(job.id).button(key="delete").click().run().button(key="delete_confirm").click().run()
+
+    assert escape_markdown("Delete that retry first.") in at.error[-1].value
+    assert _rows(runner.engine, job.id)[0] == 1

@@ -1,0 +1,84 @@
+"""The batch pages' logic: submitting a list or CSV as one batch, and each company's live progress."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from engine.batch_status import batch_status, batch_zip
+from engine.runner import Runner
+from pipeline.batch_input import BadBatch, parse_lines
+from ui.format import STATUS_ICONS, escape_markdown
+from ui.runtime import HISTORY_PAGE, JOB_PAGE
+
+BATCH_PAGE = "pages/batch.py"
+POLL_INTERVAL_S = 1.5  # how often the batch page re-reads its jobs while any still runs, seconds
+
+
+def submit(run: Runner, errors: st.delta_generator.DeltaGenerator) -> None:
+    """Queue the typed list (or the uploaded CSV, when there is one) as one batch and open its page;
+    bad lines are listed by number in `errors` and nothing is queued."""
+    upload = st.session_state.get("batch_file")
+    try:
+        text = upload.getvalue().decode("utf-8-sig") if upload else st.session_state.get("batch_lines", "")
+    except UnicodeDecodeError:
+        errors.error("The file is not UTF-8 text. Save it as CSV (UTF-8) and upload it again.", icon="⚠️")
+        return
+    try:
+        requests = parse_lines(
+            text, deep_mode=st.session_state.get("batch_deep", False), allow_private=run.settings.allow_private_urls
+        )
+    except BadBatch as bad:
+        lines = "\n".join(f"- {escape_markdown(str(error))}" for error in bad.errors)
+        errors.error(f"Nothing was queued. Fix these lines and submit again:\n\n{lines}", icon="⚠️")
+        return
+    batch, _ = run.submit_batch(requests)
+    st.switch_page(BATCH_PAGE, query_params={"batch": batch.id})
+
+
+def progress_page(run: Runner, batch_id: str) -> None:
+    """The batch's counts and each company's progress, polled while any job runs; then the zip."""
+    status = batch_status(run.engine, batch_id, run.settings.prices)
+    if status is None:
+        st.title("Batch not found")
+        st.error("There is no batch with this id. It may be a mistyped link.")
+        st.page_link(BATCH_PAGE, label="Research several companies", icon="📋")
+        return
+    st.title(f"Batch of {status['total']} companies")
+    st.page_link(HISTORY_PAGE, label="These jobs in History", icon="🗂️", query_params={"batch": batch_id})
+    if status["status"] == "completed":
+        _view(run, status)
+        return
+
+    @st.fragment(run_every=POLL_INTERVAL_S)
+    def live() -> None:
+        fresh = batch_status(run.engine, batch_id, run.settings.prices)
+        if fresh["status"] == "completed":
+            st.rerun()  # the whole page redraws in its final state and this fragment stops polling
+        _view(run, fresh)
+
+    live()
+
+
+def _view(run: Runner, status: dict) -> None:
+    """Overall progress, the zip of finished briefings, and one line per company."""
+    ended = status["completed"] + status["failed"] + status["cancelled"]
+    summary = f"{ended} of {status['total']} finished: {status['completed']} completed, {status['failed']} failed"
+    if status["cancelled"]:
+        summary += f", {status['cancelled']} cancelled"
+    st.progress(ended / max(1, status["total"]), text=summary)
+    if status["completed"]:
+        st.download_button(
+            f"Download {status['completed']} briefing{'s' if status['completed'] != 1 else ''} (.zip of Markdown)",
+            data=lambda: batch_zip(run.engine, status["batchId"], run.settings.prices),  # built when clicked
+            file_name=f"briefings-{status['batchId'][:8]}.zip",
+            mime="application/zip",
+            key="batch_zip",
+            icon="⬇️",
+            on_click="ignore",
+        )
+    for job in status["jobs"]:
+        role = f" ({escape_markdown(job['role'])})" if job["role"] else ""
+        label = f"{escape_markdown(job['companyName'])}{role} — {job['status']} · {job['progress']} steps"
+        st.page_link(
+            JOB_PAGE, label=label, icon=STATUS_ICONS.get(job["status"], "•"), query_params={"job": job["jobId"]}
+        )
