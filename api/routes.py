@@ -26,7 +26,7 @@ from db.history import count_jobs, decode_cursor, list_jobs
 from db.models import Job, JobStatus, elapsed_ms
 from db.store import get_briefing
 from engine.runner import Runner, get_runner
-from engine.status import iso, job_status
+from engine.status import cached_report, iso, job_status, report
 from pipeline.errors import InvalidInput
 from pipeline.markdown import markdown_filename, render_markdown
 from pipeline.request import parse_request
@@ -177,14 +177,30 @@ async def submit(request: Request, runner: Runner) -> Response:
     return _accepted(job)
 
 
+def _fresh(if_none_match: str | None, etag: str) -> bool:
+    """True when the client's If-None-Match already names this ETag (RFC 9110 weak comparison)."""
+    if not if_none_match:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in tags or etag in tags
+
+
 async def status(request: Request, runner: Runner) -> Response:
-    """GET /api/research-status/{jobId}: the status object, with the briefing once completed."""
-    found = await run_in_threadpool(
-        job_status, runner.engine, request.path_params["jobId"], workers=runner.settings.workers
+    """GET /api/research-status/{jobId}: the status object, with the briefing once completed.
+
+    A terminal job's status comes from memory without a thread hop; every answer carries an ETag,
+    and a client that sends it back in If-None-Match gets 304 with no body.
+    """
+    job_id = request.path_params["jobId"]
+    found = cached_report(runner.engine, job_id) or await run_in_threadpool(
+        report, runner.engine, job_id, workers=runner.settings.workers
     )
     if found is None:
         raise _unknown_job()
-    return JSONResponse(found)
+    headers = {"ETag": found.etag, "Cache-Control": "no-cache"}
+    if _fresh(request.headers.get("if-none-match"), found.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(found.body, media_type="application/json", headers=headers)
 
 
 def _summary(job: Job) -> dict:
