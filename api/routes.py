@@ -25,7 +25,7 @@ from db import jobs
 from db.history import count_jobs, decode_cursor, list_jobs
 from db.models import Job, JobStatus, elapsed_ms
 from db.store import get_briefing
-from engine.runner import Runner, get_runner
+from engine.runner import Runner, get_runner, started_runner
 from engine.status import cached_report, iso, job_status, report
 from pipeline.errors import InvalidInput
 from pipeline.markdown import markdown_filename, render_markdown
@@ -70,7 +70,7 @@ def guarded(
     async def endpoint(request: Request) -> Response:
         try:
             if not public:
-                runner = await run_in_threadpool(get_runner)
+                runner = started_runner() or await run_in_threadpool(get_runner)
                 if not is_authorized(request.headers, runner.settings.api_token):
                     raise ApiError(401, "A valid bearer token is required.", headers={"WWW-Authenticate": "Bearer"})
             unknown = sorted(set(request.query_params) - query) if query is not None else []

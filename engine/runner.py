@@ -174,6 +174,11 @@ def get_runner() -> Runner:
         return _runner
 
 
+def started_runner() -> Runner | None:
+    """The process-wide runner if it has started, else None; never blocks (the event loop calls it)."""
+    return _runner
+
+
 @atexit.register
 def shutdown_runner() -> None:
     """Stop the process-wide runner, if one started; the next get_runner() starts afresh."""

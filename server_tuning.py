@@ -1,0 +1,52 @@
+"""What the app sets on the server process it runs in, once, when the server starts."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import stat
+
+log = logging.getLogger(__name__)
+
+FD_DIR = "/dev/fd"  # this process's open descriptors (Linux, macOS and the BSDs)
+
+
+def _listening_tcp(fd: int) -> socket.socket | None:
+    """A duplicate of `fd` when it is a listening TCP socket, else None."""
+    try:
+        if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+            return None
+        sock = socket.socket(fileno=os.dup(fd))
+    except OSError:  # closed meanwhile, or the directory's own descriptor
+        return None
+    if (
+        sock.family in (socket.AF_INET, socket.AF_INET6)
+        and sock.type == socket.SOCK_STREAM
+        and sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+    ):
+        return sock
+    sock.close()
+    return None
+
+
+def set_nodelay_on_listening_sockets() -> int:
+    """Set TCP_NODELAY on every listening TCP socket of this process; returns how many.
+
+    Streamlit 1.67 binds its socket itself, with proto 0, before the app is imported; asyncio
+    sets TCP_NODELAY only on sockets whose proto is IPPROTO_TCP, so without this every response
+    on a kept-alive connection (the API's and the pages' websocket) waits ~40 ms for the client's
+    delayed ACK. The kernel copies the option from the listening socket to each accepted one.
+    Only public socket calls: no Streamlit internals to break on an upgrade.
+    """
+    done = 0
+    for name in os.listdir(FD_DIR):
+        sock = _listening_tcp(int(name))
+        if sock is None:
+            continue
+        with sock:  # the duplicate; the server's own descriptor stays open
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        done += 1
+    if not done:
+        log.warning("no listening TCP socket found: kept-alive responses may wait ~40 ms for delayed ACKs")
+    return done
