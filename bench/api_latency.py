@@ -51,6 +51,7 @@ MAX_REQUESTS = 500
 DRAIN_TIMEOUT_S = 180.0
 REQUEST_TIMEOUT_S = 30.0
 
+
 @dataclass(frozen=True)
 class Result:
     """The latencies of one endpoint at one concurrency level."""
