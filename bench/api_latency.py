@@ -94,28 +94,37 @@ async def _measure(
     base: str,
     *,
     keep_alive: bool = False,
-) -> Result:
+    paired: Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]] | None = None,
+) -> tuple[Result, Result | None]:
     """`total` calls spread over `clients` concurrent loops, each timed from send to full body;
-    without `keep_alive` every call opens (and closes) its own TCP connection."""
+    without `keep_alive` every call opens (and closes) its own TCP connection. With `paired`,
+    each loop sends that request (the floor) after each call, so both see the same server load."""
     latencies: list[float] = []
+    floor_latencies: list[float] = []
     errors = 0
     counter = iter(range(total))
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients if keep_alive else 0)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=REQUEST_TIMEOUT_S) as client:
 
-        async def one_client() -> None:
+        async def timed(request: Callable, n: int, into: list[float]) -> None:
             nonlocal errors
+            started = time.perf_counter()
+            response = await request(client, n)
+            into.append((time.perf_counter() - started) * 1000)
+            errors += not response.is_success
+
+        async def one_client() -> None:
             for n in counter:
-                started = time.perf_counter()
-                response = await call(client, n)
-                latencies.append((time.perf_counter() - started) * 1000)
-                errors += not response.is_success
+                await timed(call, n, latencies)
+                if paired is not None:
+                    await timed(paired, n, floor_latencies)
 
         await call(client, -1)  # warm the route (and a kept-alive connection); not counted
         began = time.perf_counter()
         await asyncio.gather(*(one_client() for _ in range(clients)))
         wall_s = time.perf_counter() - began
-    return Result(endpoint, clients, latencies, errors, wall_s)
+    floor = Result("floor", clients, floor_latencies, 0, wall_s) if paired is not None else None
+    return Result(endpoint, clients, latencies, errors, wall_s), floor
 
 
 def _drain(base: str) -> None:
@@ -129,8 +138,9 @@ def _drain(base: str) -> None:
     raise RuntimeError(f"jobs still running after {DRAIN_TIMEOUT_S} s")
 
 
-def run(site_url: str, base: str, levels: tuple[int, ...]) -> tuple[list[Result], Result, Result]:
-    """Every endpoint at every level, then one keep-alive client on the floor and on status."""
+def run(site_url: str, base: str, levels: tuple[int, ...]) -> tuple[list[tuple[Result, Result]], Result, Result]:
+    """Every endpoint at every level, alone (throughput) then interleaved with the floor (latency
+    against the floor under the same load), then one keep-alive client on the floor and status."""
     body = {"companyName": "Acme Robotics", "companyUrl": site_url, "role": "Backend Engineer"}
     job_id = httpx.post(f"{base}/api/research-direct", json=body).json()["jobId"]
     deadline = time.monotonic() + DRAIN_TIMEOUT_S
@@ -156,26 +166,34 @@ def run(site_url: str, base: str, levels: tuple[int, ...]) -> tuple[list[Result]
     for clients in levels:
         _drain(base)
         total = max(MIN_REQUESTS, min(MAX_REQUESTS, clients * REQUESTS_PER_CLIENT))
-        for name, call in (("floor", floor), ("api-health", api_health), ("status", status), ("submit", submit)):
-            results.append(asyncio.run(_measure(name, clients, total, call, base)))
+        alone_floor = asyncio.run(_measure("floor", clients, total, floor, base))[0]
+        for name, call in (("api-health", api_health), ("status", status), ("submit", submit)):
+            _drain(base)
+            alone = asyncio.run(_measure(name, clients, total, call, base))[0]
+            _drain(base)
+            mixed, paired_floor = asyncio.run(_measure(name, clients, total, call, base, paired=floor))
+            results.append((alone, alone_floor, mixed, paired_floor))
     _drain(base)
-    kept_floor = asyncio.run(_measure("floor", 1, MIN_REQUESTS, floor, base, keep_alive=True))
-    kept_status = asyncio.run(_measure("status", 1, MIN_REQUESTS, status, base, keep_alive=True))
+    kept_floor = asyncio.run(_measure("floor", 1, MIN_REQUESTS, floor, base, keep_alive=True))[0]
+    kept_status = asyncio.run(_measure("status", 1, MIN_REQUESTS, status, base, keep_alive=True))[0]
     return results, kept_floor, kept_status
 
 
-def report(results: list[Result], kept_floor: Result, kept_status: Result) -> str:
-    """A table of p50/p99/throughput per endpoint and level, with each one's ratio to the floor."""
-    floor = {r.clients: r for r in results if r.endpoint == "floor"}
+def report(results: list[tuple[Result, ...]], kept_floor: Result, kept_status: Result) -> str:
+    """Per endpoint and level: p50/p99 and the floor's, measured interleaved (same load), with
+    the ratios; then throughput alone against the floor's alone."""
     lines = [
-        f"{'endpoint':<11}{'clients':>8}{'requests':>10}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>8}"
-        f"{'p50/floor':>11}{'p99/floor':>11}{'req/s/floor':>13}",
+        f"{'endpoint':<11}{'clients':>8}{'requests':>9}{'errors':>7}{'p50 ms':>8}{'p99 ms':>8}"
+        f"{'floor p50':>10}{'floor p99':>10}{'p50/floor':>10}{'p99/floor':>10}{'req/s':>7}{'floor req/s':>12}"
+        f"{'req/s/floor':>12}{'alone p50/p99 ms':>18}",
     ]
-    for r in results:
-        base = floor[r.clients]
+    for alone, alone_floor, mixed, floor in results:
         lines.append(
-            f"{r.endpoint:<11}{r.clients:>8}{len(r.latencies_ms):>10}{r.errors:>8}{r.p50:>9.1f}{r.p99:>9.1f}"
-            f"{r.per_s:>8.0f}{r.p50 / base.p50:>11.2f}{r.p99 / base.p99:>11.2f}{r.per_s / base.per_s:>13.2f}"
+            f"{mixed.endpoint:<11}{mixed.clients:>8}{len(mixed.latencies_ms):>9}{mixed.errors + alone.errors:>7}"
+            f"{mixed.p50:>8.1f}{mixed.p99:>8.1f}{floor.p50:>10.1f}{floor.p99:>10.1f}"
+            f"{mixed.p50 / floor.p50:>10.2f}{mixed.p99 / floor.p99:>10.2f}"
+            f"{alone.per_s:>7.0f}{alone_floor.per_s:>12.0f}{alone.per_s / alone_floor.per_s:>12.2f}"
+            f"{f'{alone.p50:.1f} / {alone.p99:.1f}':>18}"
         )
     lines.append(
         f"keep-alive, 1 client, one connection: floor p50 {kept_floor.p50:.2f} ms, "
