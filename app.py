@@ -9,7 +9,7 @@ import streamlit as st
 
 from api.routes import ROUTES
 from engine.runner import get_runner, shutdown_runner
-from server_tuning import set_nodelay_on_listening_sockets
+from server_tuning import freeze_startup_heap, set_nodelay_on_listening_sockets
 
 
 @asynccontextmanager
@@ -19,6 +19,7 @@ async def lifespan(_app):
     is bound (but not yet served) when this runs, so TCP_NODELAY set here reaches every connection."""
     set_nodelay_on_listening_sockets()
     get_runner()
+    freeze_startup_heap()
     yield
     await asyncio.to_thread(shutdown_runner)
 
