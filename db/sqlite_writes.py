@@ -18,7 +18,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 log = logging.getLogger(__name__)
@@ -49,13 +49,13 @@ class WriteGate:
             self.busy_waits += 1
 
 
-_gates: dict[str, WriteGate] = {}
+_gates: dict[URL, WriteGate] = {}
 _gates_lock = threading.Lock()
 
 
 def gate(engine: Engine, timeout_s: float) -> WriteGate:
     """The write gate of `engine`'s database (one per database file in this process)."""
-    key = str(engine.url)
+    key = engine.url
     with _gates_lock:
         if key not in _gates:
             _gates[key] = WriteGate(timeout_s)
@@ -71,7 +71,7 @@ def write_turn(engine: Engine, timeout_s: float) -> AbstractContextManager[None]
 
 def busy_waits(engine: Engine) -> int:
     """How many write transactions on `engine`'s database found SQLite's lock taken and waited."""
-    found = _gates.get(str(engine.url))
+    found = _gates.get(engine.url)
     return found.busy_waits if found else 0
 
 

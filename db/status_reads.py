@@ -7,7 +7,7 @@ ix_jobs_status_created, and only for a queued job), the attempts by ix_step_atte
 
 from __future__ import annotations
 
-from sqlalchemy import case, func
+from sqlalchemy import bindparam, case, func
 from sqlalchemy.engine import Engine, Row
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
@@ -38,14 +38,17 @@ def _ahead_in_queue():
     return case((Job.status == JobStatus.QUEUED, count), else_=0)
 
 
+# Built once: a poll runs them many times a second, and building one costs more than running it.
+JOB_AND_AHEAD = select(Job, _ahead_in_queue()).where(Job.id == bindparam("job_id"))
+ATTEMPTS = select(*ATTEMPT_COLUMNS).where(StepAttempt.job_id == bindparam("job_id")).order_by(col(StepAttempt.id))
+
+
 def poll_rows(engine: Engine, job_id: str) -> tuple[Job, int, list[Row]] | None:
     """The job, the jobs queued ahead of it and its attempts (oldest first); None if unknown."""
     with reading(engine) as session:
-        found = session.exec(select(Job, _ahead_in_queue()).where(Job.id == job_id)).first()
+        found = session.exec(JOB_AND_AHEAD, params={"job_id": job_id}).first()
         if found is None:
             return None
-        rows = session.exec(
-            select(*ATTEMPT_COLUMNS).where(StepAttempt.job_id == job_id).order_by(col(StepAttempt.id))
-        ).all()
+        rows = session.exec(ATTEMPTS, params={"job_id": job_id}).all()
     job, ahead = found
     return job, ahead, list(rows)

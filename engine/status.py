@@ -17,7 +17,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine
 
 from db.history import recent_durations_s
 from db.models import AttemptStatus, Job, JobStatus, elapsed_ms, utcnow
@@ -68,10 +68,10 @@ class _TypicalDuration:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._by_url: dict[str, tuple[float, float]] = {}  # url -> (read at, monotonic s; median s)
+        self._by_url: dict[URL, tuple[float, float]] = {}  # url -> (read at, monotonic s; median s)
 
     def seconds(self, engine: Engine) -> float:
-        key = str(engine.url)
+        key = engine.url
         with self._lock:
             read_at, typical = self._by_url.get(key, (float("-inf"), DEFAULT_DURATION_S))
             if time.monotonic() - read_at < ESTIMATE_REFRESH_S:
@@ -141,10 +141,10 @@ class _TerminalCache:
     def __init__(self, size: int) -> None:
         self._size = size
         self._lock = threading.Lock()
-        self._reports: OrderedDict[tuple[str, str], Report] = OrderedDict()
+        self._reports: OrderedDict[tuple[URL, str], Report] = OrderedDict()
 
     def get(self, engine: Engine, job_id: str) -> Report | None:
-        key = (str(engine.url), job_id)
+        key = (engine.url, job_id)
         with self._lock:
             report = self._reports.get(key)
             if report is not None:
@@ -153,7 +153,7 @@ class _TerminalCache:
 
     def put(self, engine: Engine, report: Report) -> None:
         with self._lock:
-            self._reports[(str(engine.url), report.job.id)] = report
+            self._reports[(engine.url, report.job.id)] = report
             while len(self._reports) > self._size:
                 self._reports.popitem(last=False)
 
