@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tabs", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=30.0, help="length of each measured window")
+    parser.add_argument("--app-only", action="store_true", help="skip the minimal fragments (the memory check)")
     args = parser.parse_args(argv)
     hold_s = args.seconds + 120  # the fake model answers after this: the jobs run through the window
 
@@ -164,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 app.stop()
             yardsticks = []
-            for name, freeze in (("minimal fragment", False), ("minimal, frozen", True)):
+            for name, freeze in () if args.app_only else (("minimal fragment", False), ("minimal, frozen", True)):
                 with minimal_page(env, workdir, freeze=freeze) as minimal:
                     urls = [minimal.url] * args.tabs
                     yardsticks.append(watch(browser, name, minimal.process.pid, urls, args.seconds))
