@@ -27,7 +27,7 @@ from engine.steps import STEPS
 
 DEFAULT_DURATION_S = 45.0  # the original design promised 30–60 s
 ESTIMATE_REFRESH_S = 10.0  # how old the median of recent run times may get, seconds
-TERMINAL_CACHE_SIZE = 4096  # terminal statuses kept in memory (each a few KB)
+TERMINAL_CACHE_SIZE = 512  # terminal statuses kept in memory (each tens of KB with its briefing)
 FINISHED = {AttemptStatus.SUCCEEDED.value, AttemptStatus.SKIPPED.value}
 
 
