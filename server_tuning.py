@@ -10,25 +10,23 @@ import stat
 
 log = logging.getLogger(__name__)
 
-FD_DIR = "/dev/fd"  # this process's open descriptors (Linux, macOS and the BSDs)
+FD_DIR = "/dev/fd"  # one entry per open descriptor of this process (Linux, macOS)
 
 
-def _listening_tcp(fd: int) -> socket.socket | None:
-    """A duplicate of `fd` when it is a listening TCP socket, else None."""
+def _set_nodelay_if_listening_tcp(fd: int) -> bool:
+    """Set TCP_NODELAY on `fd` if it is a listening TCP socket; whether it was one."""
     try:
         if not stat.S_ISSOCK(os.fstat(fd).st_mode):
-            return None
-        sock = socket.socket(fileno=os.dup(fd))
-    except OSError:  # closed meanwhile, or the directory's own descriptor
-        return None
-    if (
-        sock.family in (socket.AF_INET, socket.AF_INET6)
-        and sock.type == socket.SOCK_STREAM
-        and sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
-    ):
-        return sock
-    sock.close()
-    return None
+            return False
+        with socket.socket(fileno=os.dup(fd)) as sock:  # a duplicate: the server's fd stays open
+            if sock.family not in (socket.AF_INET, socket.AF_INET6) or sock.type != socket.SOCK_STREAM:
+                return False
+            if not sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+                return False
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return True
+    except OSError:  # closed meanwhile, or the listing's own descriptor
+        return False
 
 
 def set_nodelay_on_listening_sockets() -> int:
@@ -38,16 +36,14 @@ def set_nodelay_on_listening_sockets() -> int:
     sets TCP_NODELAY only on sockets whose proto is IPPROTO_TCP, so without this every response
     on a kept-alive connection (the API's and the pages' websocket) waits ~40 ms for the client's
     delayed ACK. The kernel copies the option from the listening socket to each accepted one.
-    Only public socket calls: no Streamlit internals to break on an upgrade.
+    Only public socket calls: no Streamlit internals to break on an upgrade. Never raises: at
+    worst responses stay slow and a warning says so.
     """
-    done = 0
-    for name in os.listdir(FD_DIR):
-        sock = _listening_tcp(int(name))
-        if sock is None:
-            continue
-        with sock:  # the duplicate; the server's own descriptor stays open
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        done += 1
+    try:
+        names = os.listdir(FD_DIR)
+    except OSError:
+        names = []
+    done = sum(_set_nodelay_if_listening_tcp(int(name)) for name in names if name.isdigit())
     if not done:
         log.warning("no listening TCP socket found: kept-alive responses may wait ~40 ms for delayed ACKs")
     return done
