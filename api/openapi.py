@@ -105,7 +105,12 @@ OPERATIONS: tuple[Operation, ...] = (
         "/api/research-status/{jobId}",
         "getResearchStatus",
         "A job's status, and its briefing once done",
-        responses={200: _json(JobStatusResponse, "The job's status."), **_errors(404)},
+        responses={
+            200: _json(JobStatusResponse, "The job's status.", etag=_header("Send it back in If-None-Match.")),
+            304: {"description": "Unchanged since the ETag sent in If-None-Match; no body."},
+            **_errors(404),
+        },
+        description="Every answer carries an ETag; with `If-None-Match` set to it, an unchanged status is a 304.",
     ),
     Operation(
         "GET",

@@ -22,14 +22,14 @@ from api.auth import is_authorized
 from api.openapi import OPERATIONS, openapi_document
 from api.schemas import ESTIMATED_DURATION, BatchSubmission, JobsQuery, ResearchSubmission
 from db import jobs
-from db.deletion import DeleteRefused, delete_job
+from db.deletion import DeleteRefused
 from db.history import count_jobs, decode_cursor, list_jobs
 from db.models import Job, JobStatus, elapsed_ms
 from db.store import get_briefing
 from engine.batch_status import BATCH_URL, batch_status
 from engine.documents import job_markdown, job_pdf
-from engine.runner import Runner, get_runner
-from engine.status import iso, job_status
+from engine.runner import Runner, get_runner, started_runner
+from engine.status import cached_report, iso, job_status, report
 from pipeline.batch_input import BadBatch, validate
 from pipeline.errors import InvalidInput
 from pipeline.markdown import markdown_filename
@@ -75,7 +75,7 @@ def guarded(
     async def endpoint(request: Request) -> Response:
         try:
             if not public:
-                runner = await run_in_threadpool(get_runner)
+                runner = started_runner() or await run_in_threadpool(get_runner)
                 if not is_authorized(request.headers, runner.settings.api_token):
                     raise ApiError(401, "A valid bearer token is required.", headers={"WWW-Authenticate": "Bearer"})
             unknown = sorted(set(request.query_params) - query) if query is not None else []
@@ -187,18 +187,30 @@ async def submit(request: Request, runner: Runner) -> Response:
     return _accepted(job)
 
 
+def _fresh(if_none_match: str | None, etag: str) -> bool:
+    """True when the client's If-None-Match already names this ETag (RFC 9110 weak comparison)."""
+    if not if_none_match:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in tags or etag in tags
+
+
 async def status(request: Request, runner: Runner) -> Response:
-    """GET /api/research-status/{jobId}: the status object, with the briefing once completed."""
-    found = await run_in_threadpool(
-        job_status,
-        runner.engine,
-        request.path_params["jobId"],
-        workers=runner.settings.workers,
-        prices=runner.settings.prices,
+    """GET /api/research-status/{jobId}: the status object, with the briefing once completed.
+
+    A terminal job's status comes from memory without a thread hop; every answer carries an ETag,
+    and a client that sends it back in If-None-Match gets 304 with no body.
+    """
+    job_id = request.path_params["jobId"]
+    found = cached_report(runner.engine, job_id) or await run_in_threadpool(
+        report, runner.engine, job_id, workers=runner.settings.workers, prices=runner.settings.prices
     )
     if found is None:
         raise _unknown_job()
-    return JSONResponse(found)
+    headers = {"ETag": found.etag, "Cache-Control": "no-cache"}
+    if _fresh(request.headers.get("if-none-match"), found.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(found.body, media_type="application/json", headers=headers)
 
 
 def _summary(job: Job) -> dict:
@@ -293,7 +305,7 @@ async def cancel(request: Request, runner: Runner) -> Response:
 
 def _delete(runner: Runner, job_id: str) -> dict:
     try:
-        deleted = delete_job(runner.engine, job_id)
+        deleted = runner.delete(job_id)
     except DeleteRefused as refused:
         raise ApiError(409, refused.message) from None
     if deleted is None:

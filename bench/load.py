@@ -25,6 +25,8 @@ from tests.fakes.wiring import fake_services_env
 from tests.live_app import app_environment, serve_app
 from tests.load_driver import drive
 
+BUSY_WAIT_LOG = "the SQLite write lock is held outside this process's writer queue"  # db/sqlite_writes.py
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -54,6 +56,7 @@ def main() -> None:
     print(result.summary())
     print(f"database: {jobs} jobs, {briefings} briefings ({distinct} distinct jobs)")
     print(f"'database is locked' in the server log: {log.count('database is locked')} times")
+    print(f"SQLite busy-handler waits logged by the server: {log.count(BUSY_WAIT_LOG)}")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 from db import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from db.sqlite_writes import begin_immediate, write_turn
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # writers wait this long for the lock instead of failing
 
@@ -67,7 +68,7 @@ def dispose_all() -> None:
 def writing(engine: Engine) -> Iterator[Session]:
     """A short write transaction; on SQLite it takes the write lock at BEGIN (no upgrade race)."""
     with Session(engine.execution_options(immediate=True), expire_on_commit=False) as session:
-        with session.begin():
+        with write_turn(engine, SQLITE_BUSY_TIMEOUT_MS / 1000), session.begin():
             yield session
 
 
@@ -83,4 +84,7 @@ def _sqlite_begin(conn) -> None:
     # pysqlite's own BEGIN is deferred, so a transaction that reads and then writes can fail at
     # once with "database is locked" when it upgrades; writers ask for the lock up front.
     immediate = conn.get_execution_options().get("immediate", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    if immediate:
+        begin_immediate(conn, SQLITE_BUSY_TIMEOUT_MS)
+    else:
+        conn.exec_driver_sql("BEGIN")

@@ -20,10 +20,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from db import jobs, workers
 from db.batches import create_batch
+from db.deletion import Deleted, delete_job
 from db.engine import get_engine
 from db.models import Batch, Job, utcnow
 from engine.orchestrator import run_job
 from engine.services import Services
+from engine.status import forget
 from pipeline.models import ResearchRequest
 from settings import Settings
 
@@ -84,6 +86,13 @@ class Runner:
     def cancel(self, job_id: str) -> Job | None:
         """Stop a queued job from starting, or a running one at its next step boundary."""
         return jobs.request_cancel(self.engine, job_id)
+
+    def delete(self, job_id: str) -> Deleted | None:
+        """Remove a job with its attempts and briefing, cancelling it if it runs; None when unknown.
+        DeleteRefused while another job depends on it."""
+        deleted = delete_job(self.engine, job_id)
+        forget(job_id)  # this process may hold its terminal status in memory
+        return deleted
 
     def wait(self, job_id: str, timeout_s: float | None = None) -> Job | None:
         """Block until this process has run the job (for the CLI and tests); the final row."""
@@ -183,6 +192,11 @@ def get_runner() -> Runner:
             _runner = Runner(Settings.load())
             _runner.recover()
         return _runner
+
+
+def started_runner() -> Runner | None:
+    """The process-wide runner if it has started, else None; never blocks (the event loop calls it)."""
+    return _runner
 
 
 @atexit.register

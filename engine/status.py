@@ -1,21 +1,35 @@
-"""A job's status as one JSON object: served by the API, printed by the CLI, read by the pages."""
+"""A job's status as one JSON object: served by the API, printed by the CLI, read by the pages.
+
+A poll costs two small indexed reads (db/status_reads.py), never the checkpoint blobs. The wait
+estimate comes from a running median refreshed at most every ESTIMATE_REFRESH_S, not a query per
+poll. A terminal job never changes, so its status is kept in memory by job id, with its JSON body
+and an ETag, and served without touching the database.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import statistics
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine
 
-from db import attempts, jobs
 from db.history import recent_durations_s
-from db.models import AttemptStatus, Job, JobStatus, StepAttempt, elapsed_ms, utcnow
+from db.models import AttemptStatus, Job, JobStatus, elapsed_ms, utcnow
+from db.status_reads import poll_rows
 from db.store import get_briefing
 from engine.steps import STEPS
 from engine.usage import DEFAULT_PRICES, Price, usage_of
 
 DEFAULT_DURATION_S = 45.0  # the original design promised 30–60 s
+ESTIMATE_REFRESH_S = 10.0  # how old the median of recent run times may get, seconds
+TERMINAL_CACHE_SIZE = 512  # terminal statuses kept in memory (each tens of KB with its briefing)
 FINISHED = {AttemptStatus.SUCCEEDED.value, AttemptStatus.SKIPPED.value}
 
 
@@ -24,8 +38,11 @@ def iso(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z") if moment else None
 
 
-def step_states(rows: list[StepAttempt]) -> list[dict]:
-    """Each of the four steps: its latest state, attempts, time spent and last error."""
+def step_states(rows: list) -> list[dict]:
+    """Each of the four steps: its latest state, attempts, time spent and last error.
+
+    `rows` are attempts oldest first, StepAttempt rows or rows of db.status_reads.ATTEMPT_COLUMNS.
+    """
     states = []
     for spec in STEPS:
         mine = [row for row in rows if row.step == spec.id]
@@ -47,15 +64,42 @@ def step_states(rows: list[StepAttempt]) -> list[dict]:
     return states
 
 
-def estimate_remaining_s(engine: Engine, job: Job, workers: int) -> float | None:
-    """Seconds until the job should be done, from recent run times; None once it is terminal."""
+class _TypicalDuration:
+    """The median run time of recent completed jobs per database, re-read at most every
+    ESTIMATE_REFRESH_S (jobs finished by other processes count too)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_url: dict[URL, tuple[float, float]] = {}  # url -> (read at, monotonic s; median s)
+
+    def seconds(self, engine: Engine) -> float:
+        key = engine.url
+        with self._lock:
+            read_at, typical = self._by_url.get(key, (float("-inf"), DEFAULT_DURATION_S))
+            if time.monotonic() - read_at < ESTIMATE_REFRESH_S:
+                return typical
+            # Claim the refresh so concurrent polls keep serving the old figure meanwhile.
+            self._by_url[key] = (time.monotonic(), typical)
+        durations = recent_durations_s(engine)
+        typical = statistics.median(durations) if durations else DEFAULT_DURATION_S
+        with self._lock:
+            self._by_url[key] = (time.monotonic(), typical)
+        return typical
+
+
+typical_duration = _TypicalDuration()
+
+
+def estimate_remaining_s(engine: Engine, job: Job, ahead: int, workers: int) -> float | None:
+    """Seconds until the job should be done, from recent run times; None once it is terminal.
+
+    `ahead` is how many queued jobs were created before this one.
+    """
     if job.status.is_terminal:
         return None
-    durations = recent_durations_s(engine)
-    typical = statistics.median(durations) if durations else DEFAULT_DURATION_S
+    typical = typical_duration.seconds(engine)
     if job.status == JobStatus.PROCESSING and job.started_at:
         return max(3.0, typical - (utcnow() - job.started_at).total_seconds())
-    ahead = jobs.queue_position(engine, job)
     return typical * (ahead // max(1, workers) + 1)
 
 
@@ -88,26 +132,78 @@ def _message(job: Job, steps: list[dict], briefing: dict | None, remaining: floa
     return job.error_message or "The research failed."
 
 
-def job_status(
-    engine: Engine, job_id: str, *, workers: int = 1, prices: Mapping[str, Price] = DEFAULT_PRICES
-) -> dict | None:
-    """The status object of the original API (camelCase), or None for an unknown job."""
-    report = job_report(engine, job_id, workers=workers, prices=prices)
-    return report[0] if report else None
+@dataclass(frozen=True)
+class Report:
+    """A job's status object, its full step states (labels, notes, metadata), its row, and the
+    status as the API sends it: JSON bytes and their ETag."""
+
+    status: dict
+    steps: list[dict]
+    job: Job
+    body: bytes
+    etag: str
 
 
-def job_report(
+class _TerminalCache:
+    """Reports of terminal jobs by (database, job id), least recently used dropped first."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._reports: OrderedDict[tuple[URL, str], Report] = OrderedDict()
+
+    def get(self, engine: Engine, job_id: str) -> Report | None:
+        key = (engine.url, job_id)
+        with self._lock:
+            report = self._reports.get(key)
+            if report is not None:
+                self._reports.move_to_end(key)
+            return report
+
+    def put(self, engine: Engine, report: Report) -> None:
+        with self._lock:
+            self._reports[(engine.url, report.job.id)] = report
+            while len(self._reports) > self._size:
+                self._reports.popitem(last=False)
+
+    def forget(self, job_id: str) -> None:
+        with self._lock:
+            for key in [key for key in self._reports if key[1] == job_id]:
+                del self._reports[key]
+
+
+terminal_cache = _TerminalCache(TERMINAL_CACHE_SIZE)
+
+
+def forget(job_id: str) -> None:
+    """Drop a job's cached status (call it when a job is deleted)."""
+    terminal_cache.forget(job_id)
+
+
+def cached_report(engine: Engine, job_id: str) -> Report | None:
+    """The report of a terminal job already in memory, without touching the database; else None."""
+    return terminal_cache.get(engine, job_id)
+
+
+def _json_bytes(status: dict) -> bytes:
+    # The same encoding as Starlette's JSONResponse.
+    return json.dumps(status, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode()
+
+
+def report(
     engine: Engine, job_id: str, *, workers: int = 1, prices: Mapping[str, Price] = DEFAULT_PRICES
-) -> tuple[dict, list[dict], Job] | None:
-    """The status object, the full step states (labels, notes, metadata) and the job row, from one
-    read of each table; None for an unknown job. The job page shows all three."""
-    job = jobs.get_job(engine, job_id)
-    if job is None:
+) -> Report | None:
+    """The job's report, from memory when it is terminal and known, else from two small reads."""
+    cached = terminal_cache.get(engine, job_id)
+    if cached is not None:
+        return cached
+    found = poll_rows(engine, job_id)
+    if found is None:
         return None
-    rows = attempts.for_job(engine, job_id)
+    job, ahead, rows = found
     steps = step_states(rows)
     briefing = get_briefing(engine, job_id) if job.status == JobStatus.COMPLETED else None
-    remaining = estimate_remaining_s(engine, job, workers)
+    remaining = estimate_remaining_s(engine, job, ahead, workers)
     finished = len(STEPS) if job.status == JobStatus.COMPLETED else sum(s["status"] in FINISHED for s in steps)
     status = {
         "jobId": job.id,
@@ -130,4 +226,26 @@ def job_report(
         "steps": [{k: s[k] for k in ("id", "status", "attempts", "durationMs", "error")} for s in steps],
         "usage": usage_of((row.meta for row in rows), prices).to_json_dict(),
     }
-    return status, steps, job
+    body = _json_bytes(status)
+    made = Report(status, steps, job, body, f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"')
+    # A job failed by the reaper may still have a step running; it is cached once that step ends.
+    if job.status.is_terminal and all(row.status != AttemptStatus.RUNNING for row in rows):
+        terminal_cache.put(engine, made)
+    return made
+
+
+def job_status(
+    engine: Engine, job_id: str, *, workers: int = 1, prices: Mapping[str, Price] = DEFAULT_PRICES
+) -> dict | None:
+    """The status object of the original API (camelCase), or None for an unknown job."""
+    found = report(engine, job_id, workers=workers, prices=prices)
+    return found.status if found else None
+
+
+def job_report(
+    engine: Engine, job_id: str, *, workers: int = 1, prices: Mapping[str, Price] = DEFAULT_PRICES
+) -> tuple[dict, list[dict], Job] | None:
+    """The status object, the full step states and the job row; None for an unknown job. The job
+    page shows all three."""
+    found = report(engine, job_id, workers=workers, prices=prices)
+    return (found.status, found.steps, found.job) if found else None

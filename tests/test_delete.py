@@ -155,6 +155,7 @@ def test_delete_through_the_api_with_and_without_the_token(client, fake_site, mo
         "/api/research-direct", json={"companyName": "Acme", "companyUrl": fake_site.url}, headers=auth
     ).json()["jobId"]
     get_runner().wait(job_id, timeout_s=WAIT_S)
+    assert client.get(f"/api/research-status/{job_id}", headers=auth).status_code == 200  # now cached in memory
 
     refused = client.delete(f"/api/jobs/{job_id}")
     assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from db.deletion import DeleteRefused, delete_job
+from db.deletion import DeleteRefused
 from db.models import Job
 from engine.runner import Runner
 from ui.format import escape_markdown
@@ -31,7 +31,7 @@ def delete_control(run: Runner, job: Job) -> None:
     if confirm.button("Yes, delete", key="delete_confirm", type="primary"):
         st.session_state.pop(ASKING)
         try:
-            delete_job(run.engine, job.id)
+            run.delete(job.id)
         except DeleteRefused as refused:
             st.error(escape_markdown(refused.message))
             return

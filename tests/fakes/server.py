@@ -62,6 +62,7 @@ class FakeServer:
 
     def __init__(self) -> None:
         self.requests: list[Request] = []
+        self.latency_s = 0.0  # added before every reply, seconds (benchmarks set it)
         self._faults: dict[str, deque[Reply]] = defaultdict(deque)
         self._lock = threading.Lock()
         fake = self
@@ -88,7 +89,9 @@ class FakeServer:
                     {k.lower(): v for k, v in self.headers.items()},
                     self.rfile.read(length) if length else b"",
                 )
-                fake._send(self, fake._reply_for(request))
+                reply = fake._reply_for(request)
+                time.sleep(fake.latency_s)
+                fake._send(self, reply)
 
             do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = _serve
 

@@ -1,0 +1,135 @@
+"""Job wall time against its critical path, and makespan against the ideal at several pool sizes.
+
+Run: .venv/bin/python bench/job_timing.py [--jobs 200] [--workers 1,4,16,64] [--scale 1.0]
+
+The loopback fakes answer with latency so that each step takes about 1.0 s (the website),
+0.6 s (GitHub) and 1.5 s (Claude), times `--scale`: a calibration job counts the requests each
+step sends, and the per-request latency is the step's budget divided by that count.
+
+1. Critical path: five jobs one after another; each job's run time (started → finished, from its
+   row) against max(scrape, GitHub) + analysis + store, the step durations its attempts recorded.
+2. Makespan: `--jobs` jobs submitted at once to a runner of each pool size (SQLite, in this
+   process), timed until the last one is terminal; the ideal is ceil(jobs / workers) × the
+   median critical path of part 1. Every job must finish (no deadlock) within a bound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from db import attempts, jobs
+from db.engine import make_engine
+from db.models import JobStatus
+from engine.runner import Runner
+from pipeline.models import ResearchRequest
+from settings import Settings
+from tests.fakes.anthropic_api import DEFAULT_KEY, FakeAnthropic
+from tests.fakes.github_api import FakeGitHub
+from tests.fakes.site import FakeSite
+from tests.fakes.wiring import fake_services_env
+
+STEP_LATENCY_S = {"site": 1.0, "github": 0.6, "llm": 1.5}  # per step, before --scale
+SEQUENTIAL_JOBS = 5
+GIVE_UP_S = 1800.0  # a run that has not finished by then is reported as stuck, seconds
+
+
+def _runner(env: dict[str, str], workdir: Path, workers: int, tag: str) -> Runner:
+    settings = Settings.from_mapping(
+        {**env, "DATABASE_URL": f"sqlite:///{workdir / f'{tag}.db'}", "PREP_WORKERS": str(workers)}
+    )
+    return Runner(settings, engine=make_engine(settings.database_url), adopt_orphans=False)
+
+
+def _request(site: FakeSite, n: int) -> ResearchRequest:
+    return ResearchRequest(company_name="Acme Robotics", company_url=site.url, role=f"Bench {n}")
+
+
+def _critical_path_ms(runner: Runner, job_id: str) -> tuple[float, float]:
+    """The job's run time and max(scrape, GitHub) + analysis + store, from its rows, ms."""
+    job = jobs.get_job(runner.engine, job_id)
+    spent: dict[str, float] = {}
+    for row in attempts.for_job(runner.engine, job_id):
+        spent[row.step] = spent.get(row.step, 0) + (row.duration_ms or 0)
+    path = max(spent["scrape-website"], spent["search-github"]) + spent["analyze-with-claude"] + spent["store-research"]
+    return (job.finished_at - job.started_at).total_seconds() * 1000, path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=200)
+    parser.add_argument("--workers", default="1,4,16,64")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply the step latencies")
+    args = parser.parse_args(argv)
+    sizes = [int(size) for size in args.workers.split(",")]
+
+    site, github, llm = FakeSite().start(), FakeGitHub().start(), FakeAnthropic(api_key=DEFAULT_KEY).start()
+    env = {**fake_services_env(site, github, llm), "PREP_ALLOW_PRIVATE_URLS": "1", "PREP_JOB_DEADLINE_S": "600"}
+    fakes = {"site": site, "github": github, "llm": llm}
+    lines = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="prep-bench-") as tmp:
+            workdir = Path(tmp)
+            calibration = _runner(env, workdir, 1, "calibration")
+            job, _ = calibration.submit(_request(site, -1))
+            calibration.wait(job.id)
+            calibration.shutdown()
+            for name, fake in fakes.items():
+                fake.latency_s = STEP_LATENCY_S[name] * args.scale / max(1, len(fake.requests))
+            per_request = ", ".join(f"{name} {fake.latency_s * 1000:.0f} ms" for name, fake in fakes.items())
+
+            sequential = _runner(env, workdir, 1, "sequential")
+            runs, paths = [], []
+            for n in range(SEQUENTIAL_JOBS):
+                job, _ = sequential.submit(_request(site, n))
+                sequential.wait(job.id)
+                run_ms, path_ms = _critical_path_ms(sequential, job.id)
+                runs.append(run_ms)
+                paths.append(path_ms)
+            sequential.shutdown()
+            ratios = [run / path for run, path in zip(runs, paths, strict=True)]
+            critical_s = statistics.median(paths) / 1000
+            lines.append(
+                f"critical path: {SEQUENTIAL_JOBS} jobs, run time {statistics.median(runs):.0f} ms (median) against "
+                f"max(scrape, GitHub) + analysis + store {statistics.median(paths):.0f} ms: "
+                f"{statistics.median(ratios):.3f}x (worst {max(ratios):.3f}x)"
+            )
+
+            lines.append(
+                f"{'workers':>8}{'jobs':>6}{'completed':>11}{'makespan s':>12}{'ideal s':>9}{'ideal/actual':>14}"
+            )
+            for workers in sizes:
+                runner = _runner(env, workdir, workers, f"pool-{workers}")
+                began = time.monotonic()
+                ids = [runner.submit(_request(site, 1000 * workers + n))[0].id for n in range(args.jobs)]
+                for job_id in ids:
+                    runner.wait(job_id, timeout_s=max(1.0, GIVE_UP_S - (time.monotonic() - began)))
+                makespan = time.monotonic() - began
+                done = sum(jobs.get_job(runner.engine, i).status == JobStatus.COMPLETED for i in ids)
+                runner.shutdown()
+                ideal = math.ceil(args.jobs / workers) * critical_s
+                lines.append(
+                    f"{workers:>8}{args.jobs:>6}{done:>11}{makespan:>12.1f}{ideal:>9.1f}{ideal / makespan:>14.2f}"
+                )
+    finally:
+        for fake in fakes.values():
+            fake.stop()
+    print(
+        f"job timing, SQLite, fakes' step latencies x{args.scale} ({per_request} per request), "
+        f"Python {platform.python_version()}, {os.cpu_count()} CPUs"
+    )
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,193 @@
+"""CPU of the job page's live poll: `python bench/page_poll.py [--tabs 10] [--seconds 30]`.
+
+Serves, from the project directory (so with the same .streamlit/config.toml and the same
+Streamlit), two processes in one run: `streamlit run app.py` with one running job per tab, and
+`streamlit run bench/minimal_poll_page.py`, a fragment with the same elements (progress bar,
+Markdown list, button) polling at the same interval, as is and with the heap frozen once after
+start like app.py does (gc.freeze()). Debian's Chromium (Playwright, never
+`playwright install`) opens `--tabs` tabs on each in turn; once every tab shows its live view,
+the server's CPU time (utime + stime of the whole process, from /proc/<pid>/stat) is read over
+`--seconds`. The figure is the ratio of the two, so the shared machine's noise mostly cancels.
+
+The jobs stay in "processing" because the fake Anthropic answers only after `--seconds` plus a
+margin. RSS (VmRSS from /proc/<pid>/status) is printed at the start and end of each window;
+`--seconds 600` is the ten-minute memory check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from tests.browser_fixtures import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.fakes.anthropic_api import DEFAULT_KEY, FakeAnthropic  # noqa: E402
+from tests.fakes.github_api import FakeGitHub  # noqa: E402
+from tests.fakes.server import Reply  # noqa: E402
+from tests.fakes.site import FakeSite  # noqa: E402
+from tests.fakes.wiring import fake_services_env  # noqa: E402
+from tests.live_app import STARTUP_TIMEOUT_S, ServedApp, app_environment, free_port, serve_app  # noqa: E402
+
+POLL_INTERVAL_S = 1.5  # pages/job.py and bench/minimal_poll_page.py
+SETTLE_S = 3.0  # after the last tab shows its live view, before the window opens, seconds
+TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+LIVE_TEXT = re.compile("Researching Acme Robotics")
+
+
+@dataclass(frozen=True)
+class Window:
+    """What one server did while the tabs watched it."""
+
+    name: str
+    cpu_s: float
+    wall_s: float
+    rss_start_mb: float
+    rss_end_mb: float
+    polls: int  # expected fragment reruns: tabs × wall / interval
+
+    @property
+    def cpu_ms_per_poll(self) -> float:
+        return self.cpu_s * 1000 / self.polls
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system, all threads) the process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS_PER_S  # utime, stime: fields 14 and 15
+
+
+def rss_mb(pid: int) -> float:
+    """Resident set size of the process, MB."""
+    line = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
+@contextmanager
+def minimal_page(env: dict[str, str], workdir: Path, *, freeze: bool) -> Iterator[ServedApp]:
+    """`streamlit run bench/minimal_poll_page.py` from the project directory, like the app."""
+    port = free_port()
+    env = {**env, "MINIMAL_FREEZE": "1" if freeze else "0"}
+    log_path = workdir / f"minimal-{freeze}.log"
+    with log_path.open("a") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "bench/minimal_poll_page.py",
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+             "--server.fileWatcherType", "none", "--server.runOnSave", "false"],
+            cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    served = ServedApp(f"http://127.0.0.1:{port}", process, log_path)
+    try:
+        give_up = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            try:
+                if httpx.get(f"{served.url}/_stcore/health", timeout=2.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > give_up or process.poll() is not None:
+                raise RuntimeError(f"the minimal page did not start:\n{served.log()}")
+            time.sleep(0.2)
+        yield served
+    finally:
+        served.stop()
+
+
+def watch(browser, name: str, pid: int, urls: list[str], seconds: float) -> Window:
+    """Open one tab per URL, wait until each shows its live view, then measure the server."""
+    context = browser.new_context()
+    try:
+        pages = []
+        for url in urls:
+            page = context.new_page()
+            page.goto(url)
+            pages.append(page)
+        for page in pages:
+            page.get_by_test_id("stProgress").filter(has_text=LIVE_TEXT).wait_for(timeout=60_000)
+        time.sleep(SETTLE_S)
+        rss_start, cpu_start, began = rss_mb(pid), cpu_s(pid), time.monotonic()
+        time.sleep(seconds)
+        cpu, wall = cpu_s(pid) - cpu_start, time.monotonic() - began
+        live = sum(page.get_by_test_id("stProgress").filter(has_text=LIVE_TEXT).count() for page in pages)
+        if live != len(pages):
+            raise RuntimeError(f"{name}: only {live} of {len(pages)} tabs were still live at the end")
+        return Window(name, cpu, wall, rss_start, rss_mb(pid), round(len(urls) * wall / POLL_INTERVAL_S))
+    finally:
+        context.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tabs", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of each measured window")
+    parser.add_argument("--app-only", action="store_true", help="skip the minimal fragments (the memory check)")
+    args = parser.parse_args(argv)
+    hold_s = args.seconds + 120  # the fake model answers after this: the jobs run through the window
+
+    site, github, llm = FakeSite().start(), FakeGitHub().start(), FakeAnthropic(api_key=DEFAULT_KEY).start()
+    llm.enqueue(*[Reply(529, delay_s=hold_s) for _ in range(args.tabs)])
+    wired = fake_services_env(site, github, llm)
+    overrides = {
+        "PREP_WORKERS": str(args.tabs),
+        "PREP_JOB_DEADLINE_S": str(hold_s + 60),
+        "PREP_STEP_TIMEOUTS": f"analyze-with-claude={hold_s + 30}",
+    }
+    try:
+        with tempfile.TemporaryDirectory(prefix="prep-bench-") as tmp, sync_playwright() as playwright:
+            workdir = Path(tmp)
+            env = app_environment(workdir, {**wired, **overrides})
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+            app = serve_app(env, workdir)
+            try:
+                body = {"companyName": "Acme Robotics", "companyUrl": site.url}
+                ids = [
+                    httpx.post(f"{app.url}/api/research-direct", json={**body, "role": f"Tab {n}"}).json()["jobId"]
+                    for n in range(args.tabs)
+                ]
+                job_page = watch(
+                    browser, "job page", app.process.pid, [f"{app.url}/job?job={i}" for i in ids], args.seconds
+                )
+            finally:
+                app.stop()
+            yardsticks = []
+            for name, freeze in () if args.app_only else (("minimal fragment", False), ("minimal, frozen", True)):
+                with minimal_page(env, workdir, freeze=freeze) as minimal:
+                    urls = [minimal.url] * args.tabs
+                    yardsticks.append(watch(browser, name, minimal.process.pid, urls, args.seconds))
+            browser.close()
+    finally:
+        for fake in (site, github, llm):
+            fake.stop()
+
+    print(
+        f"page poll CPU, {args.tabs} Chromium tabs, {args.seconds:.0f} s windows, poll every {POLL_INTERVAL_S} s, "
+        f"Python {platform.python_version()}, {os.cpu_count()} CPUs"
+    )
+    print(f"{'server':<18}{'CPU s':>8}{'wall s':>8}{'CPU %':>7}{'ms/poll':>9}{'RSS start MB':>14}{'RSS end MB':>12}")
+    for w in (job_page, *yardsticks):
+        print(
+            f"{w.name:<18}{w.cpu_s:>8.2f}{w.wall_s:>8.1f}{100 * w.cpu_s / w.wall_s:>7.1f}{w.cpu_ms_per_poll:>9.1f}"
+            f"{w.rss_start_mb:>14.1f}{w.rss_end_mb:>12.1f}"
+        )
+    for yardstick in yardsticks:
+        print(f"job page / {yardstick.name}, CPU: {job_page.cpu_s / yardstick.cpu_s:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""SQLite writers of one process queue on one lock (no busy-handler waits); waits caused from
+outside the process are counted; PostgreSQL writers still run side by side."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import func, update
+from sqlmodel import select
+
+from db import attempts, jobs, workers
+from db.engine import make_engine, reading, writing
+from db.models import AttemptStatus, Job, StepAttempt
+from db.sqlite_writes import busy_waits
+from pipeline.models import ResearchRequest
+
+THREADS = 16
+JOBS_PER_THREAD = 15
+
+
+def _one_job_life(engine, n: int, owner: str) -> None:
+    """The writes of a job's whole life: create, claim, two attempts, complete."""
+    job, _ = jobs.create_job(engine, ResearchRequest(company_name=f"Co {n}"), owner=owner)
+    assert jobs.claim(engine, job.id, owner)
+    for step in ("scrape-website", "search-github"):
+        row = attempts.start(engine, job.id, step, owner)
+        attempts.finish(engine, row, AttemptStatus.SUCCEEDED, output={"n": n})
+    with writing(engine) as session:
+        session.execute(update(Job).where(Job.id == job.id).values(company_id=None))
+
+
+def test_concurrent_writers_of_one_process_never_wait_in_the_busy_handler(db_url):
+    engine = make_engine(db_url)
+    owner = workers.register(engine).id
+    stop = threading.Event()
+
+    def heartbeat() -> None:
+        while not stop.is_set():
+            workers.heartbeat(engine, owner)
+
+    beating = threading.Thread(target=heartbeat)
+    beating.start()
+    with ThreadPoolExecutor(THREADS) as pool:
+        list(pool.map(lambda n: _one_job_life(engine, n, owner), range(THREADS * JOBS_PER_THREAD)))
+    stop.set()
+    beating.join()
+
+    with reading(engine) as session:
+        assert session.exec(select(func.count()).select_from(Job)).one() == THREADS * JOBS_PER_THREAD
+        assert session.exec(select(func.count()).select_from(StepAttempt)).one() == 2 * THREADS * JOBS_PER_THREAD
+    assert busy_waits(engine) == 0
+    engine.dispose()
+
+
+def test_a_writer_outside_the_queue_makes_a_counted_and_logged_wait(db_url, caplog):
+    engine = make_engine(db_url)
+    jobs.create_job(engine, ResearchRequest(company_name="Warm up"), owner=None)
+    outsider = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
+    outsider.execute("BEGIN IMMEDIATE")  # like another process holding the write lock
+    before = busy_waits(engine)
+    done = threading.Event()
+
+    def write() -> None:
+        jobs.create_job(engine, ResearchRequest(company_name="Initech"), owner=None)
+        done.set()
+
+    with caplog.at_level(logging.WARNING, logger="db.sqlite_writes"):
+        writer = threading.Thread(target=write)
+        writer.start()
+        time.sleep(0.3)
+        assert not done.is_set()  # it waits for the outsider
+        outsider.execute("COMMIT")
+        writer.join(timeout=10)
+
+    assert done.is_set()
+    assert busy_waits(engine) == before + 1
+    assert "write lock is held outside" in caplog.text
+    outsider.close()
+    engine.dispose()
+
+
+def test_postgresql_writers_are_not_queued(postgres_url):
+    engine = make_engine(postgres_url)
+    first_open, second_done = threading.Event(), threading.Event()
+    overlapped: list[bool] = []
+
+    def long_writer() -> None:
+        with writing(engine) as session:
+            session.exec(select(func.count()).select_from(Job))
+            first_open.set()
+            # With a process-wide lock the second writer could not finish while this one is open.
+            overlapped.append(second_done.wait(timeout=10))
+
+    holder = threading.Thread(target=long_writer)
+    holder.start()
+    assert first_open.wait(timeout=10)
+    jobs.create_job(engine, ResearchRequest(company_name="Initech"), owner=None)
+    second_done.set()
+    holder.join(timeout=10)
+
+    assert overlapped == [True]
+    engine.dispose()
