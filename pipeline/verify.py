@@ -2,10 +2,14 @@
 read from the source it names.
 
 Quotes match after normalising Unicode (NFKC), case, whitespace, typographic quotes and dashes;
-an ellipsis in a quote stands for an omission, so the parts around it must occur in order. A
-tech-stack item must also be named in its quote, or be a language or topic of the organisation's
-repositories (a small alias table covers common spellings). A salary is sourced only when its
-quote states the figures. Whatever fails goes to `not_verified` with the reason.
+an ellipsis in a quote stands for a short omission, so the parts around it must occur in order,
+each at least MIN_QUOTE_CHARS long and at most MAX_OMISSION_CHARS apart. A statement (overview,
+challenge, culture, red flag, role-fit finding) needs a quote of at least MIN_STATEMENT_WORDS
+words besides stopwords, so that a word found on any page cannot vouch for it. A tech-stack item
+must also be named in its quote, or be a language or topic of the organisation's repositories (a
+small alias table covers common spellings); a product must be named in its quote. A salary is
+sourced only when its quote states the figures. Whatever fails goes to `not_verified` with the
+reason.
 """
 
 from __future__ import annotations
@@ -32,7 +36,10 @@ from pipeline.models import (
 )
 from pipeline.sources import SourceText
 
-MIN_QUOTE_CHARS = 4  # a shorter quote proves nothing
+MIN_QUOTE_CHARS = 4  # a shorter quote (or part of one around "...") proves nothing
+MAX_OMISSION_CHARS = 200  # an omission ("...") spans at most this many normalised characters
+MIN_STATEMENT_WORDS = 3  # the prompt asks for 5 to 25; fewer is a word or two found on any page
+STATEMENTS = frozenset({"overview", "top_challenges", "culture_insights", "red_flags"})
 
 FACT_SECTIONS = {
     "overview": "Overview",
@@ -98,15 +105,12 @@ def quote_occurs(quote: str, normalised_text: str) -> bool:
     flat = normalise(quote).strip(" \"'")
     parts = [part.strip(" \"'") for part in _ELLIPSIS.split(flat)]
     parts = [part for part in parts if part]
-    if sum(len(part) for part in parts) < MIN_QUOTE_CHARS:
+    if not parts or any(len(part) < MIN_QUOTE_CHARS for part in parts):
         return False
-    position = 0
-    for part in parts:
-        found = normalised_text.find(part, position)
-        if found < 0:
-            return False
-        position = found + len(part)
-    return True
+    if len(parts) == 1:
+        return parts[0] in normalised_text
+    omission = f".{{0,{MAX_OMISSION_CHARS}}}?"
+    return re.search(omission.join(map(re.escape, parts)), normalised_text, re.DOTALL) is not None
 
 
 def spellings(term: str) -> tuple[str, ...]:
@@ -187,7 +191,7 @@ class Verifier:
     def claim(self, section: str, claim: Claim, *, kind: str) -> Item | None:
         """The verified item, or None with the claim recorded in not_verified."""
         self.result.claims += 1
-        citations, reason = self.check_evidence(claim.evidence)
+        citations, reason = self.check_evidence(claim.evidence, statement=kind in STATEMENTS)
         if kind == "tech_stack":
             named = [c for c in citations if self.names_in_quote(claim.text, c)]
             if not named:
@@ -208,14 +212,20 @@ class Verifier:
         self.result.verified += 1
         return Item(text=canonical(claim.text) if kind == "tech_stack" else claim.text, citations=citations)
 
-    def check_evidence(self, evidence: list[Evidence]) -> tuple[list[Citation], str]:
-        """The citations whose quotes occur in their sources, and why the others failed."""
+    def check_evidence(
+        self, evidence: list[Evidence], *, statement: bool = False, topic: str = ""
+    ) -> tuple[list[Citation], str]:
+        """The citations whose quotes occur in their sources, and why the others failed; a
+        statement's quotes must also hold MIN_STATEMENT_WORDS words, or a word of its `topic`
+        (a role-fit finding may quote "Language: Go" for a requirement that names Go)."""
         if not evidence:
             return [], "No source or quote was given."
         citations, reasons = [], []
         for item in evidence:
             item = item.model_copy(update={"source": source_id(item.source)})
-            if self.quote_in(item.source, item.quote):
+            if statement and _words(item.quote) < MIN_STATEMENT_WORDS and not _shares_a_word(item.quote, topic):
+                reasons.append(f"The quote is too short to support a statement (under {MIN_STATEMENT_WORDS} words).")
+            elif self.quote_in(item.source, item.quote):
                 citations.append(Citation(source=item.source, quote=" ".join(item.quote.split())))
             else:
                 reasons.append(self.why_not(item))
@@ -320,7 +330,7 @@ class Verifier:
             if fit.evidence:
                 self.result.claims += 1
                 company = [e for e in fit.evidence if source_id(e.source) not in self.posting_ids]
-                citations, reason = self.check_evidence(company)
+                citations, reason = self.check_evidence(company, statement=True, topic=fit.requirement)
                 if citations:
                     self.result.verified += 1
                     finding = fit.finding
@@ -364,6 +374,24 @@ def _same_tech(topic: str, term: str) -> bool:
     and "Google Cloud")."""
     wanted = canonical(term).casefold()
     return any(canonical(form).casefold() == wanted for form in (topic, topic.replace("-", " ")))
+
+
+def _words(quote: str) -> int:
+    """The words of a quote besides stopwords; in scripts written without spaces (Chinese,
+    Japanese) two wide characters count as a word."""
+    count = 0
+    for word in re.findall(r"\w+", normalise(quote)):
+        if word in _STOPWORDS:
+            continue
+        wide = sum(unicodedata.east_asian_width(ch) in "WF" for ch in word)
+        count += max(1, wide // 2)
+    return count
+
+
+def _shares_a_word(quote: str, topic: str) -> bool:
+    """Whether the quote holds a word of the topic besides stopwords."""
+    words = set(re.findall(r"\w+", normalise(topic))) - _STOPWORDS
+    return any(word in words for word in re.findall(r"\w+", normalise(quote)))
 
 
 def _shares_a_name(product: str, quote: str) -> bool:

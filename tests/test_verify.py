@@ -9,7 +9,16 @@ from hypothesis import strategies as st
 
 from engine.status import job_status
 from pipeline.models import ResearchRequest
-from pipeline.verify import MIN_QUOTE_CHARS, amounts, canonical, names, normalise, quote_occurs, source_id
+from pipeline.verify import (
+    MAX_OMISSION_CHARS,
+    MIN_QUOTE_CHARS,
+    amounts,
+    canonical,
+    names,
+    normalise,
+    quote_occurs,
+    source_id,
+)
 from tests.fakes.anthropic_api import FakeAnthropic
 from tests.fakes.server import Reply
 
@@ -103,6 +112,28 @@ def test_every_kind_of_claim_is_checked_in_a_whole_job(runner, fake_site, fake_a
     assert results["grounded"] is True
 
 
+def test_a_statement_needs_more_than_a_word_found_on_any_page(runner, fake_site, fake_anthropic):
+    fake_anthropic.enqueue(
+        draft(
+            overview=[
+                claim("Acme was fined by the regulator.", "S1", "robots"),  # a real word, proves nothing
+                claim("Acme hides its losses.", "S1", "the ... and ... with"),  # stopwords spliced
+                claim("Acme sorts parcels at night.", "S1", "sort parcels with Acme robots"),  # short but real
+            ],
+            redFlags=[claim("Acme is being sued.", "S1", "Acme Robotics")],
+        )
+    )
+
+    results = run(runner, fake_site)
+
+    assert texts(results["overview"]) == ["Acme sorts parcels at night."]
+    assert results["redFlags"] == []
+    reasons = dropped(results)
+    assert "too short to support a statement" in reasons["Acme was fined by the regulator."]
+    assert "too short to support a statement" in reasons["Acme hides its losses."]
+    assert "too short to support a statement" in reasons["Acme is being sued."]
+
+
 CP1252_HOME = """<html><head><meta charset="windows-1252"><title>Acme Robotik GmbH</title></head><body>
 <h1>Über uns</h1>
 <p>Wir bauen Sortierroboter für Lagerhäuser in München.</p>
@@ -176,6 +207,9 @@ def test_a_salary_without_any_quote_is_not_shown(runner, fake_site, fake_anthrop
         ("first ... last", "first, middle, last", True),
         ("last ... first", "first, middle, last", False),
         ("abc", "abc", False),  # too short to prove anything
+        ("the ... and", "the cat and the dog", False),  # so is each part around an omission
+        ("first ... last", "first, " + "filler " * MAX_OMISSION_CHARS + "last", False),  # no splicing afar
+        ("", "anything at all", False),
         ("not here at all", "something else", False),
     ],
 )
@@ -230,7 +264,8 @@ TYPED = st.text(alphabet=st.sampled_from(list("abcXYZ 019.,'\"-’“”–—\n
 def test_any_piece_of_the_text_verifies_however_it_is_typed(text, data, retyped):
     start = data.draw(st.integers(0, len(text) - 4))
     quote = text[start : start + data.draw(st.integers(4, 80))]
-    assume(len(normalise(quote).strip(" \"'").replace(".", "")) >= MIN_QUOTE_CHARS)
+    parts = normalise(quote).split("...")  # an omission mark; the alphabet has no brackets
+    assume(all(len(part.strip(" \"'")) >= MIN_QUOTE_CHARS for part in parts))
     if retyped:  # as a model might copy it: other case, plain quotes and dashes, other spacing
         quote = " ".join(quote.upper().replace("’", "'").replace("“", '"').replace("–", "-").split())
 
