@@ -20,6 +20,12 @@ NOTHING = "_Nothing found._"
 NO_SALARY = "_No salary figure: no source read for this job states one, and there is no estimate._"
 
 _HTML = re.compile(r"[<>&]")
+# Markdown that untrusted text (a quote, a title, a model's claim) could carry: links, images and
+# footnote markers ([ ] ^), emphasis, code, tables, strikethrough, Streamlit's $ LaTeX; a bare URL
+# that GFM would autolink; and a block marker at its start (heading, quote, list). Lighter than
+# ui.format.escape_markdown so that the downloaded Markdown stays readable as plain text.
+_INLINE = re.compile(r"([\\`*_\[\]~$|^])|(?<=\w)(:)(?=//)|(?<=\bwww)(\.)", re.IGNORECASE)
+_BLOCK_START = re.compile(r"^(\d+)([.)])|^([#>+=-])")
 
 
 @dataclass(frozen=True)
@@ -31,10 +37,16 @@ class Section:
     quotes: str = ""  # a Markdown list: [n] “quote”, one line per citation
 
 
-def neutralise(text: str) -> str:
-    """Text safe to embed in Markdown: raw HTML becomes literal characters, lines are joined."""
+def _plain(text: str) -> str:
+    """Text with raw HTML as literal characters and its lines joined."""
     escaped = _HTML.sub(lambda m: {"<": "&lt;", ">": "&gt;", "&": "&amp;"}[m.group()], str(text))
     return " ".join(escaped.split())
+
+
+def neutralise(text: str) -> str:
+    """Text safe to embed in Markdown: shown literally, never a link, footnote, heading or HTML."""
+    escaped = _INLINE.sub(lambda m: "\\" + next(g for g in m.groups() if g), _plain(text))
+    return _BLOCK_START.sub(lambda m: f"{m[1]}\\{m[2]}" if m[1] else f"\\{m[3]}", escaped)
 
 
 def load_briefing(data: Briefing | dict) -> Briefing:
@@ -96,7 +108,7 @@ class _Renderer:
         if not self.for_page:
             return f"[^{number}]"
         source = self.sources.get(citation.source)
-        quote = neutralise(citation.quote).replace("\\", "\\\\").replace('"', '\\"')
+        quote = _plain(citation.quote).replace("\\", "\\\\").replace('"', '\\"')
         if source and source.url and _is_url(source.url):
             return f'[\\[{number}\\]](<{source.url}> "{quote}")'
         return f"\\[{number}\\]"
@@ -116,7 +128,7 @@ class _Renderer:
     def facts(self, title: str, items: list[Item], *, inline: bool = False) -> Section:
         quotes = self.quotes([(item.text, item.citations) for item in items])
         if inline:
-            body = ", ".join(f"`{neutralise(item.text)}`{self.markers(item.citations)}" for item in items)
+            body = ", ".join(f"{neutralise(item.text)}{self.markers(item.citations)}" for item in items)
         else:
             body = "\n".join(f"- {neutralise(item.text)}{self.markers(item.citations)}" for item in items)
         return Section(title, body or NOTHING, quotes)
@@ -169,7 +181,7 @@ class _Renderer:
         for source in self.briefing.sources:
             number = _number(source.id)
             title = neutralise(source.title) or source.kind
-            link = f"[{_link_text(title)}](<{source.url}>)" if source.url and _is_url(source.url) else title
+            link = f"[{title}](<{source.url}>)" if source.url and _is_url(source.url) else title
             lines.append(f"{number}. {link} — {_KIND[source.kind]}")
         return Section("Sources", "\n".join(lines) or "_No page or repository was read._")
 
@@ -216,10 +228,6 @@ _KIND = {
 def _number(source_id: str) -> str:
     """The marker number of a source id: S3 → 3."""
     return source_id[1:] if source_id[:1] == "S" and source_id[1:].isdigit() else neutralise(source_id)
-
-
-def _link_text(text: str) -> str:
-    return text.replace("[", "\\[").replace("]", "\\]")
 
 
 def _figures(salary: Salary) -> str:
@@ -276,8 +284,7 @@ def render_markdown(briefing: Briefing | dict, *, role: str | None = None, creat
         if section.quotes:
             lines += ["Quotes:", "", section.quotes, ""]
     footnotes = [
-        f"[^{_number(s.id)}]: {_link_text(neutralise(s.title) or s.kind)}"
-        + (f", <{s.url}>" if s.url and _is_url(s.url) else "")
+        f"[^{_number(s.id)}]: {neutralise(s.title) or s.kind}" + (f", <{s.url}>" if s.url and _is_url(s.url) else "")
         for s in model.sources
     ]
     if footnotes:
