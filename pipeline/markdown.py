@@ -235,7 +235,8 @@ def _figures(salary: Salary) -> str:
     amount = f"{salary.min:,} – {salary.max:,}" if salary.min != salary.max else f"{salary.min:,}"
     text = f"{currency} {amount}" if currency else amount
     suffix = "" if currency else " (the source names no currency)"
-    return f"{text} a {salary.period}{suffix}"
+    period = f" a {salary.period}" if salary.period else " (the source states no period)"
+    return f"{text}{period}{suffix}"
 
 
 def sections(briefing: Briefing | dict, *, for_page: bool = True) -> list[Section]:

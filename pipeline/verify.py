@@ -90,6 +90,18 @@ _AMOUNT = re.compile(
     r"(?<![\w.,])(\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+|\d+(?:[.,]\d+)?)\s*(k|K|thousand|tsd\.?|Tsd\.?)?(?![\w])"
 )
 _CURRENCY = re.compile(r"US\$|CA\$|A\$|[€$£¥₹₩]|\b(?:EUR|USD|GBP|CHF|CAD|AUD|SEK|NOK|DKK|PLN|JPY|INR|CZK|BRL)\b")
+# Words that give a salary's period, in the languages of the pages we read (\b fails next to CJK).
+_PERIODS = {
+    "year": re.compile(
+        r"\b(?:years?|yearly|annual|annually|annum|p\.\s?a\.|yr|jahr|jährlich|jahresgehalt|par an|l'an|"
+        r"année|año|anual|anno|jaar|år|rok)\b|/an\b|年",
+        re.IGNORECASE,
+    ),
+    "month": re.compile(
+        r"\b(?:months?|monthly|monat|monatlich|mois|mensuel|mes|mensual|mese|maand|månad|måned)\b|月", re.IGNORECASE
+    ),
+    "hour": re.compile(r"\b(?:hours?|hourly|hr|stunden?|heure|hora|uur|timme)\b|/h\b|時間", re.IGNORECASE),
+}
 _STOPWORDS = frozenset({"the", "and", "for", "with", "our", "its", "their", "from", "that", "this", "your", "a", "an"})
 
 
@@ -288,18 +300,22 @@ class Verifier:
             self.result.claims += 1
             citations, reason = self.check_evidence(claim.evidence)
             stating = [c for c in citations if _states(c.quote, claim.min, claim.max)]
+            periods = _periods(stating[0].quote) if stating else set()
             text = f"{claim.currency} {claim.min:,} – {claim.max:,} a {claim.period}"
-            if stating and claim.min <= claim.max:
+            if stating and claim.min <= claim.max and (not periods or claim.period in periods):
                 self.result.verified += 1
                 return Salary(
                     min=claim.min,
                     max=claim.max,
                     currency=_currency_in(stating[0].quote),
-                    period=claim.period,
+                    period=claim.period if periods else None,
                     basis="source",
                     citations=stating,
                 )
-            why = "The quote does not state these figures." if citations else reason
+            if stating and periods and claim.period not in periods:
+                why = f"The quote states the figures for another period ({', '.join(sorted(periods))})."
+            else:
+                why = "The quote does not state these figures." if citations else reason
             self.drop("Salary", text, why, claim.evidence)
         if estimate is not None and estimate.min <= estimate.max:  # plausible bounds: pipeline.briefing
             assumptions = f"role: {estimate.role}; seniority: {estimate.seniority}; location: {estimate.location}"
@@ -422,6 +438,12 @@ def _states(quote: str, low: int, high: int) -> bool:
     """Whether the quote states both figures of the range."""
     figures = amounts(quote)
     return low in figures and high in figures
+
+
+def _periods(quote: str) -> set[str]:
+    """The salary periods a quote names ("a year", "im Jahr", "par mois", "/h"); empty when none."""
+    text = unicodedata.normalize("NFKC", quote)
+    return {period for period, pattern in _PERIODS.items() if pattern.search(text)}
 
 
 def _currency_in(quote: str) -> str | None:

@@ -8,10 +8,22 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from engine.status import job_status
-from pipeline.models import ResearchRequest
+from pipeline.markdown import render_markdown
+from pipeline.models import (
+    Briefing,
+    BriefingDraft,
+    Evidence,
+    GitHubData,
+    ResearchRequest,
+    SalaryClaim,
+    Source,
+)
+from pipeline.sources import SourceText
 from pipeline.verify import (
     MAX_OMISSION_CHARS,
     MIN_QUOTE_CHARS,
+    Verified,
+    Verifier,
     amounts,
     canonical,
     names,
@@ -171,7 +183,27 @@ def test_a_stated_salary_in_another_language_and_encoding_is_sourced(runner, fak
     assert results["salarySource"] == "source" and salary["basis"] == "source"
     assert (salary["min"], salary["max"], salary["currency"]) == (85000, 110000, "€")  # as the source writes it
     assert salary["citations"][0]["source"] == "S1" and salary["assumptions"] is None
+    assert salary["period"] == "year"  # "im Jahr"
     assert results["notVerified"] == []
+
+
+def _salary_verdict(quote: str, period: str) -> Verified:
+    page = SourceText(Source(id="S1", kind="page", url="https://acme.example/"), f"Jobs at Acme. {quote}")
+    salary = SalaryClaim(min=5000, max=6000, currency="€", period=period, evidence=[Evidence(source="S1", quote=quote)])
+    return Verifier([page], GitHubData()).run(BriefingDraft.model_validate(draft(salary=salary.to_json_dict())))
+
+
+def test_a_salary_period_is_the_one_its_quote_states():
+    monthly = _salary_verdict("Engineers earn €5,000 to €6,000 per month.", "year")
+    unstated = _salary_verdict("Engineers earn €5,000 to €6,000.", "year")
+
+    assert monthly.salary is None
+    assert monthly.not_verified[-1].reason == "The quote states the figures for another period (month)."
+    assert _salary_verdict("Engineers earn €5,000 to €6,000 per month.", "month").salary.period == "month"
+    assert unstated.salary.period is None and unstated.salary.basis == "source"
+    assert "(the source states no period)" in render_markdown(
+        Briefing(company_name="Acme", salary=unstated.salary, salary_source="source", analysis_mode="claude")
+    )
 
 
 def test_a_page_in_shift_jis_is_quoted_in_japanese(runner, fake_site, fake_anthropic):
