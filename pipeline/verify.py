@@ -137,11 +137,12 @@ def canonical(term: str) -> str:
     return group[0] if group else term.strip()
 
 
-def names(term: str, text: str) -> bool:
-    """Whether `text` names the technology `term` (any alias) as a word of its own."""
+def names(term: str, text: str, *, exact: bool = False) -> bool:
+    """Whether `text` names the technology `term` (any alias) as a word of its own; unless `exact`,
+    its core name is enough ("Python" for "Python 3.12")."""
     raw = unicodedata.normalize("NFKC", text)
     folded = raw.casefold()
-    for spelling in _core_names(term):
+    for spelling in [term.strip()] if exact else _core_names(term):
         for alias in spellings(spelling):
             sensitive = alias.casefold() in _CASE_SENSITIVE
             haystack, needle = (raw, alias) if sensitive else (folded, alias.casefold())
@@ -204,8 +205,12 @@ class Verifier:
         """The verified item, or None with the claim recorded in not_verified."""
         self.result.claims += 1
         citations, reason = self.check_evidence(claim.evidence, statement=kind in STATEMENTS)
+        shown = claim.text
         if kind == "tech_stack":
-            named = [c for c in citations if self.names_in_quote(claim.text, c)]
+            # Shown as its quotes name it: "Kafka (and Spark)" quoted as "Kafka" is shown as Kafka.
+            core = next((n for n in _core_names(claim.text) if any(self.names_in_quote(n, c) for c in citations)), None)
+            named = [c for c in citations if self.names_in_quote(core, c)] if core else []
+            shown = canonical(core or claim.text)
             if not named:
                 from_org = self.from_organisation(claim.text)
                 if from_org:
@@ -222,7 +227,7 @@ class Verifier:
             self.drop(section, claim.text, reason, claim.evidence)
             return None
         self.result.verified += 1
-        return Item(text=canonical(claim.text) if kind == "tech_stack" else claim.text, citations=citations)
+        return Item(text=shown, citations=citations)
 
     def check_evidence(
         self, evidence: list[Evidence], *, statement: bool = False, topic: str = ""
@@ -249,15 +254,17 @@ class Verifier:
         return text is not None and quote_occurs(quote, text)
 
     def names_in_quote(self, term: str, citation: Citation) -> bool:
-        """Whether the quote names the technology; a quote copied in capitals is read in the
-        source's own spelling (so "GO" still needs "Go" there, in a line holding the quote)."""
-        if names(term, citation.quote):
+        """Whether the quote names the technology exactly as `term`; a quote copied in capitals is
+        read in the source's own spelling (so "GO" still needs "Go" there, in a line holding it)."""
+        if names(term, citation.quote, exact=True):
             return True
         if any(ch.islower() for ch in citation.quote):
             return False
         quote = normalise(citation.quote)
         lines = self.sources[citation.source].text.split("\n")
-        return any(names(term, line) and quote_occurs(citation.quote, normalise(line)) for line in lines if quote)
+        return any(
+            names(term, line, exact=True) and quote_occurs(citation.quote, normalise(line)) for line in lines if quote
+        )
 
     def why_not(self, evidence: Evidence) -> str:
         """A sentence saying why this evidence does not count."""

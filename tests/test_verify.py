@@ -308,3 +308,17 @@ def test_any_piece_of_the_text_verifies_however_it_is_typed(text, data, retyped)
 @given(text=TYPED, quote=st.text(alphabet="qwjk", min_size=4, max_size=20))
 def test_a_quote_with_words_the_text_lacks_never_verifies(text, quote):
     assert not quote_occurs(quote, normalise(text))
+
+
+def test_a_tech_item_is_shown_only_as_far_as_its_quote_names_it():
+    text = "Events flow through Kafka. Our fleet is written in Python. Jobs run Python 3.12 nightly."
+    page = SourceText(Source(id="S1", kind="page", url="https://acme.example/"), text)
+    stack = [
+        {"text": "Kafka (and Spark)", "evidence": [{"source": "S1", "quote": "Events flow through Kafka"}]},
+        {"text": "Python 3.13", "evidence": [{"source": "S1", "quote": "Our fleet is written in Python"}]},
+        {"text": "Python 3.12", "evidence": [{"source": "S1", "quote": "Jobs run Python 3.12 nightly"}]},
+    ]
+
+    verified = Verifier([page], GitHubData()).run(BriefingDraft.model_validate(draft(techStack=stack)))
+
+    assert [item.text for item in verified.facts["tech_stack"]] == ["Kafka", "Python", "Python 3.12"]
