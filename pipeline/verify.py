@@ -102,6 +102,12 @@ _PERIODS = {
     ),
     "hour": re.compile(r"\b(?:hours?|hourly|hr|stunden?|heure|hora|uur|timme)\b|/h\b|時間", re.IGNORECASE),
 }
+# Words that say a figure is pay, in the languages of the pages we read (\b fails next to CJK).
+_PAY = re.compile(
+    r"\b(?:salar(?:y|ies|io|ios|is|e)|pay|paid|pays|earns?|earning|compensation|wages?|gehalt|gehälter|lohn|"
+    r"verdien\w*|salaire|rémunération|gagne\w*|sueldos?|ganan|retribuzione|stipendio|lønn|lön)\b|給|年収",
+    re.IGNORECASE,
+)
 _STOPWORDS = frozenset({"the", "and", "for", "with", "our", "its", "their", "from", "that", "this", "your", "a", "an"})
 
 
@@ -322,7 +328,7 @@ class Verifier:
             if stating and periods and claim.period not in periods:
                 why = f"The quote states the figures for another period ({', '.join(sorted(periods))})."
             else:
-                why = "The quote does not state these figures." if citations else reason
+                why = "The quote does not state these figures as pay." if citations else reason
             self.drop("Salary", text, why, claim.evidence)
         if estimate is not None and estimate.min <= estimate.max:  # plausible bounds: pipeline.briefing
             assumptions = f"role: {estimate.role}; seniority: {estimate.seniority}; location: {estimate.location}"
@@ -442,9 +448,12 @@ def amounts(text: str) -> set[int]:
 
 
 def _states(quote: str, low: int, high: int) -> bool:
-    """Whether the quote states both figures of the range."""
+    """Whether the quote states both figures of the range as money or pay ("2,000 parcels an
+    hour" states no salary)."""
     figures = amounts(quote)
-    return low in figures and high in figures
+    text = unicodedata.normalize("NFKC", quote)
+    is_pay = bool(_CURRENCY.search(text) or _PAY.search(text))
+    return is_pay and low in figures and high in figures
 
 
 def _periods(quote: str) -> set[str]:

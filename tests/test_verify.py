@@ -115,7 +115,7 @@ def test_every_kind_of_claim_is_checked_in_a_whole_job(runner, fake_site, fake_a
     assert reasons["Acme Sorter"] == "The quote is not in S1."
     assert reasons["Rust"] == "The technology is not named in its quote."
     assert reasons["Night shifts."] == "The quote is not in S2 (it is in S1)."
-    assert reasons["$ 120,000 – 160,000 a year"] == "The quote does not state these figures."
+    assert reasons["$ 120,000 – 160,000 a year"] == "The quote does not state these figures as pay."
     assert results["salarySource"] == "estimate"
     salary = results["salary"]
     assert (salary["basis"], salary["min"], salary["currency"], salary["citations"]) == ("estimate", 60000, "EUR", [])
@@ -201,6 +201,8 @@ def test_a_salary_period_is_the_one_its_quote_states():
     assert monthly.not_verified[-1].reason == "The quote states the figures for another period (month)."
     assert _salary_verdict("Engineers earn €5,000 to €6,000 per month.", "month").salary.period == "month"
     assert unstated.salary.period is None and unstated.salary.basis == "source"
+    assert _salary_verdict("The Sorter moves 5,000 to 6,000 parcels a year.", "year").salary is None  # not pay
+    assert _salary_verdict("Gehalt: 5.000 bis 6.000 im Monat", "month").salary.currency is None  # pay, no currency
     assert "(the source states no period)" in render_markdown(
         Briefing(company_name="Acme", salary=unstated.salary, salary_source="source", analysis_mode="claude")
     )
