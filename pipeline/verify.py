@@ -120,15 +120,24 @@ def normalise(text: str) -> str:
 
 def quote_occurs(quote: str, normalised_text: str) -> bool:
     """Whether the quote occurs in the (already normalised) text; '...' marks an omission."""
-    flat = normalise(quote).strip(" \"'")
-    parts = [part.strip(" \"'") for part in _ELLIPSIS.split(flat)]
-    parts = [part for part in parts if part]
-    if not parts or any(len(part) < MIN_QUOTE_CHARS for part in parts):
+    parts = _parts(quote)
+    if not _checkable(parts):
         return False
     if len(parts) == 1:
         return parts[0] in normalised_text
     omission = f".{{0,{MAX_OMISSION_CHARS}}}?"
     return re.search(omission.join(map(re.escape, parts)), normalised_text, re.DOTALL) is not None
+
+
+def _parts(quote: str) -> list[str]:
+    """The normalised pieces of a quote around its omission marks."""
+    flat = normalise(quote).strip(" \"'")
+    return [part for part in (piece.strip(" \"'") for piece in _ELLIPSIS.split(flat)) if part]
+
+
+def _checkable(parts: list[str]) -> bool:
+    """Whether a quote's pieces are long enough to prove anything."""
+    return bool(parts) and all(len(part) >= MIN_QUOTE_CHARS for part in parts)
 
 
 def spellings(term: str) -> tuple[str, ...]:
@@ -277,8 +286,8 @@ class Verifier:
         sid = evidence.source.strip()
         if sid not in self.texts:
             return f"{sid or 'The source'} is not a source this job read."
-        if len(normalise(evidence.quote)) < MIN_QUOTE_CHARS:
-            return "The quote is too short to check."
+        if not _checkable(_parts(evidence.quote)):
+            return "The quote (or a part of it around '...') is too short to check."
         elsewhere = [other for other in self.texts if other != sid and self.quote_in(other, evidence.quote)]
         if elsewhere:
             return f"The quote is not in {sid} (it is in {elsewhere[0]})."

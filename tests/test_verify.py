@@ -133,6 +133,7 @@ def test_a_statement_needs_more_than_a_word_found_on_any_page(runner, fake_site,
                 claim("Acme sorts parcels at night.", "S1", "sort parcels with Acme robots"),  # short but real
             ],
             redFlags=[claim("Acme is being sued.", "S1", "Acme Robotics")],
+            techStack=[claim("Rust", "S1", "sort ... at")],  # a part around "..." that proves nothing
         )
     )
 
@@ -144,6 +145,7 @@ def test_a_statement_needs_more_than_a_word_found_on_any_page(runner, fake_site,
     assert "too short to support a statement" in reasons["Acme was fined by the regulator."]
     assert "too short to support a statement" in reasons["Acme hides its losses."]
     assert "too short to support a statement" in reasons["Acme is being sued."]
+    assert reasons["Rust"] == "The quote (or a part of it around '...') is too short to check."
 
 
 CP1252_HOME = """<html><head><meta charset="windows-1252"><title>Acme Robotik GmbH</title></head><body>
