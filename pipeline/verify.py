@@ -7,9 +7,10 @@ each at least MIN_QUOTE_CHARS long and at most MAX_OMISSION_CHARS apart. A state
 challenge, culture, red flag, role-fit finding) needs a quote of at least MIN_STATEMENT_WORDS
 words besides stopwords, so that a word found on any page cannot vouch for it. A tech-stack item
 must also be named in its quote, or be a language or topic of the organisation's repositories (a
-small alias table covers common spellings); a product must be named in its quote. A salary is
-sourced only when its quote states the figures. Whatever fails goes to `not_verified` with the
-reason.
+small alias table covers common spellings), and is shown only as far as its quote names it; a
+product must be named in its quote. A salary is sourced only when its quote states both figures
+as pay (a currency or a word such as "salary" or "earn"), with the period the quote names, if
+any. Whatever fails goes to `not_verified` with the reason.
 """
 
 from __future__ import annotations
