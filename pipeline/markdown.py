@@ -234,7 +234,7 @@ def _figures(salary: Salary) -> str:
     currency = neutralise(salary.currency) if salary.currency else None
     amount = f"{salary.min:,} – {salary.max:,}" if salary.min != salary.max else f"{salary.min:,}"
     text = f"{currency} {amount}" if currency else amount
-    suffix = "" if currency else " (the source names no currency)"
+    suffix = "" if currency else " (no currency recognised in the quote)"
     period = f" a {salary.period}" if salary.period else " (the source states no period)"
     return f"{text}{period}{suffix}"
 

@@ -90,18 +90,21 @@ _ALIAS_OF = {name.casefold(): group for group in ALIASES for name in group}
 _AMOUNT = re.compile(
     r"(?<![\w.,])(\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+|\d+(?:[.,]\d+)?)\s*(k|K|thousand|tsd\.?|Tsd\.?)?(?![\w])"
 )
-_CURRENCY = re.compile(r"US\$|CA\$|A\$|[€$£¥₹₩]|\b(?:EUR|USD|GBP|CHF|CAD|AUD|SEK|NOK|DKK|PLN|JPY|INR|CZK|BRL)\b")
+_CURRENCY = re.compile(
+    r"US\$|CA\$|A\$|R\$|[€$£¥₹₩₽₺₪₱₫₴]|\b(?:kr|zł|Kč)(?!\w)|\bFr\.|"
+    r"\b(?:EUR|USD|GBP|CHF|CAD|AUD|NZD|SEK|NOK|DKK|PLN|JPY|CNY|RMB|INR|CZK|HUF|BRL|MXN|ZAR|SGD|HKD|KRW|TRY|ILS)\b"
+)
 # Words that give a salary's period, in the languages of the pages we read (\b fails next to CJK).
 _PERIODS = {
     "year": re.compile(
-        r"\b(?:years?|yearly|annual|annually|annum|p\.\s?a\.|yr|jahr|jährlich|jahresgehalt|par an|l'an|"
-        r"année|año|anual|anno|jaar|år|rok)\b|/an\b|年",
+        r"\b(?:years?|yearly|annual|annually|annum|p\.\s?a\.|yr|j[aä]hr\w*|par an|l'an|année|año|anual|anno|"
+        r"jaar|år\w*|rok)\b|/an\b|年",
         re.IGNORECASE,
     ),
     "month": re.compile(
-        r"\b(?:months?|monthly|monat|monatlich|mois|mensuel|mes|mensual|mese|maand|månad|måned)\b|月", re.IGNORECASE
+        r"\b(?:months?|monthly|monat\w*|mois|mensu\w*|mes|mese|maand\w*|månad\w*|måned\w*)\b|月", re.IGNORECASE
     ),
-    "hour": re.compile(r"\b(?:hours?|hourly|hr|stunden?|heure|hora|uur|timme)\b|/h\b|時間", re.IGNORECASE),
+    "hour": re.compile(r"\b(?:hours?|hourly|hr|stunde\w*|heure|hora|uur|timme)\b|/h\b|時間", re.IGNORECASE),
 }
 # Words that say a figure is pay, in the languages of the pages we read (\b fails next to CJK).
 _PAY = re.compile(

@@ -288,6 +288,12 @@ def test_salary_figures_are_read_as_written(text, figures):
     assert amounts(text) == figures
 
 
+def test_a_salary_keeps_the_currency_its_quote_writes():
+    norwegian = _salary_verdict("Lønn: 5 000–6 000 kr i måneden, betalt månedlig", "month").salary
+    assert (norwegian.currency, norwegian.period) == ("kr", "month")
+    assert _salary_verdict("Our krone-free team earns 5,000 to 6,000 monthly", "month").salary.currency is None
+
+
 def test_source_ids_are_read_as_a_model_writes_them():
     assert [source_id(raw) for raw in ("S2", "s3", " Source S10 ", "[S4]", "page")] == ["S2", "S3", "S10", "S4", "page"]
 
