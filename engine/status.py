@@ -12,6 +12,7 @@ from db.history import recent_durations_s
 from db.models import AttemptStatus, Job, JobStatus, StepAttempt, elapsed_ms, utcnow
 from db.store import get_briefing
 from engine.steps import STEPS
+from pipeline.markdown import current_form
 
 DEFAULT_DURATION_S = 45.0  # the original design promised 30–60 s
 FINISHED = {AttemptStatus.SUCCEEDED.value, AttemptStatus.SKIPPED.value}
@@ -99,7 +100,8 @@ def job_report(engine: Engine, job_id: str, *, workers: int = 1) -> tuple[dict, 
     if job is None:
         return None
     steps = step_states(attempts.for_job(engine, job_id))
-    briefing = get_briefing(engine, job_id) if job.status == JobStatus.COMPLETED else None
+    stored = get_briefing(engine, job_id) if job.status == JobStatus.COMPLETED else None
+    briefing = current_form(stored) if stored else None
     remaining = estimate_remaining_s(engine, job, workers)
     finished = len(STEPS) if job.status == JobStatus.COMPLETED else sum(s["status"] in FINISHED for s in steps)
     status = {

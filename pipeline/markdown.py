@@ -54,9 +54,18 @@ def load_briefing(data: Briefing | dict) -> Briefing:
     verification existed is read with every item unverified, so nothing in it is shown as fact."""
     if isinstance(data, Briefing):
         return data
-    if isinstance(data.get("overview"), str):
-        return _from_unverified(data)
-    return Briefing.model_validate(data)
+    return _from_unverified(data) if _is_old(data) else Briefing.model_validate(data)
+
+
+def current_form(data: dict) -> dict:
+    """A stored briefing's JSON in the current format: one stored before verification existed is
+    converted (see `load_briefing`), so the API never serves its facts as if they were checked."""
+    return _from_unverified(data).to_json_dict() if _is_old(data) else data
+
+
+def _is_old(data: dict) -> bool:
+    """Whether a stored briefing predates verification (its overview was one string)."""
+    return isinstance(data.get("overview"), str)
 
 
 _OLD_FACTS = {
