@@ -252,20 +252,29 @@ class Verifier:
         self, evidence: list[Evidence], *, statement: bool = False, topic: str = ""
     ) -> tuple[list[Citation], str]:
         """The citations whose quotes occur in their sources, and why the others failed; a
-        statement's quotes must also hold MIN_STATEMENT_WORDS words, or a word of its `topic`
-        (a role-fit finding may quote "Language: Go" for a requirement that names Go)."""
+        statement's quotes must also hold MIN_STATEMENT_WORDS words, unless it is a GitHub line
+        naming its `topic` (a role-fit finding may quote "Language: Go" for a requirement on Go)."""
         if not evidence:
             return [], "No source or quote was given."
         citations, reasons = [], []
         for item in evidence:
             item = item.model_copy(update={"source": source_id(item.source)})
-            if statement and _words(item.quote) < MIN_STATEMENT_WORDS and not _shares_a_word(item.quote, topic):
+            if statement and _words(item.quote) < MIN_STATEMENT_WORDS and not self.repository_line(item, topic):
                 reasons.append(f"The quote is too short to support a statement (under {MIN_STATEMENT_WORDS} words).")
             elif self.quote_in(item.source, item.quote):
                 citations.append(Citation(source=item.source, quote=" ".join(item.quote.split())))
             else:
                 reasons.append(self.why_not(item))
         return citations, " ".join(dict.fromkeys(reasons))
+
+    def repository_line(self, evidence: Evidence, topic: str) -> bool:
+        """Whether the evidence quotes a GitHub source (short lines by nature) with a word of `topic`."""
+        source = self.sources.get(evidence.source)
+        return (
+            source is not None
+            and source.source.kind in ("repository", "organisation")
+            and _shares_a_word(evidence.quote, topic)
+        )
 
     def quote_in(self, source_id: str, quote: str) -> bool:
         """Whether `quote` occurs in the text read from `source_id`."""

@@ -332,3 +332,23 @@ def test_a_tech_item_is_shown_only_as_far_as_its_quote_names_it():
     verified = Verifier([page], GitHubData()).run(BriefingDraft.model_validate(draft(techStack=stack)))
 
     assert [item.text for item in verified.facts["tech_stack"]] == ["Kafka", "Python", "Python 3.12"]
+
+
+def test_a_role_fit_finding_needs_a_sentence_or_a_github_line_on_its_requirement():
+    sources = [
+        SourceText(Source(id="S1", kind="page", url="https://acme.example/"), "We are remote friendly sometimes."),
+        SourceText(Source(id="S2", kind="posting"), "- Remote work experience\n- Go services in production"),
+        SourceText(Source(id="S3", kind="repository", url="https://github.com/acme/cli"), "Language: Go"),
+    ]
+    fits = [
+        {"requirement": "Remote work experience", "finding": "Acme forbids remote work.", "practiceQuestion": "Q?",
+         "evidence": [{"source": "S1", "quote": "remote"}]},  # a word of the requirement, on a page
+        {"requirement": "Go services in production", "finding": "Its CLI is written in Go.", "practiceQuestion": "Q?",
+         "evidence": [{"source": "S3", "quote": "Language: Go"}]},
+    ]  # fmt: skip
+
+    verified = Verifier(sources, GitHubData()).run(BriefingDraft.model_validate(draft(roleFit=fits)))
+
+    assert [fit.finding for fit in verified.role_fit] == ["", "Its CLI is written in Go."]
+    dropped_fit = next(entry for entry in verified.not_verified if entry.section == "Role fit")
+    assert dropped_fit.text == "Acme forbids remote work." and "too short to support a statement" in dropped_fit.reason
