@@ -41,7 +41,7 @@ ERRORS = {
     401: "A bearer token is required (PREP_API_TOKEN is set) and was missing or wrong.",
     404: "There is no job with that id.",
     409: "The job is not in a state that allows this.",
-    413: "The request body is larger than 64 KB.",
+    413: "The request body is larger than 320 KB.",
     415: "The request body must be sent as application/json.",
     422: "The request is well-formed JSON but not a valid request; `field` names the culprit.",
     500: "An unexpected error on our side; it was logged.",

@@ -38,7 +38,11 @@ from pipeline.request import parse_request
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 64 * 1024
+# The largest valid submission: its strings at their longest (name 100, role 120, two URLs of
+# 2 048 and a posting of 20 000 characters = 24 316 characters), each character sent JSON-escaped
+# as a surrogate pair ("\ud83d\ude00", 12 bytes): 291 792 bytes. 320 KiB (327 680 bytes) leaves
+# 35 888 bytes for keys, punctuation and whitespace; anything larger is refused with 413.
+MAX_BODY_BYTES = 320 * 1024
 STATUS_URL = "/api/research-status/{}"
 ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 UNEXPECTED = "Something went wrong on our side. It has been logged; please try again."
@@ -96,7 +100,7 @@ def guarded(
 
 
 async def _json_body(request: Request) -> object:
-    """The body parsed as JSON: 415 unless sent as JSON, 413 past 64 KB (declared or streamed)."""
+    """The body parsed as JSON: 415 unless sent as JSON, 413 past MAX_BODY_BYTES (declared or streamed)."""
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):
         raise ApiError(415, "Send the request body as JSON, with Content-Type: application/json.")

@@ -26,6 +26,7 @@ from db.status_reads import poll_rows
 from db.store import get_briefing
 from engine.steps import STEPS
 from engine.usage import DEFAULT_PRICES, Price, usage_of
+from pipeline.markdown import current_form
 
 DEFAULT_DURATION_S = 45.0  # the original design promised 30–60 s
 ESTIMATE_REFRESH_S = 10.0  # how old the median of recent run times may get, seconds
@@ -202,7 +203,8 @@ def report(
         return None
     job, ahead, rows = found
     steps = step_states(rows)
-    briefing = get_briefing(engine, job_id) if job.status == JobStatus.COMPLETED else None
+    stored = get_briefing(engine, job_id) if job.status == JobStatus.COMPLETED else None
+    briefing = current_form(stored) if stored else None
     remaining = estimate_remaining_s(engine, job, ahead, workers)
     finished = len(STEPS) if job.status == JobStatus.COMPLETED else sum(s["status"] in FINISHED for s in steps)
     status = {

@@ -20,6 +20,12 @@ NOTHING = "_Nothing found._"
 NO_SALARY = "_No salary figure: no source read for this job states one, and there is no estimate._"
 
 _HTML = re.compile(r"[<>&]")
+# Markdown that untrusted text (a quote, a title, a model's claim) could carry: links, images and
+# footnote markers ([ ] ^), emphasis, code, tables, strikethrough, Streamlit's $ LaTeX; a bare URL
+# that GFM would autolink; and a block marker at its start (heading, quote, list). Lighter than
+# ui.format.escape_markdown so that the downloaded Markdown stays readable as plain text.
+_INLINE = re.compile(r"([\\`*_\[\]~$|^])|(?<=\w)(:)(?=//)|(?<=\bwww)(\.)", re.IGNORECASE)
+_BLOCK_START = re.compile(r"^(\d+)([.)])|^([#>+=-])")
 
 
 @dataclass(frozen=True)
@@ -31,10 +37,16 @@ class Section:
     quotes: str = ""  # a Markdown list: [n] “quote”, one line per citation
 
 
-def neutralise(text: str) -> str:
-    """Text safe to embed in Markdown: raw HTML becomes literal characters, lines are joined."""
+def _plain(text: str) -> str:
+    """Text with raw HTML as literal characters and its lines joined."""
     escaped = _HTML.sub(lambda m: {"<": "&lt;", ">": "&gt;", "&": "&amp;"}[m.group()], str(text))
     return " ".join(escaped.split())
+
+
+def neutralise(text: str) -> str:
+    """Text safe to embed in Markdown: shown literally, never a link, footnote, heading or HTML."""
+    escaped = _INLINE.sub(lambda m: "\\" + next(g for g in m.groups() if g), _plain(text))
+    return _BLOCK_START.sub(lambda m: f"{m[1]}\\{m[2]}" if m[1] else f"\\{m[3]}", escaped)
 
 
 def load_briefing(data: Briefing | dict) -> Briefing:
@@ -42,9 +54,18 @@ def load_briefing(data: Briefing | dict) -> Briefing:
     verification existed is read with every item unverified, so nothing in it is shown as fact."""
     if isinstance(data, Briefing):
         return data
-    if isinstance(data.get("overview"), str):
-        return _from_unverified(data)
-    return Briefing.model_validate(data)
+    return _from_unverified(data) if _is_old(data) else Briefing.model_validate(data)
+
+
+def current_form(data: dict) -> dict:
+    """A stored briefing's JSON in the current format: one stored before verification existed is
+    converted (see `load_briefing`), so the API never serves its facts as if they were checked."""
+    return _from_unverified(data).to_json_dict() if _is_old(data) else data
+
+
+def _is_old(data: dict) -> bool:
+    """Whether a stored briefing predates verification (its overview was one string)."""
+    return isinstance(data.get("overview"), str)
 
 
 _OLD_FACTS = {
@@ -96,7 +117,7 @@ class _Renderer:
         if not self.for_page:
             return f"[^{number}]"
         source = self.sources.get(citation.source)
-        quote = neutralise(citation.quote).replace("\\", "\\\\").replace('"', '\\"')
+        quote = _plain(citation.quote).replace("\\", "\\\\").replace('"', '\\"')
         if source and source.url and _is_url(source.url):
             return f'[\\[{number}\\]](<{source.url}> "{quote}")'
         return f"\\[{number}\\]"
@@ -116,7 +137,7 @@ class _Renderer:
     def facts(self, title: str, items: list[Item], *, inline: bool = False) -> Section:
         quotes = self.quotes([(item.text, item.citations) for item in items])
         if inline:
-            body = ", ".join(f"`{neutralise(item.text)}`{self.markers(item.citations)}" for item in items)
+            body = ", ".join(f"{neutralise(item.text)}{self.markers(item.citations)}" for item in items)
         else:
             body = "\n".join(f"- {neutralise(item.text)}{self.markers(item.citations)}" for item in items)
         return Section(title, body or NOTHING, quotes)
@@ -169,7 +190,7 @@ class _Renderer:
         for source in self.briefing.sources:
             number = _number(source.id)
             title = neutralise(source.title) or source.kind
-            link = f"[{_link_text(title)}](<{source.url}>)" if source.url and _is_url(source.url) else title
+            link = f"[{title}](<{source.url}>)" if source.url and _is_url(source.url) else title
             lines.append(f"{number}. {link} — {_KIND[source.kind]}")
         return Section("Sources", "\n".join(lines) or "_No page or repository was read._")
 
@@ -218,16 +239,13 @@ def _number(source_id: str) -> str:
     return source_id[1:] if source_id[:1] == "S" and source_id[1:].isdigit() else neutralise(source_id)
 
 
-def _link_text(text: str) -> str:
-    return text.replace("[", "\\[").replace("]", "\\]")
-
-
 def _figures(salary: Salary) -> str:
     currency = neutralise(salary.currency) if salary.currency else None
     amount = f"{salary.min:,} – {salary.max:,}" if salary.min != salary.max else f"{salary.min:,}"
     text = f"{currency} {amount}" if currency else amount
-    suffix = "" if currency else " (the source names no currency)"
-    return f"{text} a {salary.period}{suffix}"
+    suffix = "" if currency else " (no currency recognised in the quote)"
+    period = f" a {salary.period}" if salary.period else " (the source states no period)"
+    return f"{text}{period}{suffix}"
 
 
 def sections(briefing: Briefing | dict, *, for_page: bool = True) -> list[Section]:
@@ -281,8 +299,7 @@ def render_markdown(
     if usage:
         lines += ["---", "", f"_Usage: {neutralise(usage)}_", ""]
     footnotes = [
-        f"[^{_number(s.id)}]: {_link_text(neutralise(s.title) or s.kind)}"
-        + (f", <{s.url}>" if s.url and _is_url(s.url) else "")
+        f"[^{_number(s.id)}]: {neutralise(s.title) or s.kind}" + (f", <{s.url}>" if s.url and _is_url(s.url) else "")
         for s in model.sources
     ]
     if footnotes:

@@ -224,7 +224,7 @@ class Salary(Frozen):
     min: int = Field(ge=0)
     max: int = Field(ge=0)
     currency: str | None = None  # as written in the source; None when it names none
-    period: Literal["year", "month", "hour"] = "year"
+    period: Literal["year", "month", "hour"] | None = "year"  # sourced: None when the quote names none
     basis: Literal["source", "estimate"]
     citations: list[Citation] = []
     assumptions: str | None = None  # estimates only: role, seniority, location

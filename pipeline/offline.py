@@ -68,7 +68,7 @@ def analyze_offline(
         tech_stack=stack,
         interview_questions=_questions(company, role_name, names_of, products, github, fits),
         preparation_tips=_tips(company, role_name, site, pages, names_of, github, fits),
-        key_talking_points=_talking_points(company, site, names_of, github),
+        key_talking_points=_talking_points(company, sources, names_of, github),
         top_challenges=[],
         culture_insights=_culture(pages),
         smart_questions=_smart_questions(role_name, names_of, github),
@@ -323,17 +323,22 @@ def _tips(
     return advice
 
 
-def _talking_points(company: str, site: ScrapedSite, stack: list[str], github: GitHubData) -> list[Advice]:
-    """What the candidate can bring up, first of all that this is the offline version."""
-    points = ["Offline version: this briefing was made without Claude, from the sources listed below only."]
-    headline = next((p.title for p in site.pages_or_summary() if p.title.strip()), "")
+def _talking_points(company: str, sources: list[SourceText], stack: list[str], github: GitHubData) -> list[Advice]:
+    """What the candidate can bring up, first of all that this is the offline version; a point
+    that quotes a page title or a repository cites that source."""
+    points = _advice(["Offline version: this briefing was made without Claude, from the sources listed below only."])
+    titled = (s for s in sources if s.source.kind == "page" and s.source.title.strip() not in ("", s.source.url))
+    headline = next(titled, None)  # a page's source title is its URL when the page has no title
     if headline:
-        points.append(f'How {company} presents itself: "{" ".join(headline.split())[:200]}".')
+        title = " ".join(headline.source.title.split())[:200]
+        points.append(Advice(text=f'How {company} presents itself: "{title}".', sources=[headline.id]))
     if stack:
-        points.append(f"Your experience with {_join(stack[:4])}.")
+        points += _advice([f"Your experience with {_join(stack[:4])}."])
+    repo_source = {s.source.url: s.id for s in sources if s.source.kind == "repository"}
     for repo in sorted(github.repositories, key=lambda r: (-r.stars, r.name))[:2]:
-        points.append(f"Their open-source project {repo.name} ({repo.stars} stars), if it relates to your work.")
-    return _advice(points)
+        text = f"Their open-source project {repo.name} ({repo.stars} stars), if it relates to your work."
+        points.append(Advice(text=text, sources=[repo_source[repo.url]] if repo.url in repo_source else []))
+    return points
 
 
 def _culture(pages: list[SourceText]) -> list[Claim]:

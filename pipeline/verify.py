@@ -2,10 +2,15 @@
 read from the source it names.
 
 Quotes match after normalising Unicode (NFKC), case, whitespace, typographic quotes and dashes;
-an ellipsis in a quote stands for an omission, so the parts around it must occur in order. A
-tech-stack item must also be named in its quote, or be a language or topic of the organisation's
-repositories (a small alias table covers common spellings). A salary is sourced only when its
-quote states the figures. Whatever fails goes to `not_verified` with the reason.
+an ellipsis in a quote stands for a short omission, so the parts around it must occur in order,
+each at least MIN_QUOTE_CHARS long and at most MAX_OMISSION_CHARS apart. A statement (overview,
+challenge, culture, red flag, role-fit finding) needs a quote of at least MIN_STATEMENT_WORDS
+words besides stopwords, so that a word found on any page cannot vouch for it. A tech-stack item
+must also be named in its quote, or be a language or topic of the organisation's repositories (a
+small alias table covers common spellings), and is shown only as far as its quote names it; a
+product must be named in its quote. A salary is sourced only when its quote states both figures
+as pay (a currency or a word such as "salary" or "earn"), with the period the quote names, if
+any. Whatever fails goes to `not_verified` with the reason.
 """
 
 from __future__ import annotations
@@ -32,7 +37,10 @@ from pipeline.models import (
 )
 from pipeline.sources import SourceText
 
-MIN_QUOTE_CHARS = 4  # a shorter quote proves nothing
+MIN_QUOTE_CHARS = 4  # a shorter quote (or part of one around "...") proves nothing
+MAX_OMISSION_CHARS = 200  # an omission ("...") spans at most this many normalised characters
+MIN_STATEMENT_WORDS = 3  # the prompt asks for 5 to 25; fewer is a word or two found on any page
+STATEMENTS = frozenset({"overview", "top_challenges", "culture_insights", "red_flags"})
 
 FACT_SECTIONS = {
     "overview": "Overview",
@@ -82,7 +90,28 @@ _ALIAS_OF = {name.casefold(): group for group in ALIASES for name in group}
 _AMOUNT = re.compile(
     r"(?<![\w.,])(\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+|\d+(?:[.,]\d+)?)\s*(k|K|thousand|tsd\.?|Tsd\.?)?(?![\w])"
 )
-_CURRENCY = re.compile(r"US\$|CA\$|A\$|[€$£¥₹₩]|\b(?:EUR|USD|GBP|CHF|CAD|AUD|SEK|NOK|DKK|PLN|JPY|INR|CZK|BRL)\b")
+_CURRENCY = re.compile(
+    r"US\$|CA\$|A\$|R\$|[€$£¥₹₩₽₺₪₱₫₴]|\b(?:kr|zł|Kč)(?!\w)|\bFr\.|"
+    r"\b(?:EUR|USD|GBP|CHF|CAD|AUD|NZD|SEK|NOK|DKK|PLN|JPY|CNY|RMB|INR|CZK|HUF|BRL|MXN|ZAR|SGD|HKD|KRW|TRY|ILS)\b"
+)
+# Words that give a salary's period, in the languages of the pages we read (\b fails next to CJK).
+_PERIODS = {
+    "year": re.compile(
+        r"\b(?:years?|yearly|annual|annually|annum|p\.\s?a\.|yr|j[aä]hr\w*|par an|l'an|année|año|anual|anno|"
+        r"jaar|år\w*|rok)\b|/an\b|年",
+        re.IGNORECASE,
+    ),
+    "month": re.compile(
+        r"\b(?:months?|monthly|monat\w*|mois|mensu\w*|mes|mese|maand\w*|månad\w*|måned\w*)\b|月", re.IGNORECASE
+    ),
+    "hour": re.compile(r"\b(?:hours?|hourly|hr|stunde\w*|heure|hora|uur|timme)\b|/h\b|時間", re.IGNORECASE),
+}
+# Words that say a figure is pay, in the languages of the pages we read (\b fails next to CJK).
+_PAY = re.compile(
+    r"\b(?:salar(?:y|ies|io|ios|is|e)|pay|paid|pays|earns?|earning|compensation|wages?|gehalt|gehälter|lohn|"
+    r"verdien\w*|salaire|rémunération|gagne\w*|sueldos?|ganan|retribuzione|stipendio|lønn|lön)\b|給|年収",
+    re.IGNORECASE,
+)
 _STOPWORDS = frozenset({"the", "and", "for", "with", "our", "its", "their", "from", "that", "this", "your", "a", "an"})
 
 
@@ -95,18 +124,24 @@ def normalise(text: str) -> str:
 
 def quote_occurs(quote: str, normalised_text: str) -> bool:
     """Whether the quote occurs in the (already normalised) text; '...' marks an omission."""
-    flat = normalise(quote).strip(" \"'")
-    parts = [part.strip(" \"'") for part in _ELLIPSIS.split(flat)]
-    parts = [part for part in parts if part]
-    if sum(len(part) for part in parts) < MIN_QUOTE_CHARS:
+    parts = _parts(quote)
+    if not _checkable(parts):
         return False
-    position = 0
-    for part in parts:
-        found = normalised_text.find(part, position)
-        if found < 0:
-            return False
-        position = found + len(part)
-    return True
+    if len(parts) == 1:
+        return parts[0] in normalised_text
+    omission = f".{{0,{MAX_OMISSION_CHARS}}}?"
+    return re.search(omission.join(map(re.escape, parts)), normalised_text, re.DOTALL) is not None
+
+
+def _parts(quote: str) -> list[str]:
+    """The normalised pieces of a quote around its omission marks."""
+    flat = normalise(quote).strip(" \"'")
+    return [part for part in (piece.strip(" \"'") for piece in _ELLIPSIS.split(flat)) if part]
+
+
+def _checkable(parts: list[str]) -> bool:
+    """Whether a quote's pieces are long enough to prove anything."""
+    return bool(parts) and all(len(part) >= MIN_QUOTE_CHARS for part in parts)
 
 
 def spellings(term: str) -> tuple[str, ...]:
@@ -121,11 +156,12 @@ def canonical(term: str) -> str:
     return group[0] if group else term.strip()
 
 
-def names(term: str, text: str) -> bool:
-    """Whether `text` names the technology `term` (any alias) as a word of its own."""
+def names(term: str, text: str, *, exact: bool = False) -> bool:
+    """Whether `text` names the technology `term` (any alias) as a word of its own; unless `exact`,
+    its core name is enough ("Python" for "Python 3.12")."""
     raw = unicodedata.normalize("NFKC", text)
     folded = raw.casefold()
-    for spelling in _core_names(term):
+    for spelling in [term.strip()] if exact else _core_names(term):
         for alias in spellings(spelling):
             sensitive = alias.casefold() in _CASE_SENSITIVE
             haystack, needle = (raw, alias) if sensitive else (folded, alias.casefold())
@@ -187,9 +223,13 @@ class Verifier:
     def claim(self, section: str, claim: Claim, *, kind: str) -> Item | None:
         """The verified item, or None with the claim recorded in not_verified."""
         self.result.claims += 1
-        citations, reason = self.check_evidence(claim.evidence)
+        citations, reason = self.check_evidence(claim.evidence, statement=kind in STATEMENTS)
+        shown = claim.text
         if kind == "tech_stack":
-            named = [c for c in citations if self.names_in_quote(claim.text, c)]
+            # Shown as its quotes name it: "Kafka (and Spark)" quoted as "Kafka" is shown as Kafka.
+            core = next((n for n in _core_names(claim.text) if any(self.names_in_quote(n, c) for c in citations)), None)
+            named = [c for c in citations if self.names_in_quote(core, c)] if core else []
+            shown = canonical(core or claim.text)
             if not named:
                 from_org = self.from_organisation(claim.text)
                 if from_org:
@@ -206,20 +246,35 @@ class Verifier:
             self.drop(section, claim.text, reason, claim.evidence)
             return None
         self.result.verified += 1
-        return Item(text=canonical(claim.text) if kind == "tech_stack" else claim.text, citations=citations)
+        return Item(text=shown, citations=citations)
 
-    def check_evidence(self, evidence: list[Evidence]) -> tuple[list[Citation], str]:
-        """The citations whose quotes occur in their sources, and why the others failed."""
+    def check_evidence(
+        self, evidence: list[Evidence], *, statement: bool = False, topic: str = ""
+    ) -> tuple[list[Citation], str]:
+        """The citations whose quotes occur in their sources, and why the others failed; a
+        statement's quotes must also hold MIN_STATEMENT_WORDS words, unless it is a GitHub line
+        naming its `topic` (a role-fit finding may quote "Language: Go" for a requirement on Go)."""
         if not evidence:
             return [], "No source or quote was given."
         citations, reasons = [], []
         for item in evidence:
             item = item.model_copy(update={"source": source_id(item.source)})
-            if self.quote_in(item.source, item.quote):
+            if statement and _words(item.quote) < MIN_STATEMENT_WORDS and not self.repository_line(item, topic):
+                reasons.append(f"The quote is too short to support a statement (under {MIN_STATEMENT_WORDS} words).")
+            elif self.quote_in(item.source, item.quote):
                 citations.append(Citation(source=item.source, quote=" ".join(item.quote.split())))
             else:
                 reasons.append(self.why_not(item))
         return citations, " ".join(dict.fromkeys(reasons))
+
+    def repository_line(self, evidence: Evidence, topic: str) -> bool:
+        """Whether the evidence quotes a GitHub source (short lines by nature) with a word of `topic`."""
+        source = self.sources.get(evidence.source)
+        return (
+            source is not None
+            and source.source.kind in ("repository", "organisation")
+            and _shares_a_word(evidence.quote, topic)
+        )
 
     def quote_in(self, source_id: str, quote: str) -> bool:
         """Whether `quote` occurs in the text read from `source_id`."""
@@ -227,23 +282,25 @@ class Verifier:
         return text is not None and quote_occurs(quote, text)
 
     def names_in_quote(self, term: str, citation: Citation) -> bool:
-        """Whether the quote names the technology; a quote copied in capitals is read in the
-        source's own spelling (so "GO" still needs "Go" there, in a line holding the quote)."""
-        if names(term, citation.quote):
+        """Whether the quote names the technology exactly as `term`; a quote copied in capitals is
+        read in the source's own spelling (so "GO" still needs "Go" there, in a line holding it)."""
+        if names(term, citation.quote, exact=True):
             return True
         if any(ch.islower() for ch in citation.quote):
             return False
         quote = normalise(citation.quote)
         lines = self.sources[citation.source].text.split("\n")
-        return any(names(term, line) and quote_occurs(citation.quote, normalise(line)) for line in lines if quote)
+        return any(
+            names(term, line, exact=True) and quote_occurs(citation.quote, normalise(line)) for line in lines if quote
+        )
 
     def why_not(self, evidence: Evidence) -> str:
         """A sentence saying why this evidence does not count."""
         sid = evidence.source.strip()
         if sid not in self.texts:
             return f"{sid or 'The source'} is not a source this job read."
-        if len(normalise(evidence.quote)) < MIN_QUOTE_CHARS:
-            return "The quote is too short to check."
+        if not _checkable(_parts(evidence.quote)):
+            return "The quote (or a part of it around '...') is too short to check."
         elsewhere = [other for other in self.texts if other != sid and self.quote_in(other, evidence.quote)]
         if elsewhere:
             return f"The quote is not in {sid} (it is in {elsewhere[0]})."
@@ -278,18 +335,22 @@ class Verifier:
             self.result.claims += 1
             citations, reason = self.check_evidence(claim.evidence)
             stating = [c for c in citations if _states(c.quote, claim.min, claim.max)]
+            periods = _periods(stating[0].quote) if stating else set()
             text = f"{claim.currency} {claim.min:,} – {claim.max:,} a {claim.period}"
-            if stating and claim.min <= claim.max:
+            if stating and claim.min <= claim.max and (not periods or claim.period in periods):
                 self.result.verified += 1
                 return Salary(
                     min=claim.min,
                     max=claim.max,
                     currency=_currency_in(stating[0].quote),
-                    period=claim.period,
+                    period=claim.period if periods else None,
                     basis="source",
                     citations=stating,
                 )
-            why = "The quote does not state these figures." if citations else reason
+            if stating and periods and claim.period not in periods:
+                why = f"The quote states the figures for another period ({', '.join(sorted(periods))})."
+            else:
+                why = "The quote does not state these figures as pay." if citations else reason
             self.drop("Salary", text, why, claim.evidence)
         if estimate is not None and estimate.min <= estimate.max:  # plausible bounds: pipeline.briefing
             assumptions = f"role: {estimate.role}; seniority: {estimate.seniority}; location: {estimate.location}"
@@ -320,7 +381,7 @@ class Verifier:
             if fit.evidence:
                 self.result.claims += 1
                 company = [e for e in fit.evidence if source_id(e.source) not in self.posting_ids]
-                citations, reason = self.check_evidence(company)
+                citations, reason = self.check_evidence(company, statement=True, topic=fit.requirement)
                 if citations:
                     self.result.verified += 1
                     finding = fit.finding
@@ -366,6 +427,24 @@ def _same_tech(topic: str, term: str) -> bool:
     return any(canonical(form).casefold() == wanted for form in (topic, topic.replace("-", " ")))
 
 
+def _words(quote: str) -> int:
+    """The words of a quote besides stopwords; in scripts written without spaces (Chinese,
+    Japanese) two wide characters count as a word."""
+    count = 0
+    for word in re.findall(r"\w+", normalise(quote)):
+        if word in _STOPWORDS:
+            continue
+        wide = sum(unicodedata.east_asian_width(ch) in "WF" for ch in word)
+        count += max(1, wide // 2)
+    return count
+
+
+def _shares_a_word(quote: str, topic: str) -> bool:
+    """Whether the quote holds a word of the topic besides stopwords."""
+    words = set(re.findall(r"\w+", normalise(topic))) - _STOPWORDS
+    return any(word in words for word in re.findall(r"\w+", normalise(quote)))
+
+
 def _shares_a_name(product: str, quote: str) -> bool:
     """Whether the quote contains every significant word of the product's name (the part before
     any description): "Acme Hyperdrive" is not named by a quote that only says "Acme"."""
@@ -391,9 +470,18 @@ def amounts(text: str) -> set[int]:
 
 
 def _states(quote: str, low: int, high: int) -> bool:
-    """Whether the quote states both figures of the range."""
+    """Whether the quote states both figures of the range as money or pay ("2,000 parcels an
+    hour" states no salary)."""
     figures = amounts(quote)
-    return low in figures and high in figures
+    text = unicodedata.normalize("NFKC", quote)
+    is_pay = bool(_CURRENCY.search(text) or _PAY.search(text))
+    return is_pay and low in figures and high in figures
+
+
+def _periods(quote: str) -> set[str]:
+    """The salary periods a quote names ("a year", "im Jahr", "par mois", "/h"); empty when none."""
+    text = unicodedata.normalize("NFKC", quote)
+    return {period for period, pattern in _PERIODS.items() if pattern.search(text)}
 
 
 def _currency_in(quote: str) -> str | None:

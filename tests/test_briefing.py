@@ -213,7 +213,7 @@ def test_long_items_are_capped_at_a_word_boundary():
 
 
 def test_items_emptied_by_cleaning_and_duplicates_are_dropped():
-    flags = claims("<b></b>", "http://evil.example", "Late offers.", "late offers.", quote="Late offers.")
+    flags = claims("<b></b>", "http://evil.example", "Late offers.", "late offers.")
     briefing = build(draft(red_flags=flags))
 
     assert [flag.text for flag in briefing.red_flags] == ["Late offers."]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
+from db.engine import writing
+from db.models import BriefingRecord
 from engine.runner import get_runner
 from engine.status import job_status
 from pipeline.models import ResearchRequest
@@ -53,3 +56,29 @@ def test_a_grounded_job_is_shown_as_ready(app_env, fake_site):
     assert any(e.label.startswith("Quotes") for e in page.expander)
     history = _page("pages/history.py")
     assert not any("generic" in caption.value for caption in history.caption)
+
+
+def test_a_briefing_stored_before_verification_is_served_with_no_fact(app_env, fake_site):
+    runner = get_runner()
+    job, _ = runner.submit(ResearchRequest(company_name="Acme Robotics", company_url=fake_site.url))
+    runner.wait(job.id, timeout_s=TIMEOUT_S)
+    old = {  # the stored form before verification existed: facts as bare strings, a salary range
+        "companyName": "Acme Robotics",
+        "overview": "Acme builds rockets.",
+        "techStack": ["Go"],
+        "salaryRange": {"min": 100000, "max": 140000},
+        "interviewQuestions": ["Why Acme?"],
+        "sources": [fake_site.url],
+        "analysisMode": "claude",
+    }
+    with writing(runner.engine) as session:
+        record = session.exec(select(BriefingRecord).where(BriefingRecord.job_id == job.id)).one()
+        record.data = old
+        session.add(record)
+
+    results = job_status(runner.engine, job.id)["results"]
+
+    assert results["overview"] == [] and results["techStack"] == [] and results["salary"] is None
+    assert "salaryRange" not in results
+    assert [entry["text"] for entry in results["notVerified"]] == ["Acme builds rockets.", "Go"]
+    assert results["interviewQuestions"][0]["text"] == "Why Acme?"

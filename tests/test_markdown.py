@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from markdown_it import MarkdownIt
 from mdit_py_plugins.footnote import footnote_plugin
 
@@ -115,3 +117,30 @@ def test_a_briefing_stored_before_verification_shows_no_fact():
     assert [entry.text for entry in briefing.not_verified] == ["Acme builds rockets.", "Rocket Cloud", "Go"]
     assert briefing.interview_questions[0].text == "Q?"
     assert "## Not verified (3)" in render_markdown(old)
+
+
+HOSTILE = (
+    "Fined [^2] twice]\n[^1]: https://evil.example [click](https://evil.example) "
+    "![x](https://evil.example/x.png) www.evil.example $5$"
+)
+
+
+def test_untrusted_text_cannot_forge_a_citation_a_link_or_a_footnote():
+    hostile = BRIEFING.model_copy(
+        update={
+            "overview": [Item(text=HOSTILE, citations=[Citation(source="S1", quote=HOSTILE)])],
+            "not_verified": [Unverified(section="Red flags", text="# Sued [^1]", reason="The quote is not in S1.")],
+            "sources": [*BRIEFING.sources[:2], Source(id="S3", kind="page", url="https://a.example/", title=HOSTILE)],
+        }
+    )
+    document = render_markdown(hostile)
+    html = MarkdownIt().use(footnote_plugin).render(document)
+
+    assert "evil.example" not in "".join(re.findall(r'(?:href|src)="([^"]*)"', html))
+    benign = MarkdownIt().use(footnote_plugin).render(render_markdown(BRIEFING))  # the same citations
+    assert html.count('class="footnote-ref"') == benign.count('class="footnote-ref"') == 5
+    assert html.count('<li id="fn') == 3 and "<h1>Sued" not in html and "<h2>Sued" not in html
+    assert "[^2] twice]" in html and "# Sued [^1]" in html  # shown literally
+    for section in sections(hostile, for_page=True):
+        page = MarkdownIt().render(section.body)
+        assert "evil.example" not in "".join(re.findall(r'(?:href|src)="([^"]*)"', page)), section.title

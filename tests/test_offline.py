@@ -76,6 +76,22 @@ def test_says_plainly_that_it_is_the_offline_version():
     assert draft.key_talking_points[0].text.startswith("Offline version")
 
 
+def test_talking_points_that_quote_a_title_or_a_repository_cite_it():
+    briefing = build(analyze_offline("Acme Rockets", SITE, GITHUB, None))
+    ids = {source.url: source.id for source in briefing.sources}
+
+    cited = {point.text: point.sources for point in briefing.key_talking_points if point.sources}
+    assert cited == {
+        'How Acme Rockets presents itself: "Acme Rockets — launch for everyone".': [ids["https://acme-rockets.com/"]],
+        "Their open-source project launchpad (120 stars), if it relates to your work.": [
+            ids["https://github.com/acme-rockets/launchpad"]
+        ],
+        "Their open-source project telemetry (40 stars), if it relates to your work.": [
+            ids["https://github.com/acme-rockets/telemetry"]
+        ],
+    }
+
+
 def test_every_fact_carries_a_quote_that_verifies():
     briefing = build(analyze_offline("Acme Rockets", SITE, GITHUB, "Backend Engineer"))
 

@@ -143,3 +143,15 @@ def test_the_form_shows_a_bad_posting_by_its_field(app_env):
 
     assert not at.exception
     assert any("binary" in error.value for error in at.error)
+
+
+@pytest.mark.parametrize("character", ["职", "😀"])  # escaped as \uXXXX (6 bytes) or a surrogate pair (12 bytes)
+def test_the_longest_posting_in_any_script_fits_the_body_limit_when_escaped(client, fake_site, character):  # noqa: F811
+    body = _body(fake_site, jobDescription=character * MAX_POSTING_CHARS)
+    raw = json.dumps(body, ensure_ascii=True).encode()
+    assert len(raw) > 64 * 1024  # the old limit refused it
+
+    response = client.post("/api/research-direct", content=raw, headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 202, response.text
+    assert _wait(client, response.json()["jobId"])["status"] == "completed"

@@ -8,8 +8,29 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from engine.status import job_status
-from pipeline.models import ResearchRequest
-from pipeline.verify import MIN_QUOTE_CHARS, amounts, canonical, names, normalise, quote_occurs, source_id
+from pipeline.markdown import render_markdown
+from pipeline.models import (
+    Briefing,
+    BriefingDraft,
+    Evidence,
+    GitHubData,
+    ResearchRequest,
+    SalaryClaim,
+    Source,
+)
+from pipeline.sources import SourceText
+from pipeline.verify import (
+    MAX_OMISSION_CHARS,
+    MIN_QUOTE_CHARS,
+    Verified,
+    Verifier,
+    amounts,
+    canonical,
+    names,
+    normalise,
+    quote_occurs,
+    source_id,
+)
 from tests.fakes.anthropic_api import FakeAnthropic
 from tests.fakes.server import Reply
 
@@ -94,13 +115,37 @@ def test_every_kind_of_claim_is_checked_in_a_whole_job(runner, fake_site, fake_a
     assert reasons["Acme Sorter"] == "The quote is not in S1."
     assert reasons["Rust"] == "The technology is not named in its quote."
     assert reasons["Night shifts."] == "The quote is not in S2 (it is in S1)."
-    assert reasons["$ 120,000 – 160,000 a year"] == "The quote does not state these figures."
+    assert reasons["$ 120,000 – 160,000 a year"] == "The quote does not state these figures as pay."
     assert results["salarySource"] == "estimate"
     salary = results["salary"]
     assert (salary["basis"], salary["min"], salary["currency"], salary["citations"]) == ("estimate", 60000, "EUR", [])
     assert "seniority: mid-level" in salary["assumptions"] and "Lyon" in salary["assumptions"]
     assert results["verification"] == {"claims": 9, "verified": 5, "dropped": 4}
     assert results["grounded"] is True
+
+
+def test_a_statement_needs_more_than_a_word_found_on_any_page(runner, fake_site, fake_anthropic):
+    fake_anthropic.enqueue(
+        draft(
+            overview=[
+                claim("Acme was fined by the regulator.", "S1", "robots"),  # a real word, proves nothing
+                claim("Acme hides its losses.", "S1", "the ... and ... with"),  # stopwords spliced
+                claim("Acme sorts parcels at night.", "S1", "sort parcels with Acme robots"),  # short but real
+            ],
+            redFlags=[claim("Acme is being sued.", "S1", "Acme Robotics")],
+            techStack=[claim("Rust", "S1", "sort ... at")],  # a part around "..." that proves nothing
+        )
+    )
+
+    results = run(runner, fake_site)
+
+    assert texts(results["overview"]) == ["Acme sorts parcels at night."]
+    assert results["redFlags"] == []
+    reasons = dropped(results)
+    assert "too short to support a statement" in reasons["Acme was fined by the regulator."]
+    assert "too short to support a statement" in reasons["Acme hides its losses."]
+    assert "too short to support a statement" in reasons["Acme is being sued."]
+    assert reasons["Rust"] == "The quote (or a part of it around '...') is too short to check."
 
 
 CP1252_HOME = """<html><head><meta charset="windows-1252"><title>Acme Robotik GmbH</title></head><body>
@@ -140,7 +185,29 @@ def test_a_stated_salary_in_another_language_and_encoding_is_sourced(runner, fak
     assert results["salarySource"] == "source" and salary["basis"] == "source"
     assert (salary["min"], salary["max"], salary["currency"]) == (85000, 110000, "€")  # as the source writes it
     assert salary["citations"][0]["source"] == "S1" and salary["assumptions"] is None
+    assert salary["period"] == "year"  # "im Jahr"
     assert results["notVerified"] == []
+
+
+def _salary_verdict(quote: str, period: str) -> Verified:
+    page = SourceText(Source(id="S1", kind="page", url="https://acme.example/"), f"Jobs at Acme. {quote}")
+    salary = SalaryClaim(min=5000, max=6000, currency="€", period=period, evidence=[Evidence(source="S1", quote=quote)])
+    return Verifier([page], GitHubData()).run(BriefingDraft.model_validate(draft(salary=salary.to_json_dict())))
+
+
+def test_a_salary_period_is_the_one_its_quote_states():
+    monthly = _salary_verdict("Engineers earn €5,000 to €6,000 per month.", "year")
+    unstated = _salary_verdict("Engineers earn €5,000 to €6,000.", "year")
+
+    assert monthly.salary is None
+    assert monthly.not_verified[-1].reason == "The quote states the figures for another period (month)."
+    assert _salary_verdict("Engineers earn €5,000 to €6,000 per month.", "month").salary.period == "month"
+    assert unstated.salary.period is None and unstated.salary.basis == "source"
+    assert _salary_verdict("The Sorter moves 5,000 to 6,000 parcels a year.", "year").salary is None  # not pay
+    assert _salary_verdict("Gehalt: 5.000 bis 6.000 im Monat", "month").salary.currency is None  # pay, no currency
+    assert "(the source states no period)" in render_markdown(
+        Briefing(company_name="Acme", salary=unstated.salary, salary_source="source", analysis_mode="claude")
+    )
 
 
 def test_a_page_in_shift_jis_is_quoted_in_japanese(runner, fake_site, fake_anthropic):
@@ -176,6 +243,9 @@ def test_a_salary_without_any_quote_is_not_shown(runner, fake_site, fake_anthrop
         ("first ... last", "first, middle, last", True),
         ("last ... first", "first, middle, last", False),
         ("abc", "abc", False),  # too short to prove anything
+        ("the ... and", "the cat and the dog", False),  # so is each part around an omission
+        ("first ... last", "first, " + "filler " * MAX_OMISSION_CHARS + "last", False),  # no splicing afar
+        ("", "anything at all", False),
         ("not here at all", "something else", False),
     ],
 )
@@ -218,6 +288,12 @@ def test_salary_figures_are_read_as_written(text, figures):
     assert amounts(text) == figures
 
 
+def test_a_salary_keeps_the_currency_its_quote_writes():
+    norwegian = _salary_verdict("Lønn: 5 000–6 000 kr i måneden, betalt månedlig", "month").salary
+    assert (norwegian.currency, norwegian.period) == ("kr", "month")
+    assert _salary_verdict("Our krone-free team earns 5,000 to 6,000 monthly", "month").salary.currency is None
+
+
 def test_source_ids_are_read_as_a_model_writes_them():
     assert [source_id(raw) for raw in ("S2", "s3", " Source S10 ", "[S4]", "page")] == ["S2", "S3", "S10", "S4", "page"]
 
@@ -230,7 +306,8 @@ TYPED = st.text(alphabet=st.sampled_from(list("abcXYZ 019.,'\"-’“”–—\n
 def test_any_piece_of_the_text_verifies_however_it_is_typed(text, data, retyped):
     start = data.draw(st.integers(0, len(text) - 4))
     quote = text[start : start + data.draw(st.integers(4, 80))]
-    assume(len(normalise(quote).strip(" \"'").replace(".", "")) >= MIN_QUOTE_CHARS)
+    parts = normalise(quote).split("...")  # an omission mark; the alphabet has no brackets
+    assume(all(len(part.strip(" \"'")) >= MIN_QUOTE_CHARS for part in parts))
     if retyped:  # as a model might copy it: other case, plain quotes and dashes, other spacing
         quote = " ".join(quote.upper().replace("’", "'").replace("“", '"').replace("–", "-").split())
 
@@ -241,3 +318,37 @@ def test_any_piece_of_the_text_verifies_however_it_is_typed(text, data, retyped)
 @given(text=TYPED, quote=st.text(alphabet="qwjk", min_size=4, max_size=20))
 def test_a_quote_with_words_the_text_lacks_never_verifies(text, quote):
     assert not quote_occurs(quote, normalise(text))
+
+
+def test_a_tech_item_is_shown_only_as_far_as_its_quote_names_it():
+    text = "Events flow through Kafka. Our fleet is written in Python. Jobs run Python 3.12 nightly."
+    page = SourceText(Source(id="S1", kind="page", url="https://acme.example/"), text)
+    stack = [
+        {"text": "Kafka (and Spark)", "evidence": [{"source": "S1", "quote": "Events flow through Kafka"}]},
+        {"text": "Python 3.13", "evidence": [{"source": "S1", "quote": "Our fleet is written in Python"}]},
+        {"text": "Python 3.12", "evidence": [{"source": "S1", "quote": "Jobs run Python 3.12 nightly"}]},
+    ]
+
+    verified = Verifier([page], GitHubData()).run(BriefingDraft.model_validate(draft(techStack=stack)))
+
+    assert [item.text for item in verified.facts["tech_stack"]] == ["Kafka", "Python", "Python 3.12"]
+
+
+def test_a_role_fit_finding_needs_a_sentence_or_a_github_line_on_its_requirement():
+    sources = [
+        SourceText(Source(id="S1", kind="page", url="https://acme.example/"), "We are remote friendly sometimes."),
+        SourceText(Source(id="S2", kind="posting"), "- Remote work experience\n- Go services in production"),
+        SourceText(Source(id="S3", kind="repository", url="https://github.com/acme/cli"), "Language: Go"),
+    ]
+    fits = [
+        {"requirement": "Remote work experience", "finding": "Acme forbids remote work.", "practiceQuestion": "Q?",
+         "evidence": [{"source": "S1", "quote": "remote"}]},  # a word of the requirement, on a page
+        {"requirement": "Go services in production", "finding": "Its CLI is written in Go.", "practiceQuestion": "Q?",
+         "evidence": [{"source": "S3", "quote": "Language: Go"}]},
+    ]  # fmt: skip
+
+    verified = Verifier(sources, GitHubData()).run(BriefingDraft.model_validate(draft(roleFit=fits)))
+
+    assert [fit.finding for fit in verified.role_fit] == ["", "Its CLI is written in Go."]
+    dropped_fit = next(entry for entry in verified.not_verified if entry.section == "Role fit")
+    assert dropped_fit.text == "Acme forbids remote work." and "too short to support a statement" in dropped_fit.reason

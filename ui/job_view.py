@@ -91,7 +91,7 @@ def briefing(job: Job, data: dict, usage: dict) -> None:
     for section in sections(model, for_page=True):
         if section.title.startswith("Not verified"):
             with st.expander(section.title, expanded=False, icon="🚫"):
-                st.caption("These claims were made but their quotes were not found in the sources; they are not facts.")
+                st.caption("These claims failed the check against the sources (each says why); they are not facts.")
                 st.markdown(section.body)
             continue
         st.subheader(section.title)
