@@ -31,6 +31,7 @@ KEYS = (
     "PREP_LEASE_S",
     "PREP_JOB_DEADLINE_S",
     "PREP_STEP_TIMEOUTS",
+    "PREP_KEEP_STEP_OUTPUT_DAYS",
 )
 
 
@@ -52,6 +53,7 @@ class Settings:
     lease_s: float = 60.0
     job_deadline_s: float = 90.0  # the whole job's time limit, seconds
     step_timeouts_s: Mapping[str, float] = field(default_factory=dict)  # overrides by step id, seconds
+    keep_step_output_days: float = 30.0  # finished jobs' checkpointed step output is kept this long
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
@@ -73,6 +75,7 @@ class Settings:
             lease_s=float(get("PREP_LEASE_S") or 60.0),
             job_deadline_s=float(get("PREP_JOB_DEADLINE_S") or 90.0),
             step_timeouts_s=_parse_timeouts(get("PREP_STEP_TIMEOUTS") or ""),
+            keep_step_output_days=float(get("PREP_KEEP_STEP_OUTPUT_DAYS") or 30.0),
         )
 
     @classmethod

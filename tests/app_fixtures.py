@@ -40,7 +40,7 @@ def app_env(monkeypatch, db_url, fake_site, fake_github, fake_anthropic) -> dict
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     yield env
-    shutdown_runner()  # pages and the API start the process-wide runner from this env
+    shutdown_runner(reopen=True)  # pages and the API start the process-wide runner from this env
 
 
 @pytest.fixture
