@@ -1,0 +1,155 @@
+"""Three served replicas on one PostgreSQL: a shared queue, exactly-once runs, crashes and pauses."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections import Counter
+
+import pytest
+from sqlmodel import col, func, select
+
+from db.engine import make_engine, reading
+from db.models import AttemptStatus, BriefingRecord, Job, JobStatus, StepAttempt
+from tests.fakes.wiring import fake_services_env
+from tests.replicas import owners_by_app, start_replicas, submit, wait_all_terminal
+
+LEASE_S = 3.0  # short, so takeovers happen within the test; heartbeats every second
+WAIT_S = 240.0
+
+
+@pytest.fixture
+def cluster(tmp_path, postgres_url, fake_site, fake_github, fake_anthropic):
+    """Start replicas on one fresh database; all are stopped after the test."""
+    env = {
+        **fake_services_env(fake_site, fake_github, fake_anthropic),
+        "DATABASE_URL": postgres_url,
+        "PREP_LEASE_S": str(LEASE_S),
+        "PREP_WORKERS": "2",
+    }
+    started = []
+
+    def start(count: int):
+        apps = start_replicas(count, tmp_path, env, first=len(started))
+        started.extend(apps)
+        return apps
+
+    engine = make_engine(postgres_url)
+    yield start, engine
+    for app in started:
+        app.stop()
+    engine.dispose()
+
+
+def _succeeded_per_step(engine, job_ids) -> Counter:
+    with reading(engine) as session:
+        rows = session.exec(
+            select(StepAttempt.job_id, StepAttempt.step)
+            .where(col(StepAttempt.job_id).in_(job_ids))
+            .where(col(StepAttempt.status).in_([AttemptStatus.SUCCEEDED, AttemptStatus.SKIPPED]))
+        ).all()
+    return Counter(rows)
+
+
+def _statuses(engine, job_ids) -> Counter:
+    with reading(engine) as session:
+        return Counter(session.exec(select(Job.status).where(col(Job.id).in_(job_ids))).all())
+
+
+def _briefings(engine, job_ids) -> int:
+    with reading(engine) as session:
+        return session.exec(select(func.count()).where(col(BriefingRecord.job_id).in_(job_ids))).one()
+
+
+def _analyses_per_role(fake_anthropic) -> Counter:
+    return Counter(call.user_text.split("Replica ", 1)[1].split()[0] for call in fake_anthropic.calls)
+
+
+def test_300_jobs_submitted_to_one_replica_run_once_each_across_all_three(cluster, fake_site, fake_anthropic):
+    start, engine = cluster
+    apps = start(3)
+    fake_anthropic.latency_s = 0.05  # a model that takes a moment, so every replica gets work
+
+    job_ids = submit(apps[0], fake_site.url, [f"Replica {n} engineer" for n in range(300)])
+    wait_all_terminal(engine, job_ids, WAIT_S)
+
+    assert len(set(job_ids)) == 300
+    assert _statuses(engine, job_ids) == {JobStatus.COMPLETED: 300}
+    shares = owners_by_app(engine, apps, job_ids)
+    assert set(shares) == {0, 1, 2} and min(shares.values()) >= 15, shares  # each replica ran a share
+    assert _analyses_per_role(fake_anthropic) == {str(n): 1 for n in range(300)}  # each job ran once
+    assert set(_succeeded_per_step(engine, job_ids).values()) == {1}
+    assert _briefings(engine, job_ids) == 300
+    for app in apps:
+        assert "Traceback" not in app.log(), app.log()
+
+
+def test_a_killed_replicas_jobs_finish_on_the_others_without_repeating_a_finished_step(
+    cluster, fake_site, fake_anthropic
+):
+    start, engine = cluster
+    apps = start(3)
+    fake_anthropic.latency_s = 0.5  # jobs spend a while in the analysis: the kill lands mid-run
+
+    job_ids = submit(apps[0], fake_site.url, [f"Replica {n} engineer" for n in range(30)])
+    give_up = time.monotonic() + WAIT_S
+    while owners_by_app(engine, apps, job_ids)[2] == 0 or _statuses(engine, job_ids)[JobStatus.PROCESSING] < 3:
+        assert time.monotonic() < give_up, "replica 2 never got a job"
+        time.sleep(0.05)
+    apps[2].kill()
+    wait_all_terminal(engine, job_ids, WAIT_S)
+
+    assert _statuses(engine, job_ids) == {JobStatus.COMPLETED: 30}
+    assert set(_succeeded_per_step(engine, job_ids).values()) == {1}  # no finished step ran twice
+    assert _briefings(engine, job_ids) == 30
+    with reading(engine) as session:
+        taken_over = session.exec(select(func.count()).where(col(Job.id).in_(job_ids), Job.claims > 1)).one()
+    assert taken_over >= 1  # the killed replica really held jobs
+
+
+def test_a_paused_replica_cannot_overwrite_its_successor_and_keeps_working(cluster, fake_site, fake_anthropic):
+    start, engine = cluster
+    apps = start(2)
+    fake_anthropic.latency_s = 2 * LEASE_S  # the analysis outlasts the lease
+    [job_id] = submit(apps[0], fake_site.url, ["Replica 0 engineer"])
+    give_up = time.monotonic() + WAIT_S
+    while not _analysis_running(engine, job_id):
+        assert time.monotonic() < give_up
+        time.sleep(0.05)
+    paused = owners_by_app(engine, apps, [job_id]).most_common(1)[0][0]
+    other = 1 - paused
+    os.killpg(apps[paused].process.pid, signal.SIGSTOP)
+    try:
+        wait_all_terminal(engine, [job_id], WAIT_S)  # the other replica takes it over and finishes it
+        time.sleep(LEASE_S)  # the paused one's slow answer arrives meanwhile
+    finally:
+        os.killpg(apps[paused].process.pid, signal.SIGCONT)
+
+    give_up = time.monotonic() + WAIT_S
+    while "late write" not in apps[paused].log():
+        assert time.monotonic() < give_up, apps[paused].log()
+        time.sleep(0.1)
+    assert owners_by_app(engine, apps, [job_id]) == {other: 1}
+    assert set(_succeeded_per_step(engine, [job_id]).values()) == {1}
+    assert _briefings(engine, [job_id]) == 1
+    fake_anthropic.latency_s = 0.0
+    # The paused replica keeps running new jobs: submit to it until it has run some.
+    more = submit(apps[paused], fake_site.url, [f"Replica {n} engineer" for n in range(1, 21)])
+    wait_all_terminal(engine, more, WAIT_S)
+    assert _statuses(engine, more) == {JobStatus.COMPLETED: 20}
+    assert owners_by_app(engine, apps, more)[paused] >= 1
+
+
+def _analysis_running(engine, job_id: str) -> bool:
+    with reading(engine) as session:
+        return (
+            session.exec(
+                select(func.count()).where(
+                    StepAttempt.job_id == job_id,
+                    StepAttempt.step == "analyze-with-claude",
+                    StepAttempt.status == AttemptStatus.RUNNING,
+                )
+            ).one()
+            > 0
+        )
