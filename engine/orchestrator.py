@@ -82,7 +82,8 @@ class _Run:
             row = attempts.start(self.engine, self.fence, spec.id)
             try:
                 output, meta = fn(deadline, row) if closes_attempt else fn(deadline)
-                if time.monotonic() > deadline:
+                # A step that closed its own attempt has committed: too late to call it timed out.
+                if not closes_attempt and time.monotonic() > deadline:
                     raise StepTimeout(f"{spec.label} took longer than its time limit.")
             except PipelineError as error:
                 # A model reply that failed validation still cost tokens: keep its call record.

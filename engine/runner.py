@@ -218,7 +218,11 @@ class Runner:
 
     def _tick_forever(self) -> None:
         interval_s = max(0.2, self.settings.lease_s / 3)  # three heartbeats per lease
-        while not self._stop.wait(interval_s):
+        # Ticks start every interval, however long the last one took, so a slow tick (a loaded
+        # host, a busy database) does not push the next heartbeat towards the lease.
+        next_tick = time.monotonic() + interval_s
+        while not self._stop.wait(max(0.0, next_tick - time.monotonic())):
+            next_tick = time.monotonic() + interval_s
             try:
                 self._tick()
             except Exception:  # the database may be unreachable for a while; the next tick tries again
