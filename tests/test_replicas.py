@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import col, func, select
 
 from db.engine import make_engine, reading
-from db.models import AttemptStatus, BriefingRecord, Job, JobStatus, StepAttempt
+from db.models import AttemptStatus, BriefingRecord, Job, JobStatus, StepAttempt, Worker
 from tests.fakes.wiring import fake_services_env
 from tests.replicas import owners_by_app, start_replicas, submit, wait_all_terminal
 
@@ -155,6 +155,46 @@ def _analysis_running(engine, job_id: str) -> bool:
                     StepAttempt.step == "analyze-with-claude",
                     StepAttempt.status == AttemptStatus.RUNNING,
                 )
+            ).one()
+            > 0
+        )
+
+
+def test_sigterm_hands_a_replicas_running_jobs_to_the_others(cluster, fake_site, fake_anthropic):
+    start, engine = cluster
+    apps = start(2, lease_s=QUIET_LEASE_S)  # no takeover by lease within this test
+    fake_anthropic.latency_s = 0.5
+
+    job_ids = submit(apps[0], fake_site.url, [f"Replica {n} engineer" for n in range(20)])
+    give_up = time.monotonic() + WAIT_S
+    while not _processing_under(engine, apps[1], job_ids):
+        assert time.monotonic() < give_up, "replica 1 never got a job"
+        time.sleep(0.05)
+    apps[1].stop()  # SIGTERM: a rolling restart
+    wait_all_terminal(engine, job_ids, WAIT_S)
+
+    assert apps[1].process.returncode is not None
+    assert _statuses(engine, job_ids) == {JobStatus.COMPLETED: 20}
+    assert set(_succeeded_per_step(engine, job_ids).values()) == {1}
+    with reading(engine) as session:
+        handed_over = session.exec(select(func.count()).where(col(Job.id).in_(job_ids), Job.claims > 1)).one()
+        interrupted = session.exec(
+            select(func.count()).where(col(StepAttempt.job_id).in_(job_ids), StepAttempt.error_kind == "interrupted")
+        ).one()
+        leftover_workers = session.exec(select(func.count()).where(Worker.pid == apps[1].process.pid)).one()
+    assert handed_over >= 1  # replica 1 was running jobs when it stopped
+    assert interrupted == 0  # each stopped at a step boundary: released, not taken over from a corpse
+    assert leftover_workers == 0  # it unregistered on its way out
+
+
+def _processing_under(engine, app, job_ids) -> bool:
+    with reading(engine) as session:
+        return (
+            session.exec(
+                select(func.count())
+                .select_from(Job)
+                .join(Worker, Worker.id == Job.owner)
+                .where(col(Job.id).in_(job_ids), Job.status == JobStatus.PROCESSING, Worker.pid == app.process.pid)
             ).one()
             > 0
         )
