@@ -90,9 +90,16 @@ def close(
     error_kind: str | None = None,
     error_message: str | None = None,
 ) -> bool:
-    """finish() inside the caller's transaction (the store step completes its job in the same one)."""
+    """finish() inside the caller's transaction (the store step completes its job in the same one);
+    False when the fence is stale (logged) or the attempt was closed already."""
     finished = utcnow()
-    landed = holds(session, fence, processing=False) and (
+    if not holds(session, fence, processing=False):
+        log.warning(
+            "late write to step %s of job %s by %s (claim %d) ignored", row.step, fence.job_id, fence.owner, fence.claim
+        )
+        return False
+    # Zero rows here: the attempt is closed already (a retry after a commit whose answer was lost).
+    return (
         session.execute(
             update(StepAttempt)
             .where(StepAttempt.id == row.id, StepAttempt.status == AttemptStatus.RUNNING)
@@ -108,11 +115,6 @@ def close(
         ).rowcount
         == 1
     )
-    if not landed:
-        log.warning(
-            "late write to step %s of job %s by %s (claim %d) ignored", row.step, fence.job_id, fence.owner, fence.claim
-        )
-    return landed
 
 
 @retry_blips

@@ -24,11 +24,12 @@ def test_jobs_complete_when_the_database_connections_are_cut_mid_job(make_runner
         for _ in range(3):
             time.sleep(0.4)
             proxy.cut()
-        proxy.down.set()  # PostgreSQL "restarting": no connection for 3 s
+        proxy.down.set()  # PostgreSQL "restarting": no connection for 8 s
         proxy.cut()
-        time.sleep(3)
+        time.sleep(8)
         proxy.down.clear()
         finals = [runner.wait(job.id, timeout_s=60) for job in submitted]
+        runner.shutdown()  # while the proxy still forwards: it releases and unregisters through it
     finally:
         proxy.close()
 
