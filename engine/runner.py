@@ -163,10 +163,11 @@ class Runner:
             if free <= 0 or self._stopping.is_set():
                 return
             claimed = jobs.claim_next(self.engine, self.worker_id, free, reserved_only=not self._adopt)
-            for fence in claimed:
-                future = self._pool.submit(run_job, self.services, fence)
-                self._running[future] = fence.job_id
-                future.add_done_callback(self._job_done)
+            futures = [self._pool.submit(run_job, self.services, fence) for fence in claimed]
+            self._running.update(zip(futures, (fence.job_id for fence in claimed), strict=True))
+        # Outside the lock: a job already done runs its callback right here, and it takes the lock.
+        for future in futures:
+            future.add_done_callback(self._job_done)
         if len(claimed) == free:
             self._wake.set()  # there may be more where these came from
 
