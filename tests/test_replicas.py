@@ -68,6 +68,16 @@ def _analyses_per_role(fake_anthropic) -> Counter:
     return Counter(call.user_text.split("Replica ", 1)[1].split()[0] for call in fake_anthropic.calls)
 
 
+def _analysis_attempts_per_role(engine, job_ids) -> Counter:
+    with reading(engine) as session:
+        roles = session.exec(
+            select(Job.role)
+            .join(StepAttempt, StepAttempt.job_id == Job.id)
+            .where(col(Job.id).in_(job_ids), StepAttempt.step == "analyze-with-claude")
+        ).all()
+    return Counter(role.split()[1] for role in roles)
+
+
 def test_300_jobs_submitted_to_one_replica_run_once_each_across_all_three(cluster, fake_site, fake_anthropic):
     start, engine = cluster
     apps = start(3, lease_s=QUIET_LEASE_S)
@@ -82,8 +92,11 @@ def test_300_jobs_submitted_to_one_replica_run_once_each_across_all_three(cluste
     assert set(shares) == {0, 1, 2} and min(shares.values()) >= 15, shares  # each replica ran a share
     with reading(engine) as session:
         claims = Counter(session.exec(select(Job.claims).where(col(Job.id).in_(job_ids))).all())
-    assert claims == {1: 300}  # no job was taken over or handed back
-    assert _analyses_per_role(fake_anthropic) == {str(n): 1 for n in range(300)}  # each job ran once
+    assert claims == {1: 300}  # each job was claimed once: no job was taken over or handed back
+    # Every call the fake model received is an analysis attempt its job recorded (a transient error
+    # may legitimately cost an attempt more), and each step succeeded once.
+    assert _analyses_per_role(fake_anthropic) == _analysis_attempts_per_role(engine, job_ids)
+    assert sum(_analyses_per_role(fake_anthropic).values()) >= 300
     assert set(_succeeded_per_step(engine, job_ids).values()) == {1}
     assert _briefings(engine, job_ids) == 300
     for app in apps:
