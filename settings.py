@@ -35,6 +35,7 @@ KEYS = (
     "PREP_STEP_TIMEOUTS",
     "PREP_CACHE_TTL_S",
     "PREP_PRICES",
+    "PREP_KEEP_STEP_OUTPUT_DAYS",
 )
 
 
@@ -58,6 +59,7 @@ class Settings:
     step_timeouts_s: Mapping[str, float] = field(default_factory=dict)  # overrides by step id, seconds
     cache_ttl_s: float = DEFAULT_CACHE_TTL_S  # how long a fetched page, robots.txt or GitHub reply is reused, seconds
     prices: Mapping[str, Price] = field(default_factory=lambda: dict(DEFAULT_PRICES))  # by model id
+    keep_step_output_days: float = 30.0  # finished jobs' checkpointed step output is kept this long
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
@@ -81,6 +83,7 @@ class Settings:
             step_timeouts_s=_parse_timeouts(get("PREP_STEP_TIMEOUTS") or ""),
             cache_ttl_s=float(get("PREP_CACHE_TTL_S") or DEFAULT_CACHE_TTL_S),
             prices=load_prices(get("PREP_PRICES")),
+            keep_step_output_days=float(get("PREP_KEEP_STEP_OUTPUT_DAYS") or 30.0),
         )
 
     @classmethod

@@ -33,6 +33,7 @@ def create_batch(
         session.add(batch)
         session.flush()  # the batch row exists before its jobs point at it
         session.add_all(members)
+        jobs.notify_queued(session)
     return batch, members
 
 

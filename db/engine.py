@@ -9,9 +9,9 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
-from db import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from db import migrate
 from db.sqlite_writes import begin_immediate, write_turn
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # writers wait this long for the lock instead of failing
@@ -20,8 +20,9 @@ _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 
 
-def make_engine(url: str) -> Engine:
-    """A new engine for `url`, with the tables created; SQLite gets WAL and a busy timeout."""
+def make_engine(url: str, *, upgrade: bool = True) -> Engine:
+    """A new engine for `url`, its schema migrated to the newest revision unless `upgrade` is
+    False; SQLite gets WAL and a busy timeout."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -33,7 +34,8 @@ def make_engine(url: str) -> Engine:
         if parsed.drivername == "postgresql":
             url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    SQLModel.metadata.create_all(engine)
+    if upgrade:
+        migrate.upgrade(engine)
     return engine
 
 

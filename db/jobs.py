@@ -1,23 +1,46 @@
-"""Job rows: creation, lookup, and every change of a job's status, each a guarded update.
+"""Job rows: creation, the queue, and every change of a job's status, each a guarded update.
 
-A transition is an `UPDATE … WHERE id = :id AND status = :expected [AND owner = :me]`; zero rows
-updated means another worker (or a cancel) got there first, and the caller backs off.
+A transition is an `UPDATE … WHERE id = :id AND status IN (:expected)`, and a worker's writes also
+carry its fence: `AND owner = :me AND claims = :n`. Zero rows updated means another worker, a
+takeover or a cancel got there first; the caller backs off, and late writes are logged.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+import logging
+from dataclasses import dataclass
 
-from sqlalchemy import func, text, update
+from sqlalchemy import case, cast, func, literal, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from db.clock import db_now
 from db.engine import reading, writing
-from db.models import ACTIVE, Job, JobStatus, utcnow
+from db.models import ACTIVE, AttemptStatus, Job, JobStatus, StepAttempt, elapsed_ms, utcnow
+from db.transient import retry_blips
 from pipeline.models import ResearchRequest
 
+log = logging.getLogger(__name__)
+
 DEDUPE_WINDOW_S = 5.0  # the same inputs submitted again within this many seconds reuse the job
+QUEUE_CHANNEL = "prep_jobs"  # PostgreSQL NOTIFY channel: a job was queued
+
+
+def _status_case(condition, then: JobStatus, otherwise):
+    """CASE WHEN condition THEN then ELSE otherwise END, cast to the status column's type
+    (PostgreSQL will not store a CASE of text in its enum column)."""
+    status_type = Job.__table__.c.status.type
+    return cast(case((condition, literal(then, status_type)), else_=otherwise), status_type)
+
+
+@dataclass(frozen=True)
+class Fence:
+    """A worker's claim on a job: its writes land only while it is the owner of this claim."""
+
+    job_id: str
+    owner: str
+    claim: int  # jobs.claims when this worker claimed it
 
 
 def dedupe_key(request: ResearchRequest) -> str:
@@ -34,6 +57,7 @@ def dedupe_key(request: ResearchRequest) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
+@retry_blips
 def create_job(
     engine: Engine,
     request: ResearchRequest,
@@ -45,7 +69,7 @@ def create_job(
 ) -> tuple[Job, bool]:
     """Insert a queued job, or return the twin submitted moments ago; the flag says which.
 
-    `owner` is the worker that will run it; None leaves it to whichever worker adopts it first.
+    `owner` reserves the job for one worker (the CLI's `--wait`); None queues it for any worker.
     """
     key = dedupe_key(request)
     with writing(engine) as session:
@@ -65,9 +89,20 @@ def create_job(
             dedupe_key=key,
             retry_of=retry_of,
             batch_id=batch_id,
+            created_at=db_now(),
+            updated_at=db_now(),
         )
         session.add(job)
+        session.flush()
+        session.refresh(job)
+        notify_queued(session)
     return job, True
+
+
+def notify_queued(session: Session) -> None:
+    """Wake the workers listening on PostgreSQL when this transaction commits (no-op on SQLite)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": QUEUE_CHANNEL})
 
 
 def _recent_twin(session: Session, key: str, window_s: float) -> Job | None:
@@ -78,110 +113,171 @@ def _recent_twin(session: Session, key: str, window_s: float) -> Job | None:
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
-    since = utcnow() - timedelta(seconds=window_s)
     return session.exec(
         select(Job)
-        .where(Job.dedupe_key == key, col(Job.created_at) >= since, col(Job.batch_id).is_(None))
+        .where(Job.dedupe_key == key, col(Job.created_at) >= db_now(window_s), col(Job.batch_id).is_(None))
         .where(col(Job.status).not_in([JobStatus.FAILED, JobStatus.CANCELLED]))
         .order_by(col(Job.created_at), col(Job.id))
         .limit(1)
     ).first()
 
 
+@retry_blips
 def get_job(engine: Engine, job_id: str) -> Job | None:
     """The job with this id, or None."""
     with reading(engine) as session:
         return session.get(Job, job_id)
 
 
-def claim(engine: Engine, job_id: str, owner: str) -> bool:
-    """queued → processing, for the worker that owns the job; False if it is not ours to run."""
+@retry_blips
+def claim_next(engine: Engine, owner: str, limit: int, *, reserved_only: bool = False) -> list[Fence]:
+    """Take up to `limit` queued jobs, oldest first, and mark them processing for `owner`.
+
+    PostgreSQL: `SELECT … FOR UPDATE SKIP LOCKED`, so workers pulling at once take different
+    jobs without waiting on each other; SQLite: the write lock taken at BEGIN serialises them.
+    The update is guarded either way. Attempts a dead owner left running are closed in the same
+    transaction. `reserved_only` takes only jobs reserved for `owner` (the CLI's private runner).
+    """
+    mine = Job.owner == owner
+    with writing(engine) as session:
+        ids = session.exec(
+            select(Job.id)
+            .where(Job.status == JobStatus.QUEUED, mine if reserved_only else (col(Job.owner).is_(None) | mine))
+            .order_by(col(Job.created_at), col(Job.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not ids:
+            return []
+        claimed = session.execute(
+            update(Job)
+            .where(col(Job.id).in_(ids), Job.status == JobStatus.QUEUED)
+            .values(
+                status=JobStatus.PROCESSING,
+                owner=owner,
+                claims=Job.claims + 1,
+                started_at=db_now(),
+                updated_at=db_now(),
+            )
+            .returning(Job.id, Job.claims)
+        ).all()
+        _interrupt_running(session, [job_id for job_id, _ in claimed])
+    return [Fence(job_id, owner, claims) for job_id, claims in claimed]
+
+
+def _interrupt_running(session: Session, job_ids: list[str]) -> None:
+    """Close the attempts a previous owner left running: it stopped, so the step runs again."""
     now = utcnow()
-    return _guarded(
-        engine,
-        job_id,
-        [JobStatus.QUEUED],
-        owner=owner,
-        values={"status": JobStatus.PROCESSING, "started_at": now, "claims": Job.claims + 1},
-    )
+    rows = session.exec(
+        select(StepAttempt).where(col(StepAttempt.job_id).in_(job_ids), StepAttempt.status == AttemptStatus.RUNNING)
+    ).all()
+    for row in rows:
+        session.execute(
+            update(StepAttempt)
+            .where(StepAttempt.id == row.id, StepAttempt.status == AttemptStatus.RUNNING)
+            .values(
+                status=AttemptStatus.FAILED,
+                finished_at=now,
+                duration_ms=elapsed_ms(row.started_at, now),
+                error_kind="interrupted",
+                error_message="The worker running this step stopped; the step runs again.",
+            )
+        )
 
 
-def complete(engine: Engine, job_id: str, owner: str, company_id: int) -> bool:
-    """processing → completed."""
-    return _guarded(
-        engine,
-        job_id,
-        [JobStatus.PROCESSING],
-        owner=owner,
-        values={"status": JobStatus.COMPLETED, "finished_at": utcnow(), "company_id": company_id},
-    )
+def fail(engine: Engine, fence: Fence, kind: str, message: str) -> bool:
+    """processing → failed, with the reason a candidate reads."""
+    values = {"status": JobStatus.FAILED, "finished_at": db_now(), "error_kind": kind, "error_message": message}
+    return _fenced(engine, fence, values)
 
 
-def fail(engine: Engine, job_id: str, owner: str | None, kind: str, message: str) -> bool:
-    """queued | processing → failed, with the reason a candidate reads."""
-    return _guarded(
-        engine,
-        job_id,
-        list(ACTIVE),
-        owner=owner,
-        values={"status": JobStatus.FAILED, "finished_at": utcnow(), "error_kind": kind, "error_message": message},
-    )
-
-
-def mark_cancelled(engine: Engine, job_id: str, owner: str) -> bool:
+def mark_cancelled(engine: Engine, fence: Fence) -> bool:
     """processing → cancelled, at a step boundary after a cancel was requested."""
-    return _guarded(
-        engine,
-        job_id,
-        [JobStatus.PROCESSING],
-        owner=owner,
-        values={
-            "status": JobStatus.CANCELLED,
-            "finished_at": utcnow(),
-            "error_kind": "cancelled",
-            "error_message": "Cancelled by request.",
-        },
-    )
+    values = {
+        "status": JobStatus.CANCELLED,
+        "finished_at": db_now(),
+        "error_kind": "cancelled",
+        "error_message": "Cancelled by request.",
+    }
+    return _fenced(engine, fence, values)
 
 
+def release(engine: Engine, fence: Fence) -> bool:
+    """processing → queued with no owner: a stopping worker hands the job to whoever pulls it."""
+    return _fenced(engine, fence, {"status": JobStatus.QUEUED, "owner": None}, notify=True)
+
+
+@retry_blips
+def _fenced(engine: Engine, fence: Fence, values: dict, *, notify: bool = False) -> bool:
+    with writing(engine) as session:
+        result = session.execute(
+            update(Job)
+            .where(Job.id == fence.job_id, Job.status == JobStatus.PROCESSING)
+            .where(Job.owner == fence.owner, Job.claims == fence.claim)
+            .values(**values, updated_at=db_now())
+        )
+        if notify and result.rowcount == 1:
+            notify_queued(session)
+    if result.rowcount != 1:
+        log.warning("late write to job %s by %s (claim %d) ignored", fence.job_id, fence.owner, fence.claim)
+    return result.rowcount == 1
+
+
+@retry_blips
 def request_cancel(engine: Engine, job_id: str) -> Job | None:
-    """Cancel a queued job at once, or flag a running one to stop at its next step; None if unknown."""
-    now = utcnow()
-    cancelled_now = _guarded(
-        engine,
-        job_id,
-        [JobStatus.QUEUED],
-        values={
-            "status": JobStatus.CANCELLED,
-            "finished_at": now,
-            "cancel_requested": True,
-            "error_kind": "cancelled",
-            "error_message": "Cancelled before it started.",
-        },
-    )
-    if not cancelled_now:
-        _guarded(engine, job_id, [JobStatus.PROCESSING], values={"cancel_requested": True})
-    return get_job(engine, job_id)
+    """Cancel a queued job at once, or flag a running one to stop at its next step; None if unknown.
+
+    One atomic update: whatever a takeover or a worker does at the same moment, the flag (or
+    the cancelled status) is written, and a job taken over later is cancelled, not run.
+    """
+    queued = Job.status == JobStatus.QUEUED
+    with writing(engine) as session:
+        session.execute(
+            update(Job)
+            .where(Job.id == job_id, col(Job.status).in_(list(ACTIVE)))
+            .values(
+                cancel_requested=True,
+                status=_status_case(queued, JobStatus.CANCELLED, Job.status),
+                finished_at=case((queued, db_now()), else_=Job.finished_at),
+                error_kind=case((queued, "cancelled"), else_=Job.error_kind),
+                error_message=case((queued, "Cancelled before it started."), else_=Job.error_message),
+                updated_at=db_now(),
+            )
+        )
+        return session.get(Job, job_id)
 
 
+@retry_blips
 def is_cancel_requested(engine: Engine, job_id: str) -> bool:
     """True once somebody asked this job to stop."""
     with reading(engine) as session:
         return bool(session.exec(select(Job.cancel_requested).where(Job.id == job_id)).first())
 
 
-def requeue(engine: Engine, job_id: str, old_owner: str | None, new_owner: str) -> bool:
-    """Take over an orphaned job (queued or processing under a dead owner) and queue it again."""
+@retry_blips
+def take_over(engine: Engine, job_id: str, old_owner: str, claims: int) -> bool:
+    """Hand a dead worker's job back to the queue (or cancel it, when a cancel was asked)."""
+    stop = Job.cancel_requested.is_(True)
     with writing(engine) as session:
         result = session.execute(
             update(Job)
             .where(Job.id == job_id, col(Job.status).in_(list(ACTIVE)))
-            .where(col(Job.owner).is_(None) if old_owner is None else Job.owner == old_owner)
-            .values(status=JobStatus.QUEUED, owner=new_owner, updated_at=utcnow())
+            .where(Job.owner == old_owner, Job.claims == claims)
+            .values(
+                status=_status_case(stop, JobStatus.CANCELLED, literal(JobStatus.QUEUED, Job.__table__.c.status.type)),
+                owner=None,
+                finished_at=case((stop, db_now()), else_=None),
+                error_kind=case((stop, "cancelled"), else_=None),
+                error_message=case((stop, "Cancelled by request."), else_=None),
+                updated_at=db_now(),
+            )
         )
+        if result.rowcount == 1:
+            notify_queued(session)
         return result.rowcount == 1
 
 
+@retry_blips
 def queue_position(engine: Engine, job: Job) -> int:
     """How many queued jobs were created before this one."""
     with reading(engine) as session:
@@ -190,50 +286,44 @@ def queue_position(engine: Engine, job: Job) -> int:
         ).one()
 
 
-def _guarded(engine: Engine, job_id: str, expected: list[JobStatus], *, values: dict, owner: str | None = None) -> bool:
-    statement = update(Job).where(Job.id == job_id, col(Job.status).in_(expected))
-    if owner is not None:
-        statement = statement.where(Job.owner == owner)
-    with writing(engine) as session:
-        result = session.execute(statement.values(**values, updated_at=utcnow()))
-        return result.rowcount == 1
-
-
-def fail_overdue(engine: Engine, owner: str, started_before) -> list[str]:
-    """Fail this worker's jobs still processing after their deadline (a step hung past its own)."""
-    with reading(engine) as session:
-        ids = session.exec(
-            select(Job.id).where(
-                Job.owner == owner, Job.status == JobStatus.PROCESSING, col(Job.started_at) < started_before
-            )
-        ).all()
+@retry_blips
+def fail_overdue(engine: Engine, owner: str, seconds: float) -> list[str]:
+    """Fail this worker's jobs processing for more than `seconds` (a step hung past its own limit)."""
     message = "The research did not finish within its time limit and was stopped. Retry it."
-    return [job_id for job_id in ids if fail(engine, job_id, owner, "timeout", message)]
-
-
-def release(engine: Engine, job_id: str, owner: str) -> bool:
-    """processing → queued with no owner: a stopping worker hands the job to whoever adopts it."""
-    return _guarded(
-        engine, job_id, [JobStatus.PROCESSING], owner=owner, values={"status": JobStatus.QUEUED, "owner": None}
-    )
-
-
-def release_queued(engine: Engine, owner: str) -> int:
-    """Give up this worker's queued jobs (it is stopping); any worker adopts them."""
     with writing(engine) as session:
-        result = session.execute(
-            update(Job)
-            .where(Job.owner == owner, Job.status == JobStatus.QUEUED)
-            .values(owner=None, updated_at=utcnow())
-        )
-        return result.rowcount
-
-
-def queued_ids(engine: Engine, owner: str) -> list[str]:
-    """Ids of the jobs queued for this worker, oldest first."""
-    with reading(engine) as session:
         return list(
-            session.exec(
-                select(Job.id).where(Job.owner == owner, Job.status == JobStatus.QUEUED).order_by(col(Job.created_at))
-            )
+            session.execute(
+                update(Job)
+                .where(Job.owner == owner, Job.status == JobStatus.PROCESSING, col(Job.started_at) < db_now(seconds))
+                .values(
+                    status=JobStatus.FAILED,
+                    finished_at=db_now(),
+                    error_kind="timeout",
+                    error_message=message,
+                    updated_at=db_now(),
+                )
+                .returning(Job.id)
+            ).scalars()
         )
+
+
+@retry_blips
+def release_all(
+    engine: Engine, owner: str, *, processing_only: bool = False, keep: frozenset[str] = frozenset()
+) -> list[str]:
+    """Queue again, with no owner, this worker's active jobs but those in `keep` (the ones its
+    pool really runs): all of them when it stops; with `processing_only`, the ones a lost
+    database answer left processing here while nothing runs them."""
+    statuses = [JobStatus.PROCESSING] if processing_only else list(ACTIVE)
+    with writing(engine) as session:
+        released = list(
+            session.execute(
+                update(Job)
+                .where(Job.owner == owner, col(Job.status).in_(statuses), col(Job.id).not_in(keep))
+                .values(status=JobStatus.QUEUED, owner=None, updated_at=db_now())
+                .returning(Job.id)
+            ).scalars()
+        )
+        if released:
+            notify_queued(session)
+    return released

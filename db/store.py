@@ -5,13 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from db.attempts import NotOwner, close, holds
+from db.clock import db_now
 from db.engine import reading, writing
-from db.models import BriefingRecord, Company, utcnow
+from db.jobs import Fence
+from db.models import AttemptStatus, BriefingRecord, Company, Job, JobStatus, StepAttempt, utcnow
+from db.transient import retry_blips
 
 
 @dataclass(frozen=True)
@@ -23,15 +28,30 @@ class StoreResult:
     job_id: str
     timestamp: datetime
 
+    def to_json_dict(self) -> dict:
+        """The camelCase form the step's attempt row keeps as its output."""
+        return {
+            "success": self.success,
+            "companyId": self.company_id,
+            "jobId": self.job_id,
+            "timestamp": self.timestamp.isoformat(),
+        }
+
 
 def company_key(name: str) -> str:
     """The normalised name that identifies a company."""
     return " ".join(name.lower().split())
 
 
-def store_research(engine: Engine, job_id: str, company_name: str, website: str | None, briefing: dict) -> StoreResult:
-    """Upsert the company and insert the job's briefing, all or nothing; idempotent per job."""
+@retry_blips
+def store_research(
+    engine: Engine, fence: Fence, attempt: StepAttempt, company_name: str, website: str | None, briefing: dict
+) -> StoreResult:
+    """Upsert the company, insert the job's briefing, close the step's attempt and complete the job,
+    all in one transaction; raises NotOwner (and writes nothing) when the fence is stale."""
     with writing(engine) as session:
+        if not holds(session, fence):
+            raise NotOwner(fence.job_id)
         key = company_key(company_name)
         # Insert-if-absent in one statement: two jobs storing the same new company at once both
         # succeed (a select-then-insert would make one of them fail on the unique key).
@@ -45,20 +65,27 @@ def store_research(engine: Engine, job_id: str, company_name: str, website: str 
         if website and company.website != website:
             company.website = website
             company.updated_at = utcnow()
-        existing = session.exec(select(BriefingRecord).where(BriefingRecord.job_id == job_id)).first()
-        if existing is None:
-            existing = BriefingRecord(
-                job_id=job_id,
-                company_id=company.id,
-                analysis_mode=briefing["analysisMode"],
-                model=briefing.get("model"),
-                grounded=briefing.get("grounded", True),
-                data=briefing,
-            )
-            session.add(existing)
-        return StoreResult(True, company.id, job_id, existing.created_at)
+        record = BriefingRecord(
+            job_id=fence.job_id,
+            company_id=company.id,
+            analysis_mode=briefing["analysisMode"],
+            model=briefing.get("model"),
+            grounded=briefing.get("grounded", True),
+            data=briefing,
+        )
+        session.add(record)
+        session.flush()
+        result = StoreResult(True, company.id, fence.job_id, record.created_at)
+        close(session, fence, attempt, AttemptStatus.SUCCEEDED, output=result.to_json_dict())
+        session.execute(
+            update(Job)
+            .where(Job.id == fence.job_id)
+            .values(status=JobStatus.COMPLETED, company_id=company.id, finished_at=db_now(), updated_at=db_now())
+        )
+    return result
 
 
+@retry_blips
 def get_briefing(engine: Engine, job_id: str) -> dict | None:
     """The stored briefing (camelCase JSON) of a job, or None."""
     with reading(engine) as session:

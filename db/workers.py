@@ -1,17 +1,35 @@
-"""Worker rows: each job-running process registers, heartbeats, and finds the jobs of dead ones."""
+"""Worker rows: each job-running process registers, heartbeats, and finds the jobs of dead ones.
+
+Every time here is the database's (db.clock.db_now), so clock skew between hosts never makes a
+live worker look dead.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
-from datetime import timedelta
+from dataclasses import dataclass
 
-from sqlalchemy import delete, update
+from sqlalchemy import and_, delete, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from db.clock import db_now
 from db.engine import reading, writing
-from db.models import ACTIVE, Job, Worker, utcnow
+from db.models import ACTIVE, Job, Worker, new_id
+from db.transient import retry_blips
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Orphan:
+    """An active job whose owner is gone, as it was seen (a takeover is guarded by both)."""
+
+    job_id: str
+    owner: str
+    claims: int
 
 
 def host_identity() -> str:
@@ -24,48 +42,69 @@ def host_identity() -> str:
     return f"{socket.gethostname()}/pidns:{namespace}"
 
 
-def register(engine: Engine) -> Worker:
-    """Record this process as a live worker."""
-    worker = Worker(hostname=host_identity(), pid=os.getpid())
+def register(engine: Engine, worker_id: str | None = None) -> str:
+    """Record this process as a live worker (again, under the same id, when its row was lost)."""
+    worker_id = worker_id or new_id()
+    _insert(engine, worker_id)
+    return worker_id
+
+
+@retry_blips
+def _insert(engine: Engine, worker_id: str) -> None:
     with writing(engine) as session:
-        session.add(worker)
-    return worker
+        session.add(
+            Worker(id=worker_id, hostname=host_identity(), pid=os.getpid(), started_at=db_now(), heartbeat_at=db_now())
+        )
 
 
+@retry_blips
 def heartbeat(engine: Engine, worker_id: str) -> None:
-    """Tell other processes this worker is alive."""
+    """Tell other processes this worker is alive; a worker whose row was deleted (pruned while it
+    was paused, say) registers again under the same id and so keeps its jobs."""
     with writing(engine) as session:
-        session.execute(update(Worker).where(Worker.id == worker_id).values(heartbeat_at=utcnow()))
+        found = session.execute(update(Worker).where(Worker.id == worker_id).values(heartbeat_at=db_now())).rowcount
+    if not found:
+        log.warning("worker %s had no row (pruned or deleted); registering it again", worker_id)
+        register(engine, worker_id)
 
 
+@retry_blips
 def unregister(engine: Engine, worker_id: str) -> None:
     """Remove this worker's row at a clean shutdown."""
     with writing(engine) as session:
         session.execute(delete(Worker).where(Worker.id == worker_id))
 
 
-def live_worker_ids(engine: Engine, lease_s: float) -> set[str]:
-    """Workers that heartbeat within the lease and, when on this host, whose process still exists."""
-    cutoff = utcnow() - timedelta(seconds=lease_s)
+@retry_blips
+def orphaned_jobs(engine: Engine, lease_s: float, *, me: str) -> list[Orphan]:
+    """Active jobs owned by a dead worker, oldest first.
+
+    Dead: its heartbeat is older than the lease; or its row is gone and the job has not moved
+    for a lease (a live worker whose row was deleted registers again within a third of one);
+    or it ran on this host and its process is gone.
+    """
+    expired = Worker.heartbeat_at < db_now(lease_s)
+    gone = and_(col(Worker.id).is_(None), Job.updated_at < db_now(lease_s))
+    with reading(engine) as session:
+        rows = session.exec(
+            select(Job.id, Job.owner, Job.claims, Worker.hostname, Worker.pid, or_(expired, gone))
+            .outerjoin(Worker, Worker.id == Job.owner)
+            .where(col(Job.status).in_(list(ACTIVE)), col(Job.owner).is_not(None), Job.owner != me)
+            .order_by(col(Job.created_at))
+        ).all()
     host = host_identity()
-    with reading(engine) as session:
-        workers = session.exec(select(Worker).where(col(Worker.heartbeat_at) >= cutoff)).all()
-    return {w.id for w in workers if w.hostname != host or _process_exists(w.pid)}
+    return [
+        Orphan(job_id, owner, claims)
+        for job_id, owner, claims, hostname, pid, dead in rows
+        if dead or (hostname == host and not _process_exists(pid))
+    ]
 
 
-def orphaned_jobs(engine: Engine, lease_s: float) -> list[Job]:
-    """Queued or processing jobs whose owner is not a live worker, oldest first."""
-    live = live_worker_ids(engine, lease_s)
-    with reading(engine) as session:
-        jobs = session.exec(select(Job).where(col(Job.status).in_(list(ACTIVE))).order_by(col(Job.created_at))).all()
-    return [job for job in jobs if job.owner not in live]
-
-
+@retry_blips
 def prune(engine: Engine, lease_s: float) -> None:
     """Forget workers silent for ten leases (their jobs were taken over long ago)."""
-    cutoff = utcnow() - timedelta(seconds=10 * lease_s)
     with writing(engine) as session:
-        session.execute(delete(Worker).where(col(Worker.heartbeat_at) < cutoff))
+        session.execute(delete(Worker).where(col(Worker.heartbeat_at) < db_now(10 * lease_s)))
 
 
 def _process_exists(pid: int) -> bool:

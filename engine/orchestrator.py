@@ -13,11 +13,13 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from db import attempts, jobs
-from db.models import AttemptStatus, Job
+from db.jobs import Fence
+from db.models import AttemptStatus, Job, StepAttempt
 from db.store import store_research
+from engine.checkpoints import pack, unpack
 from engine.retry import with_retries
 from engine.services import Services
 from engine.steps import ANALYZE, GITHUB, MAX_CLAIMS, SCRAPE, STORE, StepSpec
@@ -32,7 +34,8 @@ from pipeline.scrape import scrape_website
 
 log = logging.getLogger(__name__)
 
-StepFn = Callable[[float], "tuple[Frozen, dict | None]"]
+# (deadline), or (deadline, row) for a step that closes its own attempt row
+StepFn = Callable[..., "tuple[Frozen, dict | None]"]
 
 
 @dataclass
@@ -41,7 +44,7 @@ class _Run:
 
     services: Services
     job: Job
-    owner: str
+    fence: Fence  # this worker's claim: every write it makes to the job checks it
     deadline: float  # time.monotonic() by which the whole job must end
     done: dict[str, dict]  # checkpointed outputs of steps that already succeeded
 
@@ -56,21 +59,33 @@ class _Run:
         if jobs.is_cancel_requested(self.engine, self.job.id):
             raise JobCancelled()
 
-    def step(self, spec: StepSpec, fn: StepFn, model: type[Frozen], *, tries: int | None = None) -> Frozen:
-        """Run `spec` with retries unless a checkpoint holds its output; returns that output."""
+    def step(
+        self,
+        spec: StepSpec,
+        fn: StepFn,
+        model: type[Frozen],
+        *,
+        tries: int | None = None,
+        closes_attempt: bool = False,
+    ) -> Frozen:
+        """Run `spec` with retries unless a checkpoint holds its output; returns that output.
+
+        With `closes_attempt`, `fn(deadline, row)` closes its attempt row itself when it succeeds
+        (in the transaction that completes the job)."""
         if spec.id in self.done:
-            return model.model_validate(self.done[spec.id])
+            return unpack(model, self.done[spec.id])
         budget_s = self.services.timeout_for(spec)
         deadline = min(self.deadline, time.monotonic() + budget_s) if budget_s else self.deadline
 
         def attempt() -> Frozen:
             if time.monotonic() >= deadline:
                 raise StepTimeout(f"{spec.label} ran out of time.")
-            row = attempts.start(self.engine, self.job.id, spec.id, self.owner)
+            row = attempts.start(self.engine, self.fence, spec.id)
             meta = None
             try:
-                output, meta = fn(deadline)
-                if time.monotonic() > deadline:
+                output, meta = fn(deadline, row) if closes_attempt else fn(deadline)
+                # A step that closed its own attempt has committed: too late to call it timed out.
+                if not closes_attempt and time.monotonic() > deadline:
                     raise StepTimeout(f"{spec.label} took longer than its time limit.")
             except PipelineError as error:
                 # A model reply that failed validation, or came back after the deadline, still
@@ -78,6 +93,7 @@ class _Run:
                 call = getattr(error, "llm_call", None)
                 attempts.finish(
                     self.engine,
+                    self.fence,
                     row,
                     AttemptStatus.FAILED,
                     meta=meta or ({"llmCall": call.to_json_dict()} if call else None),
@@ -85,64 +101,72 @@ class _Run:
                     error_message=error.message,
                 )
                 raise
+            except (attempts.NotOwner, SQLAlchemyError):
+                raise  # not the step's fault: run_job hands the job on
             except Exception as error:
                 log.exception("step %s of job %s crashed", spec.id, self.job.id)
                 attempts.finish(
-                    self.engine, row, AttemptStatus.FAILED, error_kind="internal", error_message=repr(error)[:500]
+                    self.engine,
+                    self.fence,
+                    row,
+                    AttemptStatus.FAILED,
+                    error_kind="internal",
+                    error_message=repr(error)[:500],
                 )
                 raise
-            skipped = getattr(output, "skipped_reason", None)
-            attempts.finish(
-                self.engine,
-                row,
-                AttemptStatus.SKIPPED if skipped else AttemptStatus.SUCCEEDED,
-                output=output.to_json_dict(),
-                meta=meta,
-                error_message=skipped,
-            )
+            if not closes_attempt:
+                skipped = getattr(output, "skipped_reason", None)
+                attempts.finish(
+                    self.engine,
+                    self.fence,
+                    row,
+                    AttemptStatus.SKIPPED if skipped else AttemptStatus.SUCCEEDED,
+                    output=pack(output),
+                    meta=meta,
+                    error_message=skipped,
+                )
             return output
 
         return with_retries(attempt, tries=tries or spec.attempts, deadline=deadline)
 
 
-def run_job(services: Services, job_id: str, owner: str) -> None:
-    """Run one job to a terminal state, if this worker can claim it."""
+def run_job(services: Services, fence: Fence) -> None:
+    """Run a job this worker claimed to a terminal state, or hand it back to the queue."""
     engine = services.engine
-    if not jobs.claim(engine, job_id, owner):
-        return  # cancelled, finished, or taken by another worker
-    attempts.interrupt_running(engine, job_id)
-    job = jobs.get_job(engine, job_id)
-    if job.claims > MAX_CLAIMS:
+    job_id = fence.job_id
+    if fence.claim > MAX_CLAIMS:
         jobs.fail(
             engine,
-            job_id,
-            owner,
+            fence,
             "interrupted",
             f"The research was interrupted {MAX_CLAIMS} times by a restart and was stopped. Retry it.",
         )
         return
-    run = _Run(services, job, owner, time.monotonic() + services.job_deadline_s, attempts.checkpoints(engine, job_id))
     try:
-        company_id = _research(run)
+        job = jobs.get_job(engine, job_id)
+        run = _Run(
+            services, job, fence, time.monotonic() + services.job_deadline_s, attempts.checkpoints(engine, job_id)
+        )
+        _research(run)
     except attempts.NotOwner:
         log.warning("job %s was taken over by another worker; this worker stops", job_id)
     except _Released:
-        jobs.release(engine, job_id, owner)
+        jobs.release(engine, fence)
     except JobCancelled:
-        jobs.mark_cancelled(engine, job_id, owner)
+        jobs.mark_cancelled(engine, fence)
     except PipelineError as error:
-        jobs.fail(engine, job_id, owner, error.kind, error.message)
+        jobs.fail(engine, fence, error.kind, error.message)
+    except SQLAlchemyError:
+        # The database stayed away longer than the retries: not the job's fault. The job stays
+        # processing here until this worker's tick (or, if it dies, a peer) queues it again.
+        log.exception("job %s stopped: the database did not answer", job_id)
     except Exception:
         log.exception("job %s crashed", job_id)
-        jobs.fail(
-            engine, job_id, owner, "internal", "An unexpected error stopped the research. It was logged; retry it."
-        )
-    else:
-        jobs.complete(engine, job_id, owner, company_id)
+        jobs.fail(engine, fence, "internal", "An unexpected error stopped the research. It was logged; retry it.")
 
 
-def _research(run: _Run) -> int:
-    """The steps in order; returns the stored company's id."""
+def _research(run: _Run) -> None:
+    """The steps in order; the last one completes the job."""
     run.check_cancel()
     if run.job.company_url:
         # The GitHub lookup is a leaf task on the side pool: it never waits on a pool itself,
@@ -163,7 +187,7 @@ def _research(run: _Run) -> int:
     run.check_cancel()
     briefing = _analyze(run, site, github)
     run.check_cancel()
-    return _store(run, briefing, site.url)
+    _store(run, briefing, site.url)
 
 
 def _host(url: str | None) -> str | None:
@@ -234,7 +258,7 @@ def _github(run: _Run, domain: str | None) -> GitHubData:
         return run.step(GITHUB, search, GitHubData)
     except PipelineError as error:
         return GitHubData(warning=f"GitHub could not be read: {error.message}")
-    except attempts.NotOwner:
+    except (attempts.NotOwner, SQLAlchemyError):
         raise
     except Exception:
         log.exception("search-github crashed for job %s", run.job.id)
@@ -279,22 +303,17 @@ def _analyze(run: _Run, site: ScrapedSite, github: GitHubData) -> Briefing:
     return run.step(ANALYZE, offline, Briefing, tries=1)
 
 
-def _store(run: _Run, briefing: Briefing, website: str | None) -> int:
+def _store(run: _Run, briefing: Briefing, website: str | None) -> None:
     job = run.job
 
-    def store(_deadline: float):
+    def store(_deadline: float, row: StepAttempt):
         try:
-            result = store_research(run.engine, job.id, job.company_name, website, briefing.to_json_dict())
-        except OperationalError as error:  # a locked or dropped database: worth another attempt
+            result = store_research(run.engine, run.fence, row, job.company_name, website, briefing.to_json_dict())
+        except OperationalError as error:  # the database stayed away past the blip retries
             raise NetworkError(f"the database was busy ({error.orig.__class__.__name__})") from error
-        return _Stored(
-            success=result.success,
-            company_id=result.company_id,
-            job_id=result.job_id,
-            timestamp=result.timestamp.isoformat(),
-        ), None
+        return _Stored.model_validate(result.to_json_dict()), None
 
-    return run.step(STORE, store, _Stored).company_id
+    run.step(STORE, store, _Stored, closes_attempt=True)
 
 
 class _Released(Exception):

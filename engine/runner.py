@@ -1,10 +1,12 @@
-"""The process-wide runner: a bounded pool of job threads, a side pool, a heartbeat and a reaper.
+"""The process-wide runner: a pool of job threads that pulls work from the shared job table.
 
-Submitting writes the queued row first, then hands the id to the pool. A background tick keeps
-this worker's heartbeat fresh, takes over jobs whose worker died, re-queues its own jobs that
-lost their place in the pool, and fails jobs stuck past their deadline, so no job stays queued
-or processing forever. Shutting down stops running jobs at their next step and hands them, and
-the queued ones, to whichever worker adopts them next; they resume from their checkpoints.
+Submitting only inserts the queued row and wakes the pools: this process's at once, every other
+process's through PostgreSQL LISTEN/NOTIFY (polling is the fallback). Whenever a thread is free,
+the dispatcher claims the oldest queued jobs, so a job submitted to one process may run on any.
+A background tick keeps this worker's heartbeat fresh (in database time), takes over jobs of dead
+workers, re-queues jobs a lost database answer left here, fails jobs stuck past their deadline
+and prunes old checkpoints. Shutting down (SIGTERM through Streamlit, the end of the CLI, or the
+interpreter's exit) stops running jobs at their next step and queues them again with no owner.
 """
 
 from __future__ import annotations
@@ -12,59 +14,81 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from db import jobs, workers
+from db import attempts, jobs, workers
 from db.batches import create_batch
 from db.deletion import Deleted, delete_job
 from db.engine import get_engine
-from db.models import Batch, Job, utcnow
+from db.models import Batch, Job
 from engine.orchestrator import run_job
 from engine.services import Services
 from engine.status import forget
+from engine.wakeups import listen_for_jobs
 from pipeline.models import ResearchRequest
 from settings import Settings
 
 log = logging.getLogger(__name__)
 
 OVERDUE_GRACE_S = 30.0  # beyond the job deadline before the reaper fails a job, seconds
+POLL_S = 1.0  # the dispatcher looks at the queue at least this often, seconds
+PRUNE_EVERY_S = 3600.0  # how often old checkpoints are pruned, seconds
+WAIT_POLL_S = 0.1  # how often wait() reads a job another process runs, seconds
 
 
 class Runner:
-    """Runs research jobs in this process and keeps the database's view of them honest."""
+    """Runs research jobs in this process and keeps the database's view of them honest.
+
+    `adopt_orphans=False` makes a private runner (the CLI's `--wait`): it runs only the jobs it
+    submits, and never takes over other workers' jobs.
+    """
 
     def __init__(self, settings: Settings, *, engine: Engine | None = None, adopt_orphans: bool = True) -> None:
         self.settings = settings
         self.engine = engine or get_engine(settings.database_url)
-        self.worker_id = workers.register(self.engine).id
+        self.worker_id = workers.register(self.engine)
         self._pool = ThreadPoolExecutor(settings.workers, thread_name_prefix="prep-job")
         # Each running job puts at most one leaf task here, so `workers` threads always suffice.
         self._side_pool = ThreadPoolExecutor(settings.workers, thread_name_prefix="prep-side")
         self._stopping = threading.Event()  # set by shutdown(): jobs stop at their next step
         self.services = Services.build(settings, self.engine, self._side_pool, self._stopping)
-        self._futures: dict[str, Future] = {}
-        self._lock = threading.Lock()
+        self._running: dict[Future, str] = {}  # this pool's jobs: future → job id
+        self._lock = threading.Lock()  # guards _running between claiming and handing to the pool
+        self._finished = threading.Condition()  # notified whenever one of this pool's jobs ends
+        self._wake = threading.Event()  # set when a job may be waiting: pull now
         self._adopt = adopt_orphans
-        self._stop = threading.Event()
-        self._ticker = threading.Thread(target=self._tick_forever, name="prep-tick", daemon=True)
-        self._ticker.start()
+        self._stop = threading.Event()  # set once the pools are idle: background threads end
+        self._shut = False
+        self._last_prune = 0.0
+        self._threads = [
+            threading.Thread(target=self._pull_forever, name="prep-pull", daemon=True),
+            threading.Thread(target=self._tick_forever, name="prep-tick", daemon=True),
+        ]
+        if adopt_orphans and self.engine.dialect.name == "postgresql":
+            listener = threading.Thread(
+                target=listen_for_jobs, args=(settings.database_url, self._wake, self._stop), daemon=True
+            )
+            self._threads.append(listener)
+        for thread in self._threads:
+            thread.start()
+        self._wake.set()
 
     def submit(self, request: ResearchRequest, *, retry_of: str | None = None) -> tuple[Job, bool]:
-        """Queue a job (or find its double-click twin) and start it when a worker is free."""
-        job, created = jobs.create_job(self.engine, request, owner=self.worker_id, retry_of=retry_of)
-        if created:
-            self._enqueue(job.id)
+        """Queue a job (or find its double-click twin); whichever process has a free thread runs it."""
+        owner = None if self._adopt else self.worker_id
+        job, created = jobs.create_job(self.engine, request, owner=owner, retry_of=retry_of)
+        self._wake.set()
         return job, created
 
     def submit_batch(self, requests: list[ResearchRequest]) -> tuple[Batch, list[Job]]:
-        """Queue a batch (all its jobs in one transaction) and start its jobs as workers free up."""
-        batch, members = create_batch(self.engine, requests, owner=self.worker_id)
-        for job in members:
-            self._enqueue(job.id)
+        """Queue a batch (all its jobs in one transaction); whichever processes have free threads run them."""
+        owner = None if self._adopt else self.worker_id
+        batch, members = create_batch(self.engine, requests, owner=owner)
+        self._wake.set()
         return batch, members
 
     def retry(self, job_id: str) -> Job | None:
@@ -95,99 +119,151 @@ class Runner:
         return deleted
 
     def wait(self, job_id: str, timeout_s: float | None = None) -> Job | None:
-        """Block until this process has run the job (for the CLI and tests); the final row."""
-        with self._lock:
-            future = self._futures.get(job_id)
-        if future is not None:
-            future.result(timeout=timeout_s)
-        return jobs.get_job(self.engine, job_id)
+        """Block until the job is finished, wherever it runs (for the CLI and tests); the final row.
+
+        Raises TimeoutError when `timeout_s` passes first."""
+        give_up = None if timeout_s is None else time.monotonic() + timeout_s
+        while True:
+            job = jobs.get_job(self.engine, job_id)
+            if job is None or job.status.is_terminal:
+                return job
+            if give_up is not None and time.monotonic() >= give_up:
+                raise TimeoutError(f"job {job_id} is still {job.status.value}")
+            with self._finished:
+                self._finished.wait(WAIT_POLL_S)
 
     def recover(self) -> list[str]:
-        """Take over jobs left queued or processing by dead workers and run them here."""
+        """Queue again the jobs of dead workers (or cancel them, if asked); returns their ids."""
         taken = []
-        for job in workers.orphaned_jobs(self.engine, self.settings.lease_s):
-            if jobs.requeue(self.engine, job.id, job.owner, self.worker_id):
-                log.info("taking over job %s from worker %s", job.id, job.owner)
-                self._enqueue(job.id)
-                taken.append(job.id)
+        for orphan in workers.orphaned_jobs(self.engine, self.settings.lease_s, me=self.worker_id):
+            if jobs.take_over(self.engine, orphan.job_id, orphan.owner, orphan.claims):
+                log.info("took over job %s from worker %s", orphan.job_id, orphan.owner)
+                taken.append(orphan.job_id)
+        if taken:
+            self._wake.set()
         return taken
 
     def shutdown(self) -> None:
         """Stop taking work, let running jobs reach their next step and release them, then leave.
 
-        Released and queued jobs return to the queue with no owner, so the next worker to start
-        (or a live peer) adopts them and resumes each from its last finished step.
+        Released and queued jobs return to the queue with no owner, so a live peer (or the next
+        worker to start) runs them, resuming each from its last finished step.
         """
+        if self._shut:
+            return
+        self._shut = True
         self._stopping.set()
+        self._wake.set()
+        self._threads[0].join()  # no claim after this point
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._side_pool.shutdown(wait=True, cancel_futures=True)
         # The heartbeat runs until the pools are idle, so no peer takes a job over mid-step.
         self._stop.set()
-        self._ticker.join()
+        for thread in self._threads[1:]:
+            thread.join()
         self.services.close()
         try:
-            released = jobs.release_queued(self.engine, self.worker_id)
+            released = jobs.release_all(self.engine, self.worker_id)
             workers.unregister(self.engine, self.worker_id)
-        except SQLAlchemyError:  # the database is gone: our jobs are adopted once our lease ends
+        except SQLAlchemyError:  # the database is gone: our jobs are taken over once our lease ends
             log.exception("could not release this worker's jobs at shutdown")
         else:
             if released:
-                log.info("released %d queued jobs for other workers", released)
+                log.info("released %d jobs for other workers", len(released))
 
-    def _enqueue(self, job_id: str) -> None:
-        if self._stopping.is_set():
-            return  # shutdown() releases the job to other workers
+    def stop_at_next_step(self) -> None:
+        """Running jobs stop at their next step and nothing more is claimed (the interpreter exits)."""
+        self._stopping.set()
+        self._wake.set()
+
+    def _pull(self) -> None:
+        """Claim as many queued jobs as there are free threads and start them."""
         with self._lock:
-            self._futures = {k: f for k, f in self._futures.items() if not f.done()}
-            if job_id in self._futures:
+            free = self.settings.workers - len(self._running)
+            if free <= 0 or self._stopping.is_set():
                 return
-            future = self._pool.submit(run_job, self.services, job_id, self.worker_id)
-            self._futures[job_id] = future
-        future.add_done_callback(_log_failure)
+            claimed = jobs.claim_next(self.engine, self.worker_id, free, reserved_only=not self._adopt)
+            futures = [self._pool.submit(run_job, self.services, fence) for fence in claimed]
+            self._running.update(zip(futures, (fence.job_id for fence in claimed), strict=True))
+        # Outside the lock: a job already done runs its callback right here, and it takes the lock.
+        for future in futures:
+            future.add_done_callback(self._job_done)
+        if len(claimed) == free:
+            self._wake.set()  # there may be more where these came from
+
+    def _job_done(self, future: Future) -> None:
+        with self._lock:
+            self._running.pop(future, None)
+        if not future.cancelled() and future.exception() is not None:
+            log.error("a job crashed outside its own error handling", exc_info=future.exception())
+        with self._finished:
+            self._finished.notify_all()
+        self._wake.set()
+
+    def _pull_forever(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.wait(POLL_S)
+            self._wake.clear()
+            try:
+                self._pull()
+            except Exception:  # the database is away longer than the retries; the next pull tries again
+                log.exception("pulling queued jobs failed")
+                self._stopping.wait(POLL_S)
 
     def _requeue_lost(self) -> None:
-        """Hand the pool again any job queued for this worker that the pool does not hold.
-
-        A submit whose hand-off failed (the database was busy just then) would otherwise wait
-        under a live owner that nobody takes over.
-        """
-        for job_id in jobs.queued_ids(self.engine, self.worker_id):
-            self._enqueue(job_id)
+        """Queue again jobs processing under this worker that its pool does not run (a claim whose
+        answer was lost, or a job whose run ended while the database was away)."""
+        with self._lock:
+            mine = frozenset(self._running.values())
+            lost = jobs.release_all(self.engine, self.worker_id, processing_only=True, keep=mine)
+        if lost:
+            log.warning("queued again %d jobs this worker held but did not run: %s", len(lost), lost)
+            self._wake.set()
 
     def _tick(self) -> None:
         workers.heartbeat(self.engine, self.worker_id)
         if self._stopping.is_set():
             return
-        overdue = utcnow() - timedelta(seconds=self.settings.job_deadline_s + OVERDUE_GRACE_S)
-        for job_id in jobs.fail_overdue(self.engine, self.worker_id, overdue):
+        for job_id in jobs.fail_overdue(self.engine, self.worker_id, self.settings.job_deadline_s + OVERDUE_GRACE_S):
             log.warning("job %s passed its deadline and was failed", job_id)
         self._requeue_lost()
-        if self._adopt:
-            self.recover()
-            workers.prune(self.engine, self.settings.lease_s)
+        if not self._adopt:
+            return
+        self.recover()
+        workers.prune(self.engine, self.settings.lease_s)
+        if time.monotonic() - self._last_prune >= PRUNE_EVERY_S:
+            pruned = attempts.prune_outputs(self.engine, self.settings.keep_step_output_days)
+            self._last_prune = time.monotonic()
+            if pruned:
+                log.info("pruned the checkpointed output of %d old step attempts", pruned)
 
     def _tick_forever(self) -> None:
         interval_s = max(0.2, self.settings.lease_s / 3)  # three heartbeats per lease
-        while not self._stop.wait(interval_s):
+        # Ticks start every interval, however long the last one took, so a slow tick (a loaded
+        # host, a busy database) does not push the next heartbeat towards the lease.
+        next_tick = time.monotonic() + interval_s
+        while not self._stop.wait(max(0.0, next_tick - time.monotonic())):
+            next_tick = time.monotonic() + interval_s
             try:
                 self._tick()
-            except Exception:  # the database may be briefly unreachable; the next tick tries again
+            except Exception:  # the database may be unreachable for a while; the next tick tries again
                 log.exception("runner tick failed")
 
 
-def _log_failure(future: Future) -> None:
-    if not future.cancelled() and future.exception() is not None:
-        log.error("a job crashed outside its own error handling", exc_info=future.exception())
-
-
 _runner: Runner | None = None
+_closed = False  # set by shutdown_runner(): this process takes no more jobs
 _runner_lock = threading.Lock()
 
 
 def get_runner() -> Runner:
-    """The process-wide runner, started (and orphaned jobs recovered) on first use."""
+    """The process-wide runner, started (and dead workers' jobs taken over) on first use.
+
+    Raises RuntimeError once shutdown_runner() ran: a shut-down process is not silently revived.
+    """
     global _runner
     with _runner_lock:
+        if _closed:
+            raise RuntimeError("The job runner of this process was shut down.")
         if _runner is None:
             _runner = Runner(Settings.load())
             _runner.recover()
@@ -200,10 +276,24 @@ def started_runner() -> Runner | None:
 
 
 @atexit.register
-def shutdown_runner() -> None:
-    """Stop the process-wide runner, if one started; the next get_runner() starts afresh."""
-    global _runner
+def shutdown_runner(*, reopen: bool = False) -> None:
+    """Stop the process-wide runner, if one started; it stays shut unless `reopen` (tests)."""
+    global _runner, _closed
     with _runner_lock:
         if _runner is not None:
             _runner.shutdown()
             _runner = None
+        _closed = not reopen
+
+
+def _stop_jobs_at_exit() -> None:
+    runner = _runner
+    if runner is not None:
+        runner.stop_at_next_step()
+
+
+# concurrent.futures joins its pools' threads from a threading exit hook, which runs *before*
+# atexit handlers: without this, every job the pool holds would run to its end before
+# shutdown_runner() could stop it. Threading's exit hooks run last-registered first, and this
+# module imported concurrent.futures above, so this one runs before the pools are joined.
+threading._register_atexit(_stop_jobs_at_exit)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -80,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
 
     runner = Runner(settings, engine=engine, adopt_orphans=False)
+    # SIGTERM ends the run like Ctrl+C: the job stops at its next step and goes back to the queue.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     try:
         job, _ = runner.submit(request)
         job = runner.wait(job.id)

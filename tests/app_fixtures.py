@@ -42,7 +42,7 @@ def app_env(monkeypatch, db_url, fake_site, fake_github, fake_anthropic) -> dict
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     yield env
-    shutdown_runner()  # pages and the API start the process-wide runner from this env
+    shutdown_runner(reopen=True)  # pages and the API start the process-wide runner from this env
 
 
 @pytest.fixture
@@ -100,10 +100,11 @@ def _postgres_ready() -> str | None:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> str:
-    """The admin URL of a running PostgreSQL; the test skips, saying why, when there is none."""
+    """The admin URL of a running PostgreSQL; the test fails, saying why, when there is none
+    (scripts/test installs and starts it first)."""
     reason = _postgres_ready()
     if reason:
-        pytest.skip(reason)
+        pytest.fail(f"PostgreSQL is required: {reason}")
     return PG_ADMIN_URL
 
 

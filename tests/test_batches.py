@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from db import jobs
+from db import attempts, jobs
 from db.batches import create_batch, summary
 from db.engine import make_engine
+from db.store import store_research
 from pipeline.models import ResearchRequest
 
 
@@ -17,11 +18,14 @@ def test_batch_counts_and_status_follow_its_jobs(db_url):
     start = summary(engine, batch.id)
     assert (start["totalJobs"], start["completedJobs"], start["failedJobs"], start["status"]) == (3, 0, 0, "queued")
 
-    assert jobs.claim(engine, members[0].id, "w1")
-    assert jobs.complete(engine, members[0].id, "w1", company_id=None)
+    [first] = jobs.claim_next(engine, "w1", 1)
+    assert first.job_id == members[0].id
+    row = attempts.start(engine, first, "store-research")
+    store_research(engine, first, row, "Alpha", None, {"analysisMode": "offline", "model": None})
     assert summary(engine, batch.id)["status"] == "processing"
 
-    assert jobs.fail(engine, members[1].id, "w1", "test", "It failed.")
+    [second] = jobs.claim_next(engine, "w1", 1)
+    assert jobs.fail(engine, second, "test", "It failed.")
     jobs.request_cancel(engine, members[2].id)
     done = summary(engine, batch.id)
     assert (done["completedJobs"], done["failedJobs"], done["status"]) == (1, 1, "completed")

@@ -68,7 +68,7 @@ def _wait_for(predicate, what: str) -> None:
 @pytest.mark.parametrize("final", ["completed", "failed", "cancelled"])
 def test_a_finished_job_goes_with_its_attempts_and_briefing(runner, fake_site, final):
     if final == "cancelled":
-        job, _ = jobs.create_job(runner.engine, _request(fake_site), owner=workers.register(runner.engine).id)
+        job, _ = jobs.create_job(runner.engine, _request(fake_site), owner=workers.register(runner.engine))
         jobs.request_cancel(runner.engine, job.id)
     else:
         if final == "failed":
@@ -85,12 +85,12 @@ def test_a_finished_job_goes_with_its_attempts_and_briefing(runner, fake_site, f
 
 
 def test_a_queued_job_is_deleted_and_never_runs(runner, fake_site):
-    owner = workers.register(runner.engine).id  # a live worker that never runs it
+    owner = workers.register(runner.engine)  # a live worker that never runs it
     job, _ = jobs.create_job(runner.engine, _request(fake_site), owner=owner)
 
     assert delete_job(runner.engine, job.id).was_running
     assert _rows(runner.engine, job.id) == (0, 0, 0)
-    assert not jobs.claim(runner.engine, job.id, owner)  # a worker that picks it up later finds nothing
+    assert jobs.claim_next(runner.engine, owner, 1) == []  # a worker that pulls later finds nothing
 
 
 def test_a_running_job_is_cancelled_and_nothing_its_step_writes_later_survives(runner, fake_site, fake_anthropic):
@@ -126,7 +126,7 @@ def test_refused_while_a_retry_names_it_then_allowed(runner, fake_site):
 
 
 def test_refused_while_its_batch_is_still_running(runner, fake_site):
-    owner = workers.register(runner.engine).id  # holds the batch's jobs queued
+    owner = workers.register(runner.engine)  # holds the batch's jobs queued
     _, members = create_batch(runner.engine, [_request(fake_site, "One"), _request(fake_site, "Two")], owner=owner)
 
     with pytest.raises(DeleteRefused, match="batch that is still running"):

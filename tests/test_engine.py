@@ -317,18 +317,18 @@ def test_a_live_workers_jobs_are_not_taken_over(make_runner, fake_site):
     first = make_runner(PREP_WORKERS="1")
     fake_site.fail("/", _slow_page(1))
     job, _ = first.submit(_request(fake_site))
+    _until(lambda: _scrape_running(first.engine, job.id), "the scrape to start")
 
     second = make_runner()
     assert second.recover() == []
+    assert job.id not in [o.job_id for o in workers.orphaned_jobs(first.engine, lease_s=30, me=second.worker_id)]
     first.wait(job.id, timeout_s=WAIT_S)
     assert jobs.get_job(first.engine, job.id).owner == first.worker_id
-    assert job.id not in [j.id for j in workers.orphaned_jobs(first.engine, lease_s=30)]
 
 
-def test_jobs_queued_without_an_owner_are_adopted(runner, fake_site):
-    job, _ = jobs.create_job(runner.engine, _request(fake_site), owner=None)
+def test_jobs_queued_without_an_owner_are_pulled(runner, fake_site):
+    job, _ = jobs.create_job(runner.engine, _request(fake_site), owner=None)  # as the CLI queues them
 
-    assert runner.recover() == [job.id]
     runner.wait(job.id, timeout_s=WAIT_S)
     assert jobs.get_job(runner.engine, job.id).status == JobStatus.COMPLETED
 
@@ -337,15 +337,18 @@ def test_concurrent_stores_of_one_new_company_all_succeed(db_url):
     """Two jobs finishing the same new company at once must both store (no unique-key failure)."""
     engine = make_engine(db_url)
     briefing = {"analysisMode": "offline", "model": None, "companyName": "Newco"}
-    with writing(engine) as session:
-        ids = []
-        for n in range(12):
-            job = Job(company_name="Newco", dedupe_key=str(n))
-            session.add(job)
-            ids.append(job.id)
+    for n in range(12):
+        jobs.create_job(engine, ResearchRequest(company_name="Newco", role=f"Role {n}"), owner=None)
+    fences = jobs.claim_next(engine, "w1", 12)
+    rows = [attempts.start(engine, fence, "store-research") for fence in fences]
 
     with ThreadPoolExecutor(max_workers=12) as pool:
-        results = list(pool.map(lambda job_id: store_research(engine, job_id, "Newco", None, briefing), ids))
+        results = list(
+            pool.map(
+                lambda pair: store_research(engine, pair[0], pair[1], "Newco", None, briefing),
+                zip(fences, rows, strict=True),
+            )
+        )
 
     assert len({result.company_id for result in results}) == 1
     assert all(result.success for result in results)
@@ -400,8 +403,7 @@ def test_shutdown_hands_running_and_queued_jobs_to_the_next_worker(make_runner, 
         row = jobs.get_job(first.engine, job.id)
         assert (row.status, row.owner) == (JobStatus.QUEUED, None)
     assert fake_site.hits("/") == 1
-    second = make_runner()
-    assert sorted(second.recover()) == sorted([running.id, waiting.id])
+    second = make_runner()  # pulls both from the queue
     for job in (running, waiting):
         second.wait(job.id, timeout_s=WAIT_S)
         assert jobs.get_job(second.engine, job.id).status == JobStatus.COMPLETED

@@ -97,7 +97,7 @@ def test_submit_queues_a_job_and_opens_its_page(app_env, fake_site):
 
 def _live_owner(engine) -> str:
     """A worker row for this very process: alive, so no runner adopts its jobs."""
-    return workers.register(engine).id
+    return workers.register(engine)
 
 
 def test_job_page_while_queued(app_env):
@@ -116,10 +116,12 @@ def test_job_page_while_processing_shows_each_step(app_env):
     engine = get_engine(app_env["DATABASE_URL"])
     owner = _live_owner(engine)
     job, _ = jobs.create_job(engine, ResearchRequest(company_name="Busy Co"), owner=owner)
-    assert jobs.claim(engine, job.id, owner)
-    row = attempts.start(engine, job.id, "scrape-website", owner)
-    attempts.finish(engine, row, AttemptStatus.FAILED, error_kind="unavailable", error_message="the site answered 503")
-    attempts.start(engine, job.id, "scrape-website", owner)
+    [fence] = jobs.claim_next(engine, owner, 1, reserved_only=True)
+    row = attempts.start(engine, fence, "scrape-website")
+    attempts.finish(
+        engine, fence, row, AttemptStatus.FAILED, error_kind="unavailable", error_message="the site answered 503"
+    )
+    attempts.start(engine, fence, "scrape-website")
 
     at = _job_page(job.id)
 

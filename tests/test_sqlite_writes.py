@@ -24,18 +24,19 @@ JOBS_PER_THREAD = 15
 
 def _one_job_life(engine, n: int, owner: str) -> None:
     """The writes of a job's whole life: create, claim, two attempts, complete."""
-    job, _ = jobs.create_job(engine, ResearchRequest(company_name=f"Co {n}"), owner=owner)
-    assert jobs.claim(engine, job.id, owner)
+    jobs.create_job(engine, ResearchRequest(company_name=f"Co {n}"), owner=owner)
+    # Threads share the owner, so this may claim another thread's job: each created one first.
+    [fence] = jobs.claim_next(engine, owner, 1, reserved_only=True)
     for step in ("scrape-website", "search-github"):
-        row = attempts.start(engine, job.id, step, owner)
-        attempts.finish(engine, row, AttemptStatus.SUCCEEDED, output={"n": n})
+        row = attempts.start(engine, fence, step)
+        attempts.finish(engine, fence, row, AttemptStatus.SUCCEEDED, output={"n": n})
     with writing(engine) as session:
-        session.execute(update(Job).where(Job.id == job.id).values(company_id=None))
+        session.execute(update(Job).where(Job.id == fence.job_id).values(company_id=None))
 
 
 def test_concurrent_writers_of_one_process_never_wait_in_the_busy_handler(db_url):
     engine = make_engine(db_url)
-    owner = workers.register(engine).id
+    owner = workers.register(engine)
     stop = threading.Event()
 
     def heartbeat() -> None:

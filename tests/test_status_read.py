@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from api.routes import ROUTES
-from db import attempts, jobs
+from db import attempts, jobs, workers
 from db.engine import make_engine
 from db.models import AttemptStatus
 from engine import status as statuses
@@ -125,14 +125,15 @@ def test_a_status_read_while_queued_is_never_kept_after_the_job_ends(db_url):
 
 def test_a_terminal_job_with_a_step_still_running_is_not_cached_until_the_step_ends(db_url):
     engine = make_engine(db_url)
-    job, _ = jobs.create_job(engine, ResearchRequest(company_name="Initech"), owner="w1")
-    assert jobs.claim(engine, job.id, "w1")
-    row = attempts.start(engine, job.id, "search-github", "w1")
-    jobs.fail(engine, job.id, "w1", "timeout", "Too slow.")  # the reaper, while the step still runs
+    owner = workers.register(engine)
+    job, _ = jobs.create_job(engine, ResearchRequest(company_name="Initech"), owner=owner)
+    [fence] = jobs.claim_next(engine, owner, 1, reserved_only=True)
+    row = attempts.start(engine, fence, "search-github")
+    jobs.fail(engine, fence, "timeout", "Too slow.")  # the reaper, while the step still runs
 
     failed = statuses.job_status(engine, job.id)
     assert failed["status"] == "failed" and statuses.cached_report(engine, job.id) is None
-    attempts.finish(engine, row, AttemptStatus.FAILED, error_kind="timeout", error_message="Late.")
+    attempts.finish(engine, fence, row, AttemptStatus.FAILED, error_kind="timeout", error_message="Late.")
     final = statuses.job_status(engine, job.id)
 
     assert statuses.cached_report(engine, job.id) is not None

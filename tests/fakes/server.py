@@ -61,6 +61,7 @@ class FakeServer:
     """Serves `handle()` on a free loopback port in a background thread."""
 
     def __init__(self) -> None:
+        self.latency_s = 0.0  # added to every unscripted reply (a service's usual latency), seconds
         self.requests: list[Request] = []
         self.latency_s = 0.0  # added before every reply, seconds (benchmarks set it)
         self._faults: dict[str, deque[Reply]] = defaultdict(deque)
@@ -130,6 +131,7 @@ class FakeServer:
         with self._lock:
             self.requests.clear()
             self._faults.clear()
+            self.latency_s = 0.0
 
     def fail(self, path: str, *replies: Reply) -> None:
         """Answer the next requests to `path` with `replies`, in order."""
@@ -149,7 +151,11 @@ class FakeServer:
             self.requests.append(request)
             queued = self._faults.get(request.path)
             scripted = queued.popleft() if queued else None
-        return scripted or self.handle(request)
+        if scripted:
+            return scripted
+        if self.latency_s:
+            time.sleep(self.latency_s)
+        return self.handle(request)
 
     @staticmethod
     def _send(handler: BaseHTTPRequestHandler, reply: Reply) -> None:
