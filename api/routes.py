@@ -327,12 +327,18 @@ async def submit_batch(request: Request, runner: Runner) -> Response:
     submission = _validated(BatchSubmission, await _json_body(request), 422)
     companies = [company.model_dump(by_alias=True) for company in submission.companies]
     try:
-        requests = validate(companies, deep_mode=submission.deep_mode, allow_private=runner.settings.allow_private_urls)
+        requests = validate(
+            companies,
+            deep_mode=submission.deep_mode,
+            allow_private=runner.settings.allow_private_urls,
+            job_description=submission.job_description,
+            job_description_url=submission.job_description_url,
+        )
     except BadBatch as bad:
         first = bad.errors[0]
-        field = f"companies.{first.line - 1}.{first.field}" if first.line and first.field else "companies"
-        message = "; ".join(f"company {error.line}: {error.message}" for error in bad.errors)
-        raise ApiError(422, f"Nothing was queued. {message[0].upper()}{message[1:]}", field) from None
+        field = f"companies.{first.line - 1}.{first.field}" if first.line and first.field else first.field
+        message = "; ".join(f"company {e.line}: {e.message}" if e.line else e.message for e in bad.errors)
+        raise ApiError(422, f"Nothing was queued. {message[0].upper()}{message[1:]}", field or "companies") from None
     batch, members = await run_in_threadpool(runner.submit_batch, requests)
     status_url = BATCH_URL.format(batch.id)
     body = {"success": True, "batchId": batch.id, "jobIds": [job.id for job in members], "statusUrl": status_url}

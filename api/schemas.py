@@ -38,7 +38,22 @@ class ApiModel(BaseModel):
 # -- requests ------------------------------------------------------------------------------
 
 
-class ResearchSubmission(ApiModel):
+class PostingFields(ApiModel):
+    """The optional job posting a briefing is tailored to: its text or its web page."""
+
+    job_description: StrictStr | None = Field(
+        default=None,
+        max_length=MAX_POSTING_CHARS,
+        description="The job posting's text, for the Role fit section; not empty, not binary.",
+    )
+    job_description_url: StrictStr | None = Field(
+        default=None,
+        max_length=MAX_URL_CHARS,
+        description="Or the posting's web page: read by the same guarded fetcher, it becomes a source.",
+    )
+
+
+class ResearchSubmission(PostingFields):
     """The body of POST /api/research-direct."""
 
     model_config = ConfigDict(strict=True, title="ResearchSubmission")
@@ -61,16 +76,6 @@ class ResearchSubmission(ApiModel):
     deep_mode: StrictBool = Field(
         default=False, description="Also read the about, careers, engineering and blog pages (slower)."
     )
-    job_description: StrictStr | None = Field(
-        default=None,
-        max_length=MAX_POSTING_CHARS,
-        description="The job posting's text, for the Role fit section; not empty, not binary.",
-    )
-    job_description_url: StrictStr | None = Field(
-        default=None,
-        max_length=MAX_URL_CHARS,
-        description="Or the posting's web page: read by the same guarded fetcher, it becomes a source.",
-    )
     refresh: StrictBool = Field(
         default=False, description="Read the site and GitHub again instead of from the cache (and update it)."
     )
@@ -86,8 +91,9 @@ class BatchCompany(ApiModel):
     role: StrictStr | None = Field(default=None, max_length=MAX_ROLE_CHARS)
 
 
-class BatchSubmission(ApiModel):
-    """The body of POST /api/batches: up to 50 companies, queued whole or not at all."""
+class BatchSubmission(PostingFields):
+    """The body of POST /api/batches: up to 50 companies, queued whole or not at all; the job
+    posting, when given, is shared by every company."""
 
     model_config = ConfigDict(strict=True, title="BatchSubmission")
 

@@ -23,6 +23,9 @@ def create_batch(
             company_url=request.company_url,
             role=request.role,
             deep_mode=request.deep_mode,
+            job_description=request.job_description,
+            job_description_url=request.job_description_url,
+            refresh=request.refresh,
             owner=owner,
             dedupe_key=jobs.dedupe_key(request),  # a batch may hold the same company twice on purpose
             batch_id=batch.id,

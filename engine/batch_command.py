@@ -20,15 +20,30 @@ from settings import Settings
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
-def run_batch(path: str, *, deep: bool, wait: bool, settings: Settings) -> int:
-    """Queue the file's companies as one batch; with `wait`, run it here and print the outcome."""
+def run_batch(
+    path: str,
+    *,
+    deep: bool,
+    wait: bool,
+    settings: Settings,
+    job_description: str | None = None,
+    job_description_url: str | None = None,
+) -> int:
+    """Queue the file's companies as one batch (sharing the job posting, when given); with `wait`,
+    run it here and print the outcome."""
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         print(f"error: cannot read {path}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        requests = parse_lines(text, deep_mode=deep, allow_private=settings.allow_private_urls)
+        requests = parse_lines(
+            text,
+            deep_mode=deep,
+            allow_private=settings.allow_private_urls,
+            job_description=job_description,
+            job_description_url=job_description_url,
+        )
     except BadBatch as bad:
         print("error: nothing was queued.", file=sys.stderr)
         for error in bad.errors:

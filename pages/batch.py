@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pipeline.batch_input import MAX_COMPANIES
+from pipeline.models import MAX_POSTING_CHARS, MAX_URL_CHARS
 from ui import batch_view
 from ui.runtime import runner
 
@@ -29,6 +30,9 @@ with st.form("batch", border=True):
     )
     st.file_uploader("…or a CSV file (used instead of the list)", type=["csv", "txt"], key="batch_file")
     st.toggle("Deep mode", key="batch_deep", help="Also read the about, careers, engineering and blog pages. Slower.")
+    with st.expander("Job posting (optional): tailors every company's briefing to the same job"):
+        st.text_area("Paste the posting", key="batch_job_description", max_chars=MAX_POSTING_CHARS, height=140)
+        st.text_input("…or its web address", key="batch_job_description_url", max_chars=MAX_URL_CHARS)
     submitted = st.form_submit_button("Research all", type="primary")
 errors = st.empty()
 

@@ -1,6 +1,7 @@
 """Command line: `python -m pipeline research "Acme" --url … --role … [--deep] [--refresh]
 [--job-description PATH|-] [--job-url URL] [--wait] [--format …]`, and
-`python -m pipeline batch FILE.csv [--deep] [--wait]` (see engine/batch_command.py).
+`python -m pipeline batch FILE.csv [--deep] [--job-description PATH|-] [--job-url URL] [--wait]`
+(see engine/batch_command.py).
 
 Exit status: 0 when the job completed (or was queued), 1 when it failed, 2 on bad input.
 """
@@ -25,15 +26,20 @@ def _parser() -> argparse.ArgumentParser:
     research.add_argument("--role", help="the role you are interviewing for")
     research.add_argument("--deep", action="store_true", help="also read about/careers/engineering/blog pages")
     research.add_argument("--refresh", action="store_true", help="read the sources again instead of from the cache")
-    research.add_argument("--job-description", metavar="PATH", help="the job posting as a text file ('-': stdin)")
-    research.add_argument("--job-url", help="the job posting's web page")
+    _posting_arguments(research)
     research.add_argument("--wait", action="store_true", help="run the job in this process and print the result")
     research.add_argument("--format", choices=("json", "markdown"), default="json", help="output with --wait")
     batch = commands.add_parser("batch", help="queue research on every company of a CSV file (at most 50)")
     batch.add_argument("file", help="one company per line: Name, https://site, Role (or a CSV with a header)")
     batch.add_argument("--deep", action="store_true", help="deep mode for every company")
+    _posting_arguments(batch)
     batch.add_argument("--wait", action="store_true", help="run the batch in this process and print the result")
     return parser
+
+
+def _posting_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--job-description", metavar="PATH", help="the job posting as a text file ('-': stdin)")
+    parser.add_argument("--job-url", help="the job posting's web page")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,12 +53,19 @@ def main(argv: list[str] | None = None) -> int:
     from settings import Settings
 
     settings = Settings.load()
-    if args.command == "batch":
-        from engine.batch_command import run_batch
-
-        return run_batch(args.file, deep=args.deep, wait=args.wait, settings=settings)
     try:
         posting = read_posting_file(args.job_description, sys.stdin.buffer) if args.job_description else None
+        if args.command == "batch":
+            from engine.batch_command import run_batch
+
+            return run_batch(
+                args.file,
+                deep=args.deep,
+                wait=args.wait,
+                settings=settings,
+                job_description=posting,
+                job_description_url=args.job_url,
+            )
         request = parse_request(
             args.company,
             args.url,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from pipeline.errors import InvalidInput
 from pipeline.models import ResearchRequest
-from pipeline.request import parse_request
+from pipeline.request import parse_posting, parse_request
 
 MAX_COMPANIES = 50
 COLUMNS = ("companyName", "companyUrl", "role")
@@ -44,7 +44,14 @@ class BadBatch(InvalidInput):
         self.errors = errors
 
 
-def parse_lines(text: str, *, deep_mode: bool = False, allow_private: bool = False) -> list[ResearchRequest]:
+def parse_lines(
+    text: str,
+    *,
+    deep_mode: bool = False,
+    allow_private: bool = False,
+    job_description: object = None,
+    job_description_url: object = None,
+) -> list[ResearchRequest]:
     """The requests of a pasted list or a CSV file's text; BadBatch lists every bad line by number.
 
     Rows are read as CSV (quote a name that contains a comma). A first row that names the company
@@ -76,6 +83,8 @@ def parse_lines(text: str, *, deep_mode: bool = False, allow_private: bool = Fal
         allow_private=allow_private,
         numbers=[number for number, _ in entries],
         known=errors,
+        job_description=job_description,
+        job_description_url=job_description_url,
     )
 
 
@@ -86,12 +95,19 @@ def validate(
     allow_private: bool = False,
     numbers: list[int] | None = None,
     known: list[LineError] | None = None,
+    job_description: object = None,
+    job_description_url: object = None,
 ) -> list[ResearchRequest]:
     """Requests from `{companyName, companyUrl?, role?}` dicts; BadBatch lists every bad one.
 
     `numbers` are the entries' line numbers (default: 1, 2, …); `known` are errors found earlier.
+    The job posting (text or URL), when given, is shared by every company and checked once.
     """
     errors = list(known or [])
+    try:
+        posting, posting_url = parse_posting(job_description, job_description_url, allow_private=allow_private)
+    except InvalidInput as error:
+        raise BadBatch([LineError(0, error.message, error.field)]) from None
     numbers = numbers or list(range(1, len(companies) + 1))
     requests = []
     for number, company in zip(numbers, companies, strict=True):
@@ -103,6 +119,8 @@ def validate(
                     company.get("role"),
                     deep_mode,
                     allow_private=allow_private,
+                    job_description=posting,
+                    job_description_url=posting_url,
                 )
             )
         except InvalidInput as error:

@@ -55,10 +55,7 @@ def parse_request(
         except InvalidInput as error:
             error.field = error.field or "companyUrl"
             raise
-    posting = check_posting_text(job_description)
-    posting_url = _checked_url(job_description_url, "jobDescriptionUrl", "The job posting URL", allow_private)
-    if posting and posting_url:
-        raise InvalidInput("Give the job posting either as text or as a URL, not both.", "jobDescriptionUrl")
+    posting, posting_url = parse_posting(job_description, job_description_url, allow_private=allow_private)
     return ResearchRequest(
         company_name=name,
         company_url=url,
@@ -68,6 +65,17 @@ def parse_request(
         job_description=posting,
         job_description_url=posting_url,
     )
+
+
+def parse_posting(
+    job_description: object = None, job_description_url: object = None, *, allow_private: bool = False
+) -> tuple[str | None, str | None]:
+    """The job posting as checked text or as a checked URL (at most one); InvalidInput naming the field."""
+    posting = check_posting_text(job_description)
+    posting_url = _checked_url(job_description_url, "jobDescriptionUrl", "The job posting URL", allow_private)
+    if posting and posting_url:
+        raise InvalidInput("Give the job posting either as text or as a URL, not both.", "jobDescriptionUrl")
+    return posting, posting_url
 
 
 def _checked_url(value: object, field: str, label: str, allow_private: bool) -> str | None:

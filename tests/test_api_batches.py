@@ -194,3 +194,60 @@ def test_the_cli_without_wait_queues_for_the_app(app_env, fake_site, tmp_path):
     assert batch["status"] == "queued" and batch["total"] == 1
     with reading(get_engine(app_env["DATABASE_URL"])) as session:
         assert session.exec(select(Job.owner)).all() == [None]  # any worker adopts it
+
+
+# -- a job posting shared by the batch ------------------------------------------------------------------
+
+POSTING = "Backend Engineer\n\nRequirements:\n- Python in production\n- Experience with PostgreSQL\n"
+
+
+def test_a_batch_shares_its_job_posting_with_every_company(client, app_env, fake_site):
+    companies = [{"companyName": "Acme Robotics", "companyUrl": fake_site.url}, {"companyName": "Globex"}]
+
+    accepted = client.post("/api/batches", json={"companies": companies, "jobDescription": POSTING})
+
+    assert accepted.status_code == 202, accepted.text
+    with reading(get_engine(app_env["DATABASE_URL"])) as session:
+        stored = session.exec(select(Job.job_description).where(Job.batch_id == accepted.json()["batchId"])).all()
+    assert len(stored) == 2 and all("Python in production" in posting for posting in stored)
+    _wait_done(client, accepted.json()["statusUrl"])
+    results = client.get(f"/api/research-status/{accepted.json()['jobIds'][0]}").json()["results"]
+    assert [source["kind"] for source in results["sources"]].count("posting") == 1
+    assert any("Python in production" in fit["requirement"] for fit in results["roleFit"])
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"jobDescription": "   "}, "jobDescription"),
+        ({"jobDescription": POSTING, "jobDescriptionUrl": "https://jobs.example/1"}, "jobDescriptionUrl"),
+        ({"jobDescriptionUrl": "ftp://jobs.example/1"}, "jobDescriptionUrl"),
+    ],
+)
+def test_a_bad_shared_posting_is_named_once_and_queues_nothing(client, app_env, fake_site, extra, field):
+    companies = [{"companyName": "Acme Robotics", "companyUrl": fake_site.url}, {"companyName": "Globex"}]
+
+    response = client.post("/api/batches", json={"companies": companies, **extra})
+
+    assert response.status_code == 422 and response.json()["field"] == field
+    assert "company 1" not in response.json()["error"].lower()  # said once, for the batch
+    assert _count_jobs(app_env["DATABASE_URL"]) == 0
+
+
+def test_the_cli_batch_takes_a_posting_from_stdin(app_env, fake_site, tmp_path):
+    path = tmp_path / "companies.csv"
+    path.write_text(f"Acme Robotics, {fake_site.url}\n")
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline", "batch", str(path), "--job-description", "-"],
+        input=POSTING,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_DIR,
+        env=os.environ.copy(),
+        timeout=WAIT_S,
+    )
+
+    assert done.returncode == 0, done.stderr
+    with reading(get_engine(app_env["DATABASE_URL"])) as session:
+        assert "Python in production" in session.exec(select(Job.job_description)).one()

@@ -23,9 +23,11 @@ def _app(page: str, **params: str) -> AppTest:
     return at.run()
 
 
-def _submit(text: str) -> AppTest:
+def _submit(text: str, posting: str | None = None) -> AppTest:
     at = _app("pages/batch.py")
     at.text_area(key="batch_lines").input(text)
+    if posting is not None:
+        at.text_area(key="batch_job_description").input(posting)
     return at.form_submit_button[0].click().run()
 
 
@@ -75,3 +77,17 @@ def test_an_unknown_batch_says_so(app_env):
     at = _app("pages/batch.py", batch="nope")
 
     assert at.title[0].value == "Batch not found"
+
+
+def test_the_job_posting_is_shared_by_every_company_and_checked_once(app_env, fake_site):
+    engine = get_engine(app_env["DATABASE_URL"])
+    refused = _submit(f"Acme, {fake_site.url}\nGlobex\n", posting="\x00\x01 binary")
+
+    assert escape_markdown("The batch: The job posting looks like binary data") in refused.error[0].value
+    assert _count(engine) == 0
+
+    _submit(f"Acme, {fake_site.url}\nGlobex\n", posting="Requirements:\n- Python in production\n")
+
+    with reading(engine) as session:
+        postings = session.exec(select(Job.job_description)).all()
+    assert postings == ["Requirements:\n- Python in production"] * 2

@@ -25,7 +25,11 @@ def submit(run: Runner, errors: st.delta_generator.DeltaGenerator) -> None:
         return
     try:
         requests = parse_lines(
-            text, deep_mode=st.session_state.get("batch_deep", False), allow_private=run.settings.allow_private_urls
+            text,
+            deep_mode=st.session_state.get("batch_deep", False),
+            allow_private=run.settings.allow_private_urls,
+            job_description=st.session_state.get("batch_job_description") or None,  # an empty box: no posting
+            job_description_url=st.session_state.get("batch_job_description_url"),
         )
     except BadBatch as bad:
         lines = "\n".join(f"- {escape_markdown(str(error))}" for error in bad.errors)
