@@ -620,6 +620,9 @@ def test_the_api_honours_its_document(case, token_env, fake_site):
         url = company.get("companyUrl") if isinstance(company, dict) else 0
         if url is None or (isinstance(url, str) and len(url) <= MAX_URL_CHARS):
             company["companyUrl"] = fake_site.url  # generated jobs read the fake site, never the internet
+    posting_url = body.get("jobDescriptionUrl") if isinstance(body, dict) else None
+    if isinstance(posting_url, str) and len(posting_url) <= MAX_URL_CHARS:
+        body["jobDescriptionUrl"] = fake_site.url + "/careers"  # and read their posting there too
 
     # Every other check runs (no 5xx, status codes, media types, headers, body schemas, negative
     # data rejected, auth enforced). Positive-data acceptance cannot hold: the server also refuses
