@@ -6,6 +6,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, func, select
 
 from db import jobs
+from db.clock import db_now
 from db.engine import reading, writing
 from db.models import ACTIVE, AttemptStatus, Batch, Job, JobStatus, StepAttempt
 from pipeline.models import ResearchRequest
@@ -17,25 +18,18 @@ def create_batch(
     """Queue one job per request under a new batch, all in one transaction: the batch is queued
     whole or not at all (with no owner, any worker adopts its jobs)."""
     batch = Batch()
-    members = [
-        Job(
-            company_name=request.company_name,
-            company_url=request.company_url,
-            role=request.role,
-            deep_mode=request.deep_mode,
-            job_description=request.job_description,
-            job_description_url=request.job_description_url,
-            refresh=request.refresh,
-            owner=owner,
-            dedupe_key=jobs.dedupe_key(request),  # a batch may hold the same company twice on purpose
-            batch_id=batch.id,
-        )
-        for request in requests
-    ]
     with writing(engine) as session:
         session.add(batch)
         session.flush()  # the batch row exists before its jobs point at it
-        session.add_all(members)
+        members = [jobs.new_job(request, owner=owner, batch_id=batch.id) for request in requests]
+        for n, job in enumerate(members):
+            # 1 ms apart on the database's clock (SQLite keeps milliseconds), so the jobs keep the
+            # input's order wherever they are listed by created_at.
+            job.created_at = db_now((len(members) - n) / 1000)
+        session.add_all(members)  # a batch may hold the same company twice on purpose: no dedupe
+        session.flush()
+        for job in members:
+            session.refresh(job)
         jobs.notify_queued(session)
     return batch, members
 

@@ -77,26 +77,38 @@ def create_job(
             twin = _recent_twin(session, key, dedupe_window_s)
             if twin is not None:
                 return twin, False
-        job = Job(
-            company_name=request.company_name,
-            company_url=request.company_url,
-            role=request.role,
-            deep_mode=request.deep_mode,
-            job_description=request.job_description,
-            job_description_url=request.job_description_url,
-            refresh=request.refresh,
-            owner=owner,
-            dedupe_key=key,
-            retry_of=retry_of,
-            batch_id=batch_id,
-            created_at=db_now(),
-            updated_at=db_now(),
-        )
+        job = new_job(request, owner=owner, key=key, retry_of=retry_of, batch_id=batch_id)
         session.add(job)
         session.flush()
         session.refresh(job)
         notify_queued(session)
     return job, True
+
+
+def new_job(
+    request: ResearchRequest,
+    *,
+    owner: str | None,
+    key: str | None = None,
+    retry_of: str | None = None,
+    batch_id: str | None = None,
+) -> Job:
+    """The queued row of `request`, stamped with the database's clock (refresh it after a flush)."""
+    return Job(
+        company_name=request.company_name,
+        company_url=request.company_url,
+        role=request.role,
+        deep_mode=request.deep_mode,
+        job_description=request.job_description,
+        job_description_url=request.job_description_url,
+        refresh=request.refresh,
+        owner=owner,
+        dedupe_key=key or dedupe_key(request),
+        retry_of=retry_of,
+        batch_id=batch_id,
+        created_at=db_now(),
+        updated_at=db_now(),
+    )
 
 
 def notify_queued(session: Session) -> None:

@@ -126,3 +126,11 @@ def postgres_url(postgres_server) -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db_url(request, tmp_path) -> str:
+    """A fresh database on each engine: the embedded SQLite default, then a real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'prep.db'}"
+    return request.getfixturevalue("postgres_url")

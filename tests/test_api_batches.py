@@ -30,12 +30,10 @@ WAIT_S = 60.0
 POLL_S = 0.1
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path) -> str:
+@pytest.fixture
+def db_url(any_db_url) -> str:
     """Progress and usage are summed in SQL, so both databases run."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'prep.db'}"
-    return request.getfixturevalue("postgres_url")
+    return any_db_url
 
 
 @pytest.fixture

@@ -31,12 +31,10 @@ WAIT_S = 30
 TOKEN = "delete-token"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path) -> str:
+@pytest.fixture
+def db_url(any_db_url) -> str:
     """The race with a running worker is a matter of locks, so both databases run it."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'prep.db'}"
-    return request.getfixturevalue("postgres_url")
+    return any_db_url
 
 
 def _rows(engine, job_id: str) -> tuple[int, int, int]:

@@ -24,12 +24,10 @@ from tests.fakes.server import Reply
 WAIT_S = 30
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path) -> str:
+@pytest.fixture
+def db_url(any_db_url) -> str:
     """Every engine test runs on the embedded SQLite default and on a real PostgreSQL."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'prep.db'}"
-    return request.getfixturevalue("postgres_url")
+    return any_db_url
 
 
 def _request(fake_site, **fields) -> ResearchRequest:

@@ -23,12 +23,10 @@ from settings import PROJECT_DIR
 HEAD = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()  # the newest revision
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_url(request, tmp_path) -> str:
+@pytest.fixture
+def any_url(any_db_url) -> str:
     """An empty database on each engine."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'prep.db'}"
-    return request.getfixturevalue("postgres_url")
+    return any_db_url
 
 
 def _plain(url: str):

@@ -24,12 +24,10 @@ WAIT_S = 30
 BRIEFING = {"analysisMode": "offline", "model": None, "companyName": "Acme"}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path) -> str:
+@pytest.fixture
+def db_url(any_db_url) -> str:
     """Each test runs on SQLite and on a real PostgreSQL."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'prep.db'}"
-    return request.getfixturevalue("postgres_url")
+    return any_db_url
 
 
 @pytest.fixture

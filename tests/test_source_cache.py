@@ -23,11 +23,10 @@ from tests.fakes.site import FakeSite
 DAY_S = 86400.0
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path):
+@pytest.fixture
+def engine(any_db_url):
     """A fresh database with the tables, on SQLite and on PostgreSQL."""
-    url = f"sqlite:///{tmp_path / 'cache.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
+    engine = make_engine(any_db_url)
     yield engine
     engine.dispose()
 

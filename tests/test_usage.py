@@ -29,12 +29,10 @@ FAILED_CALL = {
 GOOD_CALL = {"input_tokens": 2000, "output_tokens": 900, "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path) -> str:
+@pytest.fixture
+def db_url(any_db_url) -> str:
     """The SQL sums read JSON differently on each database, so both run."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'prep.db'}"
-    return request.getfixturevalue("postgres_url")
+    return any_db_url
 
 
 def _run(runner, fake_site, name: str = "Acme Robotics") -> dict:
