@@ -74,7 +74,7 @@ class ResearchSubmission(PostingFields):
         default=None, max_length=MAX_ROLE_CHARS, description="The role you are interviewing for."
     )
     deep_mode: StrictBool = Field(
-        default=False, description="Also read the about, careers, engineering and blog pages (slower)."
+        default=False, description="Also read up to four about, careers, product, engineering and blog pages (slower)."
     )
     refresh: StrictBool = Field(
         default=False, description="Read the site and GitHub again instead of from the cache (and update it)."

@@ -31,6 +31,7 @@ from pipeline.markdown import current_form
 DEFAULT_DURATION_S = 45.0  # the original design promised 30–60 s
 ESTIMATE_REFRESH_S = 10.0  # how old the median of recent run times may get, seconds
 TERMINAL_CACHE_SIZE = 512  # terminal statuses kept in memory (each tens of KB with its briefing)
+TERMINAL_CACHE_TTL_S = 30.0  # how long one is served from memory before it is read again, seconds
 FINISHED = {AttemptStatus.SUCCEEDED.value, AttemptStatus.SKIPPED.value}
 
 
@@ -146,24 +147,30 @@ class Report:
 
 
 class _TerminalCache:
-    """Reports of terminal jobs by (database, job id), least recently used dropped first."""
+    """Reports of terminal jobs by (database, job id), least recently used dropped first, each
+    kept at most `ttl_s` seconds (a job deleted through another process stops answering then)."""
 
-    def __init__(self, size: int) -> None:
-        self._size = size
+    def __init__(self, size: int, ttl_s: float) -> None:
+        self._size, self._ttl_s = size, ttl_s
         self._lock = threading.Lock()
-        self._reports: OrderedDict[tuple[URL, str], Report] = OrderedDict()
+        self._reports: OrderedDict[tuple[URL, str], tuple[float, Report]] = OrderedDict()
 
     def get(self, engine: Engine, job_id: str) -> Report | None:
         key = (engine.url, job_id)
         with self._lock:
-            report = self._reports.get(key)
-            if report is not None:
-                self._reports.move_to_end(key)
-            return report
+            found = self._reports.get(key)
+            if found is None:
+                return None
+            if time.monotonic() - found[0] > self._ttl_s:
+                del self._reports[key]
+                return None
+            self._reports.move_to_end(key)
+            return found[1]
 
     def put(self, engine: Engine, report: Report) -> None:
         with self._lock:
-            self._reports[(engine.url, report.job.id)] = report
+            self._reports[(engine.url, report.job.id)] = (time.monotonic(), report)
+            self._reports.move_to_end((engine.url, report.job.id))
             while len(self._reports) > self._size:
                 self._reports.popitem(last=False)
 
@@ -173,7 +180,7 @@ class _TerminalCache:
                 del self._reports[key]
 
 
-terminal_cache = _TerminalCache(TERMINAL_CACHE_SIZE)
+terminal_cache = _TerminalCache(TERMINAL_CACHE_SIZE, TERMINAL_CACHE_TTL_S)
 
 
 def forget(job_id: str) -> None:

@@ -7,7 +7,7 @@ import streamlit as st
 from pipeline.batch_input import MAX_COMPANIES
 from pipeline.models import MAX_POSTING_CHARS, MAX_URL_CHARS
 from ui import batch_view
-from ui.runtime import runner
+from ui.runtime import DEEP_MODE_HELP, runner
 
 batch_id = st.query_params.get("batch")
 if batch_id:
@@ -29,7 +29,7 @@ with st.form("batch", border=True):
         placeholder="Acme Robotics, https://acme.com, Backend Engineer\nGlobex\nInitech, initech.com, Data Engineer",
     )
     st.file_uploader("…or a CSV file (used instead of the list)", type=["csv", "txt"], key="batch_file")
-    st.toggle("Deep mode", key="batch_deep", help="Also read the about, careers, engineering and blog pages. Slower.")
+    st.toggle("Deep mode", key="batch_deep", help=DEEP_MODE_HELP)
     with st.expander("Job posting (optional): tailors every company's briefing to the same job"):
         st.text_area("Paste the posting", key="batch_job_description", max_chars=MAX_POSTING_CHARS, height=140)
         st.text_input("…or its web address", key="batch_job_description_url", max_chars=MAX_URL_CHARS)

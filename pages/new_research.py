@@ -7,7 +7,7 @@ import streamlit as st
 from pipeline.errors import InvalidInput
 from pipeline.models import MAX_NAME_CHARS, MAX_POSTING_CHARS, MAX_ROLE_CHARS, MAX_URL_CHARS
 from pipeline.request import parse_request
-from ui.runtime import open_job, runner
+from ui.runtime import DEEP_MODE_HELP, open_job, runner
 
 st.title("Interview Prep")
 st.write(
@@ -28,7 +28,7 @@ with st.form("research", border=True):
     url_error = st.empty()
     st.text_input("Target role (optional)", key="role", max_chars=MAX_ROLE_CHARS, placeholder="Backend Engineer")
     role_error = st.empty()
-    st.toggle("Deep mode", key="deep_mode", help="Also read the about, careers, engineering and blog pages. Slower.")
+    st.toggle("Deep mode", key="deep_mode", help=DEEP_MODE_HELP)
     with st.expander("Job posting (optional): tailors the briefing to the job"):
         st.text_area("Paste the posting", key="job_description", max_chars=MAX_POSTING_CHARS, height=160)
         st.text_input("…or its web address", key="job_description_url", max_chars=MAX_URL_CHARS)

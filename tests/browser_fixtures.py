@@ -4,14 +4,13 @@
 group, killed at the end) on a free port, wired to the loopback fakes with an API key, and waits
 until `/api/health` answers (see tests/live_app.py). `app_url` is that server's address for one
 test, after registering the Acme organisation on the freshly reset fake GitHub. `browser` is
-Debian's Chromium through Playwright; when it cannot be had the tests skip and say why.
+Debian's Chromium through Playwright; when it cannot be had the tests fail and say why.
 Screenshots land in the git-ignored `test-artifacts/screenshots/`.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,7 +32,7 @@ DESKTOP = {"width": 1280, "height": 900}
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator:
-    """Debian's Chromium, headless, through Playwright; the test skips, saying why, without it."""
+    """Debian's Chromium, headless, through Playwright; without it the test fails, saying why."""
     reason = None
     if not os.access(CHROMIUM, os.X_OK):
         reason = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
@@ -43,16 +42,13 @@ def browser() -> Iterator:
         except ImportError as error:
             reason = f"Playwright is not installed: {error}"
     if reason:
-        print(f"\nbrowser tests skipped: {reason}", file=sys.stderr)
-        pytest.skip(reason)
+        pytest.fail(f"browser tests cannot run: {reason}")
     expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as playwright:
         try:
             chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         except Error as error:
-            reason = f"Chromium did not start: {error.message.splitlines()[0]}"
-            print(f"\nbrowser tests skipped: {reason}", file=sys.stderr)
-            pytest.skip(reason)
+            pytest.fail(f"browser tests cannot run: Chromium did not start: {error.message.splitlines()[0]}")
         yield chromium
         chromium.close()
 

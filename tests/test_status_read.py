@@ -176,3 +176,21 @@ def test_a_running_job_gets_a_new_etag_when_its_status_changes(client, fake_site
 
     assert early.json()["status"] in {"queued", "processing"}
     assert stale.status_code == 200 and stale.json() == late.json()
+
+
+def test_a_cached_status_lives_a_bounded_time_and_the_cache_a_bounded_size(runner, fake_site):
+    """So a job deleted through another process stops answering from this one's memory."""
+    first, _ = runner.submit(_request(fake_site))
+    second, _ = runner.submit(ResearchRequest(company_name="Globex", company_url=fake_site.url))
+    for job in (first, second):
+        runner.wait(job.id, timeout_s=WAIT_S)
+    reports = [statuses.report(runner.engine, job.id) for job in (first, second)]
+    cache = statuses._TerminalCache(1, ttl_s=0.2)
+
+    cache.put(runner.engine, reports[0])
+    assert cache.get(runner.engine, first.id) is reports[0]
+    time.sleep(0.3)
+    assert cache.get(runner.engine, first.id) is None  # too old: read again
+    cache.put(runner.engine, reports[0])
+    cache.put(runner.engine, reports[1])
+    assert cache.get(runner.engine, first.id) is None and cache.get(runner.engine, second.id) is reports[1]

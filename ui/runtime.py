@@ -9,6 +9,7 @@ from engine.runner import Runner, get_runner
 JOB_PAGE = "pages/job.py"
 NEW_PAGE = "pages/new_research.py"
 HISTORY_PAGE = "pages/history.py"
+DEEP_MODE_HELP = "Also read up to four about, careers, product, engineering and blog pages. Slower."
 
 
 def runner() -> Runner:
