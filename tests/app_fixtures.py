@@ -7,11 +7,12 @@ import subprocess
 from collections.abc import Callable, Iterator
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 import settings as settings_module
 from db.engine import make_engine
 from engine.runner import Runner, shutdown_runner
-from settings import Settings
+from settings import PROJECT_DIR, Settings
 from tests.fakes.wiring import fake_services_env
 
 
@@ -134,3 +135,12 @@ def any_db_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'prep.db'}"
     return request.getfixturevalue("postgres_url")
+
+
+def open_page(path: str, *, timeout_s: float = 30, **params: str) -> AppTest:
+    """The app in AppTest, switched to the page at `path` with these query parameters, run once."""
+    at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=timeout_s)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.switch_page(path)
+    return at.run()

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
-import sys
 import time
 import zipfile
 from collections.abc import Iterator
@@ -23,8 +21,8 @@ from db.models import Job
 from engine.batch_status import batch_zip
 from engine.runner import get_runner
 from pipeline.markdown import markdown_filename
-from settings import PROJECT_DIR
 from tests.test_api import _checked
+from tests.test_cli import _cli
 
 WAIT_S = 60.0
 POLL_S = 0.1
@@ -146,22 +144,15 @@ def test_fifty_companies_finish_on_two_workers(client, fake_site, monkeypatch):
 # -- the CLI -------------------------------------------------------------------------------------------
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline", "batch", *args],
-        cwd=PROJECT_DIR,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def _batch(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return _cli(*args, command="batch", stdin=stdin)
 
 
 def test_the_cli_reports_bad_lines_and_queues_nothing(app_env, tmp_path):
     path = tmp_path / "companies.csv"
     path.write_text("company,website,role\nAcme,ftp://acme.com,SRE\nGood Co\n,https://nameless.com\n")
 
-    done = _cli(str(path))
+    done = _batch(str(path))
 
     assert done.returncode == 2 and done.stdout == ""
     assert "nothing was queued" in done.stderr
@@ -173,7 +164,7 @@ def test_the_cli_runs_a_batch_with_wait(app_env, fake_site, tmp_path):
     path = tmp_path / "companies.csv"
     path.write_text(f"Acme Robotics, {fake_site.url}, Backend Engineer\nGlobex, {fake_site.url}\n")
 
-    done = _cli(str(path), "--wait")
+    done = _batch(str(path), "--wait")
 
     assert done.returncode == 0, done.stderr
     batch = json.loads(done.stdout)
@@ -185,7 +176,7 @@ def test_the_cli_without_wait_queues_for_the_app(app_env, fake_site, tmp_path):
     path = tmp_path / "companies.csv"
     path.write_text(f"Acme Robotics, {fake_site.url}\n")
 
-    done = _cli(str(path))
+    done = _batch(str(path))
 
     assert done.returncode == 0, done.stderr
     batch = json.loads(done.stdout)
@@ -236,15 +227,7 @@ def test_the_cli_batch_takes_a_posting_from_stdin(app_env, fake_site, tmp_path):
     path = tmp_path / "companies.csv"
     path.write_text(f"Acme Robotics, {fake_site.url}\n")
 
-    done = subprocess.run(
-        [sys.executable, "-m", "pipeline", "batch", str(path), "--job-description", "-"],
-        input=POSTING,
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_DIR,
-        env=os.environ.copy(),
-        timeout=WAIT_S,
-    )
+    done = _batch(str(path), "--job-description", "-", stdin=POSTING)
 
     assert done.returncode == 0, done.stderr
     with reading(get_engine(app_env["DATABASE_URL"])) as session:

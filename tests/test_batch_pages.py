@@ -9,18 +9,14 @@ from streamlit.testing.v1 import AppTest
 from db.engine import get_engine, reading
 from db.models import Job
 from engine.runner import get_runner
-from settings import PROJECT_DIR
+from tests.app_fixtures import open_page
 from ui.format import escape_markdown
 
 TIMEOUT_S = 30
 
 
 def _app(page: str, **params: str) -> AppTest:
-    at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=TIMEOUT_S)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.switch_page(page)
-    return at.run()
+    return open_page(page, timeout_s=TIMEOUT_S, **params)
 
 
 def _submit(text: str, posting: str | None = None) -> AppTest:

@@ -16,11 +16,13 @@ from settings import PROJECT_DIR
 from tests.fakes.server import Reply
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess:
+def _cli(*args: str, command: str = "research", stdin: str | None = None) -> subprocess.CompletedProcess:
+    """`python -m pipeline COMMAND ARGS…` as a real subprocess with this test's environment."""
     return subprocess.run(
-        [sys.executable, "-m", "pipeline", "research", *args],
+        [sys.executable, "-m", "pipeline", command, *args],
         cwd=PROJECT_DIR,
         env=dict(os.environ),
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,

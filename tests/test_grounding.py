@@ -10,18 +10,14 @@ from db.models import BriefingRecord
 from engine.runner import get_runner
 from engine.status import job_status
 from pipeline.models import ResearchRequest
-from settings import PROJECT_DIR
+from tests.app_fixtures import open_page
 from tests.fakes.server import Reply
 
 TIMEOUT_S = 30
 
 
 def _page(path: str, **params: str) -> AppTest:
-    at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=TIMEOUT_S)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.switch_page(path)
-    return at.run()
+    return open_page(path, timeout_s=TIMEOUT_S, **params)
 
 
 def test_a_job_that_read_nothing_says_its_briefing_is_generic(app_env, fake_site, fake_github):
