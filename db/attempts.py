@@ -54,29 +54,11 @@ def start(engine: Engine, fence: Fence, step: str) -> StepAttempt:
 
 
 @retry_blips
-def finish(
-    engine: Engine,
-    fence: Fence,
-    row: StepAttempt,
-    status: AttemptStatus,
-    *,
-    output: dict | None = None,
-    meta: dict | None = None,
-    error_kind: str | None = None,
-    error_message: str | None = None,
-) -> bool:
-    """Close a running attempt with its outcome; False (and logged) when the fence is stale."""
+def finish(engine: Engine, fence: Fence, row: StepAttempt, status: AttemptStatus, **fields: dict | str | None) -> bool:
+    """Close a running attempt with its outcome (close()'s keywords); False (and logged) when the
+    fence is stale."""
     with writing(engine) as session:
-        return close(
-            session,
-            fence,
-            row,
-            status,
-            output=output,
-            meta=meta,
-            error_kind=error_kind,
-            error_message=error_message,
-        )
+        return close(session, fence, row, status, **fields)
 
 
 def close(
