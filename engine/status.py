@@ -1,6 +1,7 @@
 """A job's status as one JSON object: served by the API, printed by the CLI, read by the pages.
 
-A poll costs two small indexed reads (db/status_reads.py), never the checkpoint blobs. The wait
+A poll costs two small indexed reads (db/status_reads.py), never the checkpoint blobs; a completed
+job's briefing is a third read, made only when its status is not in memory. The wait
 estimate comes from a running median refreshed at most every ESTIMATE_REFRESH_S, not a query per
 poll. A terminal job never changes, so its status is kept in memory by job id, with its JSON body
 and an ETag, and served without touching the database.
