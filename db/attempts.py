@@ -15,7 +15,7 @@ from sqlmodel import Session, col, func, select
 from db.clock import db_now
 from db.engine import reading, writing
 from db.jobs import Fence
-from db.models import TERMINAL, AttemptStatus, Job, JobStatus, StepAttempt, elapsed_ms, utcnow
+from db.models import DONE_ATTEMPTS, TERMINAL, AttemptStatus, Job, JobStatus, StepAttempt, elapsed_ms, utcnow
 from db.transient import retry_blips
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def checkpoints(engine: Engine, job_id: str) -> dict[str, dict]:
         rows = session.exec(
             select(StepAttempt)
             .where(StepAttempt.job_id == job_id)
-            .where(col(StepAttempt.status).in_([AttemptStatus.SUCCEEDED, AttemptStatus.SKIPPED]))
+            .where(col(StepAttempt.status).in_(list(DONE_ATTEMPTS)))
         )
         return {row.step: row.output or {} for row in rows}
 
