@@ -15,7 +15,7 @@ from sqlmodel import Session, col, func, select
 from db.clock import db_now
 from db.engine import reading, writing
 from db.jobs import Fence
-from db.models import TERMINAL, AttemptStatus, Job, JobStatus, StepAttempt, elapsed_ms, utcnow
+from db.models import DONE_ATTEMPTS, TERMINAL, AttemptStatus, Job, JobStatus, StepAttempt, elapsed_ms, utcnow
 from db.transient import retry_blips
 
 log = logging.getLogger(__name__)
@@ -54,29 +54,11 @@ def start(engine: Engine, fence: Fence, step: str) -> StepAttempt:
 
 
 @retry_blips
-def finish(
-    engine: Engine,
-    fence: Fence,
-    row: StepAttempt,
-    status: AttemptStatus,
-    *,
-    output: dict | None = None,
-    meta: dict | None = None,
-    error_kind: str | None = None,
-    error_message: str | None = None,
-) -> bool:
-    """Close a running attempt with its outcome; False (and logged) when the fence is stale."""
+def finish(engine: Engine, fence: Fence, row: StepAttempt, status: AttemptStatus, **fields: dict | str | None) -> bool:
+    """Close a running attempt with its outcome (close()'s keywords); False (and logged) when the
+    fence is stale."""
     with writing(engine) as session:
-        return close(
-            session,
-            fence,
-            row,
-            status,
-            output=output,
-            meta=meta,
-            error_kind=error_kind,
-            error_message=error_message,
-        )
+        return close(session, fence, row, status, **fields)
 
 
 def close(
@@ -124,7 +106,7 @@ def checkpoints(engine: Engine, job_id: str) -> dict[str, dict]:
         rows = session.exec(
             select(StepAttempt)
             .where(StepAttempt.job_id == job_id)
-            .where(col(StepAttempt.status).in_([AttemptStatus.SUCCEEDED, AttemptStatus.SKIPPED]))
+            .where(col(StepAttempt.status).in_(list(DONE_ATTEMPTS)))
         )
         return {row.step: row.output or {} for row in rows}
 

@@ -8,7 +8,7 @@ from sqlmodel import col, func, select
 from db import jobs
 from db.clock import db_now
 from db.engine import reading, writing
-from db.models import ACTIVE, AttemptStatus, Batch, Job, JobStatus, StepAttempt
+from db.models import ACTIVE, DONE_ATTEMPTS, Batch, Job, JobStatus, StepAttempt
 from pipeline.models import ResearchRequest
 
 
@@ -41,7 +41,7 @@ def finished_steps(engine: Engine, batch_id: str) -> dict[str, int]:
             select(StepAttempt.job_id, func.count(func.distinct(StepAttempt.step)))
             .join(Job, Job.id == StepAttempt.job_id)
             .where(Job.batch_id == batch_id)
-            .where(col(StepAttempt.status).in_([AttemptStatus.SUCCEEDED, AttemptStatus.SKIPPED]))
+            .where(col(StepAttempt.status).in_(list(DONE_ATTEMPTS)))
             .group_by(StepAttempt.job_id)
         ).all()
     return dict(rows)

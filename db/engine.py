@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
@@ -45,6 +47,11 @@ def get_engine(url: str) -> Engine:
         if url not in _engines:
             _engines[url] = make_engine(url)
         return _engines[url]
+
+
+def upsert_insert(engine: Engine):
+    """The dialect's INSERT construct for `engine`, which has ON CONFLICT (SQLite or PostgreSQL)."""
+    return postgresql_insert if engine.dialect.name == "postgresql" else sqlite_insert
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

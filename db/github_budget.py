@@ -10,12 +10,10 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from db.engine import reading, writing
+from db.engine import reading, upsert_insert, writing
 from db.models import GitHubBudgetWindow, utcnow
 from pipeline import github_budget as rules
 from pipeline.github_budget import Verdict, Window
@@ -89,7 +87,7 @@ class DbBudget:
 
     def _insert_missing(self, session: Session, window: Window) -> None:
         """The row for a first window, inserted unless another process just did."""
-        insert = postgresql_insert if self._engine.dialect.name == "postgresql" else sqlite_insert
+        insert = upsert_insert(self._engine)
         session.execute(
             insert(GitHubBudgetWindow)
             .values(

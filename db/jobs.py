@@ -11,7 +11,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import case, cast, func, literal, text, update
+from sqlalchemy import case, cast, literal, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -287,15 +287,6 @@ def take_over(engine: Engine, job_id: str, old_owner: str, claims: int) -> bool:
         if result.rowcount == 1:
             notify_queued(session)
         return result.rowcount == 1
-
-
-@retry_blips
-def queue_position(engine: Engine, job: Job) -> int:
-    """How many queued jobs were created before this one."""
-    with reading(engine) as session:
-        return session.exec(
-            select(func.count()).where(Job.status == JobStatus.QUEUED, col(Job.created_at) < job.created_at)
-        ).one()
 
 
 @retry_blips

@@ -6,7 +6,6 @@ BEGIN IMMEDIATE, which holds the database's write lock until it commits.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,10 +21,10 @@ MIGRATION_LOCK_KEY = 7_291_004  # any constant shared by every process of this a
 
 
 def database_url() -> str:
-    """DATABASE_URL, else the app's default SQLite file (what `alembic` by hand upgrades)."""
-    from settings import DEFAULT_DATABASE_URL
+    """The app's database, read as the app reads it (what `alembic` by hand upgrades)."""
+    from settings import Settings
 
-    return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    return Settings.load().database_url
 
 
 @contextmanager

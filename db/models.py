@@ -53,6 +53,9 @@ class AttemptStatus(StrEnum):
     SKIPPED = "skipped"
 
 
+DONE_ATTEMPTS = frozenset({AttemptStatus.SUCCEEDED, AttemptStatus.SKIPPED})  # the step need not run again
+
+
 class Batch(SQLModel, table=True):
     """A group of jobs submitted together; its counts and status are derived from its jobs."""
 

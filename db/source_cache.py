@@ -5,12 +5,10 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from db.engine import reading, writing
+from db.engine import reading, upsert_insert, writing
 from db.models import SourceCacheEntry
 from pipeline.cache import CachedResponse
 
@@ -59,7 +57,7 @@ class DbCacheStore:
             "last_modified": entry.last_modified,
             "stored_at": entry.stored_at,
         }
-        insert = postgresql_insert if self._engine.dialect.name == "postgresql" else sqlite_insert
+        insert = upsert_insert(self._engine)
         statement = insert(SourceCacheEntry).values(key=_digest(key), **values)
         statement = statement.on_conflict_do_update(index_elements=["key"], set_=values)
         try:

@@ -6,14 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from db.attempts import NotOwner, close, holds
 from db.clock import db_now
-from db.engine import reading, writing
+from db.engine import reading, upsert_insert, writing
 from db.jobs import Fence
 from db.models import AttemptStatus, BriefingRecord, Company, Job, JobStatus, StepAttempt, utcnow
 from db.transient import retry_blips
@@ -55,7 +53,7 @@ def store_research(
         key = company_key(company_name)
         # Insert-if-absent in one statement: two jobs storing the same new company at once both
         # succeed (a select-then-insert would make one of them fail on the unique key).
-        dialect_insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        dialect_insert = upsert_insert(engine)
         session.execute(
             dialect_insert(Company)
             .values(name=company_name, key=key, website=website, created_at=utcnow(), updated_at=utcnow())

@@ -13,8 +13,8 @@ from db import jobs
 from db.batches import finished_steps, summary
 from db.models import JobStatus
 from db.store import get_briefing
-from db.usage import usage_total
-from engine.documents import job_markdown
+from db.usage import usage_by_job, usage_total
+from engine.documents import markdown_document
 from engine.status import iso
 from engine.steps import STEPS
 from engine.usage import Price
@@ -57,14 +57,15 @@ def batch_status(engine: Engine, batch_id: str, prices: Mapping[str, Price]) -> 
 def batch_zip(engine: Engine, batch_id: str, prices: Mapping[str, Price]) -> bytes:
     """A zip of every completed briefing of the batch as Markdown (one file per job)."""
     found = summary(engine, batch_id) or {"results": []}
+    completed = [result["jobId"] for result in found["results"] if result["status"] == JobStatus.COMPLETED]
+    usage = usage_by_job(engine, completed, prices)  # one read for every job, not one per job
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for result in found["results"]:
-            if result["status"] != JobStatus.COMPLETED:
-                continue
-            job = jobs.get_job(engine, result["jobId"])
-            briefing = get_briefing(engine, result["jobId"])
+        for job_id in completed:
+            job = jobs.get_job(engine, job_id)
+            briefing = get_briefing(engine, job_id)
             if job is None or briefing is None:  # deleted since the summary was read
                 continue
-            archive.writestr(markdown_filename(job.company_name, job.id), job_markdown(engine, job, briefing, prices))
+            document = markdown_document(job, briefing, usage[job_id].to_json_dict())
+            archive.writestr(markdown_filename(job.company_name, job.id), document)
     return buffer.getvalue()

@@ -25,13 +25,16 @@ def pdf_document(job: Job, briefing: Briefing | dict, usage: Mapping) -> bytes:
     return render_pdf(markdown_document(job, briefing, usage), title=f"Interview briefing: {job.company_name}")
 
 
+def _usage(engine: Engine, job: Job, prices: Mapping[str, Price]) -> dict:
+    """The job's usage read from its attempts, as a status JSON `usage`."""
+    return usage_by_job(engine, [job.id], prices)[job.id].to_json_dict()
+
+
 def job_markdown(engine: Engine, job: Job, briefing: dict, prices: Mapping[str, Price]) -> str:
     """The briefing as Markdown, reading the job's usage from its attempts."""
-    usage = usage_by_job(engine, [job.id], prices)[job.id].to_json_dict()
-    return markdown_document(job, briefing, usage)
+    return markdown_document(job, briefing, _usage(engine, job, prices))
 
 
 def job_pdf(engine: Engine, job: Job, briefing: dict, prices: Mapping[str, Price]) -> bytes:
     """The briefing as a PDF, reading the job's usage from its attempts."""
-    usage = usage_by_job(engine, [job.id], prices)[job.id].to_json_dict()
-    return pdf_document(job, briefing, usage)
+    return pdf_document(job, briefing, _usage(engine, job, prices))

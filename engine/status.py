@@ -1,6 +1,7 @@
 """A job's status as one JSON object: served by the API, printed by the CLI, read by the pages.
 
-A poll costs two small indexed reads (db/status_reads.py), never the checkpoint blobs. The wait
+A poll costs two small indexed reads (db/status_reads.py), never the checkpoint blobs; a completed
+job's briefing is a third read, made only when its status is not in memory. The wait
 estimate comes from a running median refreshed at most every ESTIMATE_REFRESH_S, not a query per
 poll. A terminal job never changes, so its status is kept in memory by job id, with its JSON body
 and an ETag, and served without touching the database.
@@ -21,7 +22,7 @@ from datetime import datetime
 from sqlalchemy.engine import URL, Engine
 
 from db.history import recent_durations_s
-from db.models import AttemptStatus, Job, JobStatus, elapsed_ms, utcnow
+from db.models import DONE_ATTEMPTS, AttemptStatus, Job, JobStatus, elapsed_ms, utcnow
 from db.status_reads import poll_rows
 from db.store import get_briefing
 from engine.steps import STEPS
@@ -32,7 +33,7 @@ DEFAULT_DURATION_S = 45.0  # the original design promised 30–60 s
 ESTIMATE_REFRESH_S = 10.0  # how old the median of recent run times may get, seconds
 TERMINAL_CACHE_SIZE = 512  # terminal statuses kept in memory (each tens of KB with its briefing)
 TERMINAL_CACHE_TTL_S = 30.0  # how long one is served from memory before it is read again, seconds
-FINISHED = {AttemptStatus.SUCCEEDED.value, AttemptStatus.SKIPPED.value}
+FINISHED = {status.value for status in DONE_ATTEMPTS}  # plain strings: step states hold .value
 
 
 def iso(moment: datetime | None) -> str | None:
