@@ -79,6 +79,16 @@ def _json(model: type[BaseModel], description: str, **headers: dict) -> dict[str
     return reply
 
 
+def _download(media_type: str, what: str, extension: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """A briefing download's 200: the document as `media_type`, named by Content-Disposition."""
+    filename = f'attachment; filename="<company>-briefing-<id>.{extension}"'
+    return {
+        "description": f"The briefing as {what}.",
+        "headers": {"Content-Disposition": _header(filename)},
+        "content": {media_type: {"schema": schema}},
+    }
+
+
 def _errors(*codes: int) -> dict[int, dict[str, Any]]:
     return {code: _json(ErrorResponse, ERRORS[code]) for code in codes}
 
@@ -126,14 +136,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "/api/research/{jobId}/markdown",
         "getResearchMarkdown",
         "The briefing as a Markdown download",
-        responses={
-            200: {
-                "description": "The briefing as Markdown.",
-                "headers": {"Content-Disposition": _header('attachment; filename="<company>-briefing-<id>.md"')},
-                "content": {MARKDOWN: {"schema": {"type": "string"}}},
-            },
-            **_errors(404, 409),
-        },
+        responses={200: _download(MARKDOWN, "Markdown", "md", {"type": "string"}), **_errors(404, 409)},
     ),
     Operation(
         "GET",
@@ -141,11 +144,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "getResearchPdf",
         "The briefing as a PDF download (the same document as the Markdown)",
         responses={
-            200: {
-                "description": "The briefing as PDF.",
-                "headers": {"Content-Disposition": _header('attachment; filename="<company>-briefing-<id>.pdf"')},
-                "content": {PDF: {"schema": {"type": "string", "contentMediaType": PDF}}},
-            },
+            200: _download(PDF, "PDF", "pdf", {"type": "string", "contentMediaType": PDF}),
             **_errors(404, 409),
         },
     ),
@@ -195,7 +194,10 @@ OPERATIONS: tuple[Operation, ...] = (
         "/api/batches/{batchId}",
         "getBatch",
         "A batch's progress: counts and each job's status",
-        responses={200: _json(BatchStatusResponse, "The batch."), **_errors(404)},
+        responses={
+            200: _json(BatchStatusResponse, "The batch."),
+            404: _json(ErrorResponse, "There is no batch with that id."),
+        },
     ),
     Operation(
         "GET",
