@@ -287,13 +287,10 @@ class Verifier:
         read in the source's own spelling (so "GO" still needs "Go" there, in a line holding it)."""
         if names(term, citation.quote, exact=True):
             return True
-        if any(ch.islower() for ch in citation.quote):
+        if any(ch.islower() for ch in citation.quote) or not normalise(citation.quote):
             return False
-        quote = normalise(citation.quote)
         lines = self.sources[citation.source].text.split("\n")
-        return any(
-            names(term, line, exact=True) and quote_occurs(citation.quote, normalise(line)) for line in lines if quote
-        )
+        return any(names(term, line, exact=True) and quote_occurs(citation.quote, normalise(line)) for line in lines)
 
     def why_not(self, evidence: Evidence) -> str:
         """A sentence saying why this evidence does not count."""
