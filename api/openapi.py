@@ -29,6 +29,7 @@ from api.schemas import (
     ResearchSubmission,
     SubmitResponse,
 )
+from pipeline.batch_input import MAX_COMPANIES
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
@@ -181,7 +182,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "POST",
         "/api/batches",
         "submitBatch",
-        "Queue research on up to 50 companies at once",
+        f"Queue research on up to {MAX_COMPANIES} companies at once",
         body=BatchSubmission,
         responses={
             202: _json(BatchAccepted, "Queued, every company as a job.", location=_header("The batch's status URL.")),
