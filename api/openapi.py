@@ -29,6 +29,7 @@ from api.schemas import (
     ResearchSubmission,
     SubmitResponse,
 )
+from pipeline.batch_input import MAX_COMPANIES
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
@@ -79,6 +80,16 @@ def _json(model: type[BaseModel], description: str, **headers: dict) -> dict[str
     return reply
 
 
+def _download(media_type: str, what: str, extension: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """A briefing download's 200: the document as `media_type`, named by Content-Disposition."""
+    filename = f'attachment; filename="<company>-briefing-<id>.{extension}"'
+    return {
+        "description": f"The briefing as {what}.",
+        "headers": {"Content-Disposition": _header(filename)},
+        "content": {media_type: {"schema": schema}},
+    }
+
+
 def _errors(*codes: int) -> dict[int, dict[str, Any]]:
     return {code: _json(ErrorResponse, ERRORS[code]) for code in codes}
 
@@ -126,14 +137,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "/api/research/{jobId}/markdown",
         "getResearchMarkdown",
         "The briefing as a Markdown download",
-        responses={
-            200: {
-                "description": "The briefing as Markdown.",
-                "headers": {"Content-Disposition": _header('attachment; filename="<company>-briefing-<id>.md"')},
-                "content": {MARKDOWN: {"schema": {"type": "string"}}},
-            },
-            **_errors(404, 409),
-        },
+        responses={200: _download(MARKDOWN, "Markdown", "md", {"type": "string"}), **_errors(404, 409)},
     ),
     Operation(
         "GET",
@@ -141,11 +145,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "getResearchPdf",
         "The briefing as a PDF download (the same document as the Markdown)",
         responses={
-            200: {
-                "description": "The briefing as PDF.",
-                "headers": {"Content-Disposition": _header('attachment; filename="<company>-briefing-<id>.pdf"')},
-                "content": {PDF: {"schema": {"type": "string", "contentMediaType": PDF}}},
-            },
+            200: _download(PDF, "PDF", "pdf", {"type": "string", "contentMediaType": PDF}),
             **_errors(404, 409),
         },
     ),
@@ -182,7 +182,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "POST",
         "/api/batches",
         "submitBatch",
-        "Queue research on up to 50 companies at once",
+        f"Queue research on up to {MAX_COMPANIES} companies at once",
         body=BatchSubmission,
         responses={
             202: _json(BatchAccepted, "Queued, every company as a job.", location=_header("The batch's status URL.")),
@@ -195,7 +195,10 @@ OPERATIONS: tuple[Operation, ...] = (
         "/api/batches/{batchId}",
         "getBatch",
         "A batch's progress: counts and each job's status",
-        responses={200: _json(BatchStatusResponse, "The batch."), **_errors(404)},
+        responses={
+            200: _json(BatchStatusResponse, "The batch."),
+            404: _json(ErrorResponse, "There is no batch with that id."),
+        },
     ),
     Operation(
         "GET",

@@ -127,8 +127,8 @@ def validate(
             errors.append(LineError(number, error.message, error.field))
     if not companies and not errors:
         errors.append(LineError(0, "has no companies: give one per line."))
-    if len(companies) + len(known or []) > MAX_COMPANIES:
-        count = len(companies) + len(known or [])
+    count = len(companies) + len(known or [])
+    if count > MAX_COMPANIES:
         errors.append(LineError(0, f"has {count} companies; at most {MAX_COMPANIES} can be researched at once."))
     if errors:
         raise BadBatch(sorted(errors, key=lambda error: error.line))

@@ -34,7 +34,6 @@ from pipeline.models import (
 from pipeline.sources import collect_sources
 from pipeline.verify import verify_draft
 
-MAX_OVERVIEW_CHARS = 4000
 MAX_ITEM_CHARS = 600
 MAX_SHORT_ITEM_CHARS = 120  # tech stack entries
 MAX_LINK_PASSES = 5

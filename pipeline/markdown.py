@@ -2,7 +2,8 @@
 
 Rendered from the `Briefing` model. A verified item carries citation markers that point into the
 numbered source list: on the page a marker `[1]` links to the source with the quote as its
-tooltip; in the download it is a standard footnote `[^1]`. Each section lists its quotes, so a
+tooltip (plain `[1]` for a source without a web address, such as a pasted posting); in the
+download it is a standard footnote `[^1]`. Each section lists its quotes, so a
 quote can be read in both. Claims that failed verification come last, under "Not verified".
 """
 

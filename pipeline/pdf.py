@@ -94,7 +94,9 @@ def _block(pdf: FPDF, state: _State, token: Token) -> None:
     elif kind in ("bullet_list_close", "ordered_list_close", "footnote_block_close"):
         state.lists.pop()
         pdf.ln(1.5)
-    elif kind in ("list_item_open", "footnote_open"):
+    elif kind == "footnote_open":  # numbered by its label ([^3] is source 3), as the Sources list is
+        state.marker = f"{token.meta['label']}."
+    elif kind == "list_item_open":
         ordered, number = state.lists[-1]
         state.marker = f"{number}." if ordered else "•"
         state.lists[-1][1] += 1
@@ -154,7 +156,7 @@ def _inline(children: list[Token]) -> str:
         elif kind in ("softbreak", "hardbreak"):
             piece = " " if kind == "softbreak" else "\n"
         elif kind == "footnote_ref":
-            piece = _escape(f"[{child.meta['id'] + 1}]")
+            piece = _escape(f"[{child.meta['label']}]")  # not markdown-it's order of first reference
         else:  # text, code_inline, and anything else as its literal content
             piece = _escape(child.content)
         if link is not None:

@@ -100,8 +100,9 @@ def read_posting(url: str, client: httpx.Client, policy: FetchPolicy, *, deadlin
     one item a line so that requirements can be found. Errors say that it was the posting."""
     try:
         fetched = fetch_html(url, client, policy, deadline=deadline)
-    except PipelineError as error:
-        raise type(error)(f"{POSTING_UNREADABLE}: {error.message}") from error
+    except PipelineError as error:  # reworded in place: its retry_after (a 429's Retry-After) or field stays
+        error.args = (f"{POSTING_UNREADABLE}: {error.message}",)
+        raise
     soup = BeautifulSoup(fetched.html, "lxml")
     for tag in soup(["script", "style", "template", "noscript", "nav", "footer", "svg"]):
         tag.decompose()

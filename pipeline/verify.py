@@ -5,7 +5,8 @@ Quotes match after normalising Unicode (NFKC), case, whitespace, typographic quo
 an ellipsis in a quote stands for a short omission, so the parts around it must occur in order,
 each at least MIN_QUOTE_CHARS long and at most MAX_OMISSION_CHARS apart. A statement (overview,
 challenge, culture, red flag, role-fit finding) needs a quote of at least MIN_STATEMENT_WORDS
-words besides stopwords, so that a word found on any page cannot vouch for it. A tech-stack item
+words besides stopwords, so that a word found on any page cannot vouch for it; only a role-fit
+finding may instead quote a GitHub line sharing a word with its requirement. A tech-stack item
 must also be named in its quote, or be a language or topic of the organisation's repositories (a
 small alias table covers common spellings), and is shown only as far as its quote names it; a
 product must be named in its quote. A salary is sourced only when its quote states both figures
@@ -286,13 +287,10 @@ class Verifier:
         read in the source's own spelling (so "GO" still needs "Go" there, in a line holding it)."""
         if names(term, citation.quote, exact=True):
             return True
-        if any(ch.islower() for ch in citation.quote):
+        if any(ch.islower() for ch in citation.quote) or not normalise(citation.quote):
             return False
-        quote = normalise(citation.quote)
         lines = self.sources[citation.source].text.split("\n")
-        return any(
-            names(term, line, exact=True) and quote_occurs(citation.quote, normalise(line)) for line in lines if quote
-        )
+        return any(names(term, line, exact=True) and quote_occurs(citation.quote, normalise(line)) for line in lines)
 
     def why_not(self, evidence: Evidence) -> str:
         """A sentence saying why this evidence does not count."""

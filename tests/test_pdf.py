@@ -77,6 +77,17 @@ def test_unicode_names_links_and_footnotes_survive_the_pdf():
     assert "--" in _text(render_pdf("Use --verbose and ~~this~~ as is.", title="t"))[0]
 
 
+def test_a_footnote_mark_is_its_source_number_whatever_the_order_of_citing():
+    briefing = _briefing("Acme").model_copy(
+        update={"overview": [Item(text="Built on robots.", citations=[Citation(source="S2", quote="robots")])]}
+    )
+
+    text, _ = _text(render_pdf(render_markdown(briefing), title="Acme"))
+
+    assert "Built on robots.[2]" in text and "Rust[2]" in text  # S2 is [2] although cited first
+    assert "2. robot-os" in text  # its note carries the number of the Sources list
+
+
 def test_a_long_briefing_breaks_onto_more_pages():
     reader = PdfReader(io.BytesIO(render_pdf(render_markdown(_briefing("Acme", questions=20)), title="Acme")))
 

@@ -7,14 +7,18 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipeline.errors import InvalidInput
+from pipeline.errors import InvalidInput, ServiceUnavailable
 from pipeline.models import MAX_POSTING_CHARS
+from pipeline.posting import POSTING_UNREADABLE, read_posting
 from pipeline.request import parse_request
 from settings import PROJECT_DIR
+from tests.fakes.fixtures import LOCAL_POLICY
+from tests.fakes.server import Reply
 from tests.test_api import _body, _submit, _wait, client  # noqa: F401 (the fixture)
 from tests.test_cli import _cli
 
@@ -155,3 +159,13 @@ def test_the_longest_posting_in_any_script_fits_the_body_limit_when_escaped(clie
 
     assert response.status_code == 202, response.text
     assert _wait(client, response.json()["jobId"])["status"] == "completed"
+
+
+def test_a_busy_posting_page_fails_as_the_posting_and_keeps_its_retry_after(fake_site, site_client):
+    fake_site.fail("/jobs/busy", Reply(429, b"busy", {"Retry-After": "7"}))
+
+    with pytest.raises(ServiceUnavailable) as caught:
+        read_posting(fake_site.url + "/jobs/busy", site_client, LOCAL_POLICY, deadline=time.monotonic() + 5)
+
+    assert caught.value.message.startswith(POSTING_UNREADABLE) and "429" in caught.value.message
+    assert caught.value.retry_after == 7.0  # the engine's backoff waits as long as the site asked

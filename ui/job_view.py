@@ -78,7 +78,7 @@ def briefing(job: Job, data: dict, usage: dict) -> None:
     )
     st.download_button(
         "Download PDF",
-        data=lambda: pdf_document(job, data, usage),  # typeset only when clicked
+        data=lambda: pdf_document(job, model, usage),  # typeset only when clicked
         file_name=pdf_filename(markdown_filename(job.company_name, job.id)),
         mime="application/pdf",
         key="download_pdf",
