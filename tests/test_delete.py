@@ -4,7 +4,6 @@ afterwards survives; refused while another job depends on it; through the API an
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -25,6 +24,7 @@ from settings import PROJECT_DIR
 from tests.fakes.anthropic_api import FakeAnthropic, MessageReply
 from tests.fakes.server import Reply
 from tests.test_api import _checked
+from tests.waiting import until
 from ui.format import escape_markdown
 
 WAIT_S = 30
@@ -54,13 +54,6 @@ def _request(fake_site, name: str = "Acme Robotics") -> ResearchRequest:
 def _finished(runner, fake_site, name: str = "Acme Robotics") -> Job:
     job, _ = runner.submit(_request(fake_site, name))
     return runner.wait(job.id, timeout_s=WAIT_S)
-
-
-def _wait_for(predicate, what: str) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not predicate():
-        assert time.monotonic() < deadline, f"still waiting for {what}"
-        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("final", ["completed", "failed", "cancelled"])
@@ -95,7 +88,7 @@ def test_a_running_job_is_cancelled_and_nothing_its_step_writes_later_survives(r
     # Claude answers after 1.5 s: the job is deleted while its analyze step waits for the reply.
     fake_anthropic.enqueue(MessageReply(json.dumps(FakeAnthropic.draft()), delay_s=1.5))
     job, _ = runner.submit(_request(fake_site))
-    _wait_for(lambda: len(fake_anthropic.calls) == 1, "the call to Claude")
+    until(lambda: len(fake_anthropic.calls) == 1, "the call to Claude", WAIT_S)
 
     deleted = delete_job(runner.engine, job.id)
     runner.wait(job.id, timeout_s=WAIT_S)  # the worker finishes its step, then finds the job gone
