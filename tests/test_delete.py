@@ -20,7 +20,7 @@ from db.engine import reading
 from db.models import BriefingRecord, Job, JobStatus, StepAttempt
 from engine.runner import get_runner
 from pipeline.models import ResearchRequest
-from settings import PROJECT_DIR
+from tests.app_fixtures import open_page
 from tests.fakes.anthropic_api import FakeAnthropic, MessageReply
 from tests.fakes.server import Reply
 from tests.test_api import _checked
@@ -177,10 +177,7 @@ def test_the_api_answers_409_while_a_retry_depends_on_the_job(client, fake_site)
 
 
 def _job_page(job_id: str) -> AppTest:
-    at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=WAIT_S)
-    at.query_params["job"] = job_id
-    at.switch_page("pages/job.py")
-    return at.run()
+    return open_page("pages/job.py", timeout_s=WAIT_S, job=job_id)
 
 
 def test_the_job_page_deletes_after_a_confirmation(app_env, fake_site):
