@@ -8,20 +8,15 @@ import json
 import subprocess
 import time
 import zipfile
-from collections.abc import Iterator
 
 import pytest
 from sqlmodel import func, select
-from starlette.applications import Starlette
-from starlette.testclient import TestClient
 
-from api.routes import ROUTES
 from db.engine import get_engine, make_engine, reading
 from db.models import Job
 from engine.batch_status import batch_zip
 from engine.runner import get_runner
 from pipeline.markdown import markdown_filename
-from tests.test_api import _checked
 from tests.test_cli import _cli
 
 WAIT_S = 60.0
@@ -32,14 +27,6 @@ POLL_S = 0.1
 def db_url(any_db_url) -> str:
     """Progress and usage are summed in SQL, so both databases run."""
     return any_db_url
-
-
-@pytest.fixture
-def client(app_env) -> Iterator[TestClient]:
-    """The API's routes; every response is checked against the OpenAPI document."""
-    with TestClient(Starlette(routes=ROUTES)) as test_client:
-        test_client.event_hooks = {"request": [], "response": [_checked]}
-        yield test_client
 
 
 def _count_jobs(db_url: str) -> int:

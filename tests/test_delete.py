@@ -4,15 +4,11 @@ afterwards survives; refused while another job depends on it; through the API an
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from sqlmodel import func, select
-from starlette.applications import Starlette
-from starlette.testclient import TestClient
 from streamlit.testing.v1 import AppTest
 
-from api.routes import ROUTES
 from db import jobs, workers
 from db.batches import create_batch
 from db.deletion import DeleteRefused, delete_job
@@ -23,7 +19,6 @@ from pipeline.models import ResearchRequest
 from tests.app_fixtures import open_page
 from tests.fakes.anthropic_api import FakeAnthropic, MessageReply
 from tests.fakes.server import Reply
-from tests.test_api import _checked
 from tests.waiting import until
 from ui.format import escape_markdown
 
@@ -129,14 +124,6 @@ def test_refused_while_its_batch_is_still_running(runner, fake_site):
 
 
 # -- the API -------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def client(app_env) -> Iterator[TestClient]:
-    """The API's routes; every response is checked against the OpenAPI document."""
-    with TestClient(Starlette(routes=ROUTES)) as test_client:
-        test_client.event_hooks = {"request": [], "response": [_checked]}
-        yield test_client
 
 
 def test_delete_through_the_api_with_and_without_the_token(client, fake_site, monkeypatch):
