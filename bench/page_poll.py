@@ -20,7 +20,6 @@ import argparse
 import os
 import platform
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,7 +41,7 @@ from tests.fakes.github_api import FakeGitHub  # noqa: E402
 from tests.fakes.server import Reply  # noqa: E402
 from tests.fakes.site import FakeSite  # noqa: E402
 from tests.fakes.wiring import fake_services_env  # noqa: E402
-from tests.live_app import STARTUP_TIMEOUT_S, ServedApp, app_environment, free_port, serve_app  # noqa: E402
+from tests.live_app import ServedApp, app_environment, serve_app  # noqa: E402
 
 POLL_INTERVAL_S = 1.5  # pages/job.py and bench/minimal_poll_page.py
 SETTLE_S = 3.0  # after the last tab shows its live view, before the window opens, seconds
@@ -81,28 +80,11 @@ def rss_mb(pid: int) -> float:
 @contextmanager
 def minimal_page(env: dict[str, str], workdir: Path, *, freeze: bool) -> Iterator[ServedApp]:
     """`streamlit run bench/minimal_poll_page.py` from the project directory, like the app."""
-    port = free_port()
     env = {**env, "MINIMAL_FREEZE": "1" if freeze else "0"}
-    log_path = workdir / f"minimal-{freeze}.log"
-    with log_path.open("a") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "bench/minimal_poll_page.py",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-             "--server.fileWatcherType", "none", "--server.runOnSave", "false"],
-            cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    served = ServedApp(f"http://127.0.0.1:{port}", process, log_path)
+    served = serve_app(
+        env, workdir, name=f"minimal-{freeze}", script="bench/minimal_poll_page.py", health_path="/_stcore/health"
+    )
     try:
-        give_up = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            try:
-                if httpx.get(f"{served.url}/_stcore/health", timeout=2.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > give_up or process.poll() is not None:
-                raise RuntimeError(f"the minimal page did not start:\n{served.log()}")
-            time.sleep(0.2)
         yield served
     finally:
         served.stop()

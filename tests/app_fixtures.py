@@ -7,10 +7,12 @@ import subprocess
 from collections.abc import Callable, Iterator
 
 import pytest
+from sqlmodel import func, select
 from streamlit.testing.v1 import AppTest
 
 import settings as settings_module
-from db.engine import make_engine
+from db.engine import make_engine, reading
+from db.models import Job
 from engine.runner import Runner, shutdown_runner
 from settings import PROJECT_DIR, Settings
 from tests.fakes.wiring import fake_services_env
@@ -144,3 +146,13 @@ def open_page(path: str, *, timeout_s: float = 30, **params: str) -> AppTest:
         at.query_params[key] = value
     at.switch_page(path)
     return at.run()
+
+
+def count_jobs(db_url: str) -> int:
+    """How many job rows the database at `db_url` holds, read through an engine closed afterwards."""
+    engine = make_engine(db_url)
+    try:
+        with reading(engine) as session:
+            return session.exec(select(func.count()).select_from(Job)).one()
+    finally:
+        engine.dispose()

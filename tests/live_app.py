@@ -78,13 +78,20 @@ def app_environment(workdir: Path, extra: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def serve_app(env: Mapping[str, str], workdir: Path, *, name: str = "streamlit") -> ServedApp:
-    """Start `streamlit run app.py` in its own process group; returns once /api/health answers."""
+def serve_app(
+    env: Mapping[str, str],
+    workdir: Path,
+    *,
+    name: str = "streamlit",
+    script: str = "app.py",
+    health_path: str = "/api/health",
+) -> ServedApp:
+    """Start `streamlit run <script>` in its own process group; returns once `health_path` answers."""
     port = free_port()
     log_path = workdir / f"{name}.log"
     with log_path.open("a") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py",
+            [sys.executable, "-m", "streamlit", "run", script,
              "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
              # Others may edit the code while tests run: no hot reload mid-test.
              "--server.fileWatcherType", "none", "--server.runOnSave", "false"],
@@ -96,7 +103,7 @@ def serve_app(env: Mapping[str, str], workdir: Path, *, name: str = "streamlit")
         if process.poll() is not None:
             raise RuntimeError(f"streamlit exited with {process.returncode}:\n{app.log()}")
         try:
-            if httpx.get(f"{app.url}/api/health", timeout=2.0).status_code == 200:
+            if httpx.get(f"{app.url}{health_path}", timeout=2.0).status_code == 200:
                 return app
         except httpx.TransportError:
             pass

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import re
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -24,13 +23,13 @@ from schemathesis.checks import positive_data_acceptance
 from schemathesis.config import SchemathesisConfig
 from sqlalchemy import text
 from starlette.applications import Starlette
-from starlette.testclient import TestClient
 
 from api.openapi import OPERATIONS, openapi_document
 from api.routes import HANDLERS, MAX_BODY_BYTES, ROUTES, UNEXPECTED
 from engine.runner import get_runner
 from pipeline.markdown import markdown_filename
 from pipeline.models import MAX_URL_CHARS
+from tests.api_contract import CONTRACT
 from tests.fakes.server import Reply
 from tests.live_app import app_environment, serve_app
 
@@ -61,68 +60,6 @@ BRIEFING_KEYS = {
     "analysisMode",
     "model",
 }
-
-
-# -- the contract: every response must match the document ------------------------------------
-
-
-class Contract:
-    """Checks responses against the OpenAPI document's paths, headers and schemas."""
-
-    def __init__(self, document: dict) -> None:
-        self.document = document
-        self.paths = [
-            (re.compile("^" + re.sub(r"\{[^}/]+\}", "[^/]+", path) + "$"), path) for path in document["paths"]
-        ]
-
-    def operation(self, method: str, path: str) -> dict | None:
-        for pattern, template in self.paths:
-            if pattern.match(path):
-                return self.document["paths"][template].get(method.lower())
-        return None
-
-    def validate(self, body: object, schema: dict) -> None:
-        """Raise jsonschema.ValidationError unless `body` matches `schema` (refs into the document)."""
-        root = {**schema, "components": self.document["components"]}
-        jsonschema.Draft202012Validator(root, format_checker=jsonschema.FormatChecker()).validate(body)
-
-    def check(self, response: httpx.Response) -> None:
-        request = response.request
-        if request.method == "HEAD":
-            return
-        media = response.headers.get("content-type", "").split(";")[0]
-        operation = self.operation(request.method, request.url.path)
-        if operation is None:  # the JSON 404/405 fallbacks: always the error shape
-            schema = {"$ref": "#/components/schemas/ErrorResponse"}
-            assert media == "application/json", f"{request.method} {request.url.path}: {media}"
-        else:
-            listed = operation["responses"]
-            assert str(response.status_code) in listed, (
-                f"{request.method} {request.url.path} answered {response.status_code}, not in {sorted(listed)}"
-            )
-            reply = listed[str(response.status_code)]
-            assert media in reply["content"], f"{request.method} {request.url.path}: {media} not documented"
-            for header, spec in reply.get("headers", {}).items():
-                assert not spec.get("required") or header in response.headers, f"missing {header} header"
-            schema = reply["content"][media]["schema"]
-        if media == "application/json":
-            self.validate(response.json(), schema)
-
-
-CONTRACT = Contract(openapi_document(False))
-
-
-def _checked(response: httpx.Response) -> None:
-    response.read()
-    CONTRACT.check(response)
-
-
-@pytest.fixture
-def client(app_env) -> Iterator[TestClient]:
-    """The API's routes in a bare Starlette app; the process runner starts on the first request."""
-    with TestClient(Starlette(routes=ROUTES)) as test_client:
-        test_client.event_hooks = {"request": [], "response": [_checked]}
-        yield test_client
 
 
 # -- helpers -----------------------------------------------------------------------------------

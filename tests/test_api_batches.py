@@ -8,20 +8,16 @@ import json
 import subprocess
 import time
 import zipfile
-from collections.abc import Iterator
 
 import pytest
-from sqlmodel import func, select
-from starlette.applications import Starlette
-from starlette.testclient import TestClient
+from sqlmodel import select
 
-from api.routes import ROUTES
-from db.engine import get_engine, make_engine, reading
+from db.engine import get_engine, reading
 from db.models import Job
 from engine.batch_status import batch_zip
 from engine.runner import get_runner
 from pipeline.markdown import markdown_filename
-from tests.test_api import _checked
+from tests.app_fixtures import count_jobs
 from tests.test_cli import _cli
 
 WAIT_S = 60.0
@@ -32,19 +28,6 @@ POLL_S = 0.1
 def db_url(any_db_url) -> str:
     """Progress and usage are summed in SQL, so both databases run."""
     return any_db_url
-
-
-@pytest.fixture
-def client(app_env) -> Iterator[TestClient]:
-    """The API's routes; every response is checked against the OpenAPI document."""
-    with TestClient(Starlette(routes=ROUTES)) as test_client:
-        test_client.event_hooks = {"request": [], "response": [_checked]}
-        yield test_client
-
-
-def _count_jobs(db_url: str) -> int:
-    with reading(make_engine(db_url)) as session:
-        return session.exec(select(func.count()).select_from(Job)).one()
 
 
 def _wait_done(client, status_url: str) -> dict:
@@ -106,7 +89,7 @@ def test_a_batch_with_bad_entries_queues_nothing_and_names_each(client, app_env,
     body = response.json()
     assert body["field"] == "companies.1.companyUrl"
     assert body["error"].startswith("Nothing was queued. Company 2: ") and "company 3: " in body["error"]
-    assert _count_jobs(app_env["DATABASE_URL"]) == 0
+    assert count_jobs(app_env["DATABASE_URL"]) == 0
 
 
 @pytest.mark.parametrize(
@@ -122,7 +105,7 @@ def test_malformed_batches_are_422(client, app_env, body, field):
     response = client.post("/api/batches", json=body)
 
     assert response.status_code == 422 and response.json()["field"] == field
-    assert _count_jobs(app_env["DATABASE_URL"]) == 0
+    assert count_jobs(app_env["DATABASE_URL"]) == 0
 
 
 def test_an_unknown_batch_is_a_404(client):
@@ -157,7 +140,7 @@ def test_the_cli_reports_bad_lines_and_queues_nothing(app_env, tmp_path):
     assert done.returncode == 2 and done.stdout == ""
     assert "nothing was queued" in done.stderr
     assert "Line 2: Only http:// and https://" in done.stderr and "Line 4: Company name is required." in done.stderr
-    assert _count_jobs(app_env["DATABASE_URL"]) == 0
+    assert count_jobs(app_env["DATABASE_URL"]) == 0
 
 
 def test_the_cli_runs_a_batch_with_wait(app_env, fake_site, tmp_path):
@@ -220,7 +203,7 @@ def test_a_bad_shared_posting_is_named_once_and_queues_nothing(client, app_env, 
 
     assert response.status_code == 422 and response.json()["field"] == field
     assert "company 1" not in response.json()["error"].lower()  # said once, for the batch
-    assert _count_jobs(app_env["DATABASE_URL"]) == 0
+    assert count_jobs(app_env["DATABASE_URL"]) == 0
 
 
 def test_the_cli_batch_takes_a_posting_from_stdin(app_env, fake_site, tmp_path):

@@ -57,6 +57,7 @@ def test_an_unknown_header_column_is_refused():
 def test_empty_and_oversized_batches_are_refused():
     with pytest.raises(BadBatch, match="no companies"):
         parse_lines("\n# nothing\n")
-    parse_lines("\n".join(f"Company {n}" for n in range(MAX_COMPANIES)))  # exactly the limit is fine
-    with pytest.raises(BadBatch, match=f"has 51 companies; at most {MAX_COMPANIES}"):
+    at_the_limit = "\n".join(f"Company {n}" for n in range(MAX_COMPANIES))
+    assert len(parse_lines(at_the_limit)) == MAX_COMPANIES  # exactly the limit is fine
+    with pytest.raises(BadBatch, match=f"has {MAX_COMPANIES + 1} companies; at most {MAX_COMPANIES}"):
         parse_lines("\n".join(f"Company {n}" for n in range(MAX_COMPANIES + 1)))

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
+from playwright.sync_api import Page, expect
 
 from engine.steps import STEPS
 from settings import PROJECT_DIR
@@ -23,10 +23,6 @@ from tests.fakes.server import Reply
 from tests.fakes.wiring import fake_services_env
 from tests.live_app import app_environment, serve_app
 
-if TYPE_CHECKING:
-    from playwright.sync_api import Page
-
-expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed").expect
 pytestmark = pytest.mark.browser
 
 JOB_TIMEOUT_MS = 60_000  # a whole job, from submit to its final page, milliseconds
@@ -267,7 +263,7 @@ def test_two_tabs_follow_two_jobs_at_once(app_url, context, fake_site):
 def keyless_app(browser, tmp_path, fake_site, fake_github):
     """A second served app with no Anthropic key, no secrets file and an empty database."""
     if (PROJECT_DIR / ".streamlit" / "secrets.toml").exists():
-        pytest.skip("this checkout has .streamlit/secrets.toml; the app would read its keys")
+        pytest.fail("this checkout has .streamlit/secrets.toml; the app would read its keys: move it aside")
     app = serve_app(app_environment(tmp_path, fake_services_env(fake_site, fake_github, None)), tmp_path)
     yield app
     app.stop()

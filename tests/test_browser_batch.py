@@ -10,11 +10,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from tests.browser_fixtures import screenshot
 
-expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed").expect
 pytestmark = pytest.mark.browser
 
 JOB_TIMEOUT_MS = 60_000  # a whole batch of three, from submit to its final page, milliseconds

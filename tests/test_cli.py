@@ -7,12 +7,10 @@ import os
 import subprocess
 import sys
 
-from sqlmodel import func, select
-
 from db import jobs
-from db.engine import make_engine, reading
-from db.models import Job, JobStatus
+from db.models import JobStatus
 from settings import PROJECT_DIR
+from tests.app_fixtures import count_jobs
 from tests.fakes.server import Reply
 
 
@@ -27,11 +25,6 @@ def _cli(*args: str, command: str = "research", stdin: str | None = None) -> sub
         text=True,
         timeout=120,
     )
-
-
-def _count_jobs(db_url: str) -> int:
-    with reading(make_engine(db_url)) as session:
-        return session.exec(select(func.count()).select_from(Job)).one()
 
 
 def test_wait_prints_the_final_status_as_json(app_env, fake_site):
@@ -85,7 +78,7 @@ def test_bad_input_exits_2_and_queues_nothing(app_env):
         done = _cli(*args)
         assert done.returncode == 2, args
         assert done.stderr.startswith("error: ") and done.stdout == ""
-    assert _count_jobs(app_env["DATABASE_URL"]) == 0
+    assert count_jobs(app_env["DATABASE_URL"]) == 0
 
 
 def test_without_wait_the_job_is_queued_for_the_app(app_env, runner, fake_site):

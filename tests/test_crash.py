@@ -6,7 +6,6 @@ attempt recorded as such.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import httpx
@@ -20,19 +19,9 @@ from db.models import AttemptStatus, BriefingRecord
 from tests.fakes.server import Reply
 from tests.fakes.wiring import fake_services_env
 from tests.live_app import app_environment, serve_app
+from tests.waiting import until
 
-POLL_S = 0.1
 WAIT_S = 60.0
-
-
-def _until(condition: Callable[[], object], what: str, timeout_s: float = WAIT_S):
-    give_up = time.monotonic() + timeout_s
-    while time.monotonic() < give_up:
-        value = condition()
-        if value:
-            return value
-        time.sleep(POLL_S)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _running(engine, job_id: str, step: str) -> bool:
@@ -78,9 +67,9 @@ def _crash_and_recover(
         )
         assert submitted.status_code == 202, submitted.text
         job_id = submitted.json()["jobId"]
-        _until(lambda: _running(engine, job_id, step), f"{step} to start")
+        until(lambda: _running(engine, job_id, step), f"{step} to start", WAIT_S)
         if inside:
-            _until(inside, f"{step} to get there")
+            until(inside, f"{step} to get there", WAIT_S)
     finally:
         first.kill()
         if release:
@@ -89,9 +78,10 @@ def _crash_and_recover(
     second = serve_app(env, tmp_path, name="second")
     try:
         status_url = f"{second.url}/api/research-status/{job_id}"
-        final = _until(
+        final = until(
             lambda: (s := httpx.get(status_url).json())["status"] in ("completed", "failed") and s,
             "the job to end after the restart",
+            WAIT_S,
         )
     finally:
         second.stop()

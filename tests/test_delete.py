@@ -4,16 +4,11 @@ afterwards survives; refused while another job depends on it; through the API an
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterator
 
 import pytest
 from sqlmodel import func, select
-from starlette.applications import Starlette
-from starlette.testclient import TestClient
 from streamlit.testing.v1 import AppTest
 
-from api.routes import ROUTES
 from db import jobs, workers
 from db.batches import create_batch
 from db.deletion import DeleteRefused, delete_job
@@ -21,10 +16,10 @@ from db.engine import reading
 from db.models import BriefingRecord, Job, JobStatus, StepAttempt
 from engine.runner import get_runner
 from pipeline.models import ResearchRequest
-from settings import PROJECT_DIR
+from tests.app_fixtures import open_page
 from tests.fakes.anthropic_api import FakeAnthropic, MessageReply
 from tests.fakes.server import Reply
-from tests.test_api import _checked
+from tests.waiting import until
 from ui.format import escape_markdown
 
 WAIT_S = 30
@@ -54,13 +49,6 @@ def _request(fake_site, name: str = "Acme Robotics") -> ResearchRequest:
 def _finished(runner, fake_site, name: str = "Acme Robotics") -> Job:
     job, _ = runner.submit(_request(fake_site, name))
     return runner.wait(job.id, timeout_s=WAIT_S)
-
-
-def _wait_for(predicate, what: str) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not predicate():
-        assert time.monotonic() < deadline, f"still waiting for {what}"
-        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("final", ["completed", "failed", "cancelled"])
@@ -95,7 +83,7 @@ def test_a_running_job_is_cancelled_and_nothing_its_step_writes_later_survives(r
     # Claude answers after 1.5 s: the job is deleted while its analyze step waits for the reply.
     fake_anthropic.enqueue(MessageReply(json.dumps(FakeAnthropic.draft()), delay_s=1.5))
     job, _ = runner.submit(_request(fake_site))
-    _wait_for(lambda: len(fake_anthropic.calls) == 1, "the call to Claude")
+    until(lambda: len(fake_anthropic.calls) == 1, "the call to Claude", WAIT_S)
 
     deleted = delete_job(runner.engine, job.id)
     runner.wait(job.id, timeout_s=WAIT_S)  # the worker finishes its step, then finds the job gone
@@ -138,14 +126,6 @@ def test_refused_while_its_batch_is_still_running(runner, fake_site):
 # -- the API -------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def client(app_env) -> Iterator[TestClient]:
-    """The API's routes; every response is checked against the OpenAPI document."""
-    with TestClient(Starlette(routes=ROUTES)) as test_client:
-        test_client.event_hooks = {"request": [], "response": [_checked]}
-        yield test_client
-
-
 def test_delete_through_the_api_with_and_without_the_token(client, fake_site, monkeypatch):
     monkeypatch.setenv("PREP_API_TOKEN", TOKEN)
     auth = {"Authorization": f"Bearer {TOKEN}"}
@@ -184,10 +164,7 @@ def test_the_api_answers_409_while_a_retry_depends_on_the_job(client, fake_site)
 
 
 def _job_page(job_id: str) -> AppTest:
-    at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=WAIT_S)
-    at.query_params["job"] = job_id
-    at.switch_page("pages/job.py")
-    return at.run()
+    return open_page("pages/job.py", timeout_s=WAIT_S, job=job_id)
 
 
 def test_the_job_page_deletes_after_a_confirmation(app_env, fake_site):

@@ -6,7 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -20,6 +19,7 @@ from engine.status import job_status
 from pipeline.models import Page, ResearchRequest, ScrapedSite
 from tests.fakes.github_api import ACME_REPOS
 from tests.fakes.server import Reply
+from tests.waiting import until
 
 WAIT_S = 30
 
@@ -221,7 +221,7 @@ def test_cancel_a_queued_job_never_starts_it(make_runner, fake_site):
 def test_cancel_a_running_job_stops_at_the_next_step(runner, fake_site, fake_anthropic):
     fake_site.fail("/", _slow_page(1.5))
     job, _ = runner.submit(_request(fake_site))
-    _until(lambda: _scrape_running(runner.engine, job.id), "the scrape to start")
+    until(lambda: _scrape_running(runner.engine, job.id), "the scrape to start", WAIT_S)
 
     runner.cancel(job.id)
     runner.wait(job.id, timeout_s=WAIT_S)
@@ -315,7 +315,7 @@ def test_a_live_workers_jobs_are_not_taken_over(make_runner, fake_site):
     first = make_runner(PREP_WORKERS="1")
     fake_site.fail("/", _slow_page(1))
     job, _ = first.submit(_request(fake_site))
-    _until(lambda: _scrape_running(first.engine, job.id), "the scrape to start")
+    until(lambda: _scrape_running(first.engine, job.id), "the scrape to start", WAIT_S)
 
     second = make_runner()
     assert second.recover() == []
@@ -353,15 +353,6 @@ def test_concurrent_stores_of_one_new_company_all_succeed(db_url):
     engine.dispose()
 
 
-def _until(condition, what: str, timeout_s: float = WAIT_S):
-    give_up = time.monotonic() + timeout_s
-    while time.monotonic() < give_up:
-        if value := condition():
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _scrape_running(engine, job_id: str) -> bool:
     return any(
         r.step == "scrape-website" and r.status == AttemptStatus.RUNNING for r in attempts.for_job(engine, job_id)
@@ -373,7 +364,7 @@ def test_a_worker_taken_for_dead_stops_at_its_next_step(make_runner, fake_site, 
     first = make_runner()
     fake_site.fail("/", _slow_page(1.5))
     job, _ = first.submit(_request(fake_site))
-    _until(lambda: _scrape_running(first.engine, job.id), "the scrape to start")
+    until(lambda: _scrape_running(first.engine, job.id), "the scrape to start", WAIT_S)
     with writing(first.engine) as session:
         session.get(Worker, first.worker_id).heartbeat_at = utcnow() - timedelta(hours=1)
 
@@ -393,7 +384,7 @@ def test_shutdown_hands_running_and_queued_jobs_to_the_next_worker(make_runner, 
     fake_site.fail("/", _slow_page(1.0))
     running, _ = first.submit(_request(fake_site, role="Running"))
     waiting, _ = first.submit(_request(fake_site, role="Waiting"))
-    _until(lambda: _scrape_running(first.engine, running.id), "the scrape to start")
+    until(lambda: _scrape_running(first.engine, running.id), "the scrape to start", WAIT_S)
 
     first.shutdown()
 
@@ -412,7 +403,7 @@ def test_a_queued_job_the_pool_never_got_is_handed_to_it_again(make_runner, fake
     runner = make_runner(PREP_LEASE_S="0.9")  # a tick every 0.3 s
     job, _ = jobs.create_job(runner.engine, _request(fake_site), owner=runner.worker_id)
 
-    _until(lambda: jobs.get_job(runner.engine, job.id).status == JobStatus.COMPLETED, "the job to complete")
+    until(lambda: jobs.get_job(runner.engine, job.id).status == JobStatus.COMPLETED, "the job to complete", WAIT_S)
 
 
 def test_an_unreadable_homepage_from_github_falls_back_and_skips(runner, fake_github):

@@ -14,6 +14,7 @@ from engine.runner import get_runner
 from pipeline.markdown import sections
 from pipeline.models import ResearchRequest
 from settings import PROJECT_DIR
+from tests.app_fixtures import open_page
 from tests.fakes.server import Reply
 from ui.format import escape_markdown
 
@@ -26,10 +27,7 @@ def _app() -> AppTest:
 
 
 def _job_page(job_id: str) -> AppTest:
-    at = _app()
-    at.query_params["job"] = job_id
-    at.switch_page("pages/job.py")
-    return at.run()
+    return open_page("pages/job.py", timeout_s=TIMEOUT_S, job=job_id)
 
 
 def _texts(at: AppTest) -> str:

@@ -4,22 +4,16 @@ extracted, its links are clickable and its footnotes are there; served by the AP
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 
-import pytest
 from pypdf import PdfReader
-from starlette.applications import Starlette
-from starlette.testclient import TestClient
 from streamlit.testing.v1 import AppTest
 
-from api.routes import ROUTES
 from engine.runner import get_runner
 from pipeline.markdown import render_markdown
 from pipeline.models import AdviceItem, Briefing, Citation, Item, ResearchRequest, Source
 from pipeline.pdf import render_pdf
 from settings import PROJECT_DIR
 from tests.fakes.server import Reply
-from tests.test_api import _checked
 
 WAIT_S = 30
 ACCENTED = "Société Générale Ærø"
@@ -95,14 +89,6 @@ def test_a_long_briefing_breaks_onto_more_pages():
 
 
 # -- through the API and the page ------------------------------------------------------------------
-
-
-@pytest.fixture
-def client(app_env) -> Iterator[TestClient]:
-    """The API's routes; every response is checked against the OpenAPI document."""
-    with TestClient(Starlette(routes=ROUTES)) as test_client:
-        test_client.event_hooks = {"request": [], "response": [_checked]}
-        yield test_client
 
 
 def test_the_api_serves_the_pdf_of_a_finished_job(client, fake_site):

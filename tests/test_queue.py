@@ -4,7 +4,6 @@ that vanish, the database's clock and retention."""
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -19,6 +18,7 @@ from db.models import AttemptStatus, BriefingRecord, Job, JobStatus, StepAttempt
 from db.store import get_briefing, store_research
 from pipeline.models import ResearchRequest
 from tests.fakes.server import Reply
+from tests.waiting import until
 
 WAIT_S = 30
 BRIEFING = {"analysisMode": "offline", "model": None, "companyName": "Acme"}
@@ -42,15 +42,6 @@ def _queue(engine, n: int = 1) -> list[str]:
         jobs.create_job(engine, ResearchRequest(company_name="Acme", role=f"Role {i}"), owner=None)[0].id
         for i in range(n)
     ]
-
-
-def _until(condition, what: str, timeout_s: float = WAIT_S):
-    give_up = time.monotonic() + timeout_s
-    while time.monotonic() < give_up:
-        if value := condition():
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_an_old_owners_late_writes_change_nothing(engine, caplog):
@@ -169,13 +160,13 @@ def test_a_worker_whose_row_was_deleted_registers_again_and_keeps_its_jobs(make_
     a = make_runner(DATABASE_URL=db_url, PREP_LEASE_S="0.9")  # a heartbeat every 0.3 s
     fake_site.fail("/", Reply(200, b"<title>Acme</title>", {"Content-Type": "text/html"}, delay_s=2))
     job, _ = a.submit(ResearchRequest(company_name="Acme", company_url=fake_site.url))
-    _until(lambda: jobs.get_job(a.engine, job.id).status == JobStatus.PROCESSING, "the job to start")
+    until(lambda: jobs.get_job(a.engine, job.id).status == JobStatus.PROCESSING, "the job to start", WAIT_S)
     with writing(a.engine) as session:
         session.delete(session.get(Worker, a.worker_id))
     b = make_runner(DATABASE_URL=db_url, PREP_LEASE_S="0.9")
 
     assert b.recover() == []  # the job moved moments ago: not an orphan
-    _until(lambda: _worker(a.engine, a.worker_id), "the worker to register again")
+    until(lambda: _worker(a.engine, a.worker_id), "the worker to register again", WAIT_S)
     a.wait(job.id, timeout_s=WAIT_S)
 
     done = jobs.get_job(a.engine, job.id)
@@ -187,7 +178,7 @@ def test_a_worker_never_takes_over_its_own_jobs(make_runner, db_url, fake_site):
     a = make_runner(DATABASE_URL=db_url)
     fake_site.fail("/", Reply(200, b"<title>Acme</title>", {"Content-Type": "text/html"}, delay_s=1))
     job, _ = a.submit(ResearchRequest(company_name="Acme", company_url=fake_site.url))
-    _until(lambda: jobs.get_job(a.engine, job.id).status == JobStatus.PROCESSING, "the job to start")
+    until(lambda: jobs.get_job(a.engine, job.id).status == JobStatus.PROCESSING, "the job to start", WAIT_S)
     with writing(a.engine) as session:
         session.delete(session.get(Worker, a.worker_id))
         session.execute(update(Job).where(Job.id == job.id).values(updated_at=utcnow() - timedelta(hours=1)))

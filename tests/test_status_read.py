@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
+from httpx import Response
 from sqlalchemy import event
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -19,6 +20,7 @@ from db.engine import make_engine
 from db.models import AttemptStatus
 from engine import status as statuses
 from pipeline.models import ResearchRequest
+from tests.waiting import until
 
 WAIT_S = 30.0  # bound on any wait for a job, seconds
 ORDER = {"queued": 0, "processing": 1, "completed": 2, "failed": 2, "cancelled": 2}
@@ -45,6 +47,12 @@ def _selects(engine) -> list[str]:
     return seen
 
 
+def _completed(client: TestClient, job_id: str) -> Response | None:
+    """The status response once the job has completed, else None."""
+    response = client.get(f"/api/research-status/{job_id}")
+    return response if response.json()["status"] == "completed" else None
+
+
 def _request(fake_site) -> ResearchRequest:
     return ResearchRequest(company_name="Acme Robotics", company_url=fake_site.url, role="SRE")
 
@@ -52,10 +60,7 @@ def _request(fake_site) -> ResearchRequest:
 def test_a_status_read_selects_no_checkpoint_and_makes_two_reads_while_running(runner, fake_site):
     fake_site.fail("/", replace(fake_site.page("/"), delay_s=1.5))
     job, _ = runner.submit(_request(fake_site))
-    deadline = time.monotonic() + WAIT_S
-    while statuses.job_status(runner.engine, job.id)["status"] != "processing":
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    until(lambda: statuses.job_status(runner.engine, job.id)["status"] == "processing", "the job to start", WAIT_S)
     statuses.job_status(runner.engine, job.id)  # the running median is read once, then kept
     selects = _selects(runner.engine)
 
@@ -145,10 +150,7 @@ def test_a_terminal_job_with_a_step_still_running_is_not_cached_until_the_step_e
 def test_the_status_carries_an_etag_and_answers_304_when_it_is_sent_back(client, fake_site):
     body = {"companyName": "Acme Robotics", "companyUrl": fake_site.url}
     job_id = client.post("/api/research-direct", json=body).json()["jobId"]
-    deadline = time.monotonic() + WAIT_S
-    while (first := client.get(f"/api/research-status/{job_id}")).json()["status"] != "completed":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    first = until(lambda: _completed(client, job_id), "the job to complete", WAIT_S)
     etag = first.headers["etag"]
 
     unchanged = client.get(f"/api/research-status/{job_id}", headers={"If-None-Match": etag})
@@ -167,10 +169,7 @@ def test_a_running_job_gets_a_new_etag_when_its_status_changes(client, fake_site
         "jobId"
     ]
     early = client.get(f"/api/research-status/{job_id}")
-    deadline = time.monotonic() + WAIT_S
-    while (late := client.get(f"/api/research-status/{job_id}")).json()["status"] != "completed":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    late = until(lambda: _completed(client, job_id), "the job to complete", WAIT_S)
 
     stale = client.get(f"/api/research-status/{job_id}", headers={"If-None-Match": early.headers["etag"]})
 

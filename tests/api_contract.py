@@ -1,0 +1,75 @@
+"""Pytest plugin: `client`, the API's routes in a bare Starlette app whose every response is checked
+against the OpenAPI document (`CONTRACT`); the process runner starts on the first request."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import httpx
+import jsonschema
+import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from api.openapi import openapi_document
+from api.routes import ROUTES
+
+
+class Contract:
+    """Checks responses against the OpenAPI document's paths, headers and schemas."""
+
+    def __init__(self, document: dict) -> None:
+        self.document = document
+        self.paths = [
+            (re.compile("^" + re.sub(r"\{[^}/]+\}", "[^/]+", path) + "$"), path) for path in document["paths"]
+        ]
+
+    def operation(self, method: str, path: str) -> dict | None:
+        for pattern, template in self.paths:
+            if pattern.match(path):
+                return self.document["paths"][template].get(method.lower())
+        return None
+
+    def validate(self, body: object, schema: dict) -> None:
+        """Raise jsonschema.ValidationError unless `body` matches `schema` (refs into the document)."""
+        root = {**schema, "components": self.document["components"]}
+        jsonschema.Draft202012Validator(root, format_checker=jsonschema.FormatChecker()).validate(body)
+
+    def check(self, response: httpx.Response) -> None:
+        request = response.request
+        if request.method == "HEAD":
+            return
+        media = response.headers.get("content-type", "").split(";")[0]
+        operation = self.operation(request.method, request.url.path)
+        if operation is None:  # the JSON 404/405 fallbacks: always the error shape
+            schema = {"$ref": "#/components/schemas/ErrorResponse"}
+            assert media == "application/json", f"{request.method} {request.url.path}: {media}"
+        else:
+            listed = operation["responses"]
+            assert str(response.status_code) in listed, (
+                f"{request.method} {request.url.path} answered {response.status_code}, not in {sorted(listed)}"
+            )
+            reply = listed[str(response.status_code)]
+            assert media in reply["content"], f"{request.method} {request.url.path}: {media} not documented"
+            for header, spec in reply.get("headers", {}).items():
+                assert not spec.get("required") or header in response.headers, f"missing {header} header"
+            schema = reply["content"][media]["schema"]
+        if media == "application/json":
+            self.validate(response.json(), schema)
+
+
+CONTRACT = Contract(openapi_document(False))
+
+
+def _checked(response: httpx.Response) -> None:
+    response.read()
+    CONTRACT.check(response)
+
+
+@pytest.fixture
+def client(app_env) -> Iterator[TestClient]:
+    """The API's routes in a bare Starlette app; every response is checked against the OpenAPI document."""
+    with TestClient(Starlette(routes=ROUTES)) as test_client:
+        test_client.event_hooks = {"request": [], "response": [_checked]}
+        yield test_client
