@@ -9,12 +9,12 @@ from html import escape
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt  # a CommonMark renderer (markdown-it-py, pinned)
 
 from ui.format import escape_markdown, human_duration, human_eta, job_duration_ms, when
 from ui.job_view import step_lines
 
-markdown_it = pytest.importorskip("markdown_it")  # a CommonMark renderer, installed with streamlit (via rich)
-MARKDOWN = markdown_it.MarkdownIt("commonmark").enable(["table", "strikethrough"])
+MARKDOWN = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 
 HOSTILE = [
     "http://a.example redirected to [click me](https://evil.example)",
