@@ -19,7 +19,7 @@ from pipeline.request import parse_request
 from settings import PROJECT_DIR
 from tests.fakes.fixtures import LOCAL_POLICY
 from tests.fakes.server import Reply
-from tests.test_api import _body, _submit, _wait, client  # noqa: F401 (the fixture)
+from tests.test_api import _body, _submit, _wait
 from tests.test_cli import _cli
 
 POSTING = """Backend Engineer, Acme Robotics
@@ -30,7 +30,7 @@ Requirements:
 """
 
 
-def test_a_pasted_posting_gives_a_role_fit_section(client, fake_site):  # noqa: F811
+def test_a_pasted_posting_gives_a_role_fit_section(client, fake_site):
     submitted = _submit(client, _body(fake_site, jobDescription=POSTING))
 
     status = _wait(client, submitted["jobId"])
@@ -54,7 +54,7 @@ def test_a_pasted_posting_gives_a_role_fit_section(client, fake_site):  # noqa: 
     assert "_(prepares for: “Three years of Python in production”)_" in markdown
 
 
-def test_a_posting_url_is_fetched_and_becomes_a_source(client, fake_site):  # noqa: F811
+def test_a_posting_url_is_fetched_and_becomes_a_source(client, fake_site):
     submitted = _submit(client, _body(fake_site, jobDescriptionUrl=fake_site.url + "/careers"))
 
     status = _wait(client, submitted["jobId"])
@@ -65,7 +65,7 @@ def test_a_posting_url_is_fetched_and_becomes_a_source(client, fake_site):  # no
     assert fake_site.hits("/careers") == 1
 
 
-def test_a_posting_url_that_is_not_a_web_page_fails_the_job_clearly(client, fake_site):  # noqa: F811
+def test_a_posting_url_that_is_not_a_web_page_fails_the_job_clearly(client, fake_site):
     submitted = _submit(client, _body(fake_site, jobDescriptionUrl=fake_site.url + "/robots.txt"))
 
     status = _wait(client, submitted["jobId"])
@@ -86,7 +86,7 @@ def test_a_posting_url_that_is_not_a_web_page_fails_the_job_clearly(client, fake
         ({"jobDescription": POSTING, "jobDescriptionUrl": "https://jobs.example/1"}, "jobDescriptionUrl", "not both"),
     ],
 )
-def test_bad_postings_are_refused_at_submit(client, fake_site, fields, field, message):  # noqa: F811
+def test_bad_postings_are_refused_at_submit(client, fake_site, fields, field, message):
     response = client.post("/api/research-direct", json=_body(fake_site, **fields))
 
     assert response.status_code == 422, response.text
@@ -150,7 +150,7 @@ def test_the_form_shows_a_bad_posting_by_its_field(app_env):
 
 
 @pytest.mark.parametrize("character", ["职", "😀"])  # escaped as \uXXXX (6 bytes) or a surrogate pair (12 bytes)
-def test_the_longest_posting_in_any_script_fits_the_body_limit_when_escaped(client, fake_site, character):  # noqa: F811
+def test_the_longest_posting_in_any_script_fits_the_body_limit_when_escaped(client, fake_site, character):
     body = _body(fake_site, jobDescription=character * MAX_POSTING_CHARS)
     raw = json.dumps(body, ensure_ascii=True).encode()
     assert len(raw) > 64 * 1024  # the old limit refused it
