@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import null, update
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, func, select
+from sqlalchemy import and_, bindparam, insert, null, update
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import col, func, select
 
 from db.clock import db_now
-from db.engine import reading, writing
+from db.engine import core_writing, reading, writing
 from db.jobs import Fence
 from db.models import DONE_ATTEMPTS, TERMINAL, AttemptStatus, Job, JobStatus, StepAttempt, elapsed_ms, utcnow
 from db.transient import retry_blips
@@ -25,44 +25,79 @@ class NotOwner(Exception):
     """This worker no longer runs the job: it was taken over, cancelled or released."""
 
 
-def holds(session: Session, fence: Fence, *, processing: bool = True) -> bool:
+# The writes every step of every job makes, built once as Core statements: built per call through
+# the ORM they cost ~4 ms of CPU each (statement construction, cache keys, the unit of work), held
+# the writer queue that long, and were most of a job's CPU (bench/job_timing.py at 64 workers).
+_jobs = Job.__table__
+_attempts = StepAttempt.__table__
+_FENCE = and_(
+    _jobs.c.id == bindparam("fence_job"),
+    _jobs.c.owner == bindparam("fence_owner"),
+    _jobs.c.claims == bindparam("fence_claim"),
+)
+_HOLDS = select(_jobs.c.id).where(_FENCE).with_for_update()
+_HOLDS_PROCESSING = select(_jobs.c.id).where(_FENCE, _jobs.c.status == JobStatus.PROCESSING).with_for_update()
+# The fence check of a new attempt, and the heartbeat of the job's row in one: on PostgreSQL the
+# update locks the row until the transaction ends, as SELECT … FOR UPDATE would.
+_TOUCH_IF_PROCESSING = update(_jobs).where(_FENCE, _jobs.c.status == JobStatus.PROCESSING).values(updated_at=db_now())
+_INSERT_ATTEMPT = (
+    insert(_attempts)
+    .values(
+        job_id=bindparam("fence_job"),
+        step=bindparam("step"),
+        attempt=select(func.coalesce(func.max(_attempts.c.attempt), 0) + 1)
+        .where(_attempts.c.job_id == bindparam("fence_job"), _attempts.c.step == bindparam("step"))
+        .scalar_subquery(),
+        status=AttemptStatus.RUNNING,
+        started_at=bindparam("started_at"),
+    )
+    .returning(_attempts.c.id, _attempts.c.attempt)
+)
+_CHECKPOINTS = select(_attempts.c.step, _attempts.c.output).where(
+    _attempts.c.job_id == bindparam("job_id"), _attempts.c.status.in_(list(DONE_ATTEMPTS))
+)
+# Zero rows: the attempt is closed already (a retry after a commit whose answer was lost).
+_CLOSE = update(_attempts).where(_attempts.c.id == bindparam("attempt_id"), _attempts.c.status == AttemptStatus.RUNNING)
+
+
+def _fence_params(fence: Fence) -> dict[str, str | int]:
+    return {"fence_job": fence.job_id, "fence_owner": fence.owner, "fence_claim": fence.claim}
+
+
+def holds(conn: Connection, fence: Fence, *, processing: bool = True) -> bool:
     """True while the fence is current; locks the job row (PostgreSQL) until the transaction ends,
     so a takeover cannot slip in between this check and the write that follows it."""
-    query = select(Job.id).where(Job.id == fence.job_id, Job.owner == fence.owner, Job.claims == fence.claim)
-    if processing:
-        query = query.where(Job.status == JobStatus.PROCESSING)
-    return session.exec(query.with_for_update()).first() is not None
+    return conn.execute(_HOLDS_PROCESSING if processing else _HOLDS, _fence_params(fence)).first() is not None
 
 
 @retry_blips
 def start(engine: Engine, fence: Fence, step: str) -> StepAttempt:
     """Record a new running attempt at `step`, numbered after any earlier ones.
 
-    Raises NotOwner unless the fence is current: a worker that was taken for dead (and whose job
-    another worker took over) stops at its next step instead of running it twice.
+    Raises NotOwner unless the fence is current and the job processing: a worker that was taken
+    for dead (and whose job another worker took over) stops at its next step instead of running
+    it twice.
     """
-    with writing(engine) as session:
-        if not holds(session, fence):
+    started = utcnow()
+    with core_writing(engine) as conn:
+        if conn.execute(_TOUCH_IF_PROCESSING, _fence_params(fence)).rowcount != 1:
             raise NotOwner(fence.job_id)
-        session.execute(update(Job).where(Job.id == fence.job_id).values(updated_at=db_now()))
-        last = session.exec(
-            select(func.max(StepAttempt.attempt)).where(StepAttempt.job_id == fence.job_id, StepAttempt.step == step)
+        attempt_id, number = conn.execute(
+            _INSERT_ATTEMPT, {**_fence_params(fence), "step": step, "started_at": started}
         ).one()
-        row = StepAttempt(job_id=fence.job_id, step=step, attempt=(last or 0) + 1)
-        session.add(row)
-    return row
+    return StepAttempt(id=attempt_id, job_id=fence.job_id, step=step, attempt=number, started_at=started)
 
 
 @retry_blips
 def finish(engine: Engine, fence: Fence, row: StepAttempt, status: AttemptStatus, **fields: dict | str | None) -> bool:
     """Close a running attempt with its outcome (close()'s keywords); False (and logged) when the
     fence is stale."""
-    with writing(engine) as session:
-        return close(session, fence, row, status, **fields)
+    with core_writing(engine) as conn:
+        return close(conn, fence, row, status, **fields)
 
 
 def close(
-    session: Session,
+    conn: Connection,
     fence: Fence,
     row: StepAttempt,
     status: AttemptStatus,
@@ -75,40 +110,30 @@ def close(
     """finish() inside the caller's transaction (the store step completes its job in the same one);
     False when the fence is stale (logged) or the attempt was closed already."""
     finished = utcnow()
-    if not holds(session, fence, processing=False):
+    if not holds(conn, fence, processing=False):
         log.warning(
             "late write to step %s of job %s by %s (claim %d) ignored", row.step, fence.job_id, fence.owner, fence.claim
         )
         return False
-    # Zero rows here: the attempt is closed already (a retry after a commit whose answer was lost).
-    return (
-        session.execute(
-            update(StepAttempt)
-            .where(StepAttempt.id == row.id, StepAttempt.status == AttemptStatus.RUNNING)
-            .values(
-                status=status,
-                finished_at=finished,
-                duration_ms=elapsed_ms(row.started_at, finished),
-                output=null() if output is None else output,
-                meta=null() if meta is None else meta,
-                error_kind=error_kind,
-                error_message=error_message,
-            )
-        ).rowcount
-        == 1
-    )
+    values = {
+        "attempt_id": row.id,
+        "status": status,
+        "finished_at": finished,
+        "duration_ms": elapsed_ms(row.started_at, finished),
+        # null(): SQL NULL; a plain None would be stored as the JSON text 'null'
+        "output": null() if output is None else output,
+        "meta": null() if meta is None else meta,
+        "error_kind": error_kind,
+        "error_message": error_message,
+    }
+    return conn.execute(_CLOSE, values).rowcount == 1
 
 
 @retry_blips
 def checkpoints(engine: Engine, job_id: str) -> dict[str, dict]:
     """The output of every step that already succeeded for this job, by step id."""
-    with reading(engine) as session:
-        rows = session.exec(
-            select(StepAttempt)
-            .where(StepAttempt.job_id == job_id)
-            .where(col(StepAttempt.status).in_(list(DONE_ATTEMPTS)))
-        )
-        return {row.step: row.output or {} for row in rows}
+    with engine.connect() as conn:
+        return {step: output or {} for step, output in conn.execute(_CHECKPOINTS, {"job_id": job_id})}
 
 
 @retry_blips

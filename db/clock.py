@@ -3,7 +3,7 @@ that one clock (the database's) gave, so hosts whose clocks disagree never judge
 
 from __future__ import annotations
 
-from sqlalchemy import literal
+from sqlalchemy import ColumnElement, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel.sql.sqltypes import UTCDateTime
@@ -15,8 +15,9 @@ class db_now(FunctionElement):
     type = UTCDateTime()
     inherit_cache = True
 
-    def __init__(self, seconds_ago: float = 0.0) -> None:
-        super().__init__(literal(float(seconds_ago)))
+    def __init__(self, seconds_ago: float | ColumnElement = 0.0) -> None:
+        # A column element (a bindparam) lets a statement built once take the interval per call.
+        super().__init__(seconds_ago if isinstance(seconds_ago, ColumnElement) else literal(float(seconds_ago)))
 
 
 @compiles(db_now, "postgresql")

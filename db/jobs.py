@@ -11,12 +11,12 @@ import hashlib
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import case, cast, literal, text, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import bindparam, case, cast, insert, literal, text, update
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from db.clock import db_now
-from db.engine import reading, writing
+from db.engine import core_writing, reading, writing
 from db.models import ACTIVE, AttemptStatus, Job, JobStatus, StepAttempt, elapsed_ms, utcnow
 from db.transient import retry_blips
 from pipeline.models import ResearchRequest
@@ -32,6 +32,62 @@ def _status_case(condition, then: JobStatus, otherwise):
     (PostgreSQL will not store a CASE of text in its enum column)."""
     status_type = Job.__table__.c.status.type
     return cast(case((condition, literal(then, status_type)), else_=otherwise), status_type)
+
+
+_jobs = Job.__table__
+_attempts = StepAttempt.__table__
+# Built once: read at every step boundary of every job, where building it per call cost more than the read.
+_CANCEL_REQUESTED = select(_jobs.c.cancel_requested).where(_jobs.c.id == bindparam("job_id"))
+
+
+def _next_queued(reserved_only: bool):
+    mine = _jobs.c.owner == bindparam("owner")
+    return (
+        select(_jobs.c.id)
+        .where(_jobs.c.status == JobStatus.QUEUED, mine if reserved_only else (_jobs.c.owner.is_(None) | mine))
+        .order_by(_jobs.c.created_at, _jobs.c.id)
+        .limit(bindparam("limit"))
+        .with_for_update(skip_locked=True)
+    )
+
+
+# The claim, built once as Core: the pull loop runs it whenever a job ends.
+_NEXT_QUEUED, _NEXT_QUEUED_RESERVED = _next_queued(False), _next_queued(True)
+_CLAIM = (
+    update(_jobs)
+    .where(_jobs.c.id.in_(bindparam("ids", expanding=True)), _jobs.c.status == JobStatus.QUEUED)
+    .values(
+        status=JobStatus.PROCESSING,
+        owner=bindparam("new_owner"),
+        claims=_jobs.c.claims + 1,
+        started_at=db_now(),
+        updated_at=db_now(),
+    )
+    .returning(_jobs.c.id, _jobs.c.claims)
+)
+# The submit path, built once as Core: an API submit is one short transaction of two statements.
+_RECENT_TWIN = (
+    select(_jobs)
+    .where(_jobs.c.dedupe_key == bindparam("key"), _jobs.c.created_at >= db_now(bindparam("window")))
+    .where(_jobs.c.batch_id.is_(None), _jobs.c.status.not_in([JobStatus.FAILED, JobStatus.CANCELLED]))
+    .order_by(_jobs.c.created_at, _jobs.c.id)
+    .limit(1)
+)
+_INSERT_JOB = insert(_jobs).values(created_at=db_now(), updated_at=db_now()).returning(*_jobs.columns)
+_LEFT_RUNNING = select(_attempts.c.id, _attempts.c.started_at).where(
+    _attempts.c.job_id.in_(bindparam("ids", expanding=True)), _attempts.c.status == AttemptStatus.RUNNING
+)
+_INTERRUPT = (
+    update(_attempts)
+    .where(_attempts.c.id == bindparam("attempt_id"), _attempts.c.status == AttemptStatus.RUNNING)
+    .values(
+        status=AttemptStatus.FAILED,
+        finished_at=bindparam("now"),
+        duration_ms=bindparam("duration"),
+        error_kind="interrupted",
+        error_message="The worker running this step stopped; the step runs again.",
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -72,16 +128,15 @@ def create_job(
     `owner` reserves the job for one worker (the CLI's `--wait`); None queues it for any worker.
     """
     key = dedupe_key(request)
-    with writing(engine) as session:
+    job = new_job(request, owner=owner, key=key, retry_of=retry_of, batch_id=batch_id)
+    values = {name: getattr(job, name) for name in _jobs.columns.keys() if name not in ("created_at", "updated_at")}
+    with core_writing(engine) as conn:
         if batch_id is None:  # a batch may hold the same company twice on purpose
-            twin = _recent_twin(session, key, dedupe_window_s)
+            twin = _recent_twin(conn, key, dedupe_window_s)
             if twin is not None:
                 return twin, False
-        job = new_job(request, owner=owner, key=key, retry_of=retry_of, batch_id=batch_id)
-        session.add(job)
-        session.flush()
-        session.refresh(job)
-        notify_queued(session)
+        job = Job(**conn.execute(_INSERT_JOB, values).one()._mapping)
+        notify_queued(conn)
     return job, True
 
 
@@ -111,27 +166,23 @@ def new_job(
     )
 
 
-def notify_queued(session: Session) -> None:
+def notify_queued(conn: Session | Connection) -> None:
     """Wake the workers listening on PostgreSQL when this transaction commits (no-op on SQLite)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": QUEUE_CHANNEL})
+    dialect = conn.get_bind().dialect if isinstance(conn, Session) else conn.dialect
+    if dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": QUEUE_CHANNEL})
 
 
-def _recent_twin(session: Session, key: str, window_s: float) -> Job | None:
+def _recent_twin(conn: Connection, key: str, window_s: float) -> Job | None:
     """A live job with the same inputs created within the window, looked for under a lock.
 
     On SQLite the write transaction already holds the database's write lock; on PostgreSQL a
     transaction-scoped advisory lock on the key serialises submitters of the same inputs.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
-    return session.exec(
-        select(Job)
-        .where(Job.dedupe_key == key, col(Job.created_at) >= db_now(window_s), col(Job.batch_id).is_(None))
-        .where(col(Job.status).not_in([JobStatus.FAILED, JobStatus.CANCELLED]))
-        .order_by(col(Job.created_at), col(Job.id))
-        .limit(1)
-    ).first()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+    row = conn.execute(_RECENT_TWIN, {"key": key, "window": window_s}).first()
+    return None if row is None else Job(**row._mapping)
 
 
 @retry_blips
@@ -150,51 +201,21 @@ def claim_next(engine: Engine, owner: str, limit: int, *, reserved_only: bool = 
     The update is guarded either way. Attempts a dead owner left running are closed in the same
     transaction. `reserved_only` takes only jobs reserved for `owner` (the CLI's private runner).
     """
-    mine = Job.owner == owner
-    with writing(engine) as session:
-        ids = session.exec(
-            select(Job.id)
-            .where(Job.status == JobStatus.QUEUED, mine if reserved_only else (col(Job.owner).is_(None) | mine))
-            .order_by(col(Job.created_at), col(Job.id))
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).all()
+    with core_writing(engine) as conn:
+        params = {"owner": owner, "limit": limit}
+        ids = conn.execute(_NEXT_QUEUED_RESERVED if reserved_only else _NEXT_QUEUED, params).scalars().all()
         if not ids:
             return []
-        claimed = session.execute(
-            update(Job)
-            .where(col(Job.id).in_(ids), Job.status == JobStatus.QUEUED)
-            .values(
-                status=JobStatus.PROCESSING,
-                owner=owner,
-                claims=Job.claims + 1,
-                started_at=db_now(),
-                updated_at=db_now(),
-            )
-            .returning(Job.id, Job.claims)
-        ).all()
-        _interrupt_running(session, [job_id for job_id, _ in claimed])
+        claimed = conn.execute(_CLAIM, {"ids": ids, "new_owner": owner}).all()
+        _interrupt_running(conn, [job_id for job_id, _ in claimed])
     return [Fence(job_id, owner, claims) for job_id, claims in claimed]
 
 
-def _interrupt_running(session: Session, job_ids: list[str]) -> None:
+def _interrupt_running(conn: Connection, job_ids: list[str]) -> None:
     """Close the attempts a previous owner left running: it stopped, so the step runs again."""
     now = utcnow()
-    rows = session.exec(
-        select(StepAttempt).where(col(StepAttempt.job_id).in_(job_ids), StepAttempt.status == AttemptStatus.RUNNING)
-    ).all()
-    for row in rows:
-        session.execute(
-            update(StepAttempt)
-            .where(StepAttempt.id == row.id, StepAttempt.status == AttemptStatus.RUNNING)
-            .values(
-                status=AttemptStatus.FAILED,
-                finished_at=now,
-                duration_ms=elapsed_ms(row.started_at, now),
-                error_kind="interrupted",
-                error_message="The worker running this step stopped; the step runs again.",
-            )
-        )
+    for attempt_id, started_at in conn.execute(_LEFT_RUNNING, {"ids": job_ids}).all():
+        conn.execute(_INTERRUPT, {"attempt_id": attempt_id, "now": now, "duration": elapsed_ms(started_at, now)})
 
 
 def fail(engine: Engine, fence: Fence, kind: str, message: str) -> bool:
@@ -261,9 +282,9 @@ def request_cancel(engine: Engine, job_id: str) -> Job | None:
 
 @retry_blips
 def is_cancel_requested(engine: Engine, job_id: str) -> bool:
-    """True once somebody asked this job to stop."""
-    with reading(engine) as session:
-        return bool(session.exec(select(Job.cancel_requested).where(Job.id == job_id)).first())
+    """True once somebody asked this job to stop (read at every step boundary of every job)."""
+    with engine.connect() as conn:
+        return bool(conn.execute(_CANCEL_REQUESTED, {"job_id": job_id}).scalar())
 
 
 @retry_blips

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from db.attempts import NotOwner, close, holds
 from db.clock import db_now
-from db.engine import reading, upsert_insert, writing
+from db.engine import core_writing, reading, upsert_insert
 from db.jobs import Fence
 from db.models import AttemptStatus, BriefingRecord, Company, Job, JobStatus, StepAttempt, utcnow
 from db.transient import retry_blips
@@ -41,45 +42,73 @@ def company_key(name: str) -> str:
     return " ".join(name.lower().split())
 
 
+_companies = Company.__table__
+_briefings = BriefingRecord.__table__
+_jobs = Job.__table__
+# Built once, as Core: the store runs once per job while holding the writer queue.
+_COMPANY = select(_companies.c.id, _companies.c.website).where(_companies.c.key == bindparam("key"))
+_SET_WEBSITE = (
+    update(_companies)
+    .where(_companies.c.id == bindparam("company"))
+    .values(website=bindparam("new_website"), updated_at=bindparam("now"))
+)
+_INSERT_BRIEFING = insert(_briefings)
+_COMPLETE = (
+    update(_jobs)
+    .where(_jobs.c.id == bindparam("job"))
+    .values(status=JobStatus.COMPLETED, company_id=bindparam("company"), finished_at=db_now(), updated_at=db_now())
+)
+
+
+@cache
+def _add_company(dialect_insert):
+    """Insert-if-absent of a company in one statement, built once per dialect: two jobs storing
+    the same new company at once both succeed (a select-then-insert would make one fail on the
+    unique key)."""
+    return (
+        dialect_insert(_companies)
+        .values(
+            name=bindparam("name"),
+            key=bindparam("key"),
+            website=bindparam("new_website"),
+            created_at=bindparam("now"),
+            updated_at=bindparam("now"),
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+
+
 @retry_blips
 def store_research(
     engine: Engine, fence: Fence, attempt: StepAttempt, company_name: str, website: str | None, briefing: dict
 ) -> StoreResult:
     """Upsert the company, insert the job's briefing, close the step's attempt and complete the job,
     all in one transaction; raises NotOwner (and writes nothing) when the fence is stale."""
-    with writing(engine) as session:
-        if not holds(session, fence):
+    key, now = company_key(company_name), utcnow()
+    with core_writing(engine) as conn:
+        if not holds(conn, fence):
             raise NotOwner(fence.job_id)
-        key = company_key(company_name)
-        # Insert-if-absent in one statement: two jobs storing the same new company at once both
-        # succeed (a select-then-insert would make one of them fail on the unique key).
-        dialect_insert = upsert_insert(engine)
-        session.execute(
-            dialect_insert(Company)
-            .values(name=company_name, key=key, website=website, created_at=utcnow(), updated_at=utcnow())
-            .on_conflict_do_nothing(index_elements=["key"])
+        conn.execute(
+            _add_company(upsert_insert(engine)), {"name": company_name, "key": key, "new_website": website, "now": now}
         )
-        company = session.exec(select(Company).where(Company.key == key)).one()
-        if website and company.website != website:
-            company.website = website
-            company.updated_at = utcnow()
-        record = BriefingRecord(
-            job_id=fence.job_id,
-            company_id=company.id,
-            analysis_mode=briefing["analysisMode"],
-            model=briefing.get("model"),
-            grounded=briefing.get("grounded", True),
-            data=briefing,
+        company_id, stored_website = conn.execute(_COMPANY, {"key": key}).one()
+        if website and stored_website != website:
+            conn.execute(_SET_WEBSITE, {"company": company_id, "new_website": website, "now": now})
+        conn.execute(
+            _INSERT_BRIEFING,
+            {
+                "job_id": fence.job_id,
+                "company_id": company_id,
+                "analysis_mode": briefing["analysisMode"],
+                "model": briefing.get("model"),
+                "grounded": briefing.get("grounded", True),
+                "data": briefing,
+                "created_at": now,
+            },
         )
-        session.add(record)
-        session.flush()
-        result = StoreResult(True, company.id, fence.job_id, record.created_at)
-        close(session, fence, attempt, AttemptStatus.SUCCEEDED, output=result.to_json_dict())
-        session.execute(
-            update(Job)
-            .where(Job.id == fence.job_id)
-            .values(status=JobStatus.COMPLETED, company_id=company.id, finished_at=db_now(), updated_at=db_now())
-        )
+        result = StoreResult(True, company_id, fence.job_id, now)
+        close(conn, fence, attempt, AttemptStatus.SUCCEEDED, output=result.to_json_dict())
+        conn.execute(_COMPLETE, {"job": fence.job_id, "company": company_id})
     return result
 
 

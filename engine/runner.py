@@ -57,7 +57,11 @@ class Runner:
         self._stopping = threading.Event()  # set by shutdown(): jobs stop at their next step
         self.services = Services.build(settings, self.engine, self._side_pool, self._stopping)
         self._running: dict[Future, str] = {}  # this pool's jobs: future → job id
-        self._lock = threading.Lock()  # guards _running between claiming and handing to the pool
+        self._lock = threading.Lock()  # guards _running; held only for a dict update
+        # Held from a claim until its jobs are in _running, so the heartbeat's sweep of lost jobs
+        # never sees them in between. A separate lock: a job that ends must not wait for a claim,
+        # which queues for the database, before its thread can take the next job.
+        self._claiming = threading.Lock()
         self._finished = threading.Condition()  # notified whenever one of this pool's jobs ends
         self._wake = threading.Event()  # set when a job may be waiting: pull now
         self._adopt = adopt_orphans
@@ -178,13 +182,14 @@ class Runner:
 
     def _pull(self) -> None:
         """Claim as many queued jobs as there are free threads and start them."""
-        with self._lock:
+        with self._claiming:
             free = self.settings.workers - len(self._running)
             if free <= 0 or self._stopping.is_set():
                 return
             claimed = jobs.claim_next(self.engine, self.worker_id, free, reserved_only=not self._adopt)
             futures = [self._pool.submit(run_job, self.services, fence) for fence in claimed]
-            self._running.update(zip(futures, (fence.job_id for fence in claimed), strict=True))
+            with self._lock:
+                self._running.update(zip(futures, (fence.job_id for fence in claimed), strict=True))
         # Outside the lock: a job already done runs its callback right here, and it takes the lock.
         for future in futures:
             future.add_done_callback(self._job_done)
@@ -213,8 +218,9 @@ class Runner:
     def _requeue_lost(self) -> None:
         """Queue again jobs processing under this worker that its pool does not run (a claim whose
         answer was lost, or a job whose run ended while the database was away)."""
-        with self._lock:
-            mine = frozenset(self._running.values())
+        with self._claiming:
+            with self._lock:
+                mine = frozenset(self._running.values())
             lost = jobs.release_all(self.engine, self.worker_id, processing_only=True, keep=mine)
         if lost:
             log.warning("queued again %d jobs this worker held but did not run: %s", len(lost), lost)

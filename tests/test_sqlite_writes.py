@@ -105,3 +105,31 @@ def test_postgresql_writers_are_not_queued(postgres_url):
 
     assert overlapped == [True]
     engine.dispose()
+
+
+def test_more_writers_than_pooled_connections_take_turns_without_stalling(db_url, caplog):
+    """A writer waits for its turn before it takes a pooled connection: were it to hold one while
+    waiting, writers beyond the pool's size would starve the one whose turn it is until the
+    pool's checkout timeout, and the write would fail and be retried as a database blip."""
+    engine = make_engine(db_url)
+    owner = workers.register(engine)
+    writers = 3 * (engine.pool.size() + 10)  # well past the pool: 5 connections plus 10 overflow
+    for n in range(writers):
+        jobs.create_job(engine, ResearchRequest(company_name=f"Co {n}"), owner=None)
+    fences = jobs.claim_next(engine, owner, writers)
+    together = threading.Barrier(writers)
+
+    def steps(fence: jobs.Fence) -> None:
+        together.wait()
+        for step in ("scrape-website", "search-github", "analyze-with-claude"):
+            row = attempts.start(engine, fence, step)  # Core writes
+            workers.heartbeat(engine, owner)  # an ORM write
+            attempts.finish(engine, fence, row, AttemptStatus.SUCCEEDED, output={"step": step})
+
+    with caplog.at_level(logging.WARNING, logger="db.transient"), ThreadPoolExecutor(writers) as pool:
+        list(pool.map(steps, fences))
+
+    assert [record.getMessage() for record in caplog.records] == []
+    with reading(engine) as session:
+        assert session.exec(select(func.count()).select_from(StepAttempt)).one() == 3 * writers
+    engine.dispose()
