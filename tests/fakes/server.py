@@ -61,9 +61,8 @@ class FakeServer:
     """Serves `handle()` on a free loopback port in a background thread."""
 
     def __init__(self) -> None:
-        self.latency_s = 0.0  # added to every unscripted reply (a service's usual latency), seconds
         self.requests: list[Request] = []
-        self.latency_s = 0.0  # added before every reply, seconds (benchmarks set it)
+        self.latency_s = 0.0  # added before every unscripted reply (a service's usual latency), seconds
         self._faults: dict[str, deque[Reply]] = defaultdict(deque)
         self._lock = threading.Lock()
         fake = self
@@ -90,13 +89,16 @@ class FakeServer:
                     {k.lower(): v for k, v in self.headers.items()},
                     self.rfile.read(length) if length else b"",
                 )
-                reply = fake._reply_for(request)
-                time.sleep(fake.latency_s)
-                fake._send(self, reply)
+                fake._send(self, fake._reply_for(request))
 
             do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = _serve
 
         class Server(ThreadingHTTPServer):
+            # socketserver's default listen backlog is 5: a burst of new connections (64 jobs
+            # calling at once) overflowed it, and each dropped SYN cost its client a 1 s
+            # retransmission. A real service accepts the burst.
+            request_queue_size = socket.SOMAXCONN
+
             def handle_error(self, request, client_address) -> None:
                 # A client that hangs up on purpose (a refused body, a deadline) is not an error.
                 if not isinstance(sys.exc_info()[1], ConnectionError):
