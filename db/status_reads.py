@@ -3,6 +3,9 @@ without their checkpointed output (the scraped pages, up to ~120 KB of JSON a st
 
 Two indexed reads in one transaction: the job by primary key (the queue count walks
 ix_jobs_status_created, and only for a queued job), the attempts by ix_step_attempts_job_id.
+Both are Core reads on a plain connection, no ORM Session or objects: a poll runs them many times a
+second (every open job page every 1.5 s), and the ORM's session and object loading cost more than
+the reads themselves. The job comes back as a Row of its columns, read by attribute like a Job.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from sqlalchemy.engine import Engine, Row
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
-from db.engine import reading
 from db.models import Job, JobStatus, StepAttempt
 
 # Every column of step_attempts a status shows; `output` (the checkpoint) is left out on purpose.
@@ -39,16 +41,16 @@ def _ahead_in_queue():
 
 
 # Built once: a poll runs them many times a second, and building one costs more than running it.
-JOB_AND_AHEAD = select(Job, _ahead_in_queue()).where(Job.id == bindparam("job_id"))
+JOB_AND_AHEAD = select(*Job.__table__.columns, _ahead_in_queue().label("ahead")).where(Job.id == bindparam("job_id"))
 ATTEMPTS = select(*ATTEMPT_COLUMNS).where(StepAttempt.job_id == bindparam("job_id")).order_by(col(StepAttempt.id))
 
 
-def poll_rows(engine: Engine, job_id: str) -> tuple[Job, int, list[Row]] | None:
-    """The job, the jobs queued ahead of it and its attempts (oldest first); None if unknown."""
-    with reading(engine) as session:
-        found = session.exec(JOB_AND_AHEAD, params={"job_id": job_id}).first()
-        if found is None:
+def poll_rows(engine: Engine, job_id: str) -> tuple[Row, int, list[Row]] | None:
+    """The job's row (every column of jobs), the jobs queued ahead of it and its attempts (oldest
+    first); None if unknown."""
+    with engine.connect() as connection:  # the first read begins the transaction; closing ends it
+        job = connection.execute(JOB_AND_AHEAD, {"job_id": job_id}).first()
+        if job is None:
             return None
-        rows = session.exec(ATTEMPTS, params={"job_id": job_id}).all()
-    job, ahead = found
-    return job, ahead, list(rows)
+        rows = connection.execute(ATTEMPTS, {"job_id": job_id}).all()
+    return job, job.ahead, rows

@@ -18,11 +18,12 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import URL, Engine, Row
 
 from db.history import recent_durations_s
-from db.models import DONE_ATTEMPTS, AttemptStatus, Job, JobStatus, elapsed_ms, utcnow
+from db.models import DONE_ATTEMPTS, AttemptStatus, JobStatus, elapsed_ms, utcnow
 from db.status_reads import poll_rows
 from db.store import get_briefing
 from engine.steps import STEPS
@@ -93,7 +94,7 @@ class _TypicalDuration:
 typical_duration = _TypicalDuration()
 
 
-def estimate_remaining_s(engine: Engine, job: Job, ahead: int, workers: int) -> float | None:
+def estimate_remaining_s(engine: Engine, job: Row, ahead: int, workers: int) -> float | None:
     """Seconds until the job should be done, from recent run times; None once it is terminal.
 
     `ahead` is how many queued jobs were created before this one.
@@ -106,7 +107,7 @@ def estimate_remaining_s(engine: Engine, job: Job, ahead: int, workers: int) -> 
     return typical * (ahead // max(1, workers) + 1)
 
 
-def _message(job: Job, steps: list[dict], briefing: dict | None, remaining: float | None) -> str:
+def _message(job: Row, steps: list[dict], briefing: dict | None, remaining: float | None) -> str:
     if job.status == JobStatus.QUEUED:
         return f"Waiting for a free worker; about {round(remaining or DEFAULT_DURATION_S)} s to go."
     if job.status == JobStatus.PROCESSING:
@@ -137,14 +138,23 @@ def _message(job: Job, steps: list[dict], briefing: dict | None, remaining: floa
 
 @dataclass(frozen=True)
 class Report:
-    """A job's status object, its full step states (labels, notes, metadata), its row, and the
-    status as the API sends it: JSON bytes and their ETag."""
+    """A job's status object, its full step states (labels, notes, metadata), its row (a Core Row of
+    every column, read like a Job), and the status as the API sends it: JSON bytes and their ETag,
+    made on first use (the job page never uses them)."""
 
     status: dict
     steps: list[dict]
-    job: Job
-    body: bytes
-    etag: str
+    job: Row
+
+    @cached_property
+    def body(self) -> bytes:
+        """The status as JSON, encoded as Starlette's JSONResponse does."""
+        return json.dumps(self.status, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode()
+
+    @cached_property
+    def etag(self) -> str:
+        """A strong ETag of `body`."""
+        return f'"{hashlib.blake2b(self.body, digest_size=16).hexdigest()}"'
 
 
 class _TerminalCache:
@@ -194,11 +204,6 @@ def cached_report(engine: Engine, job_id: str) -> Report | None:
     return terminal_cache.get(engine, job_id)
 
 
-def _json_bytes(status: dict) -> bytes:
-    # The same encoding as Starlette's JSONResponse.
-    return json.dumps(status, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode()
-
-
 def report(
     engine: Engine, job_id: str, *, workers: int = 1, prices: Mapping[str, Price] = DEFAULT_PRICES
 ) -> Report | None:
@@ -236,10 +241,10 @@ def report(
         "steps": [{k: s[k] for k in ("id", "status", "attempts", "durationMs", "error")} for s in steps],
         "usage": usage_of((row.meta for row in rows), prices).to_json_dict(),
     }
-    body = _json_bytes(status)
-    made = Report(status, steps, job, body, f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"')
+    made = Report(status, steps, job)
     # A job failed by the reaper may still have a step running; it is cached once that step ends.
     if job.status.is_terminal and all(row.status != AttemptStatus.RUNNING for row in rows):
+        made.etag  # noqa: B018 - encoded here, off the event loop where the API answers cached reports
         terminal_cache.put(engine, made)
     return made
 
@@ -254,7 +259,7 @@ def job_status(
 
 def job_report(
     engine: Engine, job_id: str, *, workers: int = 1, prices: Mapping[str, Price] = DEFAULT_PRICES
-) -> tuple[dict, list[dict], Job] | None:
+) -> tuple[dict, list[dict], Row] | None:
     """The status object, the full step states and the job row; None for an unknown job. The job
     page shows all three."""
     found = report(engine, job_id, workers=workers, prices=prices)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import streamlit as st
+from sqlalchemy.engine import Row
 
-from db.models import Job
 from engine.status import job_report
 from ui import job_view
 from ui.delete_view import delete_control
@@ -25,8 +25,8 @@ run = runner()
 engine = run.engine
 
 
-def current() -> tuple[dict, list[dict], Job] | None:
-    """The job's status object, its steps and its row, read fresh from the database."""
+def current() -> tuple[dict, list[dict], Row] | None:
+    """The job's status object, its steps and its row (read like a Job), read fresh from the database."""
     return job_report(engine, job_id, workers=run.settings.workers, prices=run.settings.prices)
 
 
