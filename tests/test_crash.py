@@ -112,7 +112,11 @@ def test_kill_during_scrape(crash_env, tmp_path, fake_site):
 def test_kill_during_analysis(crash_env, tmp_path, fake_site, fake_anthropic):
     fake_anthropic.enqueue(Reply(529, b"{}", {"Content-Type": "application/json"}, delay_s=30))
 
-    job_id, final, rows, engine = _crash_and_recover(crash_env(), tmp_path, fake_site, "analyze-with-claude")
+    # Killed once the slow reply is being awaited: the attempt row is written before the call goes
+    # out, and a kill in between would leave the slow reply to the restarted app.
+    job_id, final, rows, engine = _crash_and_recover(
+        crash_env(), tmp_path, fake_site, "analyze-with-claude", inside=lambda: fake_anthropic.requests
+    )
 
     assert final["status"] == "completed", final["message"]
     assert final["results"]["analysisMode"] == "claude"
