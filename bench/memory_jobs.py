@@ -2,8 +2,11 @@
 
 Starts `streamlit run app.py` on the loopback fakes (SQLite), submits jobs through the API from
 `--clients` concurrent clients, waits until each checkpoint's number of jobs has finished, and
-prints the server's RSS (VmRSS from /proc/<pid>/status) there. The first checkpoint is the
-baseline (imports done, pools and caches warm); later ones are compared with it.
+prints the server's RSS there (VmRSS from /proc/<pid>/status, with its anonymous / file-backed /
+shared split) and the size of the SQLite file and its WAL. The first checkpoint is the baseline
+(imports done, pools and caches warm); later ones are compared with it and with the second (the
+issue's target compares 1 000 and 10 000 finished jobs). Where the memory goes (glibc's heap,
+Python's arenas, SQLite, live objects): run it with bench/memory_hook/ on PYTHONPATH.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.page_poll import rss_mb
 from tests.fakes.anthropic_api import DEFAULT_KEY, FakeAnthropic
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.site import FakeSite
@@ -29,6 +31,21 @@ from tests.fakes.wiring import fake_services_env
 from tests.live_app import app_environment, serve_app
 
 SETTLE_TIMEOUT_S = 1800.0  # bound on the wait for a checkpoint's jobs to finish, seconds
+MEMORY_FIELDS = ("VmRSS", "RssAnon", "RssFile", "RssShmem")  # from /proc/<pid>/status, kB
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    """The process's resident memory and its split, MB."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    return {name: int(fields[name].split()[0]) / 1024 for name in MEMORY_FIELDS}
+
+
+def files_mb(database: Path) -> float:
+    """The SQLite file and its WAL, MB."""
+    return (
+        sum(path.stat().st_size for path in (database, database.with_name(database.name + "-wal")) if path.exists())
+        / 2**20
+    )
 
 
 async def _submit(base: str, site_url: str, numbers: range, clients: int) -> None:
@@ -77,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
                     asyncio.run(_submit(app.url, site.url, range(done, target), args.clients))
                     _settle(app.url)
                     done = target
-                    rows.append((target, rss_mb(app.process.pid), time.monotonic() - began))
+                    rows.append(
+                        (target, memory_mb(app.process.pid), files_mb(Path(tmp) / "prep.db"), time.monotonic() - began)
+                    )
                     site.reset()  # the fakes keep every request; memory of the bench, not the app
                     github.reset()
                     llm.reset()
@@ -91,10 +110,17 @@ def main(argv: list[str] | None = None) -> int:
         f"server RSS as jobs finish, streamlit run app.py, SQLite, PREP_WORKERS={args.workers}, "
         f"{args.clients} clients, Python {platform.python_version()}, {os.cpu_count()} CPUs"
     )
-    base = rows[0][1]
-    print(f"{'finished jobs':>14}{'RSS MB':>9}{'vs first':>10}{'elapsed s':>11}")
-    for finished, rss, elapsed in rows:
-        print(f"{finished:>14}{rss:>9.1f}{(rss - base) / base:>+10.1%}{elapsed:>11.0f}")
+    first, second = rows[0][1]["VmRSS"], rows[min(1, len(rows) - 1)][1]["VmRSS"]
+    print(
+        f"{'finished jobs':>14}{'RSS MB':>9}{'vs first':>10}{'vs second':>11}"
+        f"{'anon MB':>9}{'file MB':>9}{'shmem MB':>10}{'db+wal MB':>11}{'elapsed s':>11}"
+    )
+    for finished, memory, database, elapsed in rows:
+        rss = memory["VmRSS"]
+        print(
+            f"{finished:>14}{rss:>9.1f}{(rss - first) / first:>+10.1%}{(rss - second) / second:>+11.1%}"
+            f"{memory['RssAnon']:>9.1f}{memory['RssFile']:>9.1f}{memory['RssShmem']:>10.1f}{database:>11.1f}{elapsed:>11.0f}"
+        )
     return 0
 
 
