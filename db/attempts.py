@@ -26,7 +26,7 @@ class NotOwner(Exception):
 
 
 # The writes every step of every job makes, built once as Core statements: built per call through
-# the ORM they cost ~4 ms of CPU each (statement construction, cache keys, the unit of work), held
+# the ORM they cost 2.6–4 ms of CPU each (statement construction, cache keys, the unit of work), held
 # the writer queue that long, and were most of a job's CPU (bench/job_timing.py at 64 workers).
 _jobs = Job.__table__
 _attempts = StepAttempt.__table__
