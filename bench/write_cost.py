@@ -63,8 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         figures["cancel check (is_cancel_requested)"], _ = _cpu_ms(
             [lambda f=f: jobs.is_cancel_requested(engine, f.job_id) for f in fences]
         )
-        stores = [lambda f=f: attempts.start(engine, f, "store-research") for f in fences]
-        _, store_rows = _cpu_ms(stores)
+        store_rows = [attempts.start(engine, f, "store-research") for f in fences]
         figures["store the briefing and complete"], _ = _cpu_ms(
             [
                 lambda f=f, r=r: store_research(engine, f, r, "Acme", "https://acme.example/", BRIEFING)

@@ -36,7 +36,7 @@ _FENCE = and_(
     _jobs.c.claims == bindparam("fence_claim"),
 )
 _HOLDS = select(_jobs.c.id).where(_FENCE).with_for_update()
-_HOLDS_PROCESSING = select(_jobs.c.id).where(_FENCE, _jobs.c.status == JobStatus.PROCESSING).with_for_update()
+_HOLDS_PROCESSING = _HOLDS.where(_jobs.c.status == JobStatus.PROCESSING)
 # The fence check of a new attempt, and the heartbeat of the job's row in one: on PostgreSQL the
 # update locks the row until the transaction ends, as SELECT … FOR UPDATE would.
 _TOUCH_IF_PROCESSING = update(_jobs).where(_FENCE, _jobs.c.status == JobStatus.PROCESSING).values(updated_at=db_now())

@@ -30,7 +30,7 @@ def create_batch(
         session.flush()
         for job in members:
             session.refresh(job)
-        jobs.notify_queued(session)
+        jobs.notify_queued(session.connection())
     return batch, members
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, case, cast, insert, literal, text, update
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from db.clock import db_now
 from db.engine import core_writing, reading, writing
@@ -129,6 +129,7 @@ def create_job(
     """
     key = dedupe_key(request)
     job = new_job(request, owner=owner, key=key, retry_of=retry_of, batch_id=batch_id)
+    # The row's values but its timestamps, which _INSERT_JOB takes from the database's clock.
     values = {name: getattr(job, name) for name in _jobs.columns.keys() if name not in ("created_at", "updated_at")}
     with core_writing(engine) as conn:
         if batch_id is None:  # a batch may hold the same company twice on purpose
@@ -166,10 +167,9 @@ def new_job(
     )
 
 
-def notify_queued(conn: Session | Connection) -> None:
+def notify_queued(conn: Connection) -> None:
     """Wake the workers listening on PostgreSQL when this transaction commits (no-op on SQLite)."""
-    dialect = conn.get_bind().dialect if isinstance(conn, Session) else conn.dialect
-    if dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": QUEUE_CHANNEL})
 
 
@@ -250,7 +250,7 @@ def _fenced(engine: Engine, fence: Fence, values: dict, *, notify: bool = False)
             .values(**values, updated_at=db_now())
         )
         if notify and result.rowcount == 1:
-            notify_queued(session)
+            notify_queued(session.connection())
     if result.rowcount != 1:
         log.warning("late write to job %s by %s (claim %d) ignored", fence.job_id, fence.owner, fence.claim)
     return result.rowcount == 1
@@ -306,7 +306,7 @@ def take_over(engine: Engine, job_id: str, old_owner: str, claims: int) -> bool:
             )
         )
         if result.rowcount == 1:
-            notify_queued(session)
+            notify_queued(session.connection())
         return result.rowcount == 1
 
 
@@ -349,5 +349,5 @@ def release_all(
             ).scalars()
         )
         if released:
-            notify_queued(session)
+            notify_queued(session.connection())
     return released
