@@ -77,7 +77,11 @@ def busy_waits(engine: Engine) -> int:
 
 def begin_immediate(conn: Connection, busy_timeout_ms: int) -> None:
     """BEGIN IMMEDIATE, first without waiting: if the lock is taken (by another process), count
-    and log the wait, then wait in SQLite's busy handler as usual."""
+    and log the wait, then wait in SQLite's busy handler as usual.
+
+    This runs in SQLAlchemy's "begin" event, where a driver error is not wrapped: one that is
+    still busy when the timeout ends is raised as SQLAlchemy's OperationalError, so it is
+    retried as a blip and handled like every other database error."""
     dbapi = conn.connection.dbapi_connection
     dbapi.execute("PRAGMA busy_timeout=0")
     try:
@@ -85,9 +89,12 @@ def begin_immediate(conn: Connection, busy_timeout_ms: int) -> None:
         return
     except sqlite3.OperationalError as error:
         if "locked" not in str(error) and "busy" not in str(error):
-            raise
+            raise OperationalError("BEGIN IMMEDIATE", None, error) from error
     finally:
         dbapi.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
     gate(conn.engine, busy_timeout_ms / 1000).counted_wait()
     log.warning("the SQLite write lock is held outside this process's writer queue; waiting for it")
-    dbapi.execute("BEGIN IMMEDIATE")
+    try:
+        dbapi.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        raise OperationalError("BEGIN IMMEDIATE", None, error) from error

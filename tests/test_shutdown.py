@@ -9,6 +9,7 @@ import sys
 import time
 
 import pytest
+from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from db import attempts
@@ -35,8 +36,8 @@ while not any(row.step == "scrape-website" for row in attempts.for_job(runner.en
 """
 
 
-def _jobs(db_url: str) -> list[Job]:
-    with reading(make_engine(db_url)) as session:
+def _jobs(engine: Engine) -> list[Job]:
+    with reading(engine) as session:
         return list(session.exec(select(Job).order_by(col(Job.created_at))))
 
 
@@ -62,16 +63,17 @@ def test_interpreter_exit_stops_the_running_job_at_its_next_step_and_runs_no_que
     )  # fmt: skip
 
     assert done.returncode == 0, done.stderr
-    rows = _jobs(app_env["DATABASE_URL"])
+    engine = make_engine(app_env["DATABASE_URL"])
+    rows = _jobs(engine)
     assert [(job.role, job.status, job.owner) for job in rows] == [
         ("First", JobStatus.QUEUED, None),
         ("Queued 0", JobStatus.QUEUED, None),
         ("Queued 1", JobStatus.QUEUED, None),
     ]
     assert fake_anthropic.calls == []  # the running job stopped after its scrape, before the analysis
-    steps = {(r.step, r.status) for r in attempts.for_job(make_engine(app_env["DATABASE_URL"]), rows[0].id)}
+    steps = {(r.step, r.status) for r in attempts.for_job(engine, rows[0].id)}
     assert ("scrape-website", AttemptStatus.SUCCEEDED) in steps
-    assert not any(attempts.for_job(make_engine(app_env["DATABASE_URL"]), job.id) for job in rows[1:])
+    assert not any(attempts.for_job(engine, job.id) for job in rows[1:])
 
 
 def test_sigterm_on_the_cli_hands_its_job_back_to_the_queue(app_env, fake_site, fake_anthropic):
@@ -82,14 +84,14 @@ def test_sigterm_on_the_cli_hands_its_job_back_to_the_queue(app_env, fake_site, 
     )  # fmt: skip
     engine = make_engine(app_env["DATABASE_URL"])
     give_up = time.monotonic() + WAIT_S
-    while not (rows := _jobs(app_env["DATABASE_URL"])) or not attempts.for_job(engine, rows[0].id):
+    while not (rows := _jobs(engine)) or not attempts.for_job(engine, rows[0].id):
         assert time.monotonic() < give_up and cli.poll() is None, cli.stderr.read() if cli.poll() else "timeout"
         time.sleep(0.05)
 
     cli.send_signal(signal.SIGTERM)
 
-    assert cli.wait(timeout=WAIT_S) == 128 + signal.SIGTERM
-    [job] = _jobs(app_env["DATABASE_URL"])
+    assert cli.wait(timeout=WAIT_S) == 128 + signal.SIGTERM, cli.stderr.read()
+    [job] = _jobs(engine)
     assert (job.status, job.owner) == (JobStatus.QUEUED, None)
     assert fake_anthropic.calls == []
     steps = {(r.step, r.status) for r in attempts.for_job(engine, job.id)}

@@ -9,13 +9,16 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from sqlalchemy import func, update
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from db import attempts, jobs, workers
 from db.engine import make_engine, reading, writing
 from db.models import AttemptStatus, Job, StepAttempt
-from db.sqlite_writes import busy_waits
+from db.sqlite_writes import begin_immediate, busy_waits
+from db.transient import is_transient
 from pipeline.models import ResearchRequest
 
 THREADS = 16
@@ -80,6 +83,18 @@ def test_a_writer_outside_the_queue_makes_a_counted_and_logged_wait(db_url, capl
     assert done.is_set()
     assert busy_waits(engine) == before + 1
     assert "write lock is held outside" in caplog.text
+    outsider.close()
+    engine.dispose()
+
+
+def test_a_lock_held_past_the_busy_timeout_raises_sqlalchemys_operational_error(db_url):
+    engine = make_engine(db_url)
+    outsider = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
+    outsider.execute("BEGIN IMMEDIATE")
+    with engine.connect() as conn:
+        with pytest.raises(OperationalError, match="database is locked") as raised:
+            begin_immediate(conn, busy_timeout_ms=50)
+    assert is_transient(raised.value)  # what db.transient.retry_blips retries
     outsider.close()
     engine.dispose()
 
