@@ -4,7 +4,9 @@ Run: .venv/bin/python bench/job_timing.py [--jobs 200] [--workers 1,4,16,64] [--
 
 The loopback fakes answer with latency so that each step takes about 1.0 s (the website),
 0.6 s (GitHub) and 1.5 s (Claude), times `--scale`: a calibration job counts the requests each
-step sends, and the per-request latency is the step's budget divided by that count.
+step sends, and the per-request latency is the step's budget divided by that count. The fakes
+run in a child process (bench/fakes_process.py), as the real services run on other machines:
+in this process their Python would hold the interpreter lock the runner's threads need.
 
 1. Critical path: five jobs one after another; each job's run time (started → finished, from its
    row) against max(scrape, GitHub) + analysis + store, the step durations its attempts recorded.
@@ -12,7 +14,7 @@ step sends, and the per-request latency is the step's budget divided by that cou
    process), timed until the last one is terminal; the ideal is ceil(jobs / workers) × the
    median critical path of part 1. Every job must finish (no deadlock) within a bound. The CPU
    columns are the CPU time of this process's threads but the main one (which submits and then
-   polls each job's row every 0.1 s) over the run: the runner's, and the fakes', which run here.
+   polls each job's row every 0.1 s) over the run: the runner's.
 """
 
 from __future__ import annotations
@@ -29,16 +31,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.fakes_process import FakesProcess
 from db import attempts, jobs
 from db.engine import make_engine
 from db.models import JobStatus
 from engine.runner import Runner
 from pipeline.models import ResearchRequest
 from settings import Settings
-from tests.fakes.anthropic_api import DEFAULT_KEY, FakeAnthropic
-from tests.fakes.github_api import FakeGitHub
-from tests.fakes.site import FakeSite
-from tests.fakes.wiring import fake_services_env
 
 STEP_LATENCY_S = {"site": 1.0, "github": 0.6, "llm": 1.5}  # per step, before --scale
 SEQUENTIAL_JOBS = 5
@@ -57,8 +56,8 @@ def _worker_cpu_s() -> float:
     return time.process_time() - time.thread_time()
 
 
-def _request(site: FakeSite, n: int) -> ResearchRequest:
-    return ResearchRequest(company_name="Acme Robotics", company_url=site.url, role=f"Bench {n}")
+def _request(site_url: str, n: int) -> ResearchRequest:
+    return ResearchRequest(company_name="Acme Robotics", company_url=site_url, role=f"Bench {n}")
 
 
 def _critical_path_ms(runner: Runner, job_id: str) -> tuple[float, float]:
@@ -79,16 +78,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.workers.split(",")]
 
-    site, github, llm = FakeSite().start(), FakeGitHub().start(), FakeAnthropic(api_key=DEFAULT_KEY).start()
+    fakes = FakesProcess()
+    site = fakes.site_url
     # Every job reads the fakes itself: with the source cache on, all but the first job of a
     # runner would take the site and GitHub from the cache and the critical path would be Claude's.
     env = {
-        **fake_services_env(site, github, llm),
+        **fakes.env,
         "PREP_ALLOW_PRIVATE_URLS": "1",
         "PREP_JOB_DEADLINE_S": "600",
         "PREP_CACHE_TTL_S": "0",
     }
-    fakes = {"site": site, "github": github, "llm": llm}
     lines = []
     try:
         with tempfile.TemporaryDirectory(prefix="prep-bench-") as tmp:
@@ -97,9 +96,10 @@ def main(argv: list[str] | None = None) -> int:
             job, _ = calibration.submit(_request(site, -1))
             calibration.wait(job.id)
             calibration.shutdown()
-            for name, fake in fakes.items():
-                fake.latency_s = STEP_LATENCY_S[name] * args.scale / max(1, len(fake.requests))
-            per_request = ", ".join(f"{name} {fake.latency_s * 1000:.0f} ms" for name, fake in fakes.items())
+            counts = fakes.request_counts()
+            latency = {name: STEP_LATENCY_S[name] * args.scale / max(1, counts[name]) for name in counts}
+            fakes.set_latency(latency)
+            per_request = ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in latency.items())
 
             sequential = _runner(env, workdir, 1, "sequential")
             runs, paths = [], []
@@ -139,8 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"{cpu:>8.1f}{cpu / args.jobs * 1000:>12.1f}"
                 )
     finally:
-        for fake in fakes.values():
-            fake.stop()
+        fakes.stop()
     print(
         f"job timing, SQLite, fakes' step latencies x{args.scale} ({per_request} per request), "
         f"Python {platform.python_version()}, {os.cpu_count()} CPUs"
