@@ -9,18 +9,20 @@ import streamlit as st
 
 from api.routes import ROUTES
 from engine.runner import get_runner, shutdown_runner
-from server_tuning import freeze_startup_heap, set_nodelay_on_listening_sockets
+from server_tuning import FrozenHeap, set_nodelay_on_listening_sockets
 
 
 @asynccontextmanager
 async def lifespan(_app):
     """Start the runner with the server (jobs left by a dead process resume at once); at shutdown,
     let running jobs reach their next step and hand them back to the queue. The server's socket
-    is bound (but not yet served) when this runs, so TCP_NODELAY set here reaches every connection."""
+    is bound (but not yet served) when this runs, so TCP_NODELAY set here reaches every connection.
+    The heap is frozen once the runner is up and kept frozen as it grows (server_tuning.FrozenHeap)."""
     set_nodelay_on_listening_sockets()
     get_runner()
-    freeze_startup_heap()
+    heap = FrozenHeap().start()
     yield
+    heap.stop()
     await asyncio.to_thread(shutdown_runner)
 
 
