@@ -7,7 +7,9 @@
 Each line: VmRSS / RssAnon / RssFile / RssShmem (MB), glibc's mallinfo2() (arena, mmap, in use,
 free but kept, MB), pymalloc (arenas // 4, MB in blocks; parsed from sys._debugmallocstats),
 SQLite's own allocations (MB, page cache overflow MB), the objects the collector tracks outside
-the frozen generation, and the types whose count grew by more than 200 since the last line.
+the frozen generation and the frozen count, the CPU of the full collections (gc.collect(2),
+timed through gc.callbacks) since the last line (count and median ms), and the types whose count
+grew by more than 200 since the last line.
 Python loads sitecustomize at start-up, so the app's code stays untouched. Linux, glibc only.
 """
 
@@ -23,6 +25,7 @@ if os.environ.get("MEMHOOK_OUT"):
     import sys
     import tempfile
     import threading
+    import time
 
     class _MI2(ctypes.Structure):
         _fields_ = [
@@ -55,6 +58,17 @@ if os.environ.get("MEMHOOK_OUT"):
         return cur * 256 // 1024, used >> 20  # the first is the arena count // 4 (1 MiB arenas)
 
     _prev = {}
+    _full_gc_ms = []
+    _gc_began = [0.0]
+
+    def _time_full_gc(phase, info):
+        if info["generation"] == 2:
+            if phase == "start":
+                _gc_began[0] = time.thread_time()
+            else:
+                _full_gc_ms.append((time.thread_time() - _gc_began[0]) * 1000)
+
+    gc.callbacks.append(_time_full_gc)
 
     def _dump(trim):
         if trim:
@@ -84,10 +98,14 @@ if os.environ.get("MEMHOOK_OUT"):
             sqlite=_sqlite_mem(),
             blocks=sys.getallocatedblocks(),
             objs=sum(types.values()),
+            frozen=gc.get_freeze_count(),
+            full_gcs=len(_full_gc_ms),
+            full_gc_ms=round(sorted(_full_gc_ms)[len(_full_gc_ms) // 2], 2) if _full_gc_ms else None,
             threads=len(threading.enumerate()),
             fds=len(os.listdir("/proc/self/fd")),
             grew=grew,
         )
+        _full_gc_ms.clear()
         with open(os.environ["MEMHOOK_OUT"], "a") as f:
             f.write(json.dumps(row) + "\n")
 
