@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import col, select
 
 from db.clock import db_now
-from db.engine import core_writing, reading, writing
+from db.engine import core_writing, writing
 from db.models import ACTIVE, AttemptStatus, Job, JobStatus, StepAttempt, elapsed_ms, utcnow
 from db.transient import retry_blips
 from pipeline.models import ResearchRequest
@@ -38,6 +38,8 @@ _jobs = Job.__table__
 _attempts = StepAttempt.__table__
 # Built once: read at every step boundary of every job, where building it per call cost more than the read.
 _CANCEL_REQUESTED = select(_jobs.c.cancel_requested).where(_jobs.c.id == bindparam("job_id"))
+# Built once: read when every job starts, and by every wait() poll.
+_JOB = select(_jobs).where(_jobs.c.id == bindparam("job_id"))
 
 
 def _next_queued(reserved_only: bool):
@@ -188,8 +190,9 @@ def _recent_twin(conn: Connection, key: str, window_s: float) -> Job | None:
 @retry_blips
 def get_job(engine: Engine, job_id: str) -> Job | None:
     """The job with this id, or None."""
-    with reading(engine) as session:
-        return session.get(Job, job_id)
+    with engine.connect() as conn:
+        row = conn.execute(_JOB, {"job_id": job_id}).first()
+    return None if row is None else Job(**row._mapping)
 
 
 @retry_blips
