@@ -3,8 +3,9 @@
 The loopback fakes answer at once from a child process (bench/fakes_process.py), so the job
 threads never wait on a service and the figure is the Python (and SQLite) a job runs: the
 process's CPU time over the run divided by the jobs, its main thread's waiting included. Every
-job reads the fakes itself (`PREP_CACHE_TTL_S=0`). The share of a job that holds the GIL is what
-bounds `PREP_WORKERS=64` in bench/job_timing.py. Prints each run and the median.
+job reads the fakes itself (`PREP_CACHE_TTL_S=0`); runner and requests are bench/job_timing.py's.
+The share of a job that holds the GIL is what bounds `PREP_WORKERS=64` in bench/job_timing.py.
+Prints each run and the median.
 """
 
 from __future__ import annotations
@@ -21,23 +22,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.fakes_process import FakesProcess
-from db.engine import make_engine
-from engine.runner import Runner
-from pipeline.models import ResearchRequest
-from settings import Settings
+from bench.job_timing import bench_request, bench_runner, runner_env
 
 
 def cpu_ms_per_job(env: dict[str, str], workdir: Path, jobs: int, workers: int, site_url: str) -> float:
     """Run `jobs` jobs on a fresh runner and database; the process's CPU per job, ms."""
-    settings = Settings.from_mapping(
-        {**env, "DATABASE_URL": f"sqlite:///{workdir / 'cpu.db'}", "PREP_WORKERS": str(workers)}
-    )
-    runner = Runner(settings, engine=make_engine(settings.database_url), adopt_orphans=False)
+    runner = bench_runner(env, workdir, workers, "cpu")
     try:
         began = time.process_time()
-        _, members = runner.submit_batch(
-            [ResearchRequest(company_name="Acme Robotics", company_url=site_url, role=f"CPU {n}") for n in range(jobs)]
-        )
+        _, members = runner.submit_batch([bench_request(site_url, n) for n in range(jobs)])
         for job in members:
             runner.wait(job.id)
         return (time.process_time() - began) * 1000 / jobs
@@ -52,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
     fakes = FakesProcess()
-    env = {**fakes.env, "PREP_ALLOW_PRIVATE_URLS": "1", "PREP_JOB_DEADLINE_S": "600", "PREP_CACHE_TTL_S": "0"}
+    env = runner_env(fakes)
     try:
         figures = []
         for _ in range(args.runs):

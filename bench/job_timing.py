@@ -44,7 +44,16 @@ SEQUENTIAL_JOBS = 5
 GIVE_UP_S = 1800.0  # a run that has not finished by then is reported as stuck, seconds
 
 
-def _runner(env: dict[str, str], workdir: Path, workers: int, tag: str) -> Runner:
+def runner_env(fakes: FakesProcess) -> dict[str, str]:
+    """Settings that send every job to the fakes, each reading them itself.
+
+    With the source cache on, all but the first job of a runner would take the site and GitHub
+    from the cache and the critical path would be Claude's."""
+    return {**fakes.env, "PREP_ALLOW_PRIVATE_URLS": "1", "PREP_JOB_DEADLINE_S": "600", "PREP_CACHE_TTL_S": "0"}
+
+
+def bench_runner(env: dict[str, str], workdir: Path, workers: int, tag: str) -> Runner:
+    """A runner of `workers` threads in this process, on its own SQLite file in `workdir`."""
     settings = Settings.from_mapping(
         {**env, "DATABASE_URL": f"sqlite:///{workdir / f'{tag}.db'}", "PREP_WORKERS": str(workers)}
     )
@@ -56,7 +65,8 @@ def _worker_cpu_s() -> float:
     return time.process_time() - time.thread_time()
 
 
-def _request(site_url: str, n: int) -> ResearchRequest:
+def bench_request(site_url: str, n: int) -> ResearchRequest:
+    """The n-th job's request: Acme on the fake site, a distinct role so no two are deduplicated."""
     return ResearchRequest(company_name="Acme Robotics", company_url=site_url, role=f"Bench {n}")
 
 
@@ -80,20 +90,13 @@ def main(argv: list[str] | None = None) -> int:
 
     fakes = FakesProcess()
     site = fakes.site_url
-    # Every job reads the fakes itself: with the source cache on, all but the first job of a
-    # runner would take the site and GitHub from the cache and the critical path would be Claude's.
-    env = {
-        **fakes.env,
-        "PREP_ALLOW_PRIVATE_URLS": "1",
-        "PREP_JOB_DEADLINE_S": "600",
-        "PREP_CACHE_TTL_S": "0",
-    }
+    env = runner_env(fakes)
     lines = []
     try:
         with tempfile.TemporaryDirectory(prefix="prep-bench-") as tmp:
             workdir = Path(tmp)
-            calibration = _runner(env, workdir, 1, "calibration")
-            job, _ = calibration.submit(_request(site, -1))
+            calibration = bench_runner(env, workdir, 1, "calibration")
+            job, _ = calibration.submit(bench_request(site, -1))
             calibration.wait(job.id)
             calibration.shutdown()
             counts = fakes.request_counts()
@@ -101,10 +104,10 @@ def main(argv: list[str] | None = None) -> int:
             fakes.set_latency(latency)
             per_request = ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in latency.items())
 
-            sequential = _runner(env, workdir, 1, "sequential")
+            sequential = bench_runner(env, workdir, 1, "sequential")
             runs, paths = [], []
             for n in range(SEQUENTIAL_JOBS):
-                job, _ = sequential.submit(_request(site, n))
+                job, _ = sequential.submit(bench_request(site, n))
                 sequential.wait(job.id)
                 run_ms, path_ms = _critical_path_ms(sequential, job.id)
                 runs.append(run_ms)
@@ -123,10 +126,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"{'CPU s':>8}{'CPU/job ms':>12}"
             )
             for workers in sizes:
-                runner = _runner(env, workdir, workers, f"pool-{workers}")
+                runner = bench_runner(env, workdir, workers, f"pool-{workers}")
                 began, cpu_began = time.monotonic(), _worker_cpu_s()
                 # All at once: one batch, queued in one transaction, so no job waits on the submitter.
-                _, members = runner.submit_batch([_request(site, 1000 * workers + n) for n in range(args.jobs)])
+                _, members = runner.submit_batch([bench_request(site, 1000 * workers + n) for n in range(args.jobs)])
                 ids = [job.id for job in members]
                 for job_id in ids:
                     runner.wait(job_id, timeout_s=max(1.0, GIVE_UP_S - (time.monotonic() - began)))

@@ -85,15 +85,19 @@ def begin_immediate(conn: Connection, busy_timeout_ms: int) -> None:
     dbapi = conn.connection.dbapi_connection
     dbapi.execute("PRAGMA busy_timeout=0")
     try:
-        dbapi.execute("BEGIN IMMEDIATE")
+        _begin_immediate(dbapi)
         return
-    except sqlite3.OperationalError as error:
-        if "locked" not in str(error) and "busy" not in str(error):
-            raise OperationalError("BEGIN IMMEDIATE", None, error) from error
+    except OperationalError as error:
+        if "locked" not in str(error.orig) and "busy" not in str(error.orig):
+            raise
     finally:
         dbapi.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
     gate(conn.engine, busy_timeout_ms / 1000).counted_wait()
     log.warning("the SQLite write lock is held outside this process's writer queue; waiting for it")
+    _begin_immediate(dbapi)
+
+
+def _begin_immediate(dbapi: sqlite3.Connection) -> None:
     try:
         dbapi.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as error:
