@@ -187,7 +187,7 @@ async def submit(request: Request, runner: Runner) -> Response:
         )
     except InvalidInput as error:
         raise ApiError(422, error.message, error.field) from None
-    job, _created = await run_in_threadpool(runner.submit, research)
+    job, _created = await runner.submit_async(research)
     return _accepted(job)
 
 

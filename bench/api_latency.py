@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import platform
 import statistics
@@ -158,9 +159,12 @@ def run(site_url: str, base: str, levels: tuple[int, ...]) -> tuple[list[tuple[R
     def status(client: httpx.AsyncClient, n: int) -> Awaitable[httpx.Response]:
         return client.get(f"/api/research-status/{job_id}")
 
+    roles = itertools.count()
+
     def submit(client: httpx.AsyncClient, n: int) -> Awaitable[httpx.Response]:
-        role = f"Bench {clients} {n}"  # distinct inputs: every submit creates a job, none is a double
-        return client.post("/api/research-direct", json={**body, "role": role})
+        # Distinct inputs across every phase: each submit creates a job, none is found as the
+        # double of one sent within the dedupe window (a phase often starts within 5 s of the last).
+        return client.post("/api/research-direct", json={**body, "role": f"Bench {next(roles)}"})
 
     results = []
     for clients in levels:

@@ -74,20 +74,21 @@ def dispose_all() -> None:
 
 
 @contextmanager
-def writing(engine: Engine) -> Iterator[Session]:
-    """A short write transaction; on SQLite it takes the write lock at BEGIN (no upgrade race)."""
+def writing(engine: Engine, *, urgent: bool = False) -> Iterator[Session]:
+    """A short write transaction; on SQLite it takes the write lock at BEGIN (no upgrade race),
+    ahead of the job threads' writes when `urgent` (a request waits on it)."""
     with Session(engine.execution_options(immediate=True), expire_on_commit=False) as session:
-        with write_turn(engine, SQLITE_BUSY_TIMEOUT_MS / 1000), session.begin():
+        with write_turn(engine, SQLITE_BUSY_TIMEOUT_MS / 1000, urgent=urgent), session.begin():
             yield session
 
 
 @contextmanager
-def core_writing(engine: Engine) -> Iterator[Connection]:
+def core_writing(engine: Engine, *, urgent: bool = False) -> Iterator[Connection]:
     """writing() without the ORM, for the writes every job step makes: prebuilt Core statements
     skip the Session's unit of work, which cost several times the SQL (ms per write) while it held
     the writer queue. The turn comes before the connection: a writer waiting for its turn must
     not hold one of the pool's connections, which the writer whose turn it is may need."""
-    with write_turn(engine, SQLITE_BUSY_TIMEOUT_MS / 1000), engine.connect() as conn:
+    with write_turn(engine, SQLITE_BUSY_TIMEOUT_MS / 1000, urgent=urgent), engine.connect() as conn:
         conn.execution_options(immediate=True)
         with conn.begin():
             yield conn

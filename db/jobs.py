@@ -7,16 +7,21 @@ takeover or a cancel got there first; the caller backs off, and late writes are 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy import bindparam, case, cast, insert, literal, text, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlmodel import col, select
 
 from db.clock import db_now
 from db.engine import core_writing, writing
+from db.group_commit import GroupCommit
 from db.models import ACTIVE, AttemptStatus, Job, JobStatus, StepAttempt, elapsed_ms, utcnow
 from db.transient import retry_blips
 from pipeline.models import ResearchRequest
@@ -67,15 +72,22 @@ _CLAIM = (
     )
     .returning(_jobs.c.id, _jobs.c.claims)
 )
-# The submit path, built once as Core: an API submit is one short transaction of two statements.
-_RECENT_TWIN = (
+# The submit path, built once as Core: a group of submits is one transaction of two statements.
+_RECENT_TWINS = (
     select(_jobs)
-    .where(_jobs.c.dedupe_key == bindparam("key"), _jobs.c.created_at >= db_now(bindparam("window")))
-    .where(_jobs.c.batch_id.is_(None), _jobs.c.status.not_in([JobStatus.FAILED, JobStatus.CANCELLED]))
+    .where(_jobs.c.dedupe_key.in_(bindparam("keys", expanding=True)))
+    .where(_jobs.c.created_at >= db_now(bindparam("window")), _jobs.c.batch_id.is_(None))
+    .where(_jobs.c.status.not_in([JobStatus.FAILED, JobStatus.CANCELLED]))
     .order_by(_jobs.c.created_at, _jobs.c.id)
-    .limit(1)
 )
-_INSERT_JOB = insert(_jobs).values(created_at=db_now(), updated_at=db_now()).returning(*_jobs.columns)
+# Given a list of rows, SQLAlchemy sends one multi-row INSERT … RETURNING ("insertmanyvalues").
+_INSERT_JOB = (
+    insert(_jobs)
+    .values(created_at=db_now(), updated_at=db_now())
+    .returning(*_jobs.columns, sort_by_parameter_order=True)
+)
+# The row's columns but its timestamps, which _INSERT_JOB takes from the database's clock.
+_INSERTED = [name for name in _jobs.columns.keys() if name not in ("created_at", "updated_at")]
 _LEFT_RUNNING = select(_attempts.c.id, _attempts.c.started_at).where(
     _attempts.c.job_id.in_(bindparam("ids", expanding=True)), _attempts.c.status == AttemptStatus.RUNNING
 )
@@ -122,25 +134,70 @@ def create_job(
     *,
     owner: str | None,
     retry_of: str | None = None,
-    batch_id: str | None = None,
-    dedupe_window_s: float = DEDUPE_WINDOW_S,
 ) -> tuple[Job, bool]:
     """Insert a queued job, or return the twin submitted moments ago; the flag says which.
 
     `owner` reserves the job for one worker (the CLI's `--wait`); None queues it for any worker.
+    On SQLite, submits that arrive together share one write transaction (db/group_commit.py)
+    that goes ahead of the job threads' writes; PostgreSQL keeps concurrent writers.
     """
-    key = dedupe_key(request)
-    job = new_job(request, owner=owner, key=key, retry_of=retry_of, batch_id=batch_id)
-    # The row's values but its timestamps, which _INSERT_JOB takes from the database's clock.
-    values = {name: getattr(job, name) for name in _jobs.columns.keys() if name not in ("created_at", "updated_at")}
-    with core_writing(engine) as conn:
-        if batch_id is None:  # a batch may hold the same company twice on purpose
-            twin = _recent_twin(conn, key, dedupe_window_s)
-            if twin is not None:
-                return twin, False
-        job = Job(**conn.execute(_INSERT_JOB, values).one()._mapping)
-        notify_queued(conn)
-    return job, True
+    new = _NewJob(request, owner, retry_of)
+    if engine.dialect.name != "sqlite":
+        return _insert_jobs(engine, [new])[0]
+    return _submits(engine).write(new, partial(_insert_jobs, engine))
+
+
+@retry_blips
+async def create_job_async(engine: Engine, request: ResearchRequest, *, owner: str | None) -> tuple[Job, bool]:
+    """create_job() for the event loop: on SQLite it waits for the group's write holding no thread."""
+    new = _NewJob(request, owner, None)
+    if engine.dialect.name != "sqlite":
+        return (await asyncio.to_thread(_insert_jobs, engine, [new]))[0]
+    return await _submits(engine).write_async(new, partial(_insert_jobs, engine))
+
+
+@dataclass(frozen=True)
+class _NewJob:
+    """The arguments of one create_job call."""
+
+    request: ResearchRequest
+    owner: str | None
+    retry_of: str | None
+
+
+# One submit queue per SQLite database in this process, like its write gate.
+_queues: dict[URL, GroupCommit[_NewJob, tuple[Job, bool]]] = {}
+_queues_lock = threading.Lock()
+
+
+def _submits(engine: Engine) -> GroupCommit[_NewJob, tuple[Job, bool]]:
+    with _queues_lock:
+        if engine.url not in _queues:
+            _queues[engine.url] = GroupCommit("prep-submits")
+        return _queues[engine.url]
+
+
+def _insert_jobs(engine: Engine, news: Sequence[_NewJob]) -> list[tuple[Job, bool]]:
+    """The new jobs inserted, each unless a twin exists, in one write transaction of a fixed
+    number of statements (one read of the twins, one INSERT of every new row), in order; a later
+    request of the same inputs as an earlier one gets the earlier one's job as its twin."""
+    keys = [dedupe_key(new.request) for new in news]
+    with core_writing(engine, urgent=True) as conn:
+        twins = _recent_twins(conn, sorted(set(keys)), DEDUPE_WINDOW_S)
+        rows = {}  # the first request of each key without a twin, by key
+        for new, key in zip(news, keys, strict=True):
+            if key not in twins and key not in rows:
+                job = new_job(new.request, owner=new.owner, key=key, retry_of=new.retry_of)
+                rows[key] = {name: getattr(job, name) for name in _INSERTED}
+        if rows:
+            inserted = conn.execute(_INSERT_JOB, list(rows.values())).all()
+            twins |= {row.dedupe_key: Job(**row._mapping) for row in inserted}
+            notify_queued(conn)
+    created, results = set(rows), []
+    for key in keys:
+        results.append((twins[key], key in created))
+        created.discard(key)  # a later request of the same inputs gets the first one's job as its twin
+    return results
 
 
 def new_job(
@@ -175,16 +232,19 @@ def notify_queued(conn: Connection) -> None:
         conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": QUEUE_CHANNEL})
 
 
-def _recent_twin(conn: Connection, key: str, window_s: float) -> Job | None:
-    """A live job with the same inputs created within the window, looked for under a lock.
-
-    On SQLite the write transaction already holds the database's write lock; on PostgreSQL a
-    transaction-scoped advisory lock on the key serialises submitters of the same inputs.
+def _recent_twins(conn: Connection, keys: list[str], window_s: float) -> dict[str, Job]:
+    """For each of these keys, the live job of those inputs created within the window, looked for
+    under a lock: on SQLite the write transaction already holds the database's write lock; on
+    PostgreSQL a transaction-scoped advisory lock on each key (taken in sorted order, so two
+    submitters never wait on each other in a cycle) serialises submitters of the same inputs.
     """
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
-    row = conn.execute(_RECENT_TWIN, {"key": key, "window": window_s}).first()
-    return None if row is None else Job(**row._mapping)
+        for key in keys:
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+    twins: dict[str, Job] = {}
+    for row in conn.execute(_RECENT_TWINS, {"keys": keys, "window": window_s}):
+        twins.setdefault(row.dedupe_key, Job(**row._mapping))  # the oldest, by the ORDER BY
+    return twins
 
 
 @retry_blips
@@ -267,7 +327,7 @@ def request_cancel(engine: Engine, job_id: str) -> Job | None:
     the cancelled status) is written, and a job taken over later is cancelled, not run.
     """
     queued = Job.status == JobStatus.QUEUED
-    with writing(engine) as session:
+    with writing(engine, urgent=True) as session:
         session.execute(
             update(Job)
             .where(Job.id == job_id, col(Job.status).in_(list(ACTIVE)))

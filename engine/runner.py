@@ -81,17 +81,26 @@ class Runner:
             thread.start()
         self._wake.set()
 
+    @property
+    def _owner(self) -> str | None:
+        """Who a submitted job is reserved for: nobody (any worker), or this private runner."""
+        return None if self._adopt else self.worker_id
+
     def submit(self, request: ResearchRequest, *, retry_of: str | None = None) -> tuple[Job, bool]:
         """Queue a job (or find its double-click twin); whichever process has a free thread runs it."""
-        owner = None if self._adopt else self.worker_id
-        job, created = jobs.create_job(self.engine, request, owner=owner, retry_of=retry_of)
+        job, created = jobs.create_job(self.engine, request, owner=self._owner, retry_of=retry_of)
+        self._wake.set()
+        return job, created
+
+    async def submit_async(self, request: ResearchRequest) -> tuple[Job, bool]:
+        """submit() for the event loop (the API): the write is awaited without holding a thread."""
+        job, created = await jobs.create_job_async(self.engine, request, owner=self._owner)
         self._wake.set()
         return job, created
 
     def submit_batch(self, requests: list[ResearchRequest]) -> tuple[Batch, list[Job]]:
         """Queue a batch (all its jobs in one transaction); whichever processes have free threads run them."""
-        owner = None if self._adopt else self.worker_id
-        batch, members = create_batch(self.engine, requests, owner=owner)
+        batch, members = create_batch(self.engine, requests, owner=self._owner)
         self._wake.set()
         return batch, members
 
