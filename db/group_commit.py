@@ -2,10 +2,10 @@
 
 SQLite takes one writer at a time, so fifty clients submitting at once would otherwise queue for
 fifty write transactions, each paying its BEGIN, COMMIT and the hand-overs of the interpreter
-lock between them, and each holding a thread of the server's pool while it waited. Here callers
-put their item on a queue and wait (a thread on an Event, a coroutine on a future, holding no
-thread); one writer thread takes every item waiting at that moment and writes them with one
-call, then the next group. The thread starts with the first item and ends once idle for IDLE_S.
+lock between them, and each holding a thread of the server's pool while it waited. Here a
+coroutine puts its item on a queue and awaits a future, holding no thread; one writer thread
+takes every item waiting at that moment and writes them with one call, then the next group. The
+thread starts with the first item and ends once idle for IDLE_S.
 
 A group that fails on a blip gives every member that error (each caller retries on its own); one
 that fails otherwise is written item by item, so only the item at fault fails. The pattern is the
@@ -16,6 +16,7 @@ hence this small class.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -33,21 +34,24 @@ log = logging.getLogger(__name__)
 
 
 class _Waiter(Generic[Item, Out]):
-    """One caller's item, what became of it, and how to tell the caller."""
+    """One caller's item, what became of it, and the future its caller awaits."""
 
-    __slots__ = ("item", "write_group", "notify", "result", "error")
+    __slots__ = ("item", "write_group", "loop", "written", "result", "error")
 
-    def __init__(self, item: Item, write_group: WriteGroup, notify: Callable[[], None]) -> None:
+    def __init__(self, item: Item, write_group: WriteGroup, loop: asyncio.AbstractEventLoop) -> None:
         self.item = item
         self.write_group = write_group
-        self.notify = notify
+        self.loop = loop
+        self.written: asyncio.Future[None] = loop.create_future()
         self.result: Out | None = None
         self.error: BaseException | None = None
 
-    def outcome(self) -> Out:
-        if self.error is not None:
-            raise self.error
-        return self.result
+    def wake(self) -> None:
+        """Resolve the caller's future from the writer thread, unless it stopped waiting."""
+        try:
+            self.loop.call_soon_threadsafe(lambda: self.written.done() or self.written.set_result(None))
+        except RuntimeError:  # its loop is closed: nobody waits any more
+            pass
 
 
 class GroupCommit(Generic[Item, Out]):
@@ -60,34 +64,33 @@ class GroupCommit(Generic[Item, Out]):
         self._waiting: list[_Waiter[Item, Out]] = []
         self._writing = False  # a writer thread is running
 
-    def write(self, item: Item, write_group: WriteGroup) -> Out:
+    async def write(self, item: Item, write_group: WriteGroup) -> Out:
         """`item`'s result, once written with whatever else was waiting. `write_group` writes a
         sequence of items in one transaction and returns their results; a group is written by
-        its first member's `write_group`, so every caller's must write the same database."""
-        written = threading.Event()
-        waiter = _Waiter(item, write_group, written.set)
-        self._put(waiter)
-        written.wait()
-        return waiter.outcome()
-
-    async def write_async(self, item: Item, write_group: WriteGroup) -> Out:
-        """write(), awaited without holding a thread. A caller that stops waiting (cancelled)
-        leaves its item queued: it is written all the same."""
-        loop = asyncio.get_running_loop()
-        written = loop.create_future()
-        waiter = _Waiter(item, write_group, lambda: _wake(loop, written))
-        self._put(waiter)
-        await written
-        return waiter.outcome()
-
-    def _put(self, waiter: _Waiter[Item, Out]) -> None:
+        its first member's, so every caller's must write the same database. A caller that stops
+        waiting (cancelled) leaves its item queued: it is written all the same."""
+        waiter = _Waiter(item, write_group, asyncio.get_running_loop())
         with self._changed:
             self._waiting.append(waiter)
-            if self._writing:
-                self._changed.notify()
-                return
+            start = not self._writing
             self._writing = True
-        threading.Thread(target=self._write_groups, name=self._name, daemon=True).start()
+            self._changed.notify()
+        if start:
+            try:
+                threading.Thread(target=self._write_groups, name=self._name, daemon=True).start()
+            except BaseException as error:  # no thread ("can't start new thread"): fail what waits
+                with self._changed:
+                    stranded, self._waiting = self._waiting, []
+                    self._writing = False
+                for other in stranded:
+                    if other is not waiter:
+                        other.error = error
+                        other.wake()
+                raise
+        await waiter.written
+        if waiter.error is not None:
+            raise waiter.error
+        return waiter.result
 
     def _write_groups(self) -> None:
         while True:
@@ -107,7 +110,7 @@ class GroupCommit(Generic[Item, Out]):
                         waiter.error = error
             finally:
                 for waiter in group:
-                    waiter.notify()
+                    waiter.wake()
 
 
 def _write(group: list[_Waiter]) -> None:
@@ -118,7 +121,7 @@ def _write(group: list[_Waiter]) -> None:
     except Exception as error:
         if len(group) == 1 or is_transient(error):
             for waiter in group:
-                waiter.error = error
+                waiter.error = _own(error)
             return
     else:
         for waiter, result in list(zip(group, results, strict=True)):  # all or none, if the counts differ
@@ -131,9 +134,9 @@ def _write(group: list[_Waiter]) -> None:
             waiter.error = error
 
 
-def _wake(loop: asyncio.AbstractEventLoop, written: asyncio.Future) -> None:
-    """Resolve an async caller's future from the writer thread, unless it stopped waiting."""
-    try:
-        loop.call_soon_threadsafe(lambda: written.done() or written.set_result(None))
-    except RuntimeError:  # its loop is closed: nobody waits any more
-        pass
+def _own(error: Exception) -> Exception:
+    """A copy of `error` for one caller, caused by it: raised from several coroutines, the one
+    object would collect all their tracebacks."""
+    mine = copy.copy(error)
+    mine.__cause__ = error
+    return mine

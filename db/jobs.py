@@ -7,16 +7,17 @@ takeover or a cancel got there first; the caller backs off, and late writes are 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
+from anyio import to_thread
 from sqlalchemy import bindparam, case, cast, insert, literal, text, update
-from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import col, select
 
 from db.clock import db_now
@@ -72,7 +73,7 @@ _CLAIM = (
     )
     .returning(_jobs.c.id, _jobs.c.claims)
 )
-# The submit path, built once as Core: a group of submits is one transaction of two statements.
+# The submit path, built once as Core: a group of submits is one read of their twins and one INSERT.
 _RECENT_TWINS = (
     select(_jobs)
     .where(_jobs.c.dedupe_key.in_(bindparam("keys", expanding=True)))
@@ -138,22 +139,22 @@ def create_job(
     """Insert a queued job, or return the twin submitted moments ago; the flag says which.
 
     `owner` reserves the job for one worker (the CLI's `--wait`); None queues it for any worker.
-    On SQLite, submits that arrive together share one write transaction (db/group_commit.py)
-    that goes ahead of the job threads' writes; PostgreSQL keeps concurrent writers.
+    On SQLite the write goes ahead of the job threads' writes (an urgent turn).
     """
-    new = _NewJob(request, owner, retry_of)
-    if engine.dialect.name != "sqlite":
-        return _insert_jobs(engine, [new])[0]
-    return _submits(engine).write(new, partial(_insert_jobs, engine))
+    return _insert_jobs(engine, [_NewJob(request, owner, retry_of)])[0]
 
 
 @retry_blips
 async def create_job_async(engine: Engine, request: ResearchRequest, *, owner: str | None) -> tuple[Job, bool]:
-    """create_job() for the event loop: on SQLite it waits for the group's write holding no thread."""
+    """create_job() for the event loop (the API), awaited holding no thread. On SQLite, submits
+    that arrive together share one write transaction (db/group_commit.py); on PostgreSQL, which
+    keeps concurrent writers, each runs on a worker thread."""
     new = _NewJob(request, owner, None)
     if engine.dialect.name != "sqlite":
-        return (await asyncio.to_thread(_insert_jobs, engine, [new]))[0]
-    return await _submits(engine).write_async(new, partial(_insert_jobs, engine))
+        return (await to_thread.run_sync(_insert_jobs, engine, [new]))[0]
+    with _queues_lock:
+        submits = _queues.setdefault(engine, GroupCommit("prep-submits"))
+    return await submits.write(new, partial(_insert_jobs, engine))
 
 
 @dataclass(frozen=True)
@@ -165,16 +166,9 @@ class _NewJob:
     retry_of: str | None
 
 
-# One submit queue per SQLite database in this process, like its write gate.
-_queues: dict[URL, GroupCommit[_NewJob, tuple[Job, bool]]] = {}
+# One submit queue per engine (each engine is one database); it goes when its engine does.
+_queues: weakref.WeakKeyDictionary[Engine, GroupCommit[_NewJob, tuple[Job, bool]]] = weakref.WeakKeyDictionary()
 _queues_lock = threading.Lock()
-
-
-def _submits(engine: Engine) -> GroupCommit[_NewJob, tuple[Job, bool]]:
-    with _queues_lock:
-        if engine.url not in _queues:
-            _queues[engine.url] = GroupCommit("prep-submits")
-        return _queues[engine.url]
 
 
 def _insert_jobs(engine: Engine, news: Sequence[_NewJob]) -> list[tuple[Job, bool]]:
@@ -189,6 +183,10 @@ def _insert_jobs(engine: Engine, news: Sequence[_NewJob]) -> list[tuple[Job, boo
             if key not in twins and key not in rows:
                 job = new_job(new.request, owner=new.owner, key=key, retry_of=new.retry_of)
                 rows[key] = {name: getattr(job, name) for name in _INSERTED}
+        # The rows share the statement's created_at, and the queue breaks ties by id: ids handed
+        # out in sorted order keep a group's jobs in the order they were submitted.
+        for row, job_id in zip(rows.values(), sorted(row["id"] for row in rows.values()), strict=True):
+            row["id"] = job_id
         if rows:
             inserted = conn.execute(_INSERT_JOB, list(rows.values())).all()
             twins |= {row.dedupe_key: Job(**row._mapping) for row in inserted}
@@ -235,8 +233,8 @@ def notify_queued(conn: Connection) -> None:
 def _recent_twins(conn: Connection, keys: list[str], window_s: float) -> dict[str, Job]:
     """For each of these keys, the live job of those inputs created within the window, looked for
     under a lock: on SQLite the write transaction already holds the database's write lock; on
-    PostgreSQL a transaction-scoped advisory lock on each key (taken in sorted order, so two
-    submitters never wait on each other in a cycle) serialises submitters of the same inputs.
+    PostgreSQL a transaction-scoped advisory lock on the key serialises submitters of the same
+    inputs (there, a transaction has one key).
     """
     if conn.dialect.name == "postgresql":
         for key in keys:

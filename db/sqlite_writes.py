@@ -5,11 +5,12 @@ wait in SQLite's busy handler, which sleeps and polls (1, 2, 5, 10 … 100 ms), 
 lands while job threads write attempts and heartbeats pays those sleeps. Queued on a lock, the
 next writer starts the moment the last one commits. PostgreSQL keeps concurrent writers.
 
-A writer a request is waiting on (a submit, a cancel, a delete) is urgent: it goes ahead of the
-job threads' queue of step, heartbeat and cache writes. Background writers queue among themselves
-on a second lock; the one at the front lets the urgent writers already waiting go first, gives
-the gate back once if more came while it waited for it, and then takes it whoever waits: a stream
-of submits delays the job threads' writes but cannot stop them.
+A writer a request is waiting on (a submit, a batch, a cancel, a delete) is urgent: it goes
+ahead of the job threads' step, heartbeat and cache writes. Background writers queue among
+themselves on a second lock; the one at the front waits while urgent writers wait, but only until
+one of them has had the gate: then the urgent writers wait for it. So an urgent writer waits for
+the transaction in progress, urgent writers ahead of it and at most one background transaction,
+and a stream of submits delays the job threads' writes but cannot stop them.
 
 The lock only orders this process's writers; another process (a CLI run, a second app) can still
 hold SQLite's write lock. Then the busy handler waits as before, and the wait is counted and
@@ -36,19 +37,20 @@ class WriteGate:
 
     def __init__(self, timeout_s: float) -> None:
         self.timeout_s = timeout_s
-        self._lock = threading.Lock()
-        self._background = threading.Lock()  # background writers' queue in front of _lock
-        # Urgent writers that asked for _lock, and that got it (or gave up): a background writer
-        # waits for those that asked before it, never for those that come after.
-        self._urgent_asked = self._urgent_served = 0
-        self._urgent_changed = threading.Condition()
+        self._background = threading.Lock()  # background writers' queue: one of them at the front
+        # The gate itself, decided under one Condition so that the order is ours, not the OS's.
+        self._changed = threading.Condition()
+        self._held = False
+        self._urgent_waiting = 0
+        self._front_waiting = False  # the background writer at the front waits for the gate
+        self._front_first = False  # an urgent writer had the gate while it waited: it goes next
         self._count_lock = threading.Lock()
         self.busy_waits = 0
 
     @contextmanager
     def turn(self, *, urgent: bool = False) -> Iterator[None]:
         """Hold the lock for one write transaction, from before BEGIN until after COMMIT/ROLLBACK;
-        `urgent` (a request waits on it) goes ahead of every background writer."""
+        `urgent` (a request waits on it) goes ahead of background writers."""
         # As long as SQLite's own busy timeout, queue and gate together: a writer that never
         # finishes fails like SQLite would.
         deadline = time.monotonic() + self.timeout_s
@@ -65,37 +67,38 @@ class WriteGate:
         try:
             yield
         finally:
-            self._lock.release()
+            with self._changed:
+                self._held = False
+                self._changed.notify_all()
             if not urgent:
                 self._background.release()
 
     def _take_urgent(self, deadline: float) -> None:
-        with self._urgent_changed:
-            self._urgent_asked += 1
-        try:
-            taken = self._lock.acquire(timeout=_left(deadline))
-        finally:
-            with self._urgent_changed:
-                self._urgent_served += 1
-                self._urgent_changed.notify_all()
-        if not taken:
-            raise _locked()
+        with self._changed:
+            self._urgent_waiting += 1
+            try:
+                free = self._changed.wait_for(lambda: not self._held and not self._front_first, _left(deadline))
+            finally:
+                self._urgent_waiting -= 1
+            if not free:
+                self._changed.notify_all()  # the front writer may have waited for this one
+                raise _locked()
+            self._held = True
+            self._front_first = self._front_waiting
 
     def _take_background(self, deadline: float) -> None:
-        """The gate, after the urgent writers waiting now; if more came while this one waited for
-        the gate, after those too, and then no more: a background writer gives way once."""
-        for gave_way in (False, True):
-            with self._urgent_changed:
-                asked = self._urgent_asked
-                if not self._urgent_changed.wait_for(lambda asked=asked: self._urgent_served >= asked, _left(deadline)):
-                    raise _locked()
-            if not self._lock.acquire(timeout=_left(deadline)):
+        with self._changed:
+            self._front_waiting = True
+            try:
+                free = self._changed.wait_for(
+                    lambda: not self._held and (self._front_first or not self._urgent_waiting), _left(deadline)
+                )
+            finally:
+                self._front_waiting = self._front_first = False
+            if not free:
+                self._changed.notify_all()  # urgent writers may have waited for this one
                 raise _locked()
-            with self._urgent_changed:
-                waiting = self._urgent_asked > self._urgent_served
-            if gave_way or not waiting:
-                return
-            self._lock.release()
+            self._held = True
 
     def counted_wait(self) -> None:
         with self._count_lock:

@@ -93,7 +93,8 @@ class Runner:
         return job, created
 
     async def submit_async(self, request: ResearchRequest) -> tuple[Job, bool]:
-        """submit() for the event loop (the API): the write is awaited without holding a thread."""
+        """submit() for the event loop (the API); on SQLite, submits that arrive together share a
+        transaction (jobs.create_job_async)."""
         job, created = await jobs.create_job_async(self.engine, request, owner=self._owner)
         self._wake.set()
         return job, created

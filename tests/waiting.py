@@ -28,7 +28,8 @@ def until(condition: Callable[[], T], what: str, timeout_s: float) -> T:
 def blocked_in(thread: threading.Thread, function: str) -> bool:
     """True when `thread` waits on a lock (or an Event, a Condition) somewhere inside `function`:
     twice, POLL_S apart, its innermost frame is the same one, at a line that acquires, with a
-    frame of `function` on its stack (once alone could catch it on its way to the lock)."""
+    frame of `function` on its stack (once alone could catch it on its way to the lock). A
+    thread inside Thread.start(), waiting for the thread it starts, counts as blocked too."""
     first = _waiting_frame(thread, function)
     time.sleep(POLL_S)
     return first is not None and first == _waiting_frame(thread, function)
