@@ -153,7 +153,9 @@ async def create_job_async(engine: Engine, request: ResearchRequest, *, owner: s
     if engine.dialect.name != "sqlite":
         return (await to_thread.run_sync(_insert_jobs, engine, [new]))[0]
     with _queues_lock:
-        submits = _queues.setdefault(engine, GroupCommit("prep-submits"))
+        submits = _queues.get(engine)
+        if submits is None:  # not setdefault: that would build a queue on every submit
+            submits = _queues[engine] = GroupCommit("prep-submits")
     return await submits.write(new, partial(_insert_jobs, engine))
 
 
