@@ -42,7 +42,7 @@ def seed(engine, rows: int) -> None:
                 "company_name": f"{rng.choice(WORDS)} {rng.choice(WORDS)} {n}",
                 "status": rng.choice(statuses),
                 "dedupe_key": str(n),
-                "claims": 1,
+                "leases": 1,
                 "deep_mode": False,
                 "cancel_requested": False,
                 "created_at": created,

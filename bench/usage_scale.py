@@ -41,7 +41,7 @@ def seed(engine, rows: int) -> list[str]:
         ids.append(job_id)
         jobs.append(
             {"id": job_id, "company_name": f"{rng.choice(WORDS)} {n}", "status": JobStatus.COMPLETED,
-             "dedupe_key": str(n), "claims": 1, "deep_mode": False, "cancel_requested": False,
+             "dedupe_key": str(n), "leases": 1, "deep_mode": False, "cancel_requested": False,
              "created_at": now, "updated_at": now}
         )  # fmt: skip
         for step in STEPS:

@@ -18,7 +18,7 @@ def create_batch(
     """Queue one job per request under a new batch, all in one transaction: the batch is queued
     whole or not at all (with no owner, any worker adopts its jobs)."""
     batch = Batch()
-    with writing(engine, urgent=True) as session:
+    with writing(engine) as session:
         session.add(batch)
         session.flush()  # the batch row exists before its jobs point at it
         members = [jobs.new_job(request, owner=owner, batch_id=batch.id) for request in requests]

@@ -46,7 +46,7 @@ def delete_job(engine: Engine, job_id: str) -> Deleted | None:
 
     Raises DeleteRefused, changing nothing, while another job depends on it.
     """
-    with writing(engine, urgent=True) as session:
+    with writing(engine) as session:
         locked = session.execute(update(Job).where(Job.id == job_id).values(cancel_requested=True, updated_at=db_now()))
         if locked.rowcount != 1:
             return None

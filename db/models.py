@@ -101,7 +101,7 @@ class Job(SQLModel, table=True):
     error_kind: str | None = Field(default=None, max_length=40)
     error_message: str | None = Field(default=None, sa_column=Column(Text))
     owner: str | None = Field(default=None, max_length=32)  # the worker process that runs it
-    claims: int = 0  # how many times a worker has started it (restarts included)
+    leases: int = 0  # how many times a worker has leased it (restarts included)
     cancel_requested: bool = False
     dedupe_key: str = Field(max_length=64)
     retry_of: str | None = Field(default=None, max_length=32)

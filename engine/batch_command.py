@@ -51,7 +51,7 @@ def run_batch(
         return EXIT_BAD_INPUT
     engine = get_engine(settings.database_url)
     if not wait:
-        # No owner: any running worker claims the jobs at its next pull (woken by NOTIFY on PostgreSQL).
+        # No owner: any running worker leases the jobs at its next pull (woken by NOTIFY on PostgreSQL).
         batch, _ = create_batch(engine, requests, owner=None)
         print(json.dumps(batch_status(engine, batch.id, settings.prices), indent=2))
         return EXIT_OK

@@ -18,13 +18,13 @@ def test_batch_counts_and_status_follow_its_jobs(db_url):
     start = summary(engine, batch.id)
     assert (start["totalJobs"], start["completedJobs"], start["failedJobs"], start["status"]) == (3, 0, 0, "queued")
 
-    [first] = jobs.claim_next(engine, "w1", 1)
+    [first] = jobs.lease_next(engine, "w1", 1)
     assert first.job_id == members[0].id
     row = attempts.start(engine, first, "store-research")
     store_research(engine, first, row, "Alpha", None, {"analysisMode": "offline", "model": None})
     assert summary(engine, batch.id)["status"] == "processing"
 
-    [second] = jobs.claim_next(engine, "w1", 1)
+    [second] = jobs.lease_next(engine, "w1", 1)
     assert jobs.fail(engine, second, "test", "It failed.")
     jobs.request_cancel(engine, members[2].id)
     done = summary(engine, batch.id)

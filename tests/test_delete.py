@@ -76,7 +76,7 @@ def test_a_queued_job_is_deleted_and_never_runs(runner, fake_site):
 
     assert delete_job(runner.engine, job.id).was_running
     assert _rows(runner.engine, job.id) == (0, 0, 0)
-    assert jobs.claim_next(runner.engine, owner, 1) == []  # a worker that pulls later finds nothing
+    assert jobs.lease_next(runner.engine, owner, 1) == []  # a worker that pulls later finds nothing
 
 
 def test_a_running_job_is_cancelled_and_nothing_its_step_writes_later_survives(runner, fake_site, fake_anthropic):

@@ -87,7 +87,7 @@ def test_a_database_made_by_create_all_is_upgraded_and_keeps_its_jobs(any_url):
     assert _drift(any_url) == []
     engine = _plain(any_url)
     with engine.connect() as connection:
-        assert connection.execute(text("SELECT company_name FROM jobs")).scalars().all() == ["Acme"]
+        assert connection.execute(text("SELECT company_name, leases FROM jobs")).all() == [("Acme", 1)]
     engine.dispose()
 
 

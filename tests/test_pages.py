@@ -114,7 +114,7 @@ def test_job_page_while_processing_shows_each_step(app_env):
     engine = get_engine(app_env["DATABASE_URL"])
     owner = _live_owner(engine)
     job, _ = jobs.create_job(engine, ResearchRequest(company_name="Busy Co"), owner=owner)
-    [fence] = jobs.claim_next(engine, owner, 1, reserved_only=True)
+    [fence] = jobs.lease_next(engine, owner, 1, reserved_only=True)
     row = attempts.start(engine, fence, "scrape-website")
     attempts.finish(
         engine, fence, row, AttemptStatus.FAILED, error_kind="unavailable", error_message="the site answered 503"
