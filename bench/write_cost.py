@@ -17,11 +17,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from core.request import ResearchRequest
+from core.status import AttemptStatus
 from db import attempts, jobs
 from db.engine import make_engine
-from db.models import AttemptStatus
 from db.store import store_research
-from pipeline.models import ResearchRequest
 
 CHECKPOINT = {"pages": [{"url": "https://acme.example/", "text": "word " * 5000}]}  # ~25 KB of JSON
 BRIEFING = {"analysisMode": "offline", "model": None, "grounded": True, "summary": "Acme builds robots."}

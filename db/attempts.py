@@ -12,10 +12,11 @@ from sqlalchemy import and_, bindparam, insert, null, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import col, func, select
 
+from core.status import DONE_ATTEMPTS, TERMINAL, AttemptStatus, JobStatus
 from db.clock import db_now
 from db.engine import core_writing, reading, writing
 from db.jobs import Fence
-from db.models import DONE_ATTEMPTS, TERMINAL, AttemptStatus, Job, JobStatus, StepAttempt, elapsed_ms, utcnow
+from db.models import Job, StepAttempt, elapsed_ms, utcnow
 from db.transient import retry_blips
 
 log = logging.getLogger(__name__)

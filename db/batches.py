@@ -5,11 +5,12 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 from sqlmodel import col, func, select
 
+from core.request import ResearchRequest
+from core.status import ACTIVE, DONE_ATTEMPTS, JobStatus
 from db import jobs
 from db.clock import db_now
 from db.engine import reading, writing
-from db.models import ACTIVE, DONE_ATTEMPTS, Batch, Job, JobStatus, StepAttempt
-from pipeline.models import ResearchRequest
+from db.models import Batch, Job, StepAttempt
 
 
 def create_batch(

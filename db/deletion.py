@@ -19,9 +19,10 @@ from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from core.status import ACTIVE
 from db.clock import db_now
 from db.engine import writing
-from db.models import ACTIVE, BriefingRecord, Job, StepAttempt
+from db.models import BriefingRecord, Job, StepAttempt
 
 
 class DeleteRefused(Exception):

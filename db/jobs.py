@@ -15,11 +15,12 @@ from sqlalchemy import bindparam, case, cast, insert, literal, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import col, select
 
+from core.request import ResearchRequest
+from core.status import ACTIVE, AttemptStatus, JobStatus
 from db.clock import db_now
 from db.engine import core_writing, writing
-from db.models import ACTIVE, AttemptStatus, Job, JobStatus, StepAttempt, elapsed_ms, utcnow
+from db.models import Job, StepAttempt, elapsed_ms, utcnow
 from db.transient import retry_blips
-from pipeline.models import ResearchRequest
 
 log = logging.getLogger(__name__)
 

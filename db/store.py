@@ -10,11 +10,12 @@ from sqlalchemy import bindparam, insert, update
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from core.status import AttemptStatus
 from db import jobs
 from db.attempts import NotOwner, close, holds
 from db.engine import core_writing, reading, upsert_insert
 from db.jobs import Fence
-from db.models import AttemptStatus, BriefingRecord, Company, StepAttempt, utcnow
+from db.models import BriefingRecord, Company, StepAttempt, utcnow
 from db.transient import retry_blips
 
 

@@ -15,9 +15,10 @@ from sqlalchemy import and_, delete, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from core.status import ACTIVE
 from db.clock import db_now
 from db.engine import reading, writing
-from db.models import ACTIVE, Job, Worker, new_id
+from db.models import Job, Worker, new_id
 from db.transient import retry_blips
 
 log = logging.getLogger(__name__)

@@ -9,15 +9,15 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
+from core.status import JobStatus
+from core.steps import STEPS
+from core.usage import Price
 from db import jobs
 from db.batches import finished_steps, summary
-from db.models import JobStatus
 from db.store import get_briefing
 from db.usage import usage_by_job, usage_total
 from engine.documents import markdown_document
 from engine.status import iso
-from engine.steps import STEPS
-from engine.usage import Price
 from pipeline.markdown import markdown_filename
 
 BATCH_URL = "/api/batches/{}"

@@ -15,19 +15,21 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from core.errors import JobCancelled, NetworkError, PipelineError, StepTimeout
+from core.request import Frozen
+from core.status import AttemptStatus
+from core.steps import ANALYZE, GITHUB, MAX_LEASES, SCRAPE, STORE, StepSpec
 from db import attempts, jobs
 from db.jobs import Fence
-from db.models import AttemptStatus, Job, StepAttempt
+from db.models import Job, StepAttempt
 from db.store import store_research
 from engine.checkpoints import pack, unpack
 from engine.retry import with_retries
 from engine.services import Services
-from engine.steps import ANALYZE, GITHUB, MAX_LEASES, SCRAPE, STORE, StepSpec
 from pipeline.analyze import analyze_with_claude
 from pipeline.briefing import build_briefing
-from pipeline.errors import JobCancelled, NetworkError, PipelineError, StepTimeout
 from pipeline.github import search_github
-from pipeline.models import Briefing, Frozen, GitHubData, ScrapedSite
+from pipeline.models import Briefing, GitHubData, ScrapedSite
 from pipeline.offline import analyze_offline
 from pipeline.posting import POSTING_UNREADABLE, pasted_posting, read_posting
 from pipeline.scrape import scrape_website

@@ -21,6 +21,7 @@ from anyio import to_thread
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.request import ResearchRequest
 from db import attempts, jobs, workers
 from db.batches import create_batch
 from db.deletion import Deleted, delete_job
@@ -30,7 +31,6 @@ from engine.orchestrator import run_job
 from engine.services import Services
 from engine.status import forget
 from engine.wakeups import listen_for_jobs
-from pipeline.models import ResearchRequest
 from settings import Settings
 
 log = logging.getLogger(__name__)

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # Imported in two stages so `--help` and bad input answer before the heavy imports.
-    from pipeline.errors import InvalidInput
+    from core.errors import InvalidInput
     from pipeline.posting import read_posting_file
     from pipeline.request import parse_request
     from settings import Settings

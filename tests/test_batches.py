@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from core.request import ResearchRequest
 from db import attempts, jobs
 from db.batches import create_batch, summary
 from db.engine import make_engine
 from db.store import store_research
-from pipeline.models import ResearchRequest
 
 
 def test_batch_counts_and_status_follow_its_jobs(db_url):

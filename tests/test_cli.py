@@ -7,8 +7,8 @@ import os
 import subprocess
 import sys
 
+from core.status import JobStatus
 from db import jobs
-from db.models import JobStatus
 from settings import PROJECT_DIR
 from tests.app_fixtures import count_jobs
 from tests.fakes.server import Reply

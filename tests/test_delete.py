@@ -9,13 +9,14 @@ import pytest
 from sqlmodel import func, select
 from streamlit.testing.v1 import AppTest
 
+from core.request import ResearchRequest
+from core.status import JobStatus
 from db import jobs, workers
 from db.batches import create_batch
 from db.deletion import DeleteRefused, delete_job
 from db.engine import reading
-from db.models import BriefingRecord, Job, JobStatus, StepAttempt
+from db.models import BriefingRecord, Job, StepAttempt
 from engine.runner import get_runner
-from pipeline.models import ResearchRequest
 from tests.app_fixtures import open_page
 from tests.fakes.anthropic_api import FakeAnthropic, MessageReply
 from tests.fakes.server import Reply

@@ -12,12 +12,14 @@ from datetime import timedelta
 
 import pytest
 
+from core.request import ResearchRequest
+from core.status import AttemptStatus, JobStatus
 from db import attempts, jobs, workers
 from db.engine import make_engine, writing
-from db.models import AttemptStatus, Job, JobStatus, StepAttempt, Worker, utcnow
+from db.models import Job, StepAttempt, Worker, utcnow
 from db.store import get_briefing, store_research
 from engine.status import job_status
-from pipeline.models import Page, ResearchRequest, ScrapedSite
+from pipeline.models import Page, ScrapedSite
 from tests.fakes.github_api import ACME_REPOS
 from tests.fakes.server import Reply
 from tests.waiting import until

@@ -15,9 +15,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 from sqlmodel import SQLModel
 
+from core.status import JobStatus
 from db.engine import make_engine
 from db.migrate import BASELINE, MIGRATIONS_DIR
-from db.models import JobStatus
 from settings import PROJECT_DIR
 
 HEAD = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()  # the newest revision

@@ -6,13 +6,14 @@ import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
+from core.request import ResearchRequest
+from core.status import AttemptStatus, JobStatus
 from db import attempts, jobs, workers
 from db.engine import get_engine, reading, writing
-from db.models import AttemptStatus, Job, JobStatus, utcnow
+from db.models import Job, utcnow
 from db.store import get_briefing
 from engine.runner import get_runner
 from pipeline.markdown import sections
-from pipeline.models import ResearchRequest
 from settings import PROJECT_DIR
 from tests.app_fixtures import open_page
 from tests.fakes.server import Reply

@@ -9,14 +9,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from core.request import ResearchRequest
+from core.status import AttemptStatus, JobStatus
 from db import attempts, jobs, workers
 from db.attempts import NotOwner
 from db.clock import db_now
 from db.engine import make_engine, reading, writing
 from db.jobs import Fence
-from db.models import AttemptStatus, BriefingRecord, Job, JobStatus, StepAttempt, Worker, utcnow
+from db.models import BriefingRecord, Job, StepAttempt, Worker, utcnow
 from db.store import get_briefing, store_research
-from pipeline.models import ResearchRequest
 from tests.fakes.server import Reply
 from tests.waiting import until
 

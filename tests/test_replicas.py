@@ -10,8 +10,9 @@ from collections import Counter
 import pytest
 from sqlmodel import col, func, select
 
+from core.status import AttemptStatus, JobStatus
 from db.engine import make_engine, reading
-from db.models import AttemptStatus, BriefingRecord, Job, JobStatus, StepAttempt, Worker
+from db.models import BriefingRecord, Job, StepAttempt, Worker
 from tests.fakes.wiring import fake_services_env
 from tests.replicas import owners_by_app, start_replicas, submit, wait_all_terminal
 

@@ -15,11 +15,12 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
+from core.request import ResearchRequest
+from core.status import AttemptStatus
 from db import attempts, jobs, workers
 from db.engine import make_engine, reading, writing
-from db.models import AttemptStatus, Job, StepAttempt
+from db.models import Job, StepAttempt
 from db.transient import is_transient
-from pipeline.models import ResearchRequest
 
 THREADS = 16
 JOBS_PER_THREAD = 15

@@ -15,11 +15,11 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from api.routes import ROUTES
+from core.request import ResearchRequest
+from core.status import AttemptStatus
 from db import attempts, jobs, workers
 from db.engine import make_engine
-from db.models import AttemptStatus
 from engine import status as statuses
-from pipeline.models import ResearchRequest
 from tests.waiting import until
 
 WAIT_S = 30.0  # bound on any wait for a job, seconds
