@@ -9,10 +9,10 @@ from __future__ import annotations
 import multiprocessing
 from multiprocessing.connection import Connection
 
-from tests.fakes.anthropic_api import DEFAULT_KEY, FakeAnthropic
-from tests.fakes.github_api import FakeGitHub
-from tests.fakes.site import FakeSite
-from tests.fakes.wiring import fake_services_env
+from harness.fakes.anthropic_api import DEFAULT_KEY, FakeAnthropic
+from harness.fakes.github_api import FakeGitHub
+from harness.fakes.site import FakeSite
+from harness.fakes.wiring import fake_services_env
 
 
 def _serve(conn: Connection) -> None:

@@ -33,13 +33,13 @@ from db import attempts
 from db.engine import make_engine
 from engine.runner import Runner
 from engine.status import job_status
+from harness.fakes.anthropic_api import FakeAnthropic
+from harness.fakes.github_api import FakeGitHub
+from harness.fakes.server import FakeServer, Reply, Request
 from pipeline.models import BriefingDraft, GitHubData, ScrapedSite
 from pipeline.sources import collect_sources
 from pipeline.verify import canonical, verify_draft
 from settings import Settings
-from tests.fakes.anthropic_api import FakeAnthropic
-from tests.fakes.github_api import FakeGitHub
-from tests.fakes.server import FakeServer, Reply, Request
 
 TIMING_REPEATS = 20
 

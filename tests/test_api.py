@@ -28,10 +28,10 @@ from api.openapi import OPERATIONS, openapi_document
 from api.routes import HANDLERS, MAX_BODY_BYTES, ROUTES, UNEXPECTED
 from core.request import MAX_URL_CHARS
 from engine.runner import get_runner
+from harness.fakes.server import Reply
+from harness.live_app import app_environment, serve_app
 from pipeline.markdown import markdown_filename
 from tests.api_contract import CONTRACT
-from tests.fakes.server import Reply
-from tests.live_app import app_environment, serve_app
 
 WAIT_S = 30.0  # bound on any wait for a job or a server, seconds
 POLL_S = 0.05

@@ -17,7 +17,7 @@ from db.models import Job
 from engine.batch_status import batch_zip
 from engine.runner import get_runner
 from pipeline.markdown import markdown_filename
-from tests.app_fixtures import count_jobs
+from tests.helpers import count_jobs
 from tests.test_cli import _cli
 
 WAIT_S = 60.0

@@ -16,12 +16,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from core.steps import STEPS
+from harness.fakes.anthropic_api import FakeAnthropic
+from harness.fakes.server import Reply
+from harness.fakes.wiring import fake_services_env
+from harness.live_app import app_environment, serve_app
 from settings import PROJECT_DIR
-from tests.browser_fixtures import screenshot
-from tests.fakes.anthropic_api import FakeAnthropic
-from tests.fakes.server import Reply
-from tests.fakes.wiring import fake_services_env
-from tests.live_app import app_environment, serve_app
+from tests.helpers import screenshot
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from tests.browser_fixtures import screenshot
+from tests.helpers import screenshot
 
 pytestmark = pytest.mark.browser
 

@@ -13,8 +13,8 @@ from core.status import AttemptStatus
 from db import attempts, jobs
 from db.github_budget import DbBudget
 from engine.status import job_status
+from harness.fakes.server import Reply
 from settings import Settings
-from tests.fakes.server import Reply
 from tests.test_cli import _cli
 
 WAIT_S = 60

@@ -9,9 +9,9 @@ import sys
 
 from core.status import JobStatus
 from db import jobs
+from harness.fakes.server import Reply
 from settings import PROJECT_DIR
-from tests.app_fixtures import count_jobs
-from tests.fakes.server import Reply
+from tests.helpers import count_jobs
 
 
 def _cli(*args: str, command: str = "research", stdin: str | None = None) -> subprocess.CompletedProcess:

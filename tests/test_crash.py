@@ -17,9 +17,9 @@ from core.status import AttemptStatus
 from db import attempts
 from db.engine import make_engine, reading
 from db.models import BriefingRecord
-from tests.fakes.server import Reply
-from tests.fakes.wiring import fake_services_env
-from tests.live_app import app_environment, serve_app
+from harness.fakes.server import Reply
+from harness.fakes.wiring import fake_services_env
+from harness.live_app import app_environment, serve_app
 from tests.waiting import until
 
 WAIT_S = 60.0

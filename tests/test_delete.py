@@ -17,9 +17,9 @@ from db.deletion import DeleteRefused, delete_job
 from db.engine import reading
 from db.models import BriefingRecord, Job, StepAttempt
 from engine.runner import get_runner
-from tests.app_fixtures import open_page
-from tests.fakes.anthropic_api import FakeAnthropic, MessageReply
-from tests.fakes.server import Reply
+from harness.fakes.anthropic_api import FakeAnthropic, MessageReply
+from harness.fakes.server import Reply
+from tests.helpers import open_page
 from tests.waiting import until
 from ui.format import escape_markdown
 

@@ -19,9 +19,9 @@ from db.engine import make_engine, writing
 from db.models import Job, StepAttempt, Worker, utcnow
 from db.store import get_briefing, store_research
 from engine.status import job_status
+from harness.fakes.github_api import ACME_REPOS
+from harness.fakes.server import Reply
 from pipeline.models import Page, ScrapedSite
-from tests.fakes.github_api import ACME_REPOS
-from tests.fakes.server import Reply
 from tests.waiting import until
 
 WAIT_S = 30

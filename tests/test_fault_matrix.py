@@ -18,8 +18,8 @@ from core.status import JobStatus
 from db import attempts, jobs
 from db.store import get_briefing
 from engine.status import job_status
-from tests.fakes.anthropic_api import FakeAnthropic
-from tests.fakes.server import Reply
+from harness.fakes.anthropic_api import FakeAnthropic
+from harness.fakes.server import Reply
 
 WAIT_S = 60
 HTML = {"Content-Type": "text/html"}

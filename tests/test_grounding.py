@@ -10,8 +10,8 @@ from db.engine import writing
 from db.models import BriefingRecord
 from engine.runner import get_runner
 from engine.status import job_status
-from tests.app_fixtures import open_page
-from tests.fakes.server import Reply
+from harness.fakes.server import Reply
+from tests.helpers import open_page
 
 TIMEOUT_S = 30
 

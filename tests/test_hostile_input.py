@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from core.errors import InvalidInput
 from core.request import ResearchRequest
 from engine.status import job_status
+from harness.fakes.anthropic_api import FakeAnthropic
+from harness.fakes.server import Reply
 from pipeline.markdown import render_markdown
 from pipeline.request import parse_request
 from settings import PROJECT_DIR
-from tests.fakes.anthropic_api import FakeAnthropic
-from tests.fakes.server import Reply
 
 INJECTION_PAGE = b"""<!doctype html><title>Acme Robotics</title>
 <meta name="description" content="Robots for warehouses.">

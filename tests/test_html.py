@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from harness.fakes.site import DESCRIPTION, HOME, TITLE
 from pipeline.html import (
     MAX_CONTENT_CHARS,
     MAX_HEADINGS,
@@ -15,7 +16,6 @@ from pipeline.html import (
     same_site_links,
 )
 from pipeline.models import Page
-from tests.fakes.site import DESCRIPTION, HOME, TITLE
 
 URL = "https://acme.example.com/"
 

@@ -10,11 +10,11 @@ from streamlit.testing.v1 import AppTest
 
 from core.request import ResearchRequest
 from engine.runner import get_runner
+from harness.fakes.server import Reply
 from pipeline.markdown import render_markdown
 from pipeline.models import AdviceItem, Briefing, Citation, Item, Source
 from pipeline.pdf import render_pdf
 from settings import PROJECT_DIR
-from tests.fakes.server import Reply
 
 WAIT_S = 30
 ACCENTED = "Société Générale Ærø"

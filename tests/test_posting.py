@@ -14,11 +14,11 @@ from streamlit.testing.v1 import AppTest
 
 from core.errors import InvalidInput, ServiceUnavailable
 from core.request import MAX_POSTING_CHARS
+from harness.fakes.server import Reply
 from pipeline.posting import POSTING_UNREADABLE, read_posting
 from pipeline.request import parse_request
 from settings import PROJECT_DIR
-from tests.fakes.fixtures import LOCAL_POLICY
-from tests.fakes.server import Reply
+from tests.helpers import LOCAL_POLICY
 from tests.test_api import _body, _submit, _wait
 from tests.test_cli import _cli
 

@@ -18,7 +18,7 @@ from db.engine import make_engine, reading, writing
 from db.jobs import Fence
 from db.models import BriefingRecord, Job, StepAttempt, Worker, utcnow
 from db.store import get_briefing, store_research
-from tests.fakes.server import Reply
+from harness.fakes.server import Reply
 from tests.waiting import until
 
 WAIT_S = 30

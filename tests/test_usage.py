@@ -14,8 +14,8 @@ from db.jobs import get_job
 from db.usage import usage_by_job, usage_total
 from engine.documents import job_markdown
 from engine.status import job_status
+from harness.fakes.anthropic_api import FakeAnthropic, MessageReply
 from settings import Settings
-from tests.fakes.anthropic_api import FakeAnthropic, MessageReply
 from ui.format import escape_markdown
 
 WAIT_S = 30

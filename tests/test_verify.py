@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 from core.request import ResearchRequest
 from engine.status import job_status
+from harness.fakes.anthropic_api import FakeAnthropic
+from harness.fakes.server import Reply
 from pipeline.markdown import render_markdown
 from pipeline.models import Briefing, BriefingDraft, Evidence, GitHubData, SalaryClaim, Source
 from pipeline.sources import SourceText
@@ -24,8 +26,6 @@ from pipeline.verify import (
     quote_occurs,
     source_id,
 )
-from tests.fakes.anthropic_api import FakeAnthropic
-from tests.fakes.server import Reply
 
 WAIT_S = 30.0
 HOME_SENTENCE = "Acme Robotics makes fleets of small sorting robots for e-commerce warehouses."

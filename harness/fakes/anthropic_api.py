@@ -17,7 +17,7 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 
-from tests.fakes.server import FakeServer, Reply, Request
+from harness.fakes.server import FakeServer, Reply, Request
 
 MESSAGES_PATH = "/v1/messages"
 DEFAULT_KEY = "test-key"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from tests.fakes.anthropic_api import DEFAULT_KEY, FakeAnthropic
-from tests.fakes.github_api import ACME_REPOS, FakeGitHub
-from tests.fakes.site import FakeSite
+from harness.fakes.anthropic_api import DEFAULT_KEY, FakeAnthropic
+from harness.fakes.github_api import ACME_REPOS, FakeGitHub
+from harness.fakes.site import FakeSite
 
 GITHUB_TOKEN = "test-token"
+PG_ADMIN_URL = (
+    "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"  # the loopback PostgreSQL tests create databases on
+)
 
 
 def fake_services_env(site: FakeSite, github: FakeGitHub, llm: FakeAnthropic | None) -> dict[str, str]:
