@@ -422,11 +422,25 @@ def test_queued_jobs_wait_in_the_database_not_in_memory(make_runner, fake_site):
     assert held <= 2 * 2  # a job and at most one side task per thread, however long the queue
 
 
-def test_a_queued_job_the_pool_never_got_is_handed_to_it_again(make_runner, fake_site):
+def test_a_job_leased_here_that_the_pool_does_not_run_is_queued_again_and_runs(make_runner, fake_site):
+    """A lease whose answer was lost: the row says processing under this live worker (so no peer
+    takes it over), yet no thread of its pool runs it. The tick hands it back to the queue."""
     runner = make_runner(PREP_LEASE_S="0.9")  # a tick every 0.3 s
-    job, _ = jobs.create_job(runner.engine, _request(fake_site), owner=runner.worker_id)
+    request = _request(fake_site)
+    lost = Job(
+        company_name=request.company_name,
+        company_url=request.company_url,
+        status=JobStatus.PROCESSING,
+        owner=runner.worker_id,
+        leases=1,
+        dedupe_key=jobs.dedupe_key(request),
+        started_at=utcnow(),
+    )
+    with writing(runner.engine) as session:
+        session.add(lost)
 
-    until(lambda: jobs.get_job(runner.engine, job.id).status == JobStatus.COMPLETED, "the job to complete", WAIT_S)
+    until(lambda: jobs.get_job(runner.engine, lost.id).status == JobStatus.COMPLETED, "the job to complete", WAIT_S)
+    assert jobs.get_job(runner.engine, lost.id).leases == 2  # queued again, then leased again
 
 
 def test_an_unreadable_homepage_from_github_falls_back_and_skips(runner, fake_github):
