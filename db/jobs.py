@@ -134,14 +134,13 @@ def create_job(
     request: ResearchRequest,
     *,
     owner: str | None,
-    retry_of: str | None = None,
 ) -> tuple[Job, bool]:
     """Insert a queued job, or return the twin submitted moments ago; the flag says which.
 
     `owner` reserves the job for one worker (the CLI's `--wait`); None queues it for any worker.
     On SQLite the write goes ahead of the job threads' writes (an urgent turn).
     """
-    return _insert_jobs(engine, [_NewJob(request, owner, retry_of)])[0]
+    return _insert_jobs(engine, [_NewJob(request, owner, None)])[0]
 
 
 @retry_blips
@@ -177,22 +176,27 @@ def _insert_jobs(engine: Engine, news: Sequence[_NewJob]) -> list[tuple[Job, boo
     """The new jobs inserted, each unless a twin exists, in one write transaction of a fixed
     number of statements (one read of the twins, one INSERT of every new row), in order; a later
     request of the same inputs as an earlier one gets the earlier one's job as its twin."""
-    keys = [dedupe_key(new.request) for new in news]
     with core_writing(engine, urgent=True) as conn:
-        twins = _recent_twins(conn, sorted(set(keys)), DEDUPE_WINDOW_S)
-        rows = {}  # the first request of each key without a twin, by key
-        for new, key in zip(news, keys, strict=True):
-            if key not in twins and key not in rows:
-                job = new_job(new.request, owner=new.owner, key=key, retry_of=new.retry_of)
-                rows[key] = {name: getattr(job, name) for name in _INSERTED}
-        # The rows share the statement's created_at, and the queue breaks ties by id: ids handed
-        # out in sorted order keep a group's jobs in the order they were submitted.
-        for row, job_id in zip(rows.values(), sorted(row["id"] for row in rows.values()), strict=True):
-            row["id"] = job_id
-        if rows:
-            inserted = conn.execute(_INSERT_JOB, list(rows.values())).all()
-            twins |= {row.dedupe_key: Job(**row._mapping) for row in inserted}
-            notify_queued(conn)
+        return _insert_in(conn, news)
+
+
+def _insert_in(conn: Connection, news: Sequence[_NewJob]) -> list[tuple[Job, bool]]:
+    """_insert_jobs() inside the caller's write transaction."""
+    keys = [dedupe_key(new.request) for new in news]
+    twins = _recent_twins(conn, sorted(set(keys)), DEDUPE_WINDOW_S)
+    rows = {}  # the first request of each key without a twin, by key
+    for new, key in zip(news, keys, strict=True):
+        if key not in twins and key not in rows:
+            job = new_job(new.request, owner=new.owner, key=key, retry_of=new.retry_of)
+            rows[key] = {name: getattr(job, name) for name in _INSERTED}
+    # The rows share the statement's created_at, and the queue breaks ties by id: ids handed
+    # out in sorted order keep a group's jobs in the order they were submitted.
+    for row, job_id in zip(rows.values(), sorted(row["id"] for row in rows.values()), strict=True):
+        row["id"] = job_id
+    if rows:
+        inserted = conn.execute(_INSERT_JOB, list(rows.values())).all()
+        twins |= {row.dedupe_key: Job(**row._mapping) for row in inserted}
+        notify_queued(conn)
     created, results = set(rows), []
     for key in keys:
         results.append((twins[key], key in created))
@@ -245,6 +249,32 @@ def _recent_twins(conn: Connection, keys: list[str], window_s: float) -> dict[st
     for row in conn.execute(_RECENT_TWINS, {"keys": keys, "window": window_s}):
         twins.setdefault(row.dedupe_key, Job(**row._mapping))  # the oldest, by the ORDER BY
     return twins
+
+
+@retry_blips
+def create_retry(engine: Engine, job_id: str, *, owner: str | None) -> Job | None:
+    """A new queued job with the inputs of `job_id` (or the twin of those inputs submitted moments
+    ago); None when that job does not exist.
+
+    The original's row is locked (FOR UPDATE on PostgreSQL, the write lock on SQLite) in the
+    transaction that inserts the retry, as a deletion locks it first: either the deletion sees the
+    retry and is refused, or the retry finds no job; never both a deleted job and a retry of it.
+    """
+    with core_writing(engine, urgent=True) as conn:
+        row = conn.execute(_JOB.with_for_update(), {"job_id": job_id}).first()
+        if row is None:
+            return None
+        original = Job(**row._mapping)
+        request = ResearchRequest(
+            company_name=original.company_name,
+            company_url=original.company_url,
+            role=original.role,
+            deep_mode=original.deep_mode,
+            job_description=original.job_description,
+            job_description_url=original.job_description_url,
+            refresh=original.refresh,
+        )
+        return _insert_in(conn, [_NewJob(request, owner, original.id)])[0][0]
 
 
 @retry_blips
