@@ -33,6 +33,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
+import idna
 from protego import Protego
 
 from pipeline.cache import CachedResponse, SourceCache
@@ -262,7 +263,12 @@ def _follow(
         if _origin(current) != _origin(first):  # never hand credentials to another origin
             for name in CREDENTIAL_HEADERS:
                 request.headers.pop(name, None)
-        response = client.send(request, stream=True, follow_redirects=False)
+        try:
+            response = client.send(request, stream=True, follow_redirects=False)
+        except idna.IDNAError as e:  # httpx decodes a redirect's host to build `next_request`, even unfollowed
+            raise FetchRefused(
+                f"{current} redirected to an address that cannot be read: its host name is not valid IDNA."
+            ) from e
         try:
             if response.has_redirect_location:  # not a 304, nor a 3xx without a target
                 target = _checked(urljoin(current, response.headers["location"]), current, policy)
