@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 from db.batches import create_batch
 from db.engine import get_engine
 from engine.batch_status import batch_status
 from engine.runner import Runner
-from pipeline.batch_input import BadBatch, parse_lines
+from pipeline.batch_input import BadBatch, parse_lines, read_file
 from settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -32,13 +31,8 @@ def run_batch(
     """Queue the file's companies as one batch (sharing the job posting, when given); with `wait`,
     run it here and print the outcome."""
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        print(f"error: cannot read {path}: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    try:
         requests = parse_lines(
-            text,
+            read_file(path),
             deep_mode=deep,
             allow_private=settings.allow_private_urls,
             job_description=job_description,
