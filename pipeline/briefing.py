@@ -30,12 +30,14 @@ from pipeline.models import (
     Item,
     Page,
     ScrapedSite,
+    Source,
 )
 from pipeline.sources import collect_sources
 from pipeline.verify import verify_draft
 
 MAX_ITEM_CHARS = 600
 MAX_SHORT_ITEM_CHARS = 120  # tech stack entries
+MAX_TITLE_CHARS = 200  # a source's title
 MAX_LINK_PASSES = 5
 MIN_SALARY = 10_000
 MAX_SALARY = 2_000_000
@@ -137,7 +139,7 @@ def build_briefing(
             role_fit=role_fit,
             not_verified=not_verified,
             verification=verified.verification,
-            sources=[s.source for s in sources],
+            sources=[clean_source(s.source, allowed) for s in sources],
             grounded=any(s.source.kind != "posting" for s in sources),
             analysis_mode=mode,
             model=model if mode == "claude" else None,
@@ -147,6 +149,11 @@ def build_briefing(
         raise BadModelOutput(
             f"The briefing had too little usable content after cleaning ({', '.join(fields)})."
         ) from None
+
+
+def clean_source(source: Source, policy: LinkPolicy) -> Source:
+    """The source with its title (a page's <title>, which the page's author wrote) cleaned like any text."""
+    return source.model_copy(update={"title": clean_text(source.title, policy, MAX_TITLE_CHARS) or source.url or ""})
 
 
 def clean_items(items: list[Item], policy: LinkPolicy, limit: int) -> list[Item]:
