@@ -4,15 +4,13 @@ The PDF's link annotations are read back with pypdf."""
 
 from __future__ import annotations
 
-import io
-
 from markdown_it import MarkdownIt
-from pypdf import PdfReader
 
 from engine.runner import get_runner
 from pipeline.pdf import render_pdf
 from tests.fakes.anthropic_api import FakeAnthropic
 from tests.fakes.server import Reply
+from tests.test_pdf import _text as pdf_text
 
 WAIT_S = 30
 HOSTILE_PAGE = b"""<!doctype html><html><head>
@@ -27,15 +25,9 @@ OTHERS = "See [a](javascript:alert(4)), <javascript:alert(5)>, [b](https://evil.
 
 
 def _pdf_links(data: bytes) -> tuple[str, list[str]]:
-    """The PDF's text and the URI of every link annotation on every page."""
-    reader = PdfReader(io.BytesIO(data))
-    links = [
-        str(annotation.get_object()["/A"].get("/URI"))
-        for page in reader.pages
-        for annotation in page.get("/Annots") or []
-        if "/A" in annotation.get_object()
-    ]
-    return " ".join(" ".join(page.extract_text() for page in reader.pages).split()), links
+    """The PDF's text, its lines joined, and the URI of every link annotation."""
+    text, links = pdf_text(data)
+    return " ".join(text.split()), links
 
 
 def _markdown_links(text: str) -> list[str]:
