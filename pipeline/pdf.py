@@ -40,7 +40,9 @@ _FPDF_MARKERS = re.compile(r"(\*\*|__|--|~~)")  # fpdf2's inline markers: bold, 
 # Our links are spelt with control characters instead, which literal text cannot contain.
 _LINK_START, _LINK_MIDDLE, _LINK_END = "\x02", "\x03", "\x04"
 _LINK_SYNTAX = re.compile(r"^\x02([^\x02\x03\x04]+)\x03([^\x02\x03\x04]+)\x04(.*)$", re.DOTALL)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # never printable; ours delimit links
+# Never printed: control characters (ours delimit links), and the word joiners that keep the
+# page from autolinking (pipeline.markdown.defuse_autolinks), which a PDF does not do.
+_UNPRINTED = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2060]")
 
 
 @dataclass
@@ -176,5 +178,5 @@ def _inline(children: list[Token]) -> str:
 
 def _escape(text: str) -> str:
     """Literal text: a backslash before a doubled marker makes fpdf2 print the marker itself;
-    control characters (which would spell our links) are dropped."""
-    return _FPDF_MARKERS.sub(r"\\\1", _CONTROL.sub("", text))
+    control characters (which would spell our links) and word joiners are dropped."""
+    return _FPDF_MARKERS.sub(r"\\\1", _UNPRINTED.sub("", text))
