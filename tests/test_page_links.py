@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 
 from engine.runner import get_runner
@@ -57,6 +58,7 @@ def test_untrusted_text_sends_no_live_markdown(app_env, fake_site):
     assert any("attacker" in text for text in _sources_of_page(done.id))  # the quote is on the page
 
 
+@pytest.mark.browser
 def test_chromium_renders_untrusted_text_as_text(served_app, fake_site, page: Page):
     fake_site.fail("/", Reply(200, HOSTILE_HOME, {"Content-Type": "text/html"}))
     briefed = _submit(served_app.url, NAME, fake_site.url)
