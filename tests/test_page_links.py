@@ -11,8 +11,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from core.request import ResearchRequest
 from engine.runner import get_runner
-from pipeline.models import ResearchRequest
 from tests.app_fixtures import open_page
 from tests.fakes.server import Reply
 

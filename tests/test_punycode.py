@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from core.request import ResearchRequest
 from db import attempts
-from pipeline.models import ResearchRequest
 from pipeline.urls import normalize_url
 from tests.fakes.server import Reply
 

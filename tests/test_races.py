@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import select
 
+from core.request import ResearchRequest
 from db import jobs, workers
 from db.engine import reading, writing
 from db.models import Job
 from engine.runner import get_runner
-from pipeline.models import ResearchRequest
 
 RUNS = 25  # the races were lost in 12 to 15 runs of 25 before the fix
 
