@@ -2,8 +2,8 @@
 
 Until then every URL of the app shows the sign-in prompt and nothing else: app.py builds the
 navigation from it alone, so no page script (the form, History, a job, its Delete button) runs.
-The entered token is compared in constant time and not kept; the session remembers only that it
-signed in, so a new browser tab or a reload asks again.
+The entered token is compared in constant time and not stored by the app; the session remembers
+only that it signed in, so a new browser tab or a reload asks again.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def sign_in_pages(token: str, url_paths: list[str]) -> list[st.Page]:
         st.title("Sign in")
         st.write("This Interview Prep is protected. Enter its access token (PREP_API_TOKEN) to continue.")
         with st.form("sign_in"):
-            entered = st.text_input("Access token", type="password", key="access_token")
+            entered = st.text_input("Access token", type="password")  # no key: not kept in session state
             submitted = st.form_submit_button("Sign in", type="primary")
         if submitted:
             if hmac.compare_digest(entered.encode(), token.encode()):
