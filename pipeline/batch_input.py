@@ -145,7 +145,7 @@ def validate(
         errors.sort(key=lambda error: error.line)
         listed = errors[:MAX_LISTED]
         if len(errors) > MAX_LISTED:
-            listed.append(LineError(0, f"{len(errors) - MAX_LISTED} more lines have errors; fix the ones above first."))
+            listed.append(LineError(0, f"{len(errors) - MAX_LISTED} more have errors; fix the ones above first."))
         raise BadBatch(listed)
     return requests
 

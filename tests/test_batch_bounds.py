@@ -42,7 +42,7 @@ def test_the_page_says_what_is_wrong_with_a_huge_field_a_huge_file_and_many_bad_
     assert "list or file is larger than 1 MB" in _page_error(app_env, upload=b"Acme\n" * (MAX_FILE_BYTES // 5 + 1))
     many = _page_error(app_env, upload=b"Acme, ftp://acme.example\n" * 30)
     assert many.count(escape_markdown("Only http:// and https://")) == MAX_LISTED
-    assert escape_markdown(f"{30 - MAX_LISTED} more lines have errors") in many
+    assert escape_markdown(f"{30 - MAX_LISTED} more have errors") in many
     assert len(many) < 2_000
 
 
@@ -73,3 +73,12 @@ def test_the_cli_says_what_is_wrong_with_a_huge_field_and_a_huge_file(app_env, t
         assert done.returncode == 2, done.stderr
         assert words in done.stderr and "Traceback" not in done.stderr
     assert count_jobs(app_env["DATABASE_URL"]) == 0
+
+
+def test_the_api_lists_the_first_bad_companies_and_counts_the_rest(client):
+    companies = [{"companyName": f"Acme {n}", "companyUrl": "ftp://acme.example"} for n in range(12)]
+    answer = client.post("/api/batches", json={"companies": companies})
+    assert answer.status_code == 422
+    error = answer.json()["error"]
+    assert error.count("Only http:// and https://") == MAX_LISTED
+    assert error.endswith(f"{12 - MAX_LISTED} more have errors; fix the ones above first.")
