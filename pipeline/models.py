@@ -35,14 +35,30 @@ class ResearchRequest(Frozen):
     refresh: bool = False  # read the sources again instead of from the cache
 
 
+class PayRange(Frozen):
+    """A pay range a page states as structured data (schema.org `baseSalary`), with that data as read."""
+
+    min: int = Field(ge=0)
+    max: int = Field(ge=0)
+    currency: str | None = None  # as given (ISO code in schema.org); None when it names none
+    period: Literal["year", "month", "week", "day", "hour"] | None = None  # None: no unitText given
+    quote: str  # the structured data itself, compact JSON: what a citation of it quotes
+
+
 class Page(Frozen):
-    """One HTML page the scraper read."""
+    """One HTML page the scraper read: `content` is all its visible text (one block a line), `main`
+    its main content as Markdown, `data` the text of its structured data (JSON-LD, microdata,
+    `__NEXT_DATA__`); `script_built` when its markup is a JavaScript shell."""
 
     url: str
     title: str = ""
     meta_description: str = ""
     headings: list[str] = []
     content: str = ""
+    main: str = ""
+    data: str = ""
+    pay: PayRange | None = None
+    script_built: bool = False
 
 
 class ScrapedSite(Frozen):
@@ -224,7 +240,7 @@ class Salary(Frozen):
     min: int = Field(ge=0)
     max: int = Field(ge=0)
     currency: str | None = None  # as written in the source; None when it names none
-    period: Literal["year", "month", "hour"] | None = "year"  # sourced: None when the quote names none
+    period: Literal["year", "month", "week", "day", "hour"] | None = "year"  # sourced: None when none is named
     basis: Literal["source", "estimate"]
     citations: list[Citation] = []
     assumptions: str | None = None  # estimates only: role, seniority, location

@@ -1,5 +1,7 @@
-"""The job posting a candidate gives: pasted text checked, a URL read by the safe fetcher, and
-(for the offline analyzer) its requirements taken from the lists under its requirement headings."""
+"""The job posting a candidate gives: pasted text checked, a URL read by the safe fetcher and the
+same extraction as the company's pages (`pipeline.html`: main content, visible lines, schema.org
+JobPosting data and its pay range), and (for the offline analyzer) its requirements taken from the
+lists under its requirement headings."""
 
 from __future__ import annotations
 
@@ -8,10 +10,10 @@ import unicodedata
 from typing import BinaryIO
 
 import httpx
-from bs4 import BeautifulSoup
 
 from pipeline.errors import FetchRefused, InvalidInput, PipelineError
 from pipeline.fetch import FetchPolicy, fetch_html
+from pipeline.html import read_html
 from pipeline.models import MAX_POSTING_CHARS, Page
 from pipeline.sources import POSTING_TITLE
 
@@ -96,28 +98,22 @@ def pasted_posting(text: str) -> Page:
 
 
 def read_posting(url: str, client: httpx.Client, policy: FetchPolicy, *, deadline: float) -> Page:
-    """The posting at `url`, read by the same guarded fetcher as the company's site, its lists kept
-    one item a line so that requirements can be found. Errors say that it was the posting."""
+    """The posting at `url`, read by the same guarded fetcher and extraction as the company's site.
+    Errors say that it was the posting; a page with neither text nor posting data is one."""
     try:
         fetched = fetch_html(url, client, policy, deadline=deadline)
     except PipelineError as error:  # reworded in place: its retry_after (a 429's Retry-After) or field stays
         error.args = (f"{POSTING_UNREADABLE}: {error.message}",)
         raise
-    soup = BeautifulSoup(fetched.html, "lxml")
-    for tag in soup(["script", "style", "template", "noscript", "nav", "footer", "svg"]):
-        tag.decompose()
-    lines = []
-    for node in soup.find_all(["h1", "h2", "h3", "h4", "li", "p", "dt", "dd"]):
-        if node.find(["li", "p"]) is not None:
-            continue  # its own list items and paragraphs are read on their own
-        text = " ".join(node.get_text(" ").split())
-        if text:
-            lines.append(f"- {text}" if node.name == "li" else text)
-    content = "\n".join(dict.fromkeys(lines))[:MAX_POSTING_CHARS]
-    if not content.strip():
+    page, _ = read_html(fetched.url, fetched.html)
+    if page.script_built and not page.data:
+        raise FetchRefused(
+            f"{POSTING_UNREADABLE}: the page at {fetched.url} builds its text with JavaScript, which this "
+            "server cannot run, and embeds no posting data. Paste the posting's text instead."
+        )
+    if not (page.main or page.content or page.data).strip():
         raise FetchRefused(f"{POSTING_UNREADABLE}: the page at {fetched.url} has no readable text.")
-    title = " ".join((soup.title.get_text(" ") if soup.title else "").split())[:200]
-    return Page(url=fetched.url, title=title or POSTING_TITLE, content=content)
+    return page.model_copy(update={"title": page.title or POSTING_TITLE})
 
 
 def requirements(text: str) -> list[str]:
