@@ -8,7 +8,8 @@ Whatever wrote the draft (Claude or the offline analyzer), the stored briefing:
   organisation that was found;
 - carries no raw HTML, normalised whitespace, and strings of bounded length;
 - has a salary only when a verified quote states it, or as an estimate labelled with its
-  assumptions (never from the offline analyzer), and an estimate only inside sane bounds.
+  assumptions (never from the offline analyzer), and an estimate only inside sane bounds; a pay
+  range the posting states as structured data (`Page.pay`) is the salary, whoever wrote the draft.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from pipeline.models import (
     Page,
     ScrapedSite,
 )
+from pipeline.pay import sourced_salary
 from pipeline.sources import collect_sources
 from pipeline.verify import verify_draft
 
@@ -123,6 +125,9 @@ def build_briefing(
         for entry in verified.not_verified
     ]
     salary = verified.salary
+    posting_id = next((s.id for s in sources if s.source.kind == "posting"), None)
+    if posting is not None and posting.pay is not None and posting_id is not None:
+        salary = sourced_salary(posting.pay, posting_id)  # the posting's own data beats any reading of it
     if mode == "offline" and salary is not None and salary.basis != "source":
         salary = None  # the offline analyzer never shows a figure no source states
     if salary is not None and salary.basis == "estimate" and not MIN_SALARY <= salary.min <= salary.max <= MAX_SALARY:

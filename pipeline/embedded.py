@@ -96,7 +96,7 @@ def _json(script: Tag) -> object | None:
         return None
     try:
         return json.loads(text.strip().removeprefix("<!--").removesuffix("-->"))
-    except ValueError:
+    except (ValueError, RecursionError):  # a nest deeper than the JSON parser's recursion limit
         return None
 
 

@@ -163,7 +163,7 @@ def _lines(nodes: Iterator[Tag | str | object], limit: int) -> str:
         if node is _BREAK:
             line = _collapse(" ".join(current))
             current = []
-            if line:
+            if line and line != "-":  # an empty list item
                 lines.append(line)
                 size += len(line) + 1
                 if size > limit:
@@ -205,6 +205,8 @@ def _visible_nodes(root: Tag, budget: int | None = None) -> Iterator[Tag | str |
             if node.name in _BLOCK_TAGS:
                 yield _BREAK
                 stack.append(_BREAK)
+                if node.name == "li":
+                    yield "-"  # a list item stays one, so a posting's requirements can be found
             stack.extend(reversed(node.contents))
         elif isinstance(node, NavigableString) and not isinstance(node, PreformattedString):
             yield str(node)  # comments, CDATA, doctypes and processing instructions are skipped
@@ -216,12 +218,11 @@ def _visible_strings(root: Tag, budget: int | None = None) -> Iterator[str]:
 
 def _data_text(items: list[dict], next_strings: list[str]) -> str:
     """The readable text of the page's structured data: what describes the company or the posting."""
-    lines: list[str] = []
+    pay = [p.quote for item in items if item["@type"] == "jobposting" and (p := pay_range(item))]
+    lines: list[str] = pay[:1]  # first, so that no cap cuts the quote a salary cites
     for item in items:
         for field in _DATA_FIELDS.get(item["@type"], ()):
             lines += _field_lines(item.get(field), html=field == "description")
-        if item["@type"] == "jobposting" and (pay := pay_range(item)):
-            lines.append(pay.quote)
     lines += next_strings
     return "\n".join(dict.fromkeys(line for line in lines if line))[:MAX_DATA_CHARS]
 

@@ -16,6 +16,9 @@ import trafilatura
 from lxml import etree
 
 log = logging.getLogger(__name__)
+# trafilatura logs an ERROR for every page it finds no tree or text in (a shell, a fragment):
+# expected on the web, and `main_markdown` says so itself, at INFO.
+logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
 MAX_MAIN_CHARS = 20_000
 _ESCAPED_BULLET = re.compile(r"^\\([-*+])(?=\s)", re.M)  # "\- item": a dash written as text, read as a bullet
