@@ -56,7 +56,7 @@ if submitted:
         slots = {"companyUrl": url_error, "role": role_error, "jobDescription": posting_error}
         slots["jobDescriptionUrl"] = posting_error
         slot = slots.get(error.field, name_error)
-        slot.error(error.message, icon="⚠️")
+        slot.error(error.message, icon=":material/warning:")
     else:
         job, _ = runner().submit(request)
         open_job(job.id)

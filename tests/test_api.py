@@ -3,7 +3,7 @@
 Every response any test here receives is checked against the OpenAPI document the API serves
 (status code listed, media type listed, required headers present, body valid for its schema),
 by a response hook on the client. One test runs schemathesis on the served document; one starts
-the real `streamlit run app.py` and drives it over HTTP like the README does.
+the real `streamlit run app.py` and drives it over HTTP like docs/api.md does.
 """
 
 from __future__ import annotations
@@ -586,7 +586,7 @@ def live_app(app_env, tmp_path) -> Iterator[str]:
 
 
 def test_the_real_app_serves_the_api_and_the_pages(live_app, fake_site):
-    # As in the README: curl -X POST .../api/research-direct -H 'Content-Type: application/json' -d '{...}'
+    # As in docs/api.md: curl -X POST .../api/research-direct -H 'Content-Type: application/json' -d '{...}'
     response = httpx.post(
         f"{live_app}/api/research-direct",
         headers={"Content-Type": "application/json"},

@@ -153,7 +153,11 @@ def test_completed_job_page_renders_every_section_and_the_markdown(app_env, fake
     briefing = get_briefing(runner.engine, job.id)
     titles = [s.value for s in at.subheader]
     assert titles == [s.title for s in sections(briefing) if not s.title.startswith("Not verified")]
-    assert at.get("download_button")[0].proto.label == "Download Markdown"
+    side_by_side = [column.get("download_button") for column in at.columns if column.get("download_button")]
+    assert [[button.proto.label for button in column] for column in side_by_side] == [
+        ["Download Markdown"],
+        ["Download PDF"],
+    ]
     document = at.code[0].value
     for section in sections(briefing):
         assert f"## {section.title}" in document
