@@ -143,7 +143,8 @@ def build_briefing(
             not_verified=not_verified,
             verification=verified.verification,
             sources=[s.source for s in sources],
-            grounded=any(s.source.kind != "posting" for s in sources),
+            # A site built by JavaScript that could not be read leaves the briefing ungrounded in it.
+            grounded=any(s.source.kind != "posting" for s in sources) and not site.script_built,
             analysis_mode=mode,
             model=model if mode == "claude" else None,
         )

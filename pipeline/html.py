@@ -87,10 +87,11 @@ def same_site_links(page_url: str, html: str | bytes) -> list[str]:
     return _links(page_url, _parse(html)[0])
 
 
-def read_html(url: str, html: str | bytes) -> tuple[Page, list[str]]:
-    """`extract_page` and `same_site_links` from a single parse."""
+def read_html(url: str, html: str | bytes, *, rendered: bool = False) -> tuple[Page, list[str]]:
+    """`extract_page` and `same_site_links` from a single parse; `rendered`: the DOM after its scripts
+    ran, a shell only if they built no text (its noscript and root containers are still there)."""
     soup, markup = _parse(html)
-    return _page(url, soup, markup), _links(url, soup)  # links in hidden menus count: they are still links
+    return _page(url, soup, markup, rendered), _links(url, soup)  # links in hidden menus count: still links
 
 
 def visible_lines(html: str) -> str:
@@ -121,7 +122,7 @@ def _nth_index(text: str, needle: str, n: int) -> int | None:
     return index
 
 
-def _page(url: str, soup: BeautifulSoup, markup: str) -> Page:
+def _page(url: str, soup: BeautifulSoup, markup: str, rendered: bool = False) -> Page:
     headings: list[str] = []
     headings_read = 0  # bounded too: nested or repeated headings each cost a walk of their subtree
 
@@ -138,7 +139,7 @@ def _page(url: str, soup: BeautifulSoup, markup: str) -> Page:
                 yield node
 
     content = _lines(text_nodes(), MAX_CONTENT_CHARS)
-    script_built = _is_shell(soup, content)
+    script_built = not content if rendered else _is_shell(soup, content)
     items = structured_items(soup)
     pay = next((p for item in items if item["@type"] == "jobposting" and (p := pay_range(item))), None)
     return Page(

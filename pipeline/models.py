@@ -72,6 +72,7 @@ class ScrapedSite(Frozen):
     pages: list[Page] = []
     skipped_reason: str | None = None
     posting: Page | None = None  # the job posting, when the candidate gave its URL
+    script_built: bool = False  # the site builds its pages with JavaScript, and it could not be read
 
     @property
     def fetched_urls(self) -> list[str]:

@@ -12,9 +12,9 @@ from typing import BinaryIO
 import httpx
 
 from pipeline.errors import FetchRefused, InvalidInput, PipelineError
-from pipeline.fetch import FetchPolicy, fetch_html
-from pipeline.html import read_html
+from pipeline.fetch import FetchPolicy
 from pipeline.models import MAX_POSTING_CHARS, Page
+from pipeline.render import read_page, unreadable
 from pipeline.sources import POSTING_TITLE
 
 MAX_REQUIREMENTS = 10
@@ -101,18 +101,18 @@ def read_posting(url: str, client: httpx.Client, policy: FetchPolicy, *, deadlin
     """The posting at `url`, read by the same guarded fetcher and extraction as the company's site.
     Errors say that it was the posting; a page with neither text nor posting data is one."""
     try:
-        fetched = fetch_html(url, client, policy, deadline=deadline)
+        page, _ = read_page(url, client, policy, deadline)
     except PipelineError as error:  # reworded in place: its retry_after (a 429's Retry-After) or field stays
         error.args = (f"{POSTING_UNREADABLE}: {error.message}",)
         raise
-    page, _ = read_html(fetched.url, fetched.html)
-    if page.script_built and not page.data:
+    if unreadable(page):
+        cannot = "running it in a browser gave no text" if policy.render_js else "this server cannot run it"
         raise FetchRefused(
-            f"{POSTING_UNREADABLE}: the page at {fetched.url} builds its text with JavaScript, which this "
-            "server cannot run, and embeds no posting data. Paste the posting's text instead."
+            f"{POSTING_UNREADABLE}: the page at {page.url} builds its text with JavaScript ({cannot}) and "
+            "embeds no posting data. Paste the posting's text instead."
         )
     if not (page.main or page.content or page.data).strip():
-        raise FetchRefused(f"{POSTING_UNREADABLE}: the page at {fetched.url} has no readable text.")
+        raise FetchRefused(f"{POSTING_UNREADABLE}: the page at {page.url} has no readable text.")
     return page.model_copy(update={"title": page.title or POSTING_TITLE})
 
 
