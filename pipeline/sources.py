@@ -62,11 +62,12 @@ def page_text(page: Page) -> str:
 
 def model_text(page: Page) -> str:
     """What the model is shown of a page, most useful first: title, description, the headline when
-    the main content lacks it, the main content (all visible text when none was found), then the
-    structured data it does not already say. Menus, footers and banners stay out."""
+    the main content lacks it, the main content (with none found: the headings and all visible
+    text), then the structured data it does not already say. Menus, footers and banners stay out."""
     body = page.main or page.content
     seen = _flat(body)
-    headline = [h for h in page.headings[:1] if _flat(h) not in seen]
+    # Without main content, every heading: in visible text they are what separates its blocks.
+    headline = [h for h in page.headings[: 1 if page.main else None] if page.main == "" or _flat(h) not in seen]
     data = [line for line in page.data.split("\n") if line and _flat(line) not in seen]
     return "\n".join(part for part in [page.title, page.meta_description, *headline, body, *data] if part)
 

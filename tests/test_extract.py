@@ -6,6 +6,7 @@ apart from pages."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 from pipeline.briefing import build_briefing
 from pipeline.errors import FetchRefused
 from pipeline.html import extract_page, read_html
-from pipeline.models import GitHubData, Page, ScrapedSite
+from pipeline.models import BriefingDraft, GitHubData, Page, ScrapedSite
 from pipeline.offline import analyze_offline
 from pipeline.posting import POSTING_UNREADABLE, read_posting, requirements
 from pipeline.sources import collect_sources, model_text, page_text
@@ -152,3 +153,33 @@ def test_a_shell_is_read_from_the_data_it_embeds():
 def test_broken_or_hostile_structured_data_gives_a_page_without_pay(html):
     page = extract_page("https://acme.example.com/", html)
     assert page.pay is None
+
+
+def _company_briefings() -> dict[str, BriefingDraft]:
+    by_company: dict[str, list[Page]] = {}
+    for entry in ENTRIES:
+        if entry["kind"] not in ("posting", "shell"):
+            by_company.setdefault(entry["file"].split("-")[0], []).append(_page(entry))
+    return {
+        company: analyze_offline(company.title(), ScrapedSite(url=pages[0].url, pages=pages), GitHubData(), None)
+        for company, pages in by_company.items()
+    }
+
+
+def test_the_offline_analyzer_shows_no_calls_to_action_banners_or_thanks():
+    junk = re.compile(r"read more|learn more|sign up|thank|cookie|contact us|book a demo|get started", re.I)
+    for company, draft in _company_briefings().items():
+        assert draft.overview, company
+        for claim in [*draft.products, *draft.overview, *draft.culture_insights]:
+            assert not junk.search(claim.text), (company, claim.text)
+
+
+def test_offline_overview_statements_are_whole_sentences_about_the_company():
+    for company, draft in _company_briefings().items():
+        for claim in draft.overview:
+            assert claim.text.endswith((".", "!")), claim.text
+            assert company in claim.text.casefold() or re.search(r"\b(?:we|our|unser\w*)\b", claim.text, re.I)
+        for claim in draft.products:  # a name is never cut inside a word
+            [evidence] = claim.evidence
+            end = evidence.quote.find(claim.text) + len(claim.text)
+            assert end == len(evidence.quote) or not evidence.quote[end].isalnum(), claim.text
