@@ -11,9 +11,10 @@ from typing import BinaryIO
 
 import httpx
 
-from pipeline.errors import FetchRefused, InvalidInput, PipelineError
+from core.errors import FetchRefused, InvalidInput, PipelineError
+from core.request import MAX_POSTING_CHARS
 from pipeline.fetch import FetchPolicy
-from pipeline.models import MAX_POSTING_CHARS, Page
+from pipeline.models import Page
 from pipeline.render import read_page, unreadable
 from pipeline.sources import POSTING_TITLE
 

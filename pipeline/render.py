@@ -25,8 +25,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from core.errors import PipelineError
 from pipeline.cache import SourceCache
-from pipeline.errors import PipelineError
 from pipeline.fetch import FetchPolicy, RobotsRules, fetch_html, fetch_resource, robots_rules
 from pipeline.html import read_html
 from pipeline.models import Page

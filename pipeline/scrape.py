@@ -26,8 +26,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from core.errors import FetchRefused, PipelineError
 from pipeline.cache import SourceCache
-from pipeline.errors import FetchRefused, PipelineError
 from pipeline.fetch import FetchPolicy, RobotsRules, robots_rules
 from pipeline.models import Page, ScrapedSite
 from pipeline.render import read_page, unreadable

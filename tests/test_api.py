@@ -26,9 +26,9 @@ from starlette.applications import Starlette
 
 from api.openapi import OPERATIONS, openapi_document
 from api.routes import HANDLERS, MAX_BODY_BYTES, ROUTES, UNEXPECTED
+from core.request import MAX_URL_CHARS
 from engine.runner import get_runner
 from pipeline.markdown import markdown_filename
-from pipeline.models import MAX_URL_CHARS
 from tests.api_contract import CONTRACT
 from tests.fakes.server import Reply
 from tests.live_app import app_environment, serve_app

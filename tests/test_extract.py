@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import FetchRefused
 from pipeline.briefing import build_briefing
-from pipeline.errors import FetchRefused
 from pipeline.html import extract_page, read_html
 from pipeline.models import BriefingDraft, GitHubData, Page, ScrapedSite
 from pipeline.offline import analyze_offline

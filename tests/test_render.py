@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from core.request import ResearchRequest
 from engine.status import job_status
 from pipeline.fetch import USER_AGENT, make_site_client
-from pipeline.models import ResearchRequest
 from pipeline.render import CHROMIUM, can_render, render_html
 from pipeline.scrape import scrape_website
 from tests.fakes.fixtures import LOCAL_POLICY
