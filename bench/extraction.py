@@ -4,12 +4,14 @@ Run: .venv/bin/python bench/extraction.py [--before REV] [--rounds 3]
 
 The corpus (tests/corpus/, see its README) is served on 127.0.0.1 as company sites and postings.
 For each page, the text the model is shown is the page's block in the prompt `build_prompt`
-writes (company pages: `scrape_website`; postings: `read_posting`). Printed per reader:
-main reached (share of the annotated main-content snippets found in that text), boilerplate
-reached (share of the annotated boilerplate snippets found), ms a page (fetch from 127.0.0.1
-and extraction, median of --rounds), and offline junk (calls to action, navigation, thanks or
-words cut mid-word among the offline analyzer's products and overview statements, per
-company briefing). Readers, measured in this one run:
+writes (company pages: `scrape_website`; postings: `read_posting`). Printed per reader: main
+reached (share of the annotated main-content snippets found in that text), boilerplate reached
+(share of the annotated boilerplate snippets found), ms a page (fetch from 127.0.0.1 and
+extraction), and offline junk (calls to action, navigation, thanks, annotated boilerplate or
+statements cut mid-sentence among the offline analyzer's products and overview statements, per
+company briefing); then, for the project readers, the seconds `extract_page` takes on bad input
+(deep nesting, binary, 5 MB of text, 60 000 paragraphs). Times are medians of --rounds, the
+readers' rounds interleaved. Readers, measured in this one run:
   before      the project at --before (default: the commit before this reading path), from `git archive`
   after       the project in this working tree
   trafilatura trafilatura.extract(html) alone (Markdown, tables), under the same page budget
@@ -53,11 +55,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.before], capture_output=True, check=True)
         tarfile.open(fileobj=BytesIO(archive.stdout)).extractall(tmp, filter="data")
-        rows = [
-            ("before", _run("project", Path(tmp), args.rounds), args.before),
-            ("after", _run("project", ROOT, args.rounds), "this tree"),
-            ("trafilatura", _run("trafilatura", ROOT, args.rounds), "trafilatura.extract alone"),
+        readers = [
+            ("before", "project", Path(tmp), args.before),
+            ("after", "project", ROOT, "this tree"),
+            ("trafilatura", "trafilatura", ROOT, "trafilatura.extract alone"),
         ]
+        # Rounds interleave the readers, so that a busy moment of the machine weighs on all of them.
+        runs: dict[str, list[dict]] = {name: [] for name, *_ in readers}
+        for _ in range(args.rounds):
+            for name, reader, root, _what in readers:
+                runs[name].append(_run(reader, root, 1))
+        rows = [(name, _median_run(runs[name]), what) for name, _, _, what in readers]
     pages = len(json.loads((CORPUS / "annotations.json").read_text()))
     print(f"{pages} corpus pages; snippets: main content and boilerplate as annotated")
     print(f"{'reader':<12} {'main reached':>13} {'boilerplate':>12} {'ms/page':>8} {'junk/briefing':>14}  what")
@@ -67,11 +75,23 @@ def main() -> None:
             f"{name:<12} {r['main']:>12.1%} {r['boilerplate']:>12.1%} {r['ms']:>8.1f} {junk:>14}  {what}"
             f"  ({r['main_found']}/{r['main_total']} main, {r['boiler_found']}/{r['boiler_total']} boilerplate)"
         )
+    print("\nbad input, seconds per page (median of --rounds):")
+    print(f"{'input':<16} " + " ".join(f"{name:>8}" for name, r, _ in rows if r["hostile"]))
+    for case in rows[0][1]["hostile"]:
+        print(f"{case:<16} " + " ".join(f"{r['hostile'][case]:>8.2f}" for _, r, _ in rows if r["hostile"]))
     for name, r, _ in rows:
         if r["missed"]:
             print(f"\n{name}: main snippets not reached:")
             for file, snippet in r["missed"]:
                 print(f"  {file}: {snippet}")
+
+
+def _median_run(runs: list[dict]) -> dict:
+    """One reader's figures over its runs: the same counts each run, medians of the times."""
+    merged = dict(runs[0])
+    merged["ms"] = statistics.median(r["ms"] for r in runs)
+    merged["hostile"] = {case: statistics.median(r["hostile"][case] for r in runs) for case in runs[0]["hostile"]}
+    return merged
 
 
 def _run(reader: str, root: Path, rounds: int) -> dict:
@@ -163,8 +183,17 @@ def _measure(reader: str, root: Path, rounds: int) -> dict:
                 boilerplate.update(normalise(snippet) for snippet in entry["boilerplate"])
     finally:
         server.stop()
-    junk = None
+    junk, hostile = None, {}
     if reader == "project":
+        from pipeline.html import MAX_PARSE_TAGS, extract_page
+
+        for case, html in _bad_input(MAX_PARSE_TAGS).items():
+            times = []
+            for _ in range(rounds):
+                started = time.perf_counter()
+                extract_page("https://bad.example/", html)
+                times.append(time.perf_counter() - started)
+            hostile[case] = statistics.median(times)
         counts = [
             _junk(analyze_offline(company, ScrapedSite(url=pages[0].url, pages=pages), GitHubData(), None), boiler)
             for company, (pages, boiler) in sites.items()
@@ -179,7 +208,21 @@ def _measure(reader: str, root: Path, rounds: int) -> dict:
         "boiler_total": boiler_total,
         "ms": 1000 * statistics.mean(timings),
         "junk": junk,
+        "hostile": hostile,
         "missed": missed,
+    }
+
+
+def _bad_input(max_tags: int) -> dict[str, str | bytes]:
+    """Inputs that stress a reader: the cases of tests/test_html.py and tests/test_hostile_input.py, at full size."""
+    deep = 5 * max_tags
+    return {
+        "deep nest": "<title>Deep</title><h1>top</h1>" + "<div>" * deep + "bottom" + "</div>" * deep,
+        "nest under cap": "<div>" * (max_tags // 2 - 1) + "bottom" + "</div>" * (max_tags // 2 - 1),
+        "binary 5 MB": bytes(range(256)) * 19_531,
+        "text 5 MB": "<p>" + "word " * 1_000_000 + "</p>",
+        "60 000 <p>": "<p>filler text</p>" * 60_000,
+        "nested tables": "<table><tr><td>" * 10_000 + "x" + "</td></tr></table>" * 10_000,
     }
 
 

@@ -43,6 +43,7 @@ MAX_PARSE_CHARS = 5_000_000
 MAX_PARSE_TAGS = 60_000  # '<' characters: ten times a heavy real page
 MAX_ANCHORS_READ = 3_000
 MAX_HEADING_NODES = 500  # nodes walked for one heading's text
+MAX_MAIN_TAGS = 15_000  # '<' characters given to trafilatura: twice a heavy real page, its cost grows faster
 MAX_DATA_CHARS = 20_000
 MAX_FRAGMENT_CHARS = 100_000  # an HTML description inside structured data
 MAX_SHELL_TEXT_CHARS = 400  # visible text of a page that a script builds: a title, a noscript, a footer line
@@ -103,13 +104,15 @@ def _parse(html: str | bytes) -> tuple[BeautifulSoup, str]:
     """The parsed page and the bounded markup it was parsed from."""
     if isinstance(html, bytes):
         html = html.decode("utf-8", errors="replace")
-    html = html[:MAX_PARSE_CHARS]
-    cut = _nth_index(html, "<", MAX_PARSE_TAGS)
-    if cut is not None:
-        html = html[:cut]
-    html = _CONTROL_CHARS.sub(" ", html)
+    html = _CONTROL_CHARS.sub(" ", _cut_tags(html[:MAX_PARSE_CHARS], MAX_PARSE_TAGS))
     # A file object skips BeautifulSoup's "this looks like a URL, not markup" check.
     return BeautifulSoup(io.StringIO(html), "lxml"), html
+
+
+def _cut_tags(html: str, tags: int) -> str:
+    """The markup before its `tags`-th '<'."""
+    cut = _nth_index(html, "<", tags)
+    return html if cut is None else html[:cut]
 
 
 def _nth_index(text: str, needle: str, n: int) -> int | None:
@@ -148,7 +151,7 @@ def _page(url: str, soup: BeautifulSoup, markup: str, rendered: bool = False) ->
         meta_description=_description(soup),
         headings=headings,
         content=content,
-        main="" if script_built else main_markdown(markup),  # a shell's "main content" is its noscript
+        main="" if script_built else main_markdown(_cut_tags(markup, MAX_MAIN_TAGS)),  # a shell's is its noscript
         data=_data_text(items, next_data_strings(soup)),
         pay=pay,
         script_built=script_built,
