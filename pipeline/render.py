@@ -105,18 +105,27 @@ def render_html(
     rendered = Rendered(url=url, html="")
     rules: dict[tuple[str, str], RobotsRules] = {}
 
+    refused_page: list[str] = []  # the page itself was refused: Chromium shows its own error page
+
     def answer(route) -> None:
         request = route.request
+        page_itself = request.resource_type == "document" and request.frame.parent_frame is None
+
+        def refuse(why: str) -> None:
+            if page_itself:
+                refused_page.append(why)
+            _refuse(route, rendered, request.url, why)
+
         if len(rendered.requests) >= MAX_REQUESTS:
-            return _refuse(route, rendered, request.url, "too many requests")
+            return refuse("too many requests")
         if request.method != "GET" or request.resource_type not in FETCHED_TYPES:
-            return _refuse(route, rendered, request.url, f"not fetched ({request.method} {request.resource_type})")
+            return refuse(f"not fetched ({request.method} {request.resource_type})")
         try:
             if not _allowed(request.url, rules, client, policy, stop, cache):
-                return _refuse(route, rendered, request.url, "robots.txt does not allow it")
+                return refuse("robots.txt does not allow it")
             resource = fetch_resource(request.url, client, policy, deadline=stop, cache=cache)
         except PipelineError as error:
-            return _refuse(route, rendered, request.url, error.message)
+            return refuse(error.message)
         rendered.requests.append((request.url, "fetched"))
         route.fulfill(status=resource.status, headers={"content-type": resource.content_type}, body=resource.body)
 
@@ -136,7 +145,7 @@ def render_html(
                 except Error as error:  # the budget ran out: what the scripts built so far is kept
                     log.info("rendering %s stopped: %s", url, error.message.splitlines()[0])
                 rendered.url = page.url if page.url.startswith("http") else url
-                rendered.html = page.content()
+                rendered.html = "" if refused_page else page.content()
                 context.close()
             finally:
                 browser.close()

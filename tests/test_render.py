@@ -4,15 +4,18 @@ never finish), and, where they cannot be rendered, said so: a warning, never a g
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from core.cache import CachedResponse
 from core.request import ResearchRequest
 from engine.status import job_status
-from pipeline.fetch import USER_AGENT, make_site_client
+from pipeline.cache import SourceCache
+from pipeline.fetch import USER_AGENT, FetchPolicy, make_site_client
 from pipeline.render import CHROMIUM, can_render, render_html
 from pipeline.scrape import scrape_website
 from tests.fakes.fixtures import LOCAL_POLICY
@@ -113,6 +116,67 @@ def test_what_the_fetcher_refuses_the_browser_never_gets(shell_site, client):
     assert HOME["text"][:40] in rendered.html  # the page itself still rendered
 
 
+class _Store:
+    """An in-memory cache store: the public site's replies are stored, so no DNS is needed to serve them."""
+
+    def __init__(self, entries: dict[str, CachedResponse]) -> None:
+        self.entries = entries
+
+    def load(self, key: str) -> CachedResponse | None:
+        return self.entries.get(key)
+
+    def save(self, key: str, entry: CachedResponse) -> None:
+        self.entries[key] = entry
+
+
+def test_a_public_shell_cannot_make_the_browser_reach_a_private_address():
+    internal = ShellSite([]).start()  # an internal service on loopback, which the public page must not reach
+    try:
+        asks = [
+            "http://10.0.0.5/admin",
+            f"http://127.0.0.1:{internal.port}/secret",
+            f"http://localhost:{internal.port}/",
+        ]
+        public = FetchPolicy(render_js=True, page_timeout_s=3.0)  # private addresses refused, as in production
+
+        def stored(url: str, body: str, content_type: str, status: int = 200) -> CachedResponse:
+            return CachedResponse(url, status, content_type, body.encode(), None, None, time.time())
+
+        cache = SourceCache(
+            _Store(
+                {
+                    "robots https://brightloop-lighting.com/robots.txt": stored(
+                        "https://brightloop-lighting.com/robots.txt", "", "", 404
+                    ),
+                    "resource https://brightloop-lighting.com/": stored(
+                        "https://brightloop-lighting.com/", SHELL, "text/html"
+                    ),
+                    "resource https://brightloop-lighting.com/static/app.js": stored(
+                        "https://brightloop-lighting.com/static/app.js",
+                        APP_JS % str(asks).replace("'", '"'),
+                        "application/javascript",
+                    ),
+                    "resource https://brightloop-lighting.com/api/home": stored(
+                        "https://brightloop-lighting.com/api/home", json.dumps(HOME), "application/json"
+                    ),
+                }
+            ),
+            ttl_s=3600,
+        )
+        with make_site_client(public) as client:
+            rendered = render_html(
+                "https://brightloop-lighting.com/", client, public, deadline=time.monotonic() + 30, cache=cache
+            )
+    finally:
+        internal.stop()
+
+    outcome = dict(rendered.requests)
+    assert "10.0.0.5 is not a public internet address" in outcome["http://10.0.0.5/admin"]
+    assert all(outcome[url] != "fetched" for url in asks)  # loopback: refused by its port or its name
+    assert internal.requests == []  # nothing, neither our fetcher nor Chromium, reached the internal service
+    assert HOME["text"][:40] in rendered.html and "LEAKED" not in rendered.html
+
+
 def test_images_styles_and_posts_are_never_fetched(shell_site, client):
     shell_site.asks = []
     page = (
@@ -167,3 +231,11 @@ def test_a_job_on_a_site_that_cannot_be_rendered_is_a_warning_not_a_ready_briefi
     assert "is ready" not in status["message"]
     scrape = next(step for step in status["steps"] if step["id"] == "scrape-website")
     assert scrape["status"] == "skipped"
+
+
+def test_a_page_the_fetcher_refuses_gives_no_text_not_the_browsers_error_page(shell_site, client):
+    shell_site.fail("/", Reply(302, headers={"Location": "http://169.254.169.254/"}))
+    rendered = render_html(shell_site.url + "/", client, RENDERING, deadline=time.monotonic() + 30)
+
+    assert rendered.html == ""
+    assert "redirected to http://169.254.169.254" in dict(rendered.requests)[shell_site.url + "/"]
