@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from core.errors import FetchRefused
+from core.request import ResearchRequest
+from engine.status import job_status
 from pipeline.briefing import build_briefing
 from pipeline.html import extract_page, read_html
 from pipeline.models import BriefingDraft, GitHubData, Page, ScrapedSite
@@ -184,3 +186,24 @@ def test_offline_overview_statements_are_whole_sentences_about_the_company():
             [evidence] = claim.evidence
             end = evidence.quote.find(claim.text) + len(claim.text)
             assert end == len(evidence.quote) or not evidence.quote[end].isalnum(), claim.text
+
+
+def test_a_job_whose_posting_states_pay_as_data_shows_it_as_a_sourced_salary(make_runner, fake_site):
+    runner = make_runner(ANTHROPIC_API_KEY="")  # the offline analyzer: no model writes the figure
+    fake_site.fail("/jobs/data-scientist", Reply.html((CORPUS / "pages" / "posting-jsonld.html").read_text()))
+    request = ResearchRequest(
+        company_name="Acme Robotics",
+        company_url=fake_site.url,
+        job_description_url=fake_site.url + "/jobs/data-scientist",
+    )
+    job, _ = runner.submit(request)
+    runner.wait(job.id, timeout_s=60)
+    status = job_status(runner.engine, job.id)
+
+    assert status["status"] == "completed", status["message"]
+    results = status["results"]
+    salary = results["salary"]
+    assert (salary["min"], salary["max"], salary["currency"], salary["period"]) == (130000, 160000, "USD", "year")
+    assert results["salarySource"] == "source"
+    [posting] = [s for s in results["sources"] if s["kind"] == "posting"]
+    assert [c["source"] for c in salary["citations"]] == [posting["id"]]
