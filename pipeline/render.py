@@ -12,13 +12,15 @@ answers it or refuses it; only GETs of documents, scripts and data are fetched, 
 blocked. Behind that, Chromium is pointed at a proxy that does not exist (loopback included in
 what it proxies) and at a resolver that resolves nothing, so a request that slipped past routing
 could go nowhere. Each page gets a fresh browser and context, so no cookie or storage outlives
-it, and a hard time budget (RENDER_BUDGET_S, and never past the caller's deadline).
+it, and a hard time budget (RENDER_BUDGET_S, and never past the caller's deadline); at most
+MAX_BROWSERS run at once, a page waiting for one within its budget.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -37,6 +39,8 @@ CHROMIUM = "/usr/bin/chromium"
 RENDER_BUDGET_S = 10.0  # the most one page may take in the browser, launch and every request included
 SETTLE_S = 1.5  # after the load event, how long scripts may still fetch their data
 MAX_REQUESTS = 60  # requests one page may make; a script looping over fetches is cut off
+MAX_BROWSERS = 2  # Chromiums running at once in this process: a browser is a tree of processes, on 2 cores
+_BROWSER_SLOTS = threading.BoundedSemaphore(MAX_BROWSERS)
 FETCHED_TYPES = frozenset({"document", "script", "xhr", "fetch"})
 CHROMIUM_ARGS = (
     "--no-sandbox",  # the server runs it as a service user without user namespaces
@@ -98,7 +102,7 @@ def render_html(
     cache: SourceCache | None = None,
     budget_s: float = RENDER_BUDGET_S,
 ) -> Rendered:
-    """The page at `url` after its scripts ran, within the budget; PipelineError when it cannot be read."""
+    """The page at `url` after its scripts ran, within the budget; `html` is empty when it could not be rendered."""
     from playwright.sync_api import Error, sync_playwright
 
     stop = min(deadline, time.monotonic() + budget_s)
@@ -129,6 +133,9 @@ def render_html(
         rendered.requests.append((request.url, "fetched"))
         route.fulfill(status=resource.status, headers={"content-type": resource.content_type}, body=resource.body)
 
+    if not _BROWSER_SLOTS.acquire(timeout=max(0.0, stop - time.monotonic())):
+        log.info("rendering %s skipped: no browser free within its budget", url)
+        return rendered
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
@@ -151,7 +158,8 @@ def render_html(
                 browser.close()
     except Error as error:
         log.warning("rendering %s failed: %s", url, error.message.splitlines()[0])
-        return rendered
+    finally:
+        _BROWSER_SLOTS.release()
     return rendered
 
 
