@@ -59,6 +59,7 @@ _BLOCK_TAGS = frozenset(
     "h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table td th tr ul".split()
 )
 _BREAK = object()  # end of a block element in the walk
+_HAS_ITEMS = re.compile(r"ld\+json|itemscope", re.I)
 # Schema.org types whose text describes the company or the posting, and the properties read.
 _DATA_FIELDS = {
     "jobposting": ("title", "hiringorganization", "joblocation", "employmenttype", "description"),
@@ -143,7 +144,9 @@ def _page(url: str, soup: BeautifulSoup, markup: str, rendered: bool = False) ->
 
     content = _lines(text_nodes(), MAX_CONTENT_CHARS)
     script_built = not content if rendered else _is_shell(soup, content)
-    items = structured_items(soup)
+    # A scan of the markup first: bs4's tree searches cost a walk of every tag, which most pages need not pay.
+    items = structured_items(soup) if _HAS_ITEMS.search(markup) else []
+    next_strings = next_data_strings(soup) if "__NEXT_DATA__" in markup else []
     pay = next((p for item in items if item["@type"] == "jobposting" and (p := pay_range(item))), None)
     return Page(
         url=url,
@@ -152,7 +155,7 @@ def _page(url: str, soup: BeautifulSoup, markup: str, rendered: bool = False) ->
         headings=headings,
         content=content,
         main="" if script_built else main_markdown(_cut_tags(markup, MAX_MAIN_TAGS)),  # a shell's is its noscript
-        data=_data_text(items, next_data_strings(soup)),
+        data=_data_text(items, next_strings),
         pay=pay,
         script_built=script_built,
     )
