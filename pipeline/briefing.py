@@ -8,7 +8,8 @@ Whatever wrote the draft (Claude or the offline analyzer), the stored briefing:
   organisation that was found;
 - carries no raw HTML, normalised whitespace, and strings of bounded length;
 - has a salary only when a verified quote states it, or as an estimate labelled with its
-  assumptions (never from the offline analyzer), and an estimate only inside sane bounds.
+  assumptions (never from the offline analyzer), and an estimate only inside sane bounds; a pay
+  range the posting states as structured data (`Page.pay`) is the salary, whoever wrote the draft.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from pipeline.models import (
     ScrapedSite,
     Source,
 )
+from pipeline.pay import sourced_salary
 from pipeline.sources import collect_sources
 from pipeline.verify import verify_draft
 
@@ -125,6 +127,9 @@ def build_briefing(
         for entry in verified.not_verified
     ]
     salary = verified.salary
+    posting_id = next((s.id for s in sources if s.source.kind == "posting"), None)
+    if posting is not None and posting.pay is not None and posting_id is not None:
+        salary = sourced_salary(posting.pay, posting_id)  # the posting's own data beats any reading of it
     if mode == "offline" and salary is not None and salary.basis != "source":
         salary = None  # the offline analyzer never shows a figure no source states
     if salary is not None and salary.basis == "estimate" and not MIN_SALARY <= salary.min <= salary.max <= MAX_SALARY:
@@ -140,7 +145,8 @@ def build_briefing(
             not_verified=not_verified,
             verification=verified.verification,
             sources=[clean_source(s.source, allowed) for s in sources],
-            grounded=any(s.source.kind != "posting" for s in sources),
+            # A site built by JavaScript that could not be read leaves the briefing ungrounded in it.
+            grounded=any(s.source.kind != "posting" for s in sources) and not site.script_built,
             analysis_mode=mode,
             model=model if mode == "claude" else None,
         )
