@@ -36,7 +36,9 @@ KEYS = (
     "PREP_CACHE_TTL_S",
     "PREP_PRICES",
     "PREP_KEEP_STEP_OUTPUT_DAYS",
+    "PREP_RENDER_JS",
 )
+RENDER_JS_MODES = ("auto", "off")
 
 
 @dataclass(frozen=True)
@@ -60,12 +62,16 @@ class Settings:
     cache_ttl_s: float = DEFAULT_CACHE_TTL_S  # how long a fetched page, robots.txt or GitHub reply is reused, seconds
     prices: Mapping[str, Price] = field(default_factory=lambda: dict(DEFAULT_PRICES))  # by model id
     keep_step_output_days: float = 30.0  # finished jobs' checkpointed step output is kept this long
+    render_js: str = "auto"  # auto: run JavaScript-built pages in /usr/bin/chromium when it and Playwright exist
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
         """Settings from a mapping such as os.environ; empty values count as unset."""
         get = lambda key: (env.get(key) or "").strip() or None
         workers = int(get("PREP_WORKERS") or DEFAULT_WORKERS)
+        render_js = (get("PREP_RENDER_JS") or "auto").lower()
+        if render_js not in RENDER_JS_MODES:
+            raise ValueError(f"PREP_RENDER_JS must be one of {', '.join(RENDER_JS_MODES)}, not {render_js!r}")
         if workers < 1:
             raise ValueError("PREP_WORKERS must be at least 1")
         return cls(
@@ -84,6 +90,7 @@ class Settings:
             cache_ttl_s=float(get("PREP_CACHE_TTL_S") or DEFAULT_CACHE_TTL_S),
             prices=load_prices(get("PREP_PRICES")),
             keep_step_output_days=float(get("PREP_KEEP_STEP_OUTPUT_DAYS") or 30.0),
+            render_js=render_js,
         )
 
     @classmethod

@@ -297,8 +297,13 @@ def _cancel(runner: Runner, job_id: str) -> dict:
         raise _unknown_job()
     if not job.status.is_terminal:
         job = runner.cancel(job_id)
+        if job is None:  # deleted meanwhile
+            raise _unknown_job()
         if job.status not in (JobStatus.COMPLETED, JobStatus.FAILED):  # else it finished as we asked
-            return job_status(runner.engine, job_id, workers=runner.settings.workers, prices=runner.settings.prices)
+            found = job_status(runner.engine, job_id, workers=runner.settings.workers, prices=runner.settings.prices)
+            if found is None:
+                raise _unknown_job()
+            return found
     raise ApiError(409, f"This job has already finished: it is {job.status.value}.")
 
 

@@ -18,6 +18,7 @@ from pipeline.analyze import make_llm_client
 from pipeline.cache import SourceCache
 from pipeline.fetch import FetchPolicy, make_site_client
 from pipeline.github import make_github_client
+from pipeline.render import can_render
 from settings import Settings
 
 
@@ -45,7 +46,9 @@ class Services:
     @classmethod
     def build(cls, settings: Settings, engine: Engine, side_pool: Executor, stopping: threading.Event) -> Services:
         """Clients configured from settings."""
-        policy = FetchPolicy(allow_private=settings.allow_private_urls)
+        policy = FetchPolicy(
+            allow_private=settings.allow_private_urls, render_js=settings.render_js == "auto" and can_render()
+        )
         llm = (
             make_llm_client(settings.anthropic_api_key, settings.anthropic_base_url, timeout_s=60.0)
             if settings.anthropic_api_key

@@ -124,6 +124,11 @@ def _message(job: Row, steps: list[dict], briefing: dict | None, remaining: floa
                 f"The briefing for {job.company_name} is generic: no page or repository could be read "
                 f"({why.rstrip('.')}; GitHub gave no repositories), so it states no facts about the company."
             ]
+            if any(source.get("kind") == "repository" for source in briefing.get("sources") or []):
+                parts = [  # a site built by JavaScript that could not be run: only GitHub was read
+                    f"The briefing for {job.company_name} could not read the company's website: {why.rstrip('.')}. "
+                    "Its facts come from GitHub alone."
+                ]
         analyze = next(s for s in steps if s["id"] == "analyze-with-claude")
         if briefing and briefing.get("analysisMode") == "offline":
             reason = (analyze.get("meta") or {}).get("reason", "")

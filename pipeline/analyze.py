@@ -208,7 +208,7 @@ def _sources_text(sources: list[SourceText], max_sources: int, max_chars: int, p
     for source in sources[:max_sources]:
         if budget <= 0:
             break
-        text = source.text[: min(per_source, budget)]
+        text = source.shown[: min(per_source, budget)]
         budget -= len(text)
         where = _clip(source.source.url or "pasted by the candidate", 500)
         header = f"--- Source {source.id} ({source.source.kind}): {where}"

@@ -8,7 +8,8 @@ Whatever wrote the draft (Claude or the offline analyzer), the stored briefing:
   organisation that was found;
 - carries no raw HTML, normalised whitespace, and strings of bounded length;
 - has a salary only when a verified quote states it, or as an estimate labelled with its
-  assumptions (never from the offline analyzer), and an estimate only inside sane bounds.
+  assumptions (never from the offline analyzer), and an estimate only inside sane bounds; a pay
+  range the posting states as structured data (`Page.pay`) is the salary, whoever wrote the draft.
 """
 
 from __future__ import annotations
@@ -30,12 +31,15 @@ from pipeline.models import (
     Item,
     Page,
     ScrapedSite,
+    Source,
 )
+from pipeline.pay import sourced_salary
 from pipeline.sources import collect_sources
 from pipeline.verify import verify_draft
 
 MAX_ITEM_CHARS = 600
 MAX_SHORT_ITEM_CHARS = 120  # tech stack entries
+MAX_TITLE_CHARS = 200  # a source's title
 MAX_LINK_PASSES = 5
 MIN_SALARY = 10_000
 MAX_SALARY = 2_000_000
@@ -123,6 +127,9 @@ def build_briefing(
         for entry in verified.not_verified
     ]
     salary = verified.salary
+    posting_id = next((s.id for s in sources if s.source.kind == "posting"), None)
+    if posting is not None and posting.pay is not None and posting_id is not None:
+        salary = sourced_salary(posting.pay, posting_id)  # the posting's own data beats any reading of it
     if mode == "offline" and salary is not None and salary.basis != "source":
         salary = None  # the offline analyzer never shows a figure no source states
     if salary is not None and salary.basis == "estimate" and not MIN_SALARY <= salary.min <= salary.max <= MAX_SALARY:
@@ -137,8 +144,9 @@ def build_briefing(
             role_fit=role_fit,
             not_verified=not_verified,
             verification=verified.verification,
-            sources=[s.source for s in sources],
-            grounded=any(s.source.kind != "posting" for s in sources),
+            sources=[clean_source(s.source, allowed) for s in sources],
+            # A site built by JavaScript that could not be read leaves the briefing ungrounded in it.
+            grounded=any(s.source.kind != "posting" for s in sources) and not site.script_built,
             analysis_mode=mode,
             model=model if mode == "claude" else None,
         )
@@ -147,6 +155,11 @@ def build_briefing(
         raise BadModelOutput(
             f"The briefing had too little usable content after cleaning ({', '.join(fields)})."
         ) from None
+
+
+def clean_source(source: Source, policy: LinkPolicy) -> Source:
+    """The source with its title (a page's <title>, which the page's author wrote) cleaned like any text."""
+    return source.model_copy(update={"title": clean_text(source.title, policy, MAX_TITLE_CHARS) or source.url or ""})
 
 
 def clean_items(items: list[Item], policy: LinkPolicy, limit: int) -> list[Item]:

@@ -9,14 +9,30 @@ from pydantic import Field
 from core.request import Frozen
 
 
+class PayRange(Frozen):
+    """A pay range a page states as structured data (schema.org `baseSalary`), with that data as read."""
+
+    min: int = Field(ge=0)
+    max: int = Field(ge=0)
+    currency: str | None = None  # as given (ISO code in schema.org); None when it names none
+    period: Literal["year", "month", "week", "day", "hour"] | None = None  # None: no unitText given
+    quote: str  # the structured data itself, compact JSON: what a citation of it quotes
+
+
 class Page(Frozen):
-    """One HTML page the scraper read."""
+    """One HTML page the scraper read: `content` is all its visible text (one block a line), `main`
+    its main content as Markdown, `data` the text of its structured data (JSON-LD, microdata,
+    `__NEXT_DATA__`); `script_built` when its markup is a JavaScript shell."""
 
     url: str
     title: str = ""
     meta_description: str = ""
     headings: list[str] = []
     content: str = ""
+    main: str = ""
+    data: str = ""
+    pay: PayRange | None = None
+    script_built: bool = False
 
 
 class ScrapedSite(Frozen):
@@ -30,6 +46,7 @@ class ScrapedSite(Frozen):
     pages: list[Page] = []
     skipped_reason: str | None = None
     posting: Page | None = None  # the job posting, when the candidate gave its URL
+    script_built: bool = False  # the site builds its pages with JavaScript, and it could not be read
 
     @property
     def fetched_urls(self) -> list[str]:
@@ -198,7 +215,7 @@ class Salary(Frozen):
     min: int = Field(ge=0)
     max: int = Field(ge=0)
     currency: str | None = None  # as written in the source; None when it names none
-    period: Literal["year", "month", "hour"] | None = "year"  # sourced: None when the quote names none
+    period: Literal["year", "month", "week", "day", "hour"] | None = "year"  # sourced: None when none is named
     basis: Literal["source", "estimate"]
     citations: list[Citation] = []
     assumptions: str | None = None  # estimates only: role, seniority, location

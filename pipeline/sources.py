@@ -12,10 +12,17 @@ POSTING_TITLE = "The job posting"
 
 @dataclass(frozen=True)
 class SourceText:
-    """A source and the text the job read from it."""
+    """A source, the text the job read from it (what quotes are checked against), and what of it
+    the model is shown, most useful first (`prompt`; the whole text when empty)."""
 
     source: Source
     text: str
+    prompt: str = ""
+
+    @property
+    def shown(self) -> str:
+        """What the model and the offline analyzer read of this source."""
+        return self.prompt or self.text
 
     @property
     def id(self) -> str:
@@ -25,15 +32,15 @@ class SourceText:
 
 def collect_sources(site: ScrapedSite, github: GitHubData, posting: Page | None = None) -> list[SourceText]:
     """Every source in a fixed order: pages, the posting, the GitHub organisation, its repositories."""
-    found: list[tuple[Source, str]] = []
+    found: list[tuple[Source, str, str]] = []
 
-    def add(kind: str, url: str | None, title: str, text: str) -> None:
-        found.append((Source(id=f"S{len(found) + 1}", kind=kind, url=url or None, title=title), text))
+    def add(kind: str, url: str | None, title: str, text: str, prompt: str = "") -> None:
+        found.append((Source(id=f"S{len(found) + 1}", kind=kind, url=url or None, title=title), text, prompt))
 
     for page in site.pages_or_summary():
-        add("page", page.url, page.title or page.url, page_text(page))
+        add("page", page.url, page.title or page.url, page_text(page), model_text(page))
     if posting is not None:
-        add("posting", posting.url or None, posting.title or POSTING_TITLE, page_text(posting))
+        add("posting", posting.url or None, posting.title or POSTING_TITLE, page_text(posting), model_text(posting))
     if github.organization and (github.repositories or github.tech_stack):
         add(
             "organisation",
@@ -43,12 +50,26 @@ def collect_sources(site: ScrapedSite, github: GitHubData, posting: Page | None 
         )
     for repo in github.repositories:
         add("repository", repo.url, f"{github.organization or 'GitHub'}/{repo.name}", repository_text(repo))
-    return [SourceText(source, text) for source, text in found]
+    return [SourceText(source, text, prompt) for source, text, prompt in found]
 
 
 def page_text(page: Page) -> str:
-    """Everything readable on a page: title, description, headings and text."""
-    return "\n".join(part for part in [page.title, page.meta_description, *page.headings, page.content] if part)
+    """Everything the job read on a page: title, description, headings, main content, all visible
+    text and structured data. Quotes are checked against it, so a true quote from a menu counts."""
+    parts = [page.title, page.meta_description, *page.headings, page.main, page.content, page.data]
+    return "\n".join(part for part in parts if part)
+
+
+def model_text(page: Page) -> str:
+    """What the model is shown of a page, most useful first: title, description, the headline when
+    the main content lacks it, the main content (with none found: the headings and all visible
+    text), then the structured data it does not already say. Menus, footers and banners stay out."""
+    body = page.main or page.content
+    seen = _flat(body)
+    # Without main content, every heading: in visible text they are what separates its blocks.
+    headline = [h for h in page.headings[: 1 if page.main else None] if page.main == "" or _flat(h) not in seen]
+    data = [line for line in page.data.split("\n") if line and _flat(line) not in seen]
+    return "\n".join(part for part in [page.title, page.meta_description, *headline, body, *data] if part)
 
 
 def repository_text(repo: Repository) -> str:
@@ -69,3 +90,7 @@ def organisation_text(github: GitHubData) -> str:
             f"Languages and topics of its repositories: {', '.join(github.tech_stack) or 'none listed'}",
         ]
     )
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.casefold().split())

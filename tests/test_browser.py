@@ -20,6 +20,7 @@ from harness.fakes.anthropic_api import FakeAnthropic
 from harness.fakes.server import Reply
 from harness.fakes.wiring import fake_services_env
 from harness.live_app import app_environment, serve_app
+from pipeline.markdown import defuse_autolinks
 from settings import PROJECT_DIR
 from tests.helpers import screenshot
 
@@ -206,7 +207,8 @@ def test_failed_job_says_why_and_retry_completes(app_url, page, fake_site, fake_
 
     alert = page.get_by_test_id("stAlertContentError")
     expect(alert).to_contain_text("We could not read", timeout=JOB_TIMEOUT_MS)
-    expect(alert).to_contain_text(f"{fake_site.url}/ is temporarily unavailable (HTTP 503)")
+    # The URL carries an invisible word joiner after "http:", so it is not a link (defuse_autolinks).
+    expect(alert).to_contain_text(f"{defuse_autolinks(fake_site.url)}/ is temporarily unavailable (HTTP 503)")
     expect(page.get_by_text(re.compile(r"^Failed · started"))).to_be_visible()
     expect(page.get_by_text(f"{STEPS[0].label} — failed · 3 attempts")).to_be_visible()
     screenshot(page, "04-job-failed")
