@@ -36,6 +36,7 @@ KEYS = (
     "PREP_CACHE_TTL_S",
     "PREP_PRICES",
     "PREP_KEEP_STEP_OUTPUT_DAYS",
+    "PREP_MODEL_IDLE_S",
 )
 
 
@@ -60,6 +61,7 @@ class Settings:
     cache_ttl_s: float = DEFAULT_CACHE_TTL_S  # how long a fetched page, robots.txt or GitHub reply is reused, seconds
     prices: Mapping[str, Price] = field(default_factory=lambda: dict(DEFAULT_PRICES))  # by model id
     keep_step_output_days: float = 30.0  # finished jobs' checkpointed step output is kept this long
+    model_idle_s: float = 20.0  # a Claude stream with no event for this long has stalled (retried), seconds
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
@@ -84,6 +86,7 @@ class Settings:
             cache_ttl_s=float(get("PREP_CACHE_TTL_S") or DEFAULT_CACHE_TTL_S),
             prices=load_prices(get("PREP_PRICES")),
             keep_step_output_days=float(get("PREP_KEEP_STEP_OUTPUT_DAYS") or 30.0),
+            model_idle_s=float(get("PREP_MODEL_IDLE_S") or 20.0),
         )
 
     @classmethod

@@ -30,6 +30,7 @@ from pipeline.models import (
     Item,
     Page,
     ScrapedSite,
+    Unverified,
 )
 from pipeline.sources import collect_sources
 from pipeline.verify import verify_draft
@@ -84,8 +85,11 @@ def build_briefing(
     mode: Literal["claude", "offline"],
     model: str | None,
     posting: Page | None = None,
+    slips: list[Unverified] = (),
+    incomplete: str | None = None,
 ) -> Briefing:
-    """The stored briefing: the draft verified against its sources, cleaned, its links checked."""
+    """The stored briefing: the draft verified against its sources, cleaned, its links checked;
+    `slips` are items set aside while the reply was read, `incomplete` why sections are missing."""
     sources = collect_sources(site, github, posting)
     verified = verify_draft(draft, sources, github)
     allowed = LinkPolicy(
@@ -120,7 +124,7 @@ def build_briefing(
                 ],
             }
         )
-        for entry in verified.not_verified
+        for entry in [*slips, *verified.not_verified]
     ]
     salary = verified.salary
     if mode == "offline" and salary is not None and salary.basis != "source":
@@ -141,6 +145,7 @@ def build_briefing(
             grounded=any(s.source.kind != "posting" for s in sources),
             analysis_mode=mode,
             model=model if mode == "claude" else None,
+            incomplete=incomplete,
         )
     except pydantic.ValidationError as exc:
         fields = sorted({str(err["loc"][0]) for err in exc.errors() if err["loc"]})

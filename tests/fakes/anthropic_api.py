@@ -2,9 +2,10 @@
 
 By default it answers with a valid, deterministic BriefingDraft (camelCase JSON in a text block)
 that names the company found on the request's "Company: ..." line. `enqueue()` scripts the next
-replies: a dict (a draft to return), a str (raw reply text, e.g. not JSON), a `MessageReply`
-(text with a chosen stop_reason) or a full `Reply` (HTTP errors, delays). Every request body is
-kept in `calls`.
+replies: a dict (a whole draft: every request for another part of the same prompt's briefing gets
+its own sections of it, as one model would write them), a str (raw reply text, e.g. not JSON), a
+`MessageReply` (text with a chosen stop_reason) or a full `Reply` (HTTP errors, delays); each of
+the last three answers one request. Every request body is kept in `calls`.
 
 Auth: anthropic 2.14 sends the key as `Authorization: Bearer <key>`, not `x-api-key`, so either
 header is accepted; anything else gets the API's 401.
@@ -83,6 +84,7 @@ class FakeAnthropic(FakeServer):
         self.calls: list[MessagesCall] = []
         self._queue: deque[dict | str | MessageReply | Reply] = deque()
         self._cache: dict[str, tuple[float, float]] = {}  # prefix hash -> (readable from, expires), monotonic s
+        self._drafts: dict[str, tuple[dict, set[frozenset]]] = {}  # prompt -> queued draft, schemas served
         self.ttft_s = 0.0
         self.tokens_per_s = 0.0
         self.full_drafts = False
@@ -101,6 +103,7 @@ class FakeAnthropic(FakeServer):
             self.calls.clear()
             self._queue.clear()
             self._cache.clear()
+            self._drafts.clear()
             self.ttft_s = self.tokens_per_s = 0.0
             self.full_drafts = False
 
@@ -238,7 +241,15 @@ class FakeAnthropic(FakeServer):
         )
         with self._lock:
             self.calls.append(call)
-            scripted = self._queue.popleft() if self._queue else None
+            remembered = self._drafts.get(call.user_text)
+            keys = frozenset(call.schema_keys or ())
+            if remembered is not None and keys not in remembered[1]:
+                remembered[1].add(keys)  # another part of the same briefing: the same draft, trimmed
+                scripted = remembered[0]
+            else:
+                scripted = self._queue.popleft() if self._queue else None
+                if isinstance(scripted, dict):
+                    self._drafts[call.user_text] = (scripted, {keys})
         if isinstance(scripted, Reply):
             return scripted
         if isinstance(scripted, MessageReply):
