@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.steps import BY_ID
-from engine.usage import DEFAULT_PRICES, Price, load_prices
+from core.steps import BY_ID
+from core.usage import DEFAULT_PRICES, Price, load_prices
 
 PROJECT_DIR = Path(__file__).resolve().parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_DIR / 'data' / 'prep.db'}"

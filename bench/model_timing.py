@@ -26,10 +26,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.fakes_process import FakesProcess
+from core.request import ResearchRequest
 from db.engine import make_engine
 from engine.runner import Runner
 from engine.status import job_status
-from pipeline.models import ResearchRequest
 from settings import Settings
 
 POLL_S = 0.1  # how often the status is read, seconds

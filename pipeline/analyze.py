@@ -2,7 +2,7 @@
 
 Everything scraped from the web (page text, GitHub descriptions) is untrusted: it goes into the
 prompt inside delimited blocks, bounded in size, and the system prompt says it is data only.
-SDK errors are translated here, at the edge of the layer, into `pipeline.errors`.
+SDK errors are translated here, at the edge of the layer, into `core.errors`.
 
 A model writes 20-80 tokens a second and a whole briefing is a few thousand tokens, so the
 briefing is asked for in two requests that run at once, each with its own schema (a subset of
@@ -28,14 +28,12 @@ from functools import cached_property
 
 import anthropic
 
+from core.errors import BadModelOutput, StepTimeout, TransientError
+from core.request import MAX_POSTING_CHARS
+from core.usage import LlmCall
 from pipeline.draft_reader import draft_of
-from pipeline.errors import (
-    BadModelOutput,
-    StepTimeout,
-    TransientError,
-)
 from pipeline.model_stream import LiveBriefing, PartReply, stream_part
-from pipeline.models import MAX_POSTING_CHARS, BriefingDraft, GitHubData, LlmCall, Page, ScrapedSite, Unverified
+from pipeline.models import BriefingDraft, GitHubData, Page, ScrapedSite, Unverified
 from pipeline.sources import SourceText, collect_sources
 
 log = logging.getLogger(__name__)

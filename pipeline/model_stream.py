@@ -3,7 +3,7 @@
 The SDK's stream is read event by event (`messages.stream`); the text goes into a `LiveBriefing`
 that every part of one job shares, and that keeps, across the step's attempts, each section once it
 can no longer change. SDK and transport errors are translated here, at the edge of the layer, into
-`pipeline.errors`: a stream silent past its read timeout (the idle limit) or cut off mid-reply is a
+`core.errors`: a stream silent past its read timeout (the idle limit) or cut off mid-reply is a
 NetworkError, retried like any transient error.
 """
 
@@ -19,8 +19,7 @@ from datetime import UTC, datetime
 import anthropic
 import httpx2  # the SDK's HTTP client: its errors escape the SDK while a stream is read
 
-from pipeline.draft_reader import complete_sections, parse_partial, parse_whole, read_sections
-from pipeline.errors import (
+from core.errors import (
     BadModelOutput,
     NetworkError,
     PermanentError,
@@ -28,7 +27,9 @@ from pipeline.errors import (
     ServiceUnavailable,
     TransientError,
 )
-from pipeline.models import LlmCall, Unverified
+from core.usage import LlmCall
+from pipeline.draft_reader import complete_sections, parse_partial, parse_whole, read_sections
+from pipeline.models import Unverified
 from pipeline.retry_after import retry_after_s
 
 log = logging.getLogger(__name__)

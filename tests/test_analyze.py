@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import anthropic
 import pytest
 
+from core.errors import BadModelOutput, NetworkError, PermanentError, ServiceUnavailable, TransientError
 from pipeline.analyze import (
     COACHING,
     FACTS,
@@ -23,7 +24,6 @@ from pipeline.analyze import (
     analyze_with_claude,
     make_llm_client,
 )
-from pipeline.errors import BadModelOutput, NetworkError, PermanentError, ServiceUnavailable, TransientError
 from pipeline.models import BriefingDraft, GitHubData, Page, Repository, ScrapedSite
 from tests.fakes.anthropic_api import FakeAnthropic, MessageReply
 from tests.fakes.server import Reply

@@ -8,11 +8,11 @@ import time
 
 import pytest
 
+from core.request import ResearchRequest
 from db import attempts
 from engine.status import job_status
 from pipeline.analyze import FACTS, analyze_with_claude, min_cacheable_tokens, system_blocks
 from pipeline.model_stream import LiveBriefing
-from pipeline.models import ResearchRequest
 from pipeline.verify import normalise, quote_occurs
 from tests.fakes.anthropic_api import FakeAnthropic, MessageReply
 from tests.fakes.site import DEEP_PATHS, DESCRIPTION, HOME
