@@ -10,7 +10,8 @@ answers each request after 0.15 s, GitHub after 0.1 s.
 
 Columns, from polling the job's status every 0.1 s: the first time `partial` (or `results`)
 holds a section; the time the job ended and which analyzer wrote the briefing; requests sent to
-the model; output tokens and cost from the `usage` the status reports (the prices of
+the model; input (uncached), cache-read/cache-write and output tokens and the cost from the
+`usage` the status reports (the prices of
 settings.DEFAULT_MODEL). The jobs run in order in one fake process, so later rows can read the
 prompt cache the first row wrote.
 """
@@ -92,6 +93,9 @@ def run_one(fakes: FakesProcess, workdir: Path, rate: float, ttft_s: float) -> d
         "status": status["status"],
         "analyzer": results.get("analysisMode", "-"),
         "requests": fakes.request_counts()["llm"] - before,
+        "input": status["usage"]["inputTokens"],
+        "cache_read": status["usage"]["cacheReadTokens"],
+        "cache_write": status["usage"]["cacheWriteTokens"],
         "output": status["usage"]["outputTokens"],
         "cost": status["usage"]["costUsd"],
     }
@@ -114,14 +118,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"model timing: deep job with a posting, TTFT {args.ttft:g} s, site 0.15 s and GitHub 0.1 s per request")
     print(
         f"{'tok/s':>6}{'first section s':>17}{'job s':>8}  {'status':<10}{'analyzer':<9}"
-        f"{'requests':>9}{'output tok':>11}{'cost $':>9}"
+        f"{'requests':>9}{'input tok':>10}{'cache r/w tok':>15}{'output tok':>11}{'cost $':>9}"
     )
     for row in rows:
         first = f"{row['first']:.1f}" if row["first"] is not None else "-"
         cost = f"{row['cost']:.4f}" if row["cost"] is not None else "?"
         print(
             f"{row['rate']:>6g}{first:>17}{row['done']:>8.1f}  {row['status']:<10}{row['analyzer']:<9}"
-            f"{row['requests']:>9}{row['output']:>11}{cost:>9}"
+            f"{row['requests']:>9}{row['input']:>10}{row['cache_read']:>8}/{row['cache_write']:<6}{row['output']:>11}{cost:>9}"
         )
     return 0
 
