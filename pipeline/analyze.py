@@ -32,7 +32,7 @@ from core.errors import BadModelOutput, StepTimeout, TransientError
 from core.request import MAX_POSTING_CHARS
 from core.usage import LlmCall
 from pipeline.draft_reader import draft_of
-from pipeline.model_stream import LiveBriefing, PartReply, stream_part
+from pipeline.model_stream import TOKEN_CHARS, LiveBriefing, PartReply, stream_part
 from pipeline.models import BriefingDraft, GitHubData, Page, ScrapedSite, Unverified
 from pipeline.sources import SourceText, collect_sources
 
@@ -48,7 +48,6 @@ UNAVAILABLE_STATUSES = frozenset({429, 500, 502, 503, 504, 529})
 IDLE_LIMIT_S = 20.0  # a stream with no event (token or ping) for this long has stalled, seconds
 CONNECT_TIMEOUT_S = 10.0  # to open the connection, seconds
 WAIT_TICK_S = 0.2  # how often the job thread looks up while it waits for a part, seconds
-TOKEN_CHARS = 4  # about one token per 4 characters of English: for estimates only, never billing
 # The shortest prefix each model caches (Anthropic's prompt caching page, checked 2026-12); a
 # model not listed gets the largest minimum, so a short prefix is never marked in vain.
 MIN_CACHEABLE_TOKENS = {"claude-opus-5": 512, "claude-sonnet-5": 1024, "claude-haiku-4-5": 4096}

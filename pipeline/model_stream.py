@@ -35,7 +35,7 @@ from pipeline.retry_after import retry_after_s
 log = logging.getLogger(__name__)
 
 CHECKPOINT_EVERY_S = 1.0  # the verified sections are checkpointed at most this often, seconds
-TOKEN_CHARS = 4  # about one token per 4 characters of English: the progress line's estimate only
+TOKEN_CHARS = 4  # about one token per 4 characters of English: for estimates only, never billing
 MAX_ERROR_DETAIL_CHARS = 200
 UNAVAILABLE_STATUSES = frozenset({429, 500, 502, 503, 504, 529})
 CUT_OFF = ("max_tokens", "model_context_window_exceeded")

@@ -12,6 +12,7 @@ from core.request import ResearchRequest
 from db import attempts
 from engine.status import job_status
 from pipeline.analyze import FACTS, analyze_with_claude, min_cacheable_tokens, system_blocks
+from pipeline.markdown import render_markdown
 from pipeline.model_stream import LiveBriefing
 from pipeline.verify import normalise, quote_occurs
 from tests.fakes.anthropic_api import FakeAnthropic, MessageReply
@@ -94,7 +95,7 @@ def test_a_dropped_stream_keeps_its_whole_sections_and_the_retry_never_repeats_t
 
 
 def test_a_stall_past_the_idle_limit_is_a_transient_network_error(llm, fake_anthropic):
-    fake_anthropic.enqueue(MessageReply(json.dumps(FakeAnthropic.draft()), stall_after_tokens=20, stall_s=2.0))
+    fake_anthropic.enqueue(MessageReply(json.dumps(FakeAnthropic.draft()), stall_after_tokens=20, stall_s=6.0))
     began = time.monotonic()
 
     with pytest.raises(Exception, match="stalled: no event for 0.5 s"):
@@ -102,7 +103,7 @@ def test_a_stall_past_the_idle_limit_is_a_transient_network_error(llm, fake_anth
             "Acme", make_site(), GITHUB, None, llm, model=MODEL, deadline=time.monotonic() + 10, idle_s=0.5
         )
 
-    assert time.monotonic() - began < 1.8  # given up at the idle limit, not after the stall
+    assert time.monotonic() - began < 4  # given up at the idle limit (0.5 s), not after the 6 s stall
 
 
 def test_an_error_event_mid_stream_is_service_unavailable(llm, fake_anthropic):
@@ -221,3 +222,22 @@ def test_a_cut_off_reply_is_shown_as_cut_off(runner, fake_site, fake_anthropic):
     assert status["status"] == "completed" and status["results"]["analysisMode"] == "claude"
     assert "cut off at its length limit" in status["results"]["incomplete"]
     assert "It is incomplete: Claude's reply was cut off" in status["message"]
+    assert "> **Incomplete:** Claude's reply was cut off" in render_markdown(status["results"])
+
+
+def test_the_fake_streams_a_forced_tool_call_as_input_json_deltas(llm, fake_anthropic):
+    draft = FakeAnthropic.draft()
+    tool = {"name": "briefing", "description": "The briefing.", "input_schema": {"type": "object"}}
+
+    with llm.messages.stream(
+        model=MODEL,
+        max_tokens=4000,
+        messages=[{"role": "user", "content": "Company: Acme"}],
+        tools=[tool],
+        tool_choice={"type": "tool", "name": "briefing"},
+    ) as stream:
+        kinds = {event.type for event in stream}
+        message = stream.get_final_message()
+
+    assert "input_json" in kinds and "text" not in kinds
+    assert message.stop_reason == "tool_use" and message.content[0].input == draft

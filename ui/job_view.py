@@ -7,7 +7,7 @@ import streamlit as st
 from core.usage import describe
 from db.models import Job
 from engine.documents import markdown_document, pdf_document
-from pipeline.markdown import load_briefing, markdown_filename, sections, verification_line
+from pipeline.markdown import Section, load_briefing, markdown_filename, sections, verification_line
 from pipeline.pdf import pdf_filename
 from ui.format import STATUS_ICONS, escape_markdown, human_duration, human_eta
 
@@ -83,7 +83,7 @@ def partial_briefing(data: dict) -> None:
             _section(section)
 
 
-def _section(section) -> None:
+def _section(section: Section) -> None:
     """One section: its title, its body and its quotes."""
     st.subheader(section.title)
     st.markdown(section.body)
