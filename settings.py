@@ -37,6 +37,7 @@ KEYS = (
     "PREP_PRICES",
     "PREP_KEEP_STEP_OUTPUT_DAYS",
     "PREP_RENDER_JS",
+    "PREP_MODEL_IDLE_S",
 )
 RENDER_JS_MODES = ("auto", "off")
 
@@ -63,6 +64,7 @@ class Settings:
     prices: Mapping[str, Price] = field(default_factory=lambda: dict(DEFAULT_PRICES))  # by model id
     keep_step_output_days: float = 30.0  # finished jobs' checkpointed step output is kept this long
     render_js: str = "auto"  # auto: run JavaScript-built pages in /usr/bin/chromium when it and Playwright exist
+    model_idle_s: float = 20.0  # a Claude stream with no event for this long has stalled (retried), seconds
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
@@ -91,6 +93,7 @@ class Settings:
             prices=load_prices(get("PREP_PRICES")),
             keep_step_output_days=float(get("PREP_KEEP_STEP_OUTPUT_DAYS") or 30.0),
             render_js=render_js,
+            model_idle_s=float(get("PREP_MODEL_IDLE_S") or 20.0),
         )
 
     @classmethod

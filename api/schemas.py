@@ -152,7 +152,8 @@ class Usage(ApiModel):
 
 
 class JobStatusResponse(ApiModel):
-    """A job's status; `results` is the briefing once the job completed."""
+    """A job's status; `results` is the briefing once the job completed, `partial` its verified
+    sections so far while Claude writes it."""
 
     job_id: str
     status: JobStatus
@@ -170,6 +171,10 @@ class JobStatusResponse(ApiModel):
     estimated_seconds_remaining: int | None = Field(ge=0, description="None once the job is terminal.")
     retry_of: str | None = Field(description="The job this one retries, if any.")
     results: Briefing | None
+    partial: Briefing | None = Field(
+        description="While Claude writes: the sections verified so far, shaped like `results` (a section not yet "
+        "written is absent); null otherwise."
+    )
     message: str = Field(description="One sentence for a person: what is happening or went wrong.")
     steps: list[StepState]
     usage: Usage

@@ -26,6 +26,10 @@ def _serve(conn: Connection) -> None:
         command, argument = conn.recv()
         if command == "counts":
             conn.send({name: len(fake.requests) for name, fake in fakes.items()})
+        elif command == "model":  # the fake model's knobs: ttft_s, tokens_per_s, full_drafts
+            for name, value in argument.items():
+                setattr(fakes["llm"], name, value)
+            conn.send(None)
         elif command == "latency":
             for name, seconds in argument.items():
                 fakes[name].latency_s = seconds
@@ -58,6 +62,10 @@ class FakesProcess:
     def set_latency(self, seconds: dict[str, float]) -> None:
         """Each named fake's added latency per request, seconds."""
         self._call("latency", seconds)
+
+    def set_model(self, **knobs: float | bool) -> None:
+        """Set the fake model's knobs (FakeAnthropic's ttft_s, tokens_per_s, full_drafts)."""
+        self._call("model", knobs)
 
     def stop(self) -> None:
         """Stop the fakes and the child process."""

@@ -17,7 +17,8 @@ class StepSpec:
 
 SCRAPE = StepSpec("scrape-website", "Reading the company website", 3, 15.0)
 GITHUB = StepSpec("search-github", "Looking the company up on GitHub", 3, 10.0)
-ANALYZE = StepSpec("analyze-with-claude", "Writing the briefing", 2, 60.0)
+# No total of its own: a stream still writing is never cut; an idle limit and the job's deadline bound it.
+ANALYZE = StepSpec("analyze-with-claude", "Writing the briefing", 2, None)
 STORE = StepSpec("store-research", "Saving the briefing", 3, None)
 STEPS = (SCRAPE, GITHUB, ANALYZE, STORE)
 BY_ID = {step.id: step for step in STEPS}

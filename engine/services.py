@@ -37,6 +37,7 @@ class Services:
     side_pool: Executor  # runs leaf tasks only (tasks that never wait on a pool)
     stopping: threading.Event  # set when the runner shuts down: jobs stop at their next step
     job_deadline_s: float
+    model_idle_s: float  # a Claude stream silent this long has stalled, seconds
     step_timeouts_s: Mapping[str, float]  # overrides of StepSpec.timeout_s by step id
 
     def timeout_for(self, step: StepSpec) -> float | None:
@@ -50,7 +51,7 @@ class Services:
             allow_private=settings.allow_private_urls, render_js=settings.render_js == "auto" and can_render()
         )
         llm = (
-            make_llm_client(settings.anthropic_api_key, settings.anthropic_base_url, timeout_s=60.0)
+            make_llm_client(settings.anthropic_api_key, settings.anthropic_base_url, timeout_s=settings.model_idle_s)
             if settings.anthropic_api_key
             else None
         )
@@ -66,6 +67,7 @@ class Services:
             side_pool=side_pool,
             stopping=stopping,
             job_deadline_s=settings.job_deadline_s,
+            model_idle_s=settings.model_idle_s,
             step_timeouts_s=settings.step_timeouts_s,
         )
 

@@ -23,12 +23,13 @@ from functools import cached_property
 from sqlalchemy.engine import URL, Engine, Row
 
 from core.status import DONE_ATTEMPTS, AttemptStatus, JobStatus
-from core.steps import STEPS
+from core.steps import ANALYZE, STEPS
 from core.usage import DEFAULT_PRICES, Price, usage_of
 from db.history import recent_durations_s
 from db.models import elapsed_ms, utcnow
 from db.status_reads import poll_rows
 from db.store import get_briefing
+from engine.live_view import writing_line
 from pipeline.markdown import current_form
 
 DEFAULT_DURATION_S = 45.0  # the original design promised 30–60 s
@@ -108,10 +109,20 @@ def estimate_remaining_s(engine: Engine, job: Row, ahead: int, workers: int) -> 
     return typical * (ahead // max(1, workers) + 1)
 
 
+def _writing(steps: list[dict]) -> dict | None:
+    """The running analysis attempt's meta while Claude writes (`partial`, `writing`), else None."""
+    analyze = next(s for s in steps if s["id"] == ANALYZE.id)
+    meta = analyze.get("meta") or {}
+    return meta if analyze["status"] == AttemptStatus.RUNNING.value and "partial" in meta else None
+
+
 def _message(job: Row, steps: list[dict], briefing: dict | None, remaining: float | None) -> str:
     if job.status == JobStatus.QUEUED:
         return f"Waiting for a free worker; about {round(remaining or DEFAULT_DURATION_S)} s to go."
     if job.status == JobStatus.PROCESSING:
+        writing = _writing(steps)
+        if writing is not None:
+            return f"Researching {job.company_name}: {writing_line(writing['writing'])}…"
         running = next((s for s in steps if s["status"] == "running"), None)
         doing = running["label"] if running else "Working"
         return f"Researching {job.company_name}: {doing.lower()}…"
@@ -136,6 +147,8 @@ def _message(job: Row, steps: list[dict], briefing: dict | None, remaining: floa
         github = next(s for s in steps if s["id"] == "search-github")
         if github["status"] == "failed":
             parts.append("GitHub could not be read, so the tech stack comes from the website alone.")
+        if briefing and briefing.get("incomplete"):
+            parts.append(f"It is incomplete: {briefing['incomplete']}")
         return " ".join(parts)
     if job.status == JobStatus.CANCELLED:
         return job.error_message or "The research was cancelled."
@@ -243,6 +256,8 @@ def report(
         "estimatedSecondsRemaining": None if remaining is None else round(remaining),
         "retryOf": job.retry_of,
         "results": briefing,
+        # While Claude writes: the verified sections so far, shaped like `results` (None otherwise).
+        "partial": (_writing(steps) or {}).get("partial") if job.status == JobStatus.PROCESSING else None,
         "message": _message(job, steps, briefing, remaining),
         "steps": [{k: s[k] for k in ("id", "status", "attempts", "durationMs", "error")} for s in steps],
         "usage": usage_of((row.meta for row in rows), prices).to_json_dict(),

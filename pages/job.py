@@ -58,6 +58,8 @@ if status["status"] in ("queued", "processing"):
         if st.button("Cancel", key="cancel", icon=":material/block:"):
             run.cancel(job_id)
             st.toast("Cancelling: the job stops at its next step.")
+        if fresh[0].get("partial"):
+            job_view.partial_briefing(fresh[0]["partial"])
 
     live()
     delete_control(run, job)

@@ -32,6 +32,7 @@ from pipeline.models import (
     Page,
     ScrapedSite,
     Source,
+    Unverified,
 )
 from pipeline.pay import sourced_salary
 from pipeline.sources import collect_sources
@@ -88,8 +89,11 @@ def build_briefing(
     mode: Literal["claude", "offline"],
     model: str | None,
     posting: Page | None = None,
+    slips: list[Unverified] = (),
+    incomplete: str | None = None,
 ) -> Briefing:
-    """The stored briefing: the draft verified against its sources, cleaned, its links checked."""
+    """The stored briefing: the draft verified against its sources, cleaned, its links checked;
+    `slips` are items set aside while the reply was read, `incomplete` why sections are missing."""
     sources = collect_sources(site, github, posting)
     verified = verify_draft(draft, sources, github)
     allowed = LinkPolicy(
@@ -124,7 +128,7 @@ def build_briefing(
                 ],
             }
         )
-        for entry in verified.not_verified
+        for entry in [*slips, *verified.not_verified]
     ]
     salary = verified.salary
     posting_id = next((s.id for s in sources if s.source.kind == "posting"), None)
@@ -149,6 +153,7 @@ def build_briefing(
             grounded=any(s.source.kind != "posting" for s in sources) and not site.script_built,
             analysis_mode=mode,
             model=model if mode == "claude" else None,
+            incomplete=incomplete,
         )
     except pydantic.ValidationError as exc:
         fields = sorted({str(err["loc"][0]) for err in exc.errors() if err["loc"]})

@@ -305,6 +305,8 @@ def render_markdown(
     warning = banner(model)
     if warning:
         lines += [f"> **Warning:** {warning}", ""]
+    if model.incomplete:
+        lines += [f"> **Incomplete:** {neutralise(model.incomplete)}", ""]
     for section in sections(model, for_page=False):
         lines += [f"## {section.title}", "", section.body, ""]
         if section.quotes:

@@ -153,19 +153,20 @@ class RequirementDraft(Frozen):
 class BriefingDraft(Frozen):
     """The part of the briefing an analyzer writes (the model's structured output)."""
 
-    overview: list[Claim] = Field(max_length=8)
-    products: list[Claim] = Field(max_length=20)
-    tech_stack: list[Claim] = Field(max_length=40)
+    overview: list[Claim] = Field(default=[], max_length=8)
+    products: list[Claim] = Field(default=[], max_length=20)
+    tech_stack: list[Claim] = Field(default=[], max_length=40)
     salary: SalaryClaim | None = None
     salary_estimate: SalaryEstimate | None = None
-    interview_questions: list[Advice] = Field(min_length=5, max_length=20)
-    preparation_tips: list[Advice] = Field(min_length=3, max_length=5)
-    key_talking_points: list[Advice] = Field(max_length=15)
-    top_challenges: list[Claim] = Field(max_length=15)
-    culture_insights: list[Claim] = Field(max_length=15)
-    smart_questions: list[Advice] = Field(max_length=15)
-    red_flags: list[Claim] = Field(max_length=15)
-    prep_checklist: list[Advice] = Field(max_length=20)
+    # Every section may be missing or short (a reply cut off, a part that failed): empty by default.
+    interview_questions: list[Advice] = Field(default=[], max_length=20)
+    preparation_tips: list[Advice] = Field(default=[], max_length=5)
+    key_talking_points: list[Advice] = Field(default=[], max_length=15)
+    top_challenges: list[Claim] = Field(default=[], max_length=15)
+    culture_insights: list[Claim] = Field(default=[], max_length=15)
+    smart_questions: list[Advice] = Field(default=[], max_length=15)
+    red_flags: list[Claim] = Field(default=[], max_length=15)
+    prep_checklist: list[Advice] = Field(default=[], max_length=20)
     role_fit: list[RequirementDraft] = Field(default=[], max_length=15)
 
 
@@ -263,3 +264,4 @@ class Briefing(Frozen):
     grounded: bool = False
     analysis_mode: Literal["claude", "offline"]
     model: str | None = None
+    incomplete: str | None = None  # why sections the model was asked for are missing (its reply cut off…)

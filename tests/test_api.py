@@ -59,6 +59,7 @@ BRIEFING_KEYS = {
     "grounded",
     "analysisMode",
     "model",
+    "incomplete",
 }
 
 

@@ -57,7 +57,7 @@ def test_submit_a_batch_poll_it_filter_history_and_zip_it(client, fake_site):
     assert (batch["total"], batch["completed"], batch["failed"], batch["cancelled"]) == (3, 3, 0, 0)
     assert [job["jobId"] for job in batch["jobs"]] == accepted["jobIds"]
     assert {job["progress"] for job in batch["jobs"]} == {"4/4"}
-    assert batch["usage"]["calls"] == 3
+    assert batch["usage"]["calls"] == 6  # two requests per briefing (facts, coaching)
 
     listed = client.get("/api/jobs", params={"batch": accepted["batchId"]}).json()["jobs"]
     assert sorted(job["jobId"] for job in listed) == sorted(accepted["jobIds"])
@@ -73,7 +73,7 @@ def test_submit_a_batch_poll_it_filter_history_and_zip_it(client, fake_site):
     assert names == expected
     for company, name in zip(companies, names, strict=True):
         assert documents[name].startswith(f"# Interview briefing: {company['companyName']}\n")
-        assert "## Interview questions" in documents[name] and "_Usage: 1 call to" in documents[name]
+        assert "## Interview questions" in documents[name] and "_Usage: 2 calls to" in documents[name]
 
 
 def test_a_batch_with_bad_entries_queues_nothing_and_names_each(client, app_env, fake_site):

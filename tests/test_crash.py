@@ -149,7 +149,7 @@ def test_kill_during_store(crash_env, tmp_path, fake_site, fake_anthropic, postg
         conn.close()
         locker.dispose()
     assert final["status"] == "completed", final["message"]
-    assert len(fake_anthropic.calls) == 1  # the finished analysis was not asked again
+    assert len(fake_anthropic.calls) == 2  # the finished analysis (its two parts) was not asked again
     assert fake_site.hits("/") == 1
     assert _attempts_of(rows, "store-research") == [
         (AttemptStatus.FAILED, "interrupted"),

@@ -66,7 +66,12 @@ def _briefings(engine, job_ids) -> int:
 
 
 def _analyses_per_role(fake_anthropic) -> Counter:
-    return Counter(call.user_text.split("Replica ", 1)[1].split()[0] for call in fake_anthropic.calls)
+    """Attempts at the analysis Claude saw, per role: each asks for the facts part once."""
+    return Counter(
+        call.user_text.split("Replica ", 1)[1].split()[0]
+        for call in fake_anthropic.calls
+        if "overview" in (call.schema_keys or ())
+    )
 
 
 def _analysis_attempts_per_role(engine, job_ids) -> Counter:
