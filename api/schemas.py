@@ -18,6 +18,7 @@ from db.models import AttemptStatus, JobStatus
 from engine.steps import STEPS
 from pipeline.batch_input import MAX_COMPANIES
 from pipeline.models import MAX_NAME_CHARS, MAX_POSTING_CHARS, MAX_ROLE_CHARS, MAX_URL_CHARS, Briefing
+from pipeline.results import SeedResults
 
 ESTIMATED_DURATION = "30-60 seconds"
 DEFAULT_PAGE = 25
@@ -151,7 +152,8 @@ class Usage(ApiModel):
 
 
 class JobStatusResponse(ApiModel):
-    """A job's status; `results` is the briefing once the job completed."""
+    """A job's status; once it completed, `results` is the briefing in the seed's shape and
+    `briefing` the same briefing with its citations, sources and verification."""
 
     job_id: str
     status: JobStatus
@@ -168,7 +170,12 @@ class JobStatusResponse(ApiModel):
     is_failed: bool
     estimated_seconds_remaining: int | None = Field(ge=0, description="None once the job is terminal.")
     retry_of: str | None = Field(description="The job this one retries, if any.")
-    results: Briefing | None
+    results: SeedResults | None = Field(
+        description="The seed's fields: verified statements as plain strings, a salary only when a source states it."
+    )
+    briefing: Briefing | None = Field(
+        description="The verified briefing: citations, numbered sources, Not verified, totals, the salary's basis."
+    )
     message: str = Field(description="One sentence for a person: what is happening or went wrong.")
     steps: list[StepState]
     usage: Usage

@@ -29,6 +29,7 @@ from db.store import get_briefing
 from engine.steps import STEPS
 from engine.usage import DEFAULT_PRICES, Price, usage_of
 from pipeline.markdown import current_form
+from pipeline.results import seed_results
 
 DEFAULT_DURATION_S = 45.0  # the original design promised 30–60 s
 ESTIMATE_REFRESH_S = 10.0  # how old the median of recent run times may get, seconds
@@ -236,7 +237,8 @@ def report(
         "isFailed": job.status == JobStatus.FAILED,
         "estimatedSecondsRemaining": None if remaining is None else round(remaining),
         "retryOf": job.retry_of,
-        "results": briefing,
+        "results": seed_results(briefing) if briefing else None,
+        "briefing": briefing,
         "message": _message(job, steps, briefing, remaining),
         "steps": [{k: s[k] for k in ("id", "status", "attempts", "durationMs", "error")} for s in steps],
         "usage": usage_of((row.meta for row in rows), prices).to_json_dict(),

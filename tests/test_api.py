@@ -60,6 +60,15 @@ BRIEFING_KEYS = {
     "analysisMode",
     "model",
 }
+SEED_LISTS = ("products", "techStack", "interviewQuestions", "preparationTips", "keyTalkingPoints", "topChallenges")
+SEED_TYPES = {
+    "companyName": str,
+    "overview": str,
+    "cultureInsights": str,
+    **dict.fromkeys((*SEED_LISTS, "smartQuestions", "redFlags", "prepChecklist"), list),
+    "salaryRange": (dict, type(None)),
+    "averageSalary": (float, int, type(None)),
+}
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -132,9 +141,15 @@ def test_submit_then_poll_until_the_briefing_is_there(client, fake_site, fake_an
     status = _wait(client, job_id)
     assert status["status"] == "completed", status["message"]
     assert (status["isComplete"], status["isFailed"], status["progress"]) == (True, False, "4/4")
-    assert set(status["results"]) == BRIEFING_KEYS
-    assert status["results"]["companyName"] == "Acme Robotics"
-    assert status["results"]["analysisMode"] == "claude"
+    assert set(status["briefing"]) == BRIEFING_KEYS
+    assert status["briefing"]["analysisMode"] == "claude"
+    seed = status["results"]  # the seed's names and types, built from the verified briefing
+    assert set(seed) == set(SEED_TYPES) and seed["companyName"] == "Acme Robotics"
+    for name, kind in SEED_TYPES.items():
+        value = seed[name]
+        assert isinstance(value, kind) and (kind is not list or all(isinstance(item, str) for item in value)), name
+    assert seed["overview"] == " ".join(f"{item['text']}." for item in status["briefing"]["overview"])
+    assert seed["interviewQuestions"] == [item["text"] for item in status["briefing"]["interviewQuestions"]]
     assert [step["id"] for step in status["steps"]] == [
         "scrape-website",
         "search-github",
@@ -174,7 +189,7 @@ def test_deep_mode_is_passed_through(client, fake_site):
     assert submitted["deepMode"] is True
     status = _wait(client, submitted["jobId"])
     assert status["deepMode"] is True
-    assert any((source["url"] or "").endswith("/about") for source in status["results"]["sources"])
+    assert any((source["url"] or "").endswith("/about") for source in status["briefing"]["sources"])
 
 
 # -- request errors ------------------------------------------------------------------------------

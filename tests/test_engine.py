@@ -56,7 +56,7 @@ def test_happy_path_with_claude(runner, fake_site, fake_github, fake_anthropic):
 
     assert status["status"] == "completed", status["message"]
     assert status["progress"] == "4/4"
-    results = status["results"]
+    results = status["briefing"]
     assert results["analysisMode"] == "claude"
     assert results["companyName"] == "Acme Robotics"
     assert len(results["interviewQuestions"]) >= 5
@@ -79,8 +79,8 @@ def test_without_api_key_the_offline_analyzer_completes_the_job(make_runner, fak
     status = _run(runner, _request(fake_site))
 
     assert status["status"] == "completed"
-    assert status["results"]["analysisMode"] == "offline"
-    assert status["results"]["salary"] is None and status["results"]["salarySource"] is None
+    assert status["briefing"]["analysisMode"] == "offline"
+    assert status["briefing"]["salary"] is None and status["briefing"]["salarySource"] is None
     assert "offline" in status["message"]
     assert fake_anthropic.calls == []
 
@@ -89,7 +89,7 @@ def test_deep_mode_reads_linked_pages(runner, fake_site):
     status = _run(runner, _request(fake_site, deep_mode=True))
 
     assert status["status"] == "completed", status["message"]
-    sources = [source["url"] or "" for source in status["results"]["sources"]]
+    sources = [source["url"] or "" for source in status["briefing"]["sources"]]
     assert any(source.endswith("/about") for source in sources)
     assert any(source.endswith("/careers") for source in sources)
     assert fake_site.hits("/about") == 1
@@ -132,7 +132,7 @@ def test_github_down_the_job_still_completes(runner, fake_site, fake_github):
     assert status["status"] == "completed", status["message"]
     assert _step(status, "search-github")["status"] == "failed"
     assert "GitHub could not be read" in status["message"]
-    assert not any("github.com" in (source["url"] or "") for source in status["results"]["sources"])
+    assert not any("github.com" in (source["url"] or "") for source in status["briefing"]["sources"])
 
 
 def test_claude_down_gives_the_offline_briefing(runner, fake_site, fake_anthropic):
@@ -141,7 +141,7 @@ def test_claude_down_gives_the_offline_briefing(runner, fake_site, fake_anthropi
     status = _run(runner, _request(fake_site))
 
     assert status["status"] == "completed"
-    assert status["results"]["analysisMode"] == "offline"
+    assert status["briefing"]["analysisMode"] == "offline"
     analyze = _step(status, "analyze-with-claude")
     assert analyze["attempts"] == 3  # two Claude attempts, then the offline analyzer
     assert "offline" in status["message"] and "Claude failed" in status["message"]

@@ -60,7 +60,7 @@ def test_a_failed_reply_and_a_successful_one_are_both_counted(make_runner, fake_
     retried = _run(runner, fake_site, "Acme Two")
 
     price = DEFAULT_PRICES[MODEL]
-    assert failed_then_offline["results"]["analysisMode"] == "offline"
+    assert failed_then_offline["briefing"]["analysisMode"] == "offline"
     assert failed_then_offline["usage"] == {
         "calls": 1,
         "models": [MODEL],
@@ -70,7 +70,7 @@ def test_a_failed_reply_and_a_successful_one_are_both_counted(make_runner, fake_
         "cacheWriteTokens": 100,
         "costUsd": round(_cost(FAILED_CALL, price), 6),
     }
-    assert retried["results"]["analysisMode"] == "claude"
+    assert retried["briefing"]["analysisMode"] == "claude"
     assert (retried["usage"]["calls"], retried["usage"]["inputTokens"], retried["usage"]["outputTokens"]) == (
         1,
         2000,
@@ -97,7 +97,7 @@ def test_a_reply_after_the_deadline_keeps_its_usage(make_runner, fake_site, fake
 
     status = _run(runner, fake_site)
 
-    assert status["status"] == "completed" and status["results"]["analysisMode"] == "offline"
+    assert status["status"] == "completed" and status["briefing"]["analysisMode"] == "offline"
     analyze = next(step for step in status["steps"] if step["id"] == "analyze-with-claude")
     assert "time limit" in (analyze["error"] or "")
     assert (status["usage"]["calls"], status["usage"]["inputTokens"], status["usage"]["outputTokens"]) == (1, 2000, 900)
@@ -111,7 +111,7 @@ def test_an_unknown_model_shows_tokens_with_an_unknown_cost(make_runner, fake_si
 
     assert status["usage"]["inputTokens"] == 2000 and status["usage"]["costUsd"] is None
     job = get_job(runner.engine, status["jobId"])
-    document = job_markdown(runner.engine, job, status["results"], runner.settings.prices)
+    document = job_markdown(runner.engine, job, status["briefing"], runner.settings.prices)
     assert "2,000 input" in document and "cost unknown" in document
 
 
