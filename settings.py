@@ -16,8 +16,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from engine.steps import BY_ID
-from engine.usage import DEFAULT_PRICES, Price, load_prices
+from core.steps import BY_ID
+from core.usage import DEFAULT_PRICES, Price, load_prices
 
 PROJECT_DIR = Path(__file__).resolve().parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_DIR / 'data' / 'prep.db'}"

@@ -28,11 +28,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from core.request import ResearchRequest
 from db import attempts
 from db.engine import make_engine
 from engine.runner import Runner
 from engine.status import job_status
-from pipeline.models import BriefingDraft, GitHubData, ResearchRequest, ScrapedSite
+from pipeline.models import BriefingDraft, GitHubData, ScrapedSite
 from pipeline.sources import collect_sources
 from pipeline.verify import canonical, verify_draft
 from settings import Settings

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.status import JobStatus
+from core.usage import cost_text, describe
 from db.grounding import generic_jobs
 from db.history import count_jobs, list_jobs
-from db.models import JobStatus
 from db.usage import usage_by_job, usage_total
-from engine.usage import cost_text, describe
 from ui.delete_view import show_flash
 from ui.format import STATUS_ICONS, escape_markdown, human_duration, job_duration_ms, when
 from ui.runtime import HISTORY_PAGE, JOB_PAGE, NEW_PAGE, runner

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pipeline.errors import InvalidInput
-from pipeline.models import MAX_NAME_CHARS, MAX_POSTING_CHARS, MAX_ROLE_CHARS, MAX_URL_CHARS
+from core.errors import InvalidInput
+from core.request import MAX_NAME_CHARS, MAX_POSTING_CHARS, MAX_ROLE_CHARS, MAX_URL_CHARS
 from pipeline.request import parse_request
 from ui.runtime import DEEP_MODE_HELP, open_job, runner
 

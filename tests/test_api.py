@@ -25,9 +25,9 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 
 from api.routes import MAX_BODY_BYTES, PREFIX, ROUTES, UNEXPECTED, openapi_document, public, router
+from core.request import MAX_URL_CHARS
 from engine.runner import get_runner
 from pipeline.markdown import markdown_filename
-from pipeline.models import MAX_URL_CHARS
 from tests.api_contract import CONTRACT
 from tests.fakes.server import Reply
 from tests.live_app import app_environment, serve_app

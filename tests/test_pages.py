@@ -6,13 +6,14 @@ import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
+from core.request import ResearchRequest
+from core.status import AttemptStatus, JobStatus
 from db import attempts, jobs, workers
 from db.engine import get_engine, reading, writing
-from db.models import AttemptStatus, Job, JobStatus, utcnow
+from db.models import Job, utcnow
 from db.store import get_briefing
 from engine.runner import get_runner
 from pipeline.markdown import sections
-from pipeline.models import ResearchRequest
 from settings import PROJECT_DIR
 from tests.app_fixtures import open_page
 from tests.fakes.server import Reply
@@ -114,7 +115,7 @@ def test_job_page_while_processing_shows_each_step(app_env):
     engine = get_engine(app_env["DATABASE_URL"])
     owner = _live_owner(engine)
     job, _ = jobs.create_job(engine, ResearchRequest(company_name="Busy Co"), owner=owner)
-    [fence] = jobs.claim_next(engine, owner, 1, reserved_only=True)
+    [fence] = jobs.lease_next(engine, owner, 1, reserved_only=True)
     row = attempts.start(engine, fence, "scrape-website")
     attempts.finish(
         engine, fence, row, AttemptStatus.FAILED, error_kind="unavailable", error_message="the site answered 503"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.usage import describe
 from db.models import Job
 from engine.documents import markdown_document, pdf_document
-from engine.usage import describe
 from pipeline.markdown import load_briefing, markdown_filename, sections, verification_line
 from pipeline.pdf import pdf_filename
 from ui.format import STATUS_ICONS, escape_markdown, human_duration, human_eta
