@@ -100,13 +100,30 @@ class Settings(BaseSettings):
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, object]) -> Settings:
-        """Settings from a mapping such as os.environ alone; empty values count as unset."""
-        return cls.model_validate({key: value for key, value in env.items() if key in KEYS and str(value).strip()})
+        """Settings from a mapping such as os.environ alone (no other source); empty values count as unset."""
+        return _FromMapping(**{key: value for key, value in env.items() if key in KEYS and str(value).strip()})
 
     @classmethod
     def load(cls) -> Settings:
         """Settings from the environment, with Streamlit secrets filling keys the environment lacks."""
         return cls()
+
+
+class _FromMapping(Settings):
+    """Settings read from the keyword arguments only: neither the environment nor the secrets file."""
+
+    model_config = SettingsConfigDict(toml_file=None)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
 
 
 KEYS = tuple(info.validation_alias for info in Settings.model_fields.values())

@@ -67,6 +67,13 @@ def test_defaults_need_nothing_set():
     assert settings.workers >= 1 and settings.job_deadline_s == 90.0
 
 
+def test_a_mapping_is_read_alone(monkeypatch):
+    monkeypatch.setenv("GITHUB_TOKEN", "from-env")
+
+    assert Settings.from_mapping({}).github_token is None
+    assert Settings.from_mapping({"GITHUB_TOKEN": ""}).github_token is None
+
+
 def test_empty_values_count_as_unset():
     assert Settings.from_mapping({"PREP_WORKERS": " ", "ANTHROPIC_MODEL": ""}) == Settings.from_mapping({})
 
