@@ -105,8 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         runner.shutdown()
     status = job_status(engine, job.id, workers=settings.workers, prices=settings.prices)
-    if args.format == "markdown" and status["results"]:
-        print(markdown_document(job, status["results"], status["usage"]), end="")
+    if args.format == "markdown" and status["briefing"]:
+        print(markdown_document(job, status["briefing"], status["usage"]), end="")
     else:
         print(json.dumps(status, indent=2))
     return EXIT_OK if status["isComplete"] else EXIT_FAILED

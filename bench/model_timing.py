@@ -79,13 +79,13 @@ def run_one(fakes: FakesProcess, workdir: Path, rate: float, ttft_s: float) -> d
     while True:
         status = job_status(runner.engine, job.id, prices=settings.prices)
         elapsed = time.monotonic() - began
-        if first is None and (shows_a_section(status.get("partial")) or shows_a_section(status["results"])):
+        if first is None and (shows_a_section(status.get("partial")) or shows_a_section(status["briefing"])):
             first = elapsed
         if status["status"] not in ("queued", "processing"):
             break
         time.sleep(POLL_S)
     runner.shutdown()
-    results = status["results"] or {}
+    results = status["briefing"] or {}
     return {
         "rate": rate,
         "first": first,

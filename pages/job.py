@@ -71,7 +71,7 @@ job_view.usage(status["usage"])
 
 if status["isComplete"]:
     job_view.completed_notice(status)
-    job_view.briefing(job, status["results"], status["usage"])
+    job_view.briefing(job, status["briefing"], status["usage"])
 else:
     st.error(escape_markdown(status["message"]), icon=":material/error:" if status["isFailed"] else ":material/block:")
     if st.button("Retry", key="retry", type="primary", icon=":material/replay:"):

@@ -183,7 +183,7 @@ def test_a_batch_shares_its_job_posting_with_every_company(client, app_env, fake
         stored = session.exec(select(Job.job_description).where(Job.batch_id == accepted.json()["batchId"])).all()
     assert len(stored) == 2 and all("Python in production" in posting for posting in stored)
     _wait_done(client, accepted.json()["statusUrl"])
-    results = client.get(f"/api/research-status/{accepted.json()['jobIds'][0]}").json()["results"]
+    results = client.get(f"/api/research-status/{accepted.json()['jobIds'][0]}").json()["briefing"]
     assert [source["kind"] for source in results["sources"]].count("posting") == 1
     assert any("Python in production" in fit["requirement"] for fit in results["roleFit"])
 

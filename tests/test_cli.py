@@ -40,7 +40,7 @@ def test_wait_prints_the_final_status_as_json(app_env, fake_site):
         "store-research",
     ]
     assert set(status["steps"][0]) == {"id", "status", "attempts", "durationMs", "error"}
-    results = status["results"]
+    results = status["briefing"]
     assert results["analysisMode"] == "claude"
     for key in ("companyName", "overview", "techStack", "interviewQuestions", "prepChecklist", "sources"):
         assert key in results

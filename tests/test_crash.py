@@ -120,7 +120,7 @@ def test_kill_during_analysis(crash_env, tmp_path, fake_site, fake_anthropic):
     )
 
     assert final["status"] == "completed", final["message"]
-    assert final["results"]["analysisMode"] == "claude"
+    assert final["briefing"]["analysisMode"] == "claude"
     assert fake_site.hits("/") == 1  # the finished scrape was not fetched again
     assert _attempts_of(rows, "scrape-website") == [(AttemptStatus.SUCCEEDED, None)]
     assert _attempts_of(rows, "analyze-with-claude") == [

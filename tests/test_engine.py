@@ -58,7 +58,7 @@ def test_happy_path_with_claude(runner, fake_site, fake_github, fake_anthropic):
 
     assert status["status"] == "completed", status["message"]
     assert status["progress"] == "4/4"
-    results = status["results"]
+    results = status["briefing"]
     assert results["analysisMode"] == "claude"
     assert results["companyName"] == "Acme Robotics"
     assert len(results["interviewQuestions"]) >= 5
@@ -81,8 +81,8 @@ def test_without_api_key_the_offline_analyzer_completes_the_job(make_runner, fak
     status = _run(runner, _request(fake_site))
 
     assert status["status"] == "completed"
-    assert status["results"]["analysisMode"] == "offline"
-    assert status["results"]["salary"] is None and status["results"]["salarySource"] is None
+    assert status["briefing"]["analysisMode"] == "offline"
+    assert status["briefing"]["salary"] is None and status["briefing"]["salarySource"] is None
     assert "offline" in status["message"]
     assert fake_anthropic.calls == []
 
@@ -91,7 +91,7 @@ def test_deep_mode_reads_linked_pages(runner, fake_site):
     status = _run(runner, _request(fake_site, deep_mode=True))
 
     assert status["status"] == "completed", status["message"]
-    sources = [source["url"] or "" for source in status["results"]["sources"]]
+    sources = [source["url"] or "" for source in status["briefing"]["sources"]]
     assert any(source.endswith("/about") for source in sources)
     assert any(source.endswith("/careers") for source in sources)
     assert fake_site.hits("/about") == 1
@@ -134,7 +134,7 @@ def test_github_down_the_job_still_completes(runner, fake_site, fake_github):
     assert status["status"] == "completed", status["message"]
     assert _step(status, "search-github")["status"] == "failed"
     assert "GitHub could not be read" in status["message"]
-    assert not any("github.com" in (source["url"] or "") for source in status["results"]["sources"])
+    assert not any("github.com" in (source["url"] or "") for source in status["briefing"]["sources"])
 
 
 def test_claude_down_gives_the_offline_briefing(runner, fake_site, fake_anthropic):
@@ -143,7 +143,7 @@ def test_claude_down_gives_the_offline_briefing(runner, fake_site, fake_anthropi
     status = _run(runner, _request(fake_site))
 
     assert status["status"] == "completed"
-    assert status["results"]["analysisMode"] == "offline"
+    assert status["briefing"]["analysisMode"] == "offline"
     analyze = _step(status, "analyze-with-claude")
     assert analyze["attempts"] == 3  # two Claude attempts, then the offline analyzer
     assert "offline" in status["message"] and "Claude failed" in status["message"]
@@ -170,7 +170,7 @@ def test_job_deadline_bounds_every_step(make_runner, fake_site, fake_anthropic):
     status = job_status(runner.engine, job.id)
 
     # Claude must be done 3 s before the deadline, so the offline analyzer and the store still fit.
-    assert status["status"] == "completed" and status["results"]["analysisMode"] == "offline"
+    assert status["status"] == "completed" and status["briefing"]["analysisMode"] == "offline"
     finished = jobs.get_job(runner.engine, job.id)
     assert (finished.finished_at - finished.started_at).total_seconds() < 5
     analyze = [r for r in attempts.for_job(runner.engine, job.id) if r.step == "analyze-with-claude"]

@@ -47,7 +47,7 @@ def test_the_pdf_and_the_markdown_link_only_to_the_jobs_sources(client, fake_sit
         "/api/research-direct", json={"companyName": COMPANY, "companyUrl": fake_site.url, "role": ROLE}
     ).json()["jobId"]
     get_runner().wait(job_id, timeout_s=WAIT_S)
-    results = client.get(f"/api/research-status/{job_id}").json()["results"]
+    results = client.get(f"/api/research-status/{job_id}").json()["briefing"]
     own = {source["url"] for source in results["sources"] if source["url"]}
     assert own and all(url.startswith(("https://github.com/", fake_site.url)) for url in own)
 

@@ -201,7 +201,7 @@ def test_a_job_whose_posting_states_pay_as_data_shows_it_as_a_sourced_salary(mak
     status = job_status(runner.engine, job.id)
 
     assert status["status"] == "completed", status["message"]
-    results = status["results"]
+    results = status["briefing"]
     salary = results["salary"]
     assert (salary["min"], salary["max"], salary["currency"], salary["period"]) == (130000, 160000, "USD", "year")
     assert results["salarySource"] == "source"

@@ -205,6 +205,6 @@ def test_fault(name, make_runner, fake_site, fake_github, fake_anthropic):
     if case.reason:
         assert case.reason.lower() in _reasons(runner, job.id, status)
     if case.mode:
-        assert status["results"]["analysisMode"] == case.mode
+        assert status["briefing"]["analysisMode"] == case.mode
     assert get_briefing(runner.engine, earlier.id) == stored_before
     assert not [s for s in status["steps"] if s["status"] == "running"]

@@ -30,7 +30,7 @@ def test_a_job_that_read_nothing_says_its_briefing_is_generic(app_env, fake_site
     status = job_status(runner.engine, job.id)
 
     assert status["status"] == "completed", status["message"]
-    assert status["results"]["grounded"] is False and status["results"]["sources"] == []
+    assert status["briefing"]["grounded"] is False and status["briefing"]["sources"] == []
     assert "is generic: no page or repository could be read" in status["message"]
     assert "ready" not in status["message"]
 
@@ -72,7 +72,7 @@ def test_a_briefing_stored_before_verification_is_served_with_no_fact(app_env, f
         record.data = old
         session.add(record)
 
-    results = job_status(runner.engine, job.id)["results"]
+    results = job_status(runner.engine, job.id)["briefing"]
 
     assert results["overview"] == [] and results["techStack"] == [] and results["salary"] is None
     assert "salaryRange" not in results

@@ -142,11 +142,11 @@ def test_a_stall_is_retried_and_the_job_completes_with_claude(make_runner, fake_
     runner.wait(job.id, timeout_s=WAIT_S)
     status = job_status(runner.engine, job.id)
 
-    assert status["status"] == "completed" and status["results"]["analysisMode"] == "claude"
+    assert status["status"] == "completed" and status["briefing"]["analysisMode"] == "claude"
     rows = _analyze_rows(runner, job.id)
     assert [row.error_kind for row in rows] == ["network", None]
     assert "stalled" in rows[0].error_message
-    assert status["results"]["incomplete"] is None
+    assert status["briefing"]["incomplete"] is None
 
 
 def test_status_carries_partial_verified_sections_while_claude_writes(runner, fake_site, fake_anthropic):
@@ -166,7 +166,7 @@ def test_status_carries_partial_verified_sections_while_claude_writes(runner, fa
     assert "interviewQuestions" not in partial or partial["interviewQuestions"]
     runner.wait(job.id, timeout_s=WAIT_S)
     final = job_status(runner.engine, job.id)
-    assert final["partial"] is None and final["results"]["overview"][: len(partial["overview"])] == partial["overview"]
+    assert final["partial"] is None and final["briefing"]["overview"][: len(partial["overview"])] == partial["overview"]
 
 
 def test_partial_never_holds_an_unverified_item(runner, fake_site, fake_anthropic):
@@ -219,10 +219,10 @@ def test_a_cut_off_reply_is_shown_as_cut_off(runner, fake_site, fake_anthropic):
     runner.wait(job.id, timeout_s=WAIT_S)
     status = job_status(runner.engine, job.id)
 
-    assert status["status"] == "completed" and status["results"]["analysisMode"] == "claude"
-    assert "cut off at its length limit" in status["results"]["incomplete"]
+    assert status["status"] == "completed" and status["briefing"]["analysisMode"] == "claude"
+    assert "cut off at its length limit" in status["briefing"]["incomplete"]
     assert "It is incomplete: Claude's reply was cut off" in status["message"]
-    assert "> **Incomplete:** Claude's reply was cut off" in render_markdown(status["results"])
+    assert "> **Incomplete:** Claude's reply was cut off" in render_markdown(status["briefing"])
 
 
 def test_the_fake_streams_a_forced_tool_call_as_input_json_deltas(llm, fake_anthropic):

@@ -226,7 +226,7 @@ def test_a_job_on_a_site_that_cannot_be_rendered_is_a_warning_not_a_ready_briefi
     status = job_status(runner.engine, job.id)
 
     assert status["status"] == "completed"
-    assert status["results"]["grounded"] is False
+    assert status["briefing"]["grounded"] is False
     assert "builds its pages with JavaScript, which this server cannot run" in status["message"]
     assert "is ready" not in status["message"]
     scrape = next(step for step in status["steps"] if step["id"] == "scrape-website")

@@ -63,7 +63,7 @@ def test_a_failed_reply_and_a_successful_one_are_both_counted(make_runner, fake_
     retried = _run(runner, fake_site, "Acme Two")
 
     price = DEFAULT_PRICES[MODEL]
-    assert failed_then_offline["results"]["analysisMode"] == "offline"
+    assert failed_then_offline["briefing"]["analysisMode"] == "offline"
     assert failed_then_offline["usage"] == {
         "calls": 2,
         "models": [MODEL],
@@ -73,7 +73,7 @@ def test_a_failed_reply_and_a_successful_one_are_both_counted(make_runner, fake_
         "cacheWriteTokens": 200,
         "costUsd": round(2 * _cost(FAILED_CALL, price), 6),
     }
-    assert retried["results"]["analysisMode"] == "claude"
+    assert retried["briefing"]["analysisMode"] == "claude"
     assert (retried["usage"]["calls"], retried["usage"]["inputTokens"], retried["usage"]["outputTokens"]) == (
         2,
         4000,
@@ -101,7 +101,7 @@ def test_a_reply_still_pending_at_the_step_limit_is_abandoned(make_runner, fake_
 
     status = _run(runner, fake_site)
 
-    assert status["status"] == "completed" and status["results"]["analysisMode"] == "offline"
+    assert status["status"] == "completed" and status["briefing"]["analysisMode"] == "offline"
     analyze = next(step for step in status["steps"] if step["id"] == "analyze-with-claude")
     assert "time ran out" in (analyze["error"] or "")
     assert status["usage"]["calls"] == 0  # no event came back: the API reported no usage
@@ -116,7 +116,7 @@ def test_an_unknown_model_shows_tokens_with_an_unknown_cost(make_runner, fake_si
 
     assert status["usage"]["inputTokens"] == 4000 and status["usage"]["costUsd"] is None
     job = get_job(runner.engine, status["jobId"])
-    document = job_markdown(runner.engine, job, status["results"], runner.settings.prices)
+    document = job_markdown(runner.engine, job, status["briefing"], runner.settings.prices)
     assert "4,000 input" in document and "cost unknown" in document
 
 

@@ -94,8 +94,8 @@ def _section(section: Section) -> None:
 
 def completed_notice(status: dict) -> None:
     """The headline of a completed job: green when grounded in sources, a warning when generic."""
-    results = status.get("results") or {}
-    if results.get("grounded") is False:
+    verified = status.get("briefing") or {}
+    if verified.get("grounded") is False:
         st.warning(escape_markdown(status["message"]), icon=":material/warning:")
     else:
         st.success(escape_markdown(status["message"]), icon=":material/check_circle:")
