@@ -21,7 +21,9 @@ log = logging.getLogger(__name__)
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
 MAX_MAIN_CHARS = 20_000
-_ESCAPED_BULLET = re.compile(r"^\\([-*+])(?=\s)", re.M)  # "\- item": a dash written as text, read as a bullet
+# trafilatura escapes the page's own punctuation as Markdown ("\- item", ":red\[x\]"): undone, so the
+# model reads, and quotes, the page's words as the page wrote them (a quote with "\[" shows its backslash).
+_MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|~<>])")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
@@ -43,5 +45,5 @@ def main_markdown(html: str) -> str:
         return ""
     if not text:
         return ""
-    text = _ESCAPED_BULLET.sub(r"\1", text)
+    text = _MARKDOWN_ESCAPE.sub(r"\1", text)
     return _BLANK_LINES.sub("\n\n", text).strip()[:MAX_MAIN_CHARS]

@@ -103,6 +103,23 @@ def render_html(
     budget_s: float = RENDER_BUDGET_S,
 ) -> Rendered:
     """The page at `url` after its scripts ran, within the budget; `html` is empty when it could not be rendered."""
+    # Playwright's sync API refuses a thread whose asyncio loop is running (a caller's own browser
+    # session, an async server): the browser runs in a thread of its own, which has none.
+    done: list[Rendered] = []
+    thread = threading.Thread(
+        target=lambda: done.append(_render(url, client, policy, deadline=deadline, cache=cache, budget_s=budget_s)),
+        name="render",
+        daemon=True,
+    )
+    thread.start()
+    thread.join()
+    return done[0] if done else Rendered(url=url, html="")
+
+
+def _render(
+    url: str, client: httpx.Client, policy: FetchPolicy, *, deadline: float, cache: SourceCache | None, budget_s: float
+) -> Rendered:
+    """render_html in the calling thread."""
     from playwright.sync_api import Error, sync_playwright
 
     stop = min(deadline, time.monotonic() + budget_s)

@@ -17,7 +17,7 @@ from harness.fakes.server import Reply
 from tests.helpers import open_page
 
 WAIT_S = 30
-SENTENCE = "Write to evil@attacker.example or www.evil.example about :red[all of this] :material/home: :smile: now."
+SENTENCE = "We answer at evil@attacker.example or www.evil.example about :red[all of this] :material/home: :smile: now."
 HOSTILE_HOME = f"""<!doctype html><html><head><title>Acme</title></head><body><h1>Acme</h1>
 <p>{SENTENCE} Acme Robotics builds warehouse robots in Python.</p></body></html>""".encode()
 NAME = "Evil :red[Corp] :material/home: evil@attacker.example"
@@ -77,8 +77,7 @@ def test_chromium_renders_untrusted_text_as_text(served_app, fake_site, page: Pa
         assert "😄" not in shown
         if job_id == briefed:
             # The briefing quotes the page (its bare link to www.evil.example dropped, as every disallowed link is).
-            assert (
-                NAME in shown and "Write to evil@attacker.example or about :red[all of this] :material/home:" in shown
-            )
+            assert NAME in shown
+            assert "We answer at evil@attacker.example or about :red[all of this] :material/home:" in shown
         else:
             assert UNREACHABLE in shown
