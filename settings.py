@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from engine.steps import BY_ID
 from engine.usage import DEFAULT_PRICES, Price, load_prices
+from pipeline.source_reader import SourceApis
 
 PROJECT_DIR = Path(__file__).resolve().parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_DIR / 'data' / 'prep.db'}"
@@ -36,7 +37,22 @@ KEYS = (
     "PREP_CACHE_TTL_S",
     "PREP_PRICES",
     "PREP_KEEP_STEP_OUTPUT_DAYS",
+    "PREP_GREENHOUSE_API_URL",
+    "PREP_LEVER_API_URL",
+    "PREP_ASHBY_API_URL",
+    "PREP_WIKIPEDIA_API_URL",
+    "PREP_WIKIDATA_API_URL",
+    "PREP_HN_API_URL",
 )
+# The keyless sources' settings and the SourceApis field each one sets.
+_SOURCE_API_KEYS = {
+    "PREP_GREENHOUSE_API_URL": "greenhouse",
+    "PREP_LEVER_API_URL": "lever",
+    "PREP_ASHBY_API_URL": "ashby",
+    "PREP_WIKIPEDIA_API_URL": "wikipedia",
+    "PREP_WIKIDATA_API_URL": "wikidata",
+    "PREP_HN_API_URL": "hn",
+}
 
 
 @dataclass(frozen=True)
@@ -60,6 +76,7 @@ class Settings:
     cache_ttl_s: float = DEFAULT_CACHE_TTL_S  # how long a fetched page, robots.txt or GitHub reply is reused, seconds
     prices: Mapping[str, Price] = field(default_factory=lambda: dict(DEFAULT_PRICES))  # by model id
     keep_step_output_days: float = 30.0  # finished jobs' checkpointed step output is kept this long
+    source_apis: SourceApis = SourceApis()  # job boards, Wikipedia, Wikidata, Hacker News: the public hosts
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
@@ -84,6 +101,9 @@ class Settings:
             cache_ttl_s=float(get("PREP_CACHE_TTL_S") or DEFAULT_CACHE_TTL_S),
             prices=load_prices(get("PREP_PRICES")),
             keep_step_output_days=float(get("PREP_KEEP_STEP_OUTPUT_DAYS") or 30.0),
+            source_apis=replace(
+                SourceApis(), **{name: url.rstrip("/") for key, name in _SOURCE_API_KEYS.items() if (url := get(key))}
+            ),
         )
 
     @classmethod

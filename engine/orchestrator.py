@@ -1,4 +1,4 @@
-"""company-research-job: scrape ∥ GitHub, then analyze, then store — resumable after a crash.
+"""company-research-job: scrape ∥ GitHub ∥ keyless sources, then analyze, then store — resumable after a crash.
 
 Each step's output is checkpointed in its attempt row; a job taken over after its worker died
 skips every step that already succeeded. Only db/ changes the job's status.
@@ -22,15 +22,18 @@ from db.store import store_research
 from engine.checkpoints import pack, unpack
 from engine.retry import with_retries
 from engine.services import Services
-from engine.steps import ANALYZE, GITHUB, MAX_CLAIMS, SCRAPE, STORE, StepSpec
+from engine.steps import ANALYZE, GITHUB, MAX_CLAIMS, SCRAPE, SOURCES, STORE, StepSpec
 from pipeline.analyze import analyze_with_claude
 from pipeline.briefing import build_briefing
 from pipeline.errors import JobCancelled, NetworkError, PipelineError, StepTimeout
 from pipeline.github import search_github
-from pipeline.models import Briefing, Frozen, GitHubData, ScrapedSite
+from pipeline.job_boards import board_posting, read_board_posting
+from pipeline.models import Briefing, ExtraSources, Frozen, GitHubData, Page, ScrapedSite
 from pipeline.offline import analyze_offline
 from pipeline.posting import POSTING_UNREADABLE, pasted_posting, read_posting
+from pipeline.research_sources import read_sources
 from pipeline.scrape import scrape_website
+from pipeline.source_reader import Reader
 
 log = logging.getLogger(__name__)
 
@@ -168,26 +171,82 @@ def run_job(services: Services, fence: Fence) -> None:
 def _research(run: _Run) -> None:
     """The steps in order; the last one completes the job."""
     run.check_cancel()
+    side_pool = run.services.side_pool
     if run.job.company_url:
-        # The GitHub lookup is a leaf task on the side pool: it never waits on a pool itself,
-        # so this job thread waiting on it cannot deadlock, whatever the pool sizes.
-        github_future = run.services.side_pool.submit(_github, run, _host(run.job.company_url))
+        # The GitHub lookup and the keyless sources are leaf tasks on the side pool: they never
+        # wait on a pool themselves, so this job thread waiting on them cannot deadlock.
+        github_future = side_pool.submit(_github, run, _host(run.job.company_url))
+        sources_future = side_pool.submit(_sources, run, run.job.company_url)
         try:
             site = _scrape(run, run.job.company_url)
         finally:
-            # Even when the scrape fails, the lookup finishes first, so no attempt row is left
-            # running under a job that has ended.
-            try:
-                github = github_future.result(timeout=max(0.0, run.deadline - time.monotonic()))
-            except FutureTimeout:
-                github = GitHubData(warning="GitHub did not answer in time.")
+            # Even when the scrape fails, both finish first, so no attempt row is left running
+            # under a job that has ended.
+            github = _wait(run, github_future, GitHubData(warning="GitHub did not answer in time."))
+            extra = _wait(run, sources_future, ExtraSources(unread=[_SOURCES_LATE]))
     else:
         github = _github(run, None)
-        site = _scrape(run, github.homepage, discovered=True)
+        sources_future = side_pool.submit(_sources, run, github.homepage)
+        try:
+            site = _scrape(run, github.homepage, discovered=True)
+        finally:
+            extra = _wait(run, sources_future, ExtraSources(unread=[_SOURCES_LATE]))
     run.check_cancel()
-    briefing = _analyze(run, site, github)
+    briefing = _analyze(run, site.model_copy(update={"extra": extra}), github)
     run.check_cancel()
     _store(run, briefing, site.url)
+
+
+_SOURCES_LATE = "The job board, blog and discussion did not answer in time."
+
+
+def _wait(run: _Run, future, late: Frozen) -> Frozen:
+    """A side task's output, or `late` when the job's deadline comes first."""
+    try:
+        return future.result(timeout=max(0.0, run.deadline - time.monotonic()))
+    except FutureTimeout:
+        return late
+
+
+def _reader(run: _Run, deadline: float) -> Reader:
+    """How this job reads the keyless sources: the site's guarded client, the source cache."""
+    services = run.services
+    return Reader(services.site_client, services.site_policy, services.sources.for_job(run.job.refresh), deadline)
+
+
+def _read_posting(run: _Run, url: str, deadline: float) -> Page:
+    """The posting the candidate linked: a job board's through its API, any other page as a page."""
+    ref = board_posting(url)
+    if ref is not None:
+        return read_board_posting(ref, _reader(run, deadline), run.services.source_apis)
+    return read_posting(url, run.services.site_client, run.services.site_policy, deadline=deadline)
+
+
+def _sources(run: _Run, website: str | None) -> ExtraSources:
+    """read-sources never fails the job: what it could not read is named in the briefing."""
+
+    def read(deadline: float):
+        extra = read_sources(
+            run.job.company_name,
+            website,
+            deep=run.job.deep_mode,
+            reader=_reader(run, deadline),
+            apis=run.services.source_apis,
+            posting_url=run.job.job_description_url,
+        )
+        return extra, None
+
+    try:
+        return run.step(SOURCES, read, ExtraSources)
+    except PipelineError as error:
+        return ExtraSources(unread=[f"The job board, blog and discussion could not be read: {error.message}"])
+    except (attempts.NotOwner, SQLAlchemyError):
+        raise
+    except Exception:
+        log.exception("read-sources crashed for job %s", run.job.id)
+        return ExtraSources(
+            unread=["The job board, blog and discussion could not be read because of an internal error."]
+        )
 
 
 def _host(url: str | None) -> str | None:
@@ -213,9 +272,7 @@ def _scrape(run: _Run, url: str | None, *, discovered: bool = False) -> ScrapedS
     def scrape(deadline: float):
         site, meta = _read_site(deadline)
         if run.job.job_description_url:  # the posting the candidate linked becomes a source too
-            posting = read_posting(
-                run.job.job_description_url, services.site_client, services.site_policy, deadline=deadline
-            )
+            posting = _read_posting(run, run.job.job_description_url, deadline)
             site = site.model_copy(update={"posting": posting})
         return site, meta
 

@@ -31,7 +31,7 @@ from pipeline.models import (
     Page,
     ScrapedSite,
 )
-from pipeline.sources import collect_sources
+from pipeline.sources import SourceText, collect_sources
 from pipeline.verify import verify_draft
 
 MAX_ITEM_CHARS = 600
@@ -40,6 +40,7 @@ MAX_LINK_PASSES = 5
 MIN_SALARY = 10_000
 MAX_SALARY = 2_000_000
 GITHUB_HOSTS = frozenset({"github.com", "www.github.com"})
+_LINKED_ELSEWHERE = ("organisation", "repository")  # GitHub links are checked against the organisation
 
 # Elements whose content is never text worth keeping.
 _DROP_ELEMENT_RE = re.compile(r"<(script|style|iframe|object|embed|template)\b[^>]*>.*?</\1\s*>", re.I | re.S)
@@ -87,9 +88,9 @@ def build_briefing(
 ) -> Briefing:
     """The stored briefing: the draft verified against its sources, cleaned, its links checked."""
     sources = collect_sources(site, github, posting)
-    verified = verify_draft(draft, sources, github)
+    verified = verify_draft(_with_board_pay(draft, posting, sources), sources, github)
     allowed = LinkPolicy(
-        fetched=frozenset(s.source.url for s in sources if s.source.kind in ("page", "posting") and s.source.url),
+        fetched=frozenset(s.source.url for s in sources if s.source.kind not in _LINKED_ELSEWHERE and s.source.url),
         company_host=_host(site.url or ""),
         github_org=github.organization,
     )
@@ -138,6 +139,9 @@ def build_briefing(
             not_verified=not_verified,
             verification=verified.verification,
             sources=[s.source for s in sources],
+            unread=[
+                clean_text(reason, allowed, MAX_ITEM_CHARS) for reason in (site.extra.unread if site.extra else [])
+            ],
             grounded=any(s.source.kind != "posting" for s in sources),
             analysis_mode=mode,
             model=model if mode == "claude" else None,
@@ -147,6 +151,16 @@ def build_briefing(
         raise BadModelOutput(
             f"The briefing had too little usable content after cleaning ({', '.join(fields)})."
         ) from None
+
+
+def _with_board_pay(draft: BriefingDraft, posting: Page | None, sources: list[SourceText]) -> BriefingDraft:
+    """The draft with the pay range the posting's job board states as data, cited to the posting:
+    it goes through verification like the analyzer's own salary claim, which it replaces."""
+    if posting is None or posting.pay is None:
+        return draft
+    source = next(s for s in sources if s.source.kind == "posting")
+    evidence = [e.model_copy(update={"source": source.id}) for e in posting.pay.evidence]
+    return draft.model_copy(update={"salary": posting.pay.model_copy(update={"evidence": evidence})})
 
 
 def clean_items(items: list[Item], policy: LinkPolicy, limit: int) -> list[Item]:

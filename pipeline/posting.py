@@ -103,7 +103,15 @@ def read_posting(url: str, client: httpx.Client, policy: FetchPolicy, *, deadlin
     except PipelineError as error:  # reworded in place: its retry_after (a 429's Retry-After) or field stays
         error.args = (f"{POSTING_UNREADABLE}: {error.message}",)
         raise
-    soup = BeautifulSoup(fetched.html, "lxml")
+    title, content = posting_lines(fetched.html)
+    if not content.strip():
+        raise FetchRefused(f"{POSTING_UNREADABLE}: the page at {fetched.url} has no readable text.")
+    return Page(url=fetched.url, title=title or POSTING_TITLE, content=content)
+
+
+def posting_lines(html: str) -> tuple[str, str]:
+    """A posting's HTML as (title, text): headings and paragraphs a line each, list items as "- item"."""
+    soup = BeautifulSoup(html, "lxml")
     for tag in soup(["script", "style", "template", "noscript", "nav", "footer", "svg"]):
         tag.decompose()
     lines = []
@@ -113,11 +121,8 @@ def read_posting(url: str, client: httpx.Client, policy: FetchPolicy, *, deadlin
         text = " ".join(node.get_text(" ").split())
         if text:
             lines.append(f"- {text}" if node.name == "li" else text)
-    content = "\n".join(dict.fromkeys(lines))[:MAX_POSTING_CHARS]
-    if not content.strip():
-        raise FetchRefused(f"{POSTING_UNREADABLE}: the page at {fetched.url} has no readable text.")
     title = " ".join((soup.title.get_text(" ") if soup.title else "").split())[:200]
-    return Page(url=fetched.url, title=title or POSTING_TITLE, content=content)
+    return title, "\n".join(dict.fromkeys(lines))[:MAX_POSTING_CHARS]
 
 
 def requirements(text: str) -> list[str]:

@@ -32,10 +32,10 @@ def db_url(tmp_path) -> str:
 
 
 @pytest.fixture
-def app_env(monkeypatch, db_url, fake_site, fake_github, fake_anthropic) -> dict[str, str]:
+def app_env(monkeypatch, db_url, fake_site, fake_github, fake_anthropic, fake_sources) -> dict[str, str]:
     """The environment of an app wired to the loopback fakes, with an API key; also set in os.environ."""
     env = {
-        **fake_services_env(fake_site, fake_github, fake_anthropic),
+        **fake_services_env(fake_site, fake_github, fake_anthropic, fake_sources),
         "DATABASE_URL": db_url,
         "PREP_ALLOW_PRIVATE_URLS": "1",
         "PREP_WORKERS": "2",

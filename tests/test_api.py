@@ -56,6 +56,7 @@ BRIEFING_KEYS = {
     "notVerified",
     "verification",
     "sources",
+    "unread",
     "grounded",
     "analysisMode",
     "model",
@@ -131,13 +132,14 @@ def test_submit_then_poll_until_the_briefing_is_there(client, fake_site, fake_an
 
     status = _wait(client, job_id)
     assert status["status"] == "completed", status["message"]
-    assert (status["isComplete"], status["isFailed"], status["progress"]) == (True, False, "4/4")
+    assert (status["isComplete"], status["isFailed"], status["progress"]) == (True, False, "5/5")
     assert set(status["results"]) == BRIEFING_KEYS
     assert status["results"]["companyName"] == "Acme Robotics"
     assert status["results"]["analysisMode"] == "claude"
     assert [step["id"] for step in status["steps"]] == [
         "scrape-website",
         "search-github",
+        "read-sources",
         "analyze-with-claude",
         "store-research",
     ]

@@ -1,4 +1,4 @@
-"""Pytest plugin: the three loopback fakes, one of each for the whole session, each reset before
+"""Pytest plugin: the loopback fakes, one of each for the whole session, each reset before
 every test that uses it, and clients pointed at them."""
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from tests.fakes.anthropic_api import DEFAULT_KEY, FakeAnthropic
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.server import FakeServer
 from tests.fakes.site import FakeSite
+from tests.fakes.wiring import SourceFakes, shared_source_fakes
 
 LLM_TIMEOUT_S = 10.0
 TEST_TOKEN = "test-token"
 # The fakes listen on 127.0.0.1 with a random port, so tests lift the address and port checks.
 LOCAL_POLICY = FetchPolicy(allow_private=True)
-FAKES = ("fake_site", "fake_github", "fake_anthropic")
+FAKES = ("fake_site", "fake_github", "fake_anthropic", "fake_sources")
 
 
 def _serve(server: FakeServer) -> Iterator[FakeServer]:
@@ -46,6 +47,12 @@ def fake_github() -> Iterator[FakeGitHub]:
 def fake_anthropic() -> Iterator[FakeAnthropic]:
     """A fake Anthropic Messages API on a loopback port, shared by the session."""
     yield from _serve(FakeAnthropic(api_key=DEFAULT_KEY))
+
+
+@pytest.fixture(scope="session")
+def fake_sources() -> Iterator[SourceFakes]:
+    """The keyless sources' fakes (job boards, Wikipedia, Wikidata, Hacker News), shared by the session."""
+    yield shared_source_fakes()
 
 
 @pytest.fixture(autouse=True)
