@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -22,13 +23,14 @@ from db.store import store_research
 from engine.checkpoints import pack, unpack
 from engine.retry import with_retries
 from engine.services import Services
-from engine.steps import ANALYZE, GITHUB, MAX_CLAIMS, SCRAPE, SOURCES, STORE, StepSpec
+from engine.steps import ANALYZE, GITHUB, IDENTIFY, MAX_CLAIMS, SCRAPE, SOURCES, STORE, StepSpec
 from pipeline.analyze import analyze_with_claude
 from pipeline.briefing import build_briefing
 from pipeline.errors import JobCancelled, NetworkError, PipelineError, StepTimeout
 from pipeline.github import search_github
+from pipeline.identity import identify_company
 from pipeline.job_boards import board_posting, read_board_posting
-from pipeline.models import Briefing, ExtraSources, Frozen, GitHubData, Page, ScrapedSite
+from pipeline.models import Briefing, ExtraSources, Frozen, GitHubData, Identified, Page, ScrapedSite
 from pipeline.offline import analyze_offline
 from pipeline.posting import POSTING_UNREADABLE, pasted_posting, read_posting
 from pipeline.research_sources import read_sources
@@ -172,25 +174,47 @@ def _research(run: _Run) -> None:
     """The steps in order; the last one completes the job."""
     run.check_cancel()
     side_pool = run.services.side_pool
-    if run.job.company_url:
-        # The GitHub lookup and the keyless sources are leaf tasks on the side pool: they never
-        # wait on a pool themselves, so this job thread waiting on them cannot deadlock.
-        github_future = side_pool.submit(_github, run, _host(run.job.company_url))
-        sources_future = side_pool.submit(_sources, run, run.job.company_url)
+    url = run.job.company_url
+    identity_future = None
+    if url:
+        # The identity, GitHub and keyless-source lookups are leaf tasks on the side pool: they
+        # never wait on a pool themselves, so this job thread waiting on them cannot deadlock.
+        identity_future = side_pool.submit(_identify, run, _host(url))
+    else:
+        identified = _identify(run, None)  # which company the name means, and its website
+        url = identified.identity.website if identified.identity else None
+    scraped: Future[ScrapedSite | None] = Future()  # the blog reader waits for the scrape's home page
+    if url:
+        github_future = side_pool.submit(_github, run, _host(url))
+        sources_future = side_pool.submit(_sources, run, url, scraped)
         try:
-            site = _scrape(run, run.job.company_url)
+            site = _scrape(run, url, discovered=not run.job.company_url)
+            scraped.set_result(site)
         finally:
-            # Even when the scrape fails, both finish first, so no attempt row is left running
-            # under a job that has ended.
+            if not scraped.done():
+                scraped.set_result(None)
+            # Even when the scrape fails, the others finish first, so no attempt row is left
+            # running under a job that has ended.
             github = _wait(run, github_future, GitHubData(warning="GitHub did not answer in time."))
             extra = _wait(run, sources_future, ExtraSources(unread=[_SOURCES_LATE]))
+            if identity_future is not None:
+                identified = _wait(run, identity_future, Identified(unread=_IDENTITY_LATE))
     else:
         github = _github(run, None)
-        sources_future = side_pool.submit(_sources, run, github.homepage)
+        sources_future = side_pool.submit(_sources, run, github.homepage, scraped)
         try:
             site = _scrape(run, github.homepage, discovered=True)
+            scraped.set_result(site)
         finally:
+            if not scraped.done():
+                scraped.set_result(None)
             extra = _wait(run, sources_future, ExtraSources(unread=[_SOURCES_LATE]))
+    extra = extra.model_copy(
+        update={
+            "identity": identified.identity,
+            "unread": [*([identified.unread] if identified.unread else []), *extra.unread],
+        }
+    )
     run.check_cancel()
     briefing = _analyze(run, site.model_copy(update={"extra": extra}), github)
     run.check_cancel()
@@ -198,9 +222,10 @@ def _research(run: _Run) -> None:
 
 
 _SOURCES_LATE = "The job board, blog and discussion did not answer in time."
+_IDENTITY_LATE = "Wikipedia did not answer in time."
 
 
-def _wait(run: _Run, future, late: Frozen) -> Frozen:
+def _wait(run: _Run, future: Future, late: Frozen | None) -> Frozen | None:
     """A side task's output, or `late` when the job's deadline comes first."""
     try:
         return future.result(timeout=max(0.0, run.deadline - time.monotonic()))
@@ -222,13 +247,38 @@ def _read_posting(run: _Run, url: str, deadline: float) -> Page:
     return read_posting(url, run.services.site_client, run.services.site_policy, deadline=deadline)
 
 
-def _sources(run: _Run, website: str | None) -> ExtraSources:
+def _identify(run: _Run, domain: str | None) -> Identified:
+    """identify-company never fails the job: without an answer the job goes on without Wikipedia."""
+
+    def identify(deadline: float):
+        services = run.services
+        identity = identify_company(
+            run.job.company_name, domain, reader=_reader(run, deadline), apis=services.source_apis
+        )
+        if identity is None:
+            where = f" with a website on {domain}" if domain else " with an official website"
+            return Identified(skipped_reason=f"Wikipedia has no article on {run.job.company_name}{where}."), None
+        return Identified(identity=identity), None
+
+    try:
+        return run.step(IDENTIFY, identify, Identified)
+    except PipelineError as error:
+        return Identified(unread=f"Wikipedia could not be read: {error.message}")
+    except (attempts.NotOwner, SQLAlchemyError):
+        raise
+    except Exception:
+        log.exception("identify-company crashed for job %s", run.job.id)
+        return Identified(unread="Wikipedia could not be read because of an internal error.")
+
+
+def _sources(run: _Run, website: str | None, scraped: Future) -> ExtraSources:
     """read-sources never fails the job: what it could not read is named in the briefing."""
 
     def read(deadline: float):
         extra = read_sources(
             run.job.company_name,
             website,
+            lambda: _wait(run, scraped, None),
             deep=run.job.deep_mode,
             reader=_reader(run, deadline),
             apis=run.services.source_apis,

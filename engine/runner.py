@@ -52,9 +52,8 @@ class Runner:
         self.engine = engine or get_engine(settings.database_url)
         self.worker_id = workers.register(self.engine)
         self._pool = ThreadPoolExecutor(settings.workers, thread_name_prefix="prep-job")
-        # Each running job puts at most one leaf task here, so `workers` threads always suffice.
-        # Each running job has at most two side tasks at once (GitHub, the keyless sources).
-        self._side_pool = ThreadPoolExecutor(2 * settings.workers, thread_name_prefix="prep-side")
+        # Each running job has at most three side tasks at once (Wikipedia, GitHub, the keyless sources).
+        self._side_pool = ThreadPoolExecutor(3 * settings.workers, thread_name_prefix="prep-side")
         self._stopping = threading.Event()  # set by shutdown(): jobs stop at their next step
         self.services = Services.build(settings, self.engine, self._side_pool, self._stopping)
         self._running: dict[Future, str] = {}  # this pool's jobs: future → job id

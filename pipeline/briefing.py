@@ -142,6 +142,7 @@ def build_briefing(
             unread=[
                 clean_text(reason, allowed, MAX_ITEM_CHARS) for reason in (site.extra.unread if site.extra else [])
             ],
+            identified_as=site.extra.identity if site.extra else None,
             grounded=any(s.source.kind != "posting" for s in sources),
             analysis_mode=mode,
             model=model if mode == "claude" else None,

@@ -58,6 +58,7 @@ class ScrapedSite(Frozen):
     skipped_reason: str | None = None
     posting: Page | None = None  # the job posting, when the candidate gave its URL
     extra: ExtraSources | None = None  # job board, blog, Wikipedia, discussion: read beside the site
+    feeds: list[str] = []  # the RSS or Atom feeds the home page announces
 
     @property
     def fetched_urls(self) -> list[str]:
@@ -272,6 +273,7 @@ class Briefing(Frozen):
     verification: Verification = Verification()
     sources: list[Source] = []
     unread: list[str] = []  # the keyless sources that could not be read, and why
+    identified_as: CompanyIdentity | None = None  # the company Wikipedia and Wikidata took the name to mean
     grounded: bool = False
     analysis_mode: Literal["claude", "offline"]
     model: str | None = None
@@ -349,6 +351,14 @@ class Story(Frozen):
     points: int = 0
     comments: int = 0
     created_at: str = ""  # ISO 8601
+
+
+class Identified(Frozen):
+    """identify-company's output: the company the name was taken to be, if any article fits."""
+
+    identity: CompanyIdentity | None = None
+    skipped_reason: str | None = None  # no article fits: the step is shown as skipped, with this
+    unread: str | None = None  # Wikipedia could not be read (never checkpointed: the step failed)
 
 
 class ExtraSources(Frozen):

@@ -1,11 +1,13 @@
 """read-sources: the keyless sources beside the site and GitHub, read in parallel, none critical.
 
-    read_sources(company_name, website, deep=..., reader=..., apis=..., posting_url=..., identity=...) -> ExtraSources
+    read_sources(company_name, website, scraped, deep=..., reader=..., apis=..., posting_url=...) -> ExtraSources
 
-The company's open roles (its Greenhouse, Lever or Ashby board), its blog feed (and in deep mode
-its newest posts), its Wikipedia summary (when `identity` was not already resolved) and recent
-Hacker News stories. Each reader runs on a small pool of this call's own; one that fails leaves its
-reason in `unread` and the others stand.
+The company's open roles (its Greenhouse, Lever or Ashby board; the posting's board when the
+candidate linked one), its blog feed (and in deep mode its newest posts) and recent Hacker News
+stories. The blog waits for `scraped()`, the site as the scrape read it (its address after
+redirects and the feeds its home page announces), so the home page is read once. Each reader
+runs on a small pool of this call's own; one that fails leaves its reason in `unread` and the
+others stand. (The Wikipedia summary is identify-company's: pipeline/identity.py.)
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from urllib.parse import urlsplit
 
+from pipeline.blog import read_blog
+from pipeline.discussion import recent_stories
 from pipeline.errors import PipelineError
 from pipeline.job_boards import board_posting, find_open_roles
-from pipeline.models import CompanyIdentity, ExtraSources
+from pipeline.models import Blog, ExtraSources, ScrapedSite
 from pipeline.source_reader import Reader, SourceApis
 
 logger = logging.getLogger(__name__)
@@ -26,12 +31,12 @@ logger = logging.getLogger(__name__)
 def read_sources(
     company_name: str,
     website: str | None,
+    scraped: Callable[[], ScrapedSite | None],
     *,
     deep: bool,
     reader: Reader,
     apis: SourceApis,
     posting_url: str | None = None,
-    identity: CompanyIdentity | None = None,
 ) -> ExtraSources:
     """Every keyless source that answers; what could not be read is named in `unread`."""
     domain = urlsplit(website).hostname if website else None
@@ -42,6 +47,9 @@ def read_sources(
             lambda: find_open_roles(company_name, domain, reader, apis, known=known),
         ),
     }
+    readers["stories"] = ("Hacker News", partial(recent_stories, company_name, reader=reader, apis=apis))
+    if website:
+        readers["blog"] = ("the company's blog feed", partial(_blog, scraped, deep=deep, reader=reader))
     found: dict[str, object] = {}
     unread: list[str] = []
     with ThreadPoolExecutor(max_workers=len(readers), thread_name_prefix="read-sources") as pool:
@@ -55,4 +63,11 @@ def read_sources(
             unread.append(f"{readers[name][0][0].upper()}{readers[name][0][1:]} could not be read: {error.message}")
         else:
             raise error
-    return ExtraSources(**found, identity=identity, unread=unread)
+    return ExtraSources(**found, unread=unread)
+
+
+def _blog(scraped: Callable[[], ScrapedSite | None], *, deep: bool, reader: Reader) -> Blog | None:
+    site = scraped()
+    if site is None or not site.url:
+        return None  # the site was not read: nowhere to look for its feed
+    return read_blog(site.url, site.feeds, deep=deep, reader=reader)

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from pipeline.blog import feed_links
 from pipeline.cache import SourceCache
 from pipeline.errors import FetchRefused, PipelineError
 from pipeline.fetch import FetchPolicy, RobotsRules, fetch_html, robots_rules
@@ -60,12 +61,12 @@ def scrape_website(
         if guess is None:
             return ScrapedSite(skipped_reason="No website was given and none could be guessed from the company name.")
         try:
-            home, links, rules = _read_home(guess, client, policy, deadline, cache)
+            home, links, rules, feeds = _read_home(guess, client, policy, deadline, cache)
         except PipelineError as e:
             logger.info("guessed site %s not read: %s", guess, e)
             return ScrapedSite(skipped_reason=f"No website was given, and the guess {guess} could not be read: {e}")
     else:
-        home, links, rules = _read_home(normalize_url(url), client, policy, deadline, cache)
+        home, links, rules, feeds = _read_home(normalize_url(url), client, policy, deadline, cache)
     pages = [home]
     if deep:
         pages += _read_deep_pages(home.url, links, rules, client, policy, deadline, cache)
@@ -76,6 +77,7 @@ def scrape_website(
         headings=home.headings,
         content=home.content,
         pages=pages,
+        feeds=feeds,
     )
 
 
@@ -88,13 +90,14 @@ def guess_site_url(company_name: str) -> str | None:
 
 def _read_home(
     url: str, client: httpx.Client, policy: FetchPolicy, deadline: float, cache: SourceCache | None
-) -> tuple[Page, list[str], RobotsRules]:
+) -> tuple[Page, list[str], RobotsRules, list[str]]:
+    """The home page, its links, its site's robots.txt and the feeds it announces."""
     rules = robots_rules(url, client, policy, deadline=deadline, cache=cache)
     if not rules.can_fetch(policy.user_agent, url):
         raise FetchRefused(f"The robots.txt of {url} asks bots like ours not to read it.")
     fetched = fetch_html(url, client, policy, deadline=deadline, cache=cache)
     page, links = read_html(fetched.url, fetched.html)
-    return page, links, rules
+    return page, links, rules, feed_links(fetched.url, fetched.html)
 
 
 def _deep_links(home_url: str, links: list[str]) -> list[str]:

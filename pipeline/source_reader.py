@@ -21,7 +21,7 @@ import httpx
 
 from pipeline.cache import SourceCache
 from pipeline.errors import FetchRefused, StepTimeout
-from pipeline.fetch import FetchedPage, FetchPolicy, fetch_html, fetch_json, fetch_text
+from pipeline.fetch import FetchedPage, FetchPolicy, fetch_html, fetch_json, fetch_text, robots_rules
 
 MAX_PER_HOST = 4  # concurrent requests to one host from this process
 MAX_REQUESTS_PER_JOB = 40  # board probes (9), roles, posting, feed, posts, Wikipedia (3), HN (1), with room
@@ -85,6 +85,13 @@ class Reader:
         return self._polite(
             url, lambda: fetch_html(url, self.client, self.policy, deadline=self.deadline, cache=self.cache)
         )
+
+    def allowed(self, url: str) -> bool:
+        """Whether the site's robots.txt lets the tool read `url` (read through the cache, like a page)."""
+        rules = self._polite(
+            url, lambda: robots_rules(url, self.client, self.policy, deadline=self.deadline, cache=self.cache)
+        )
+        return rules.can_fetch(self.policy.user_agent, url)
 
     def _polite(self, url, read):
         with self._lock:

@@ -71,9 +71,12 @@ def extra_sources(extra: ExtraSources) -> list[tuple[str, str, str, str]]:
         title = f"Open roles on the {roles.service.title()} board {roles.token}"
         found.append(("job-board", roles.board_url, title, open_roles_text(roles)))
     if extra.blog is not None:
-        for post in extra.blog.posts:
-            text = "\n".join(part for part in (post.title, post.published, post.summary, post.text) if part)
-            found.append(("blog", post.url, post.title or post.url, text))
+        blog = extra.blog
+        listed = [" — ".join(part for part in (p.published, p.title, p.summary) if part) for p in blog.posts]
+        found.append(("blog", blog.feed_url, f"Blog feed: {blog.title or blog.feed_url}", "\n".join(listed)))
+        for post in blog.posts:
+            if post.text:  # deep mode read the post's page
+                found.append(("blog", post.url, post.title, "\n".join([post.title, post.published, post.text])))
     if extra.identity is not None and extra.identity.summary:
         who = extra.identity
         text = "\n".join(part for part in (who.title, who.description, who.summary) if part)

@@ -57,6 +57,7 @@ BRIEFING_KEYS = {
     "verification",
     "sources",
     "unread",
+    "identifiedAs",
     "grounded",
     "analysisMode",
     "model",
@@ -132,11 +133,12 @@ def test_submit_then_poll_until_the_briefing_is_there(client, fake_site, fake_an
 
     status = _wait(client, job_id)
     assert status["status"] == "completed", status["message"]
-    assert (status["isComplete"], status["isFailed"], status["progress"]) == (True, False, "5/5")
+    assert (status["isComplete"], status["isFailed"], status["progress"]) == (True, False, "6/6")
     assert set(status["results"]) == BRIEFING_KEYS
     assert status["results"]["companyName"] == "Acme Robotics"
     assert status["results"]["analysisMode"] == "claude"
     assert [step["id"] for step in status["steps"]] == [
+        "identify-company",
         "scrape-website",
         "search-github",
         "read-sources",

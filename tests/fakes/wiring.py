@@ -8,25 +8,37 @@ from dataclasses import replace
 from pipeline.source_reader import SourceApis
 from tests.fakes.anthropic_api import DEFAULT_KEY, FakeAnthropic
 from tests.fakes.github_api import ACME_REPOS, FakeGitHub
+from tests.fakes.hacker_news import FakeHackerNews
 from tests.fakes.job_boards import FakeAshby, FakeGreenhouse, FakeLever
 from tests.fakes.server import FakeServer
 from tests.fakes.site import FakeSite
+from tests.fakes.wikipedia import ACME_ITEM, FakeWikidata, FakeWikipedia
 
 GITHUB_TOKEN = "test-token"
 
 
 class SourceFakes:
-    """The keyless sources' fakes, started together: the three job boards."""
+    """The keyless sources' fakes, started together: the three job boards, Wikipedia, Wikidata, Hacker News."""
 
     def __init__(self) -> None:
         self.greenhouse = FakeGreenhouse()
         self.lever = FakeLever()
         self.ashby = FakeAshby()
+        self.wikipedia = FakeWikipedia()
+        self.wikidata = FakeWikidata()
+        self.hn = FakeHackerNews()
 
     @property
     def servers(self) -> dict[str, FakeServer]:
         """Each fake by the name its setting uses."""
-        return {"GREENHOUSE": self.greenhouse, "LEVER": self.lever, "ASHBY": self.ashby}
+        return {
+            "GREENHOUSE": self.greenhouse,
+            "LEVER": self.lever,
+            "ASHBY": self.ashby,
+            "WIKIPEDIA": self.wikipedia,
+            "WIKIDATA": self.wikidata,
+            "HN": self.hn,
+        }
 
     def start(self) -> SourceFakes:
         """Start every fake."""
@@ -43,6 +55,14 @@ class SourceFakes:
         """Every fake back to its default data, with no faults or request history."""
         for server in self.servers.values():
             server.reset()
+
+    def know_nothing(self) -> None:
+        """No board, article or story about anyone (until the next reset)."""
+        self.greenhouse.boards.clear()
+        self.lever.sites.clear()
+        self.ashby.boards.clear()
+        self.wikipedia.articles.clear()
+        self.hn.stories.clear()
 
     def apis(self) -> SourceApis:
         """The API base URLs of these fakes, as a step is given them."""
@@ -73,10 +93,12 @@ def shared_source_fakes() -> SourceFakes:
 def fake_services_env(
     site: FakeSite, github: FakeGitHub, llm: FakeAnthropic | None, sources: SourceFakes | None = None
 ) -> dict[str, str]:
-    """Make Acme's GitHub homepage the fake site, and return the settings that send the app to the
+    """Make Acme's GitHub homepage and Wikidata website the fake site, and return the settings that send the app to the
     fakes (with no Anthropic key when `llm` is None, so the offline analyzer writes briefings)."""
     github.add_org("acme-robotics", "Acme Robotics", blog=site.url, repos=ACME_REPOS)
-    env = {"GITHUB_API_URL": github.url, "GITHUB_TOKEN": GITHUB_TOKEN, **(sources or shared_source_fakes()).env()}
+    sources = sources or shared_source_fakes()
+    sources.wikidata.set_website(ACME_ITEM, site.url + "/")
+    env = {"GITHUB_API_URL": github.url, "GITHUB_TOKEN": GITHUB_TOKEN, **sources.env()}
     if llm is not None:
         env.update(ANTHROPIC_API_KEY=DEFAULT_KEY, ANTHROPIC_BASE_URL=llm.url)
     return env
