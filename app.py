@@ -29,13 +29,15 @@ async def lifespan(_app):
 app = st.App("app.py", routes=ROUTES, lifespan=lifespan)
 
 if __name__ == "__main__":
-    st.set_page_config(page_title="Interview Prep", page_icon="🎯", layout="centered")
+    st.set_page_config(page_title="Interview Prep", page_icon=":material/target:", layout="centered")
     navigation = st.navigation(
         [
-            st.Page("pages/new_research.py", title="New research", icon="🔎", default=True),
-            st.Page("pages/batch.py", title="Research several companies", icon="📋", url_path="batch"),
-            st.Page("pages/history.py", title="History", icon="🗂️", url_path="history"),
-            st.Page("pages/job.py", title="Job", icon="📄", url_path="job", visibility="hidden"),
+            st.Page("pages/new_research.py", title="New research", icon=":material/search:", default=True),
+            st.Page(
+                "pages/batch.py", title="Research several companies", icon=":material/checklist:", url_path="batch"
+            ),
+            st.Page("pages/history.py", title="History", icon=":material/history:", url_path="history"),
+            st.Page("pages/job.py", title="Job", icon=":material/description:", url_path="job", visibility="hidden"),
         ]
     )
     navigation.run()

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from engine.steps import BY_ID
-from engine.usage import DEFAULT_PRICES, Price, load_prices
+from core.steps import BY_ID
+from core.usage import DEFAULT_PRICES, Price, load_prices
 from pipeline.source_reader import SourceApis
 
 PROJECT_DIR = Path(__file__).resolve().parent

@@ -21,17 +21,18 @@ from starlette.routing import Route
 from api.auth import is_authorized
 from api.openapi import OPERATIONS, openapi_document
 from api.schemas import ESTIMATED_DURATION, BatchSubmission, JobsQuery, ResearchSubmission
+from core.errors import InvalidInput
+from core.status import JobStatus
 from db import jobs
 from db.deletion import DeleteRefused
 from db.history import count_jobs, decode_cursor, list_jobs
-from db.models import Job, JobStatus, elapsed_ms
+from db.models import Job, elapsed_ms
 from db.store import get_briefing
 from engine.batch_status import BATCH_URL, batch_status
 from engine.documents import job_markdown, job_pdf
 from engine.runner import Runner, get_runner, started_runner
 from engine.status import cached_report, iso, job_status, report
 from pipeline.batch_input import BadBatch, validate
-from pipeline.errors import InvalidInput
 from pipeline.markdown import markdown_filename
 from pipeline.pdf import pdf_filename
 from pipeline.request import parse_request

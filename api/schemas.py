@@ -13,11 +13,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 from pydantic.alias_generators import to_camel
 
+from core.request import MAX_NAME_CHARS, MAX_POSTING_CHARS, MAX_ROLE_CHARS, MAX_URL_CHARS
+from core.status import AttemptStatus, JobStatus
+from core.steps import STEPS
 from db.history import MAX_PAGE
-from db.models import AttemptStatus, JobStatus
-from engine.steps import STEPS
 from pipeline.batch_input import MAX_COMPANIES
-from pipeline.models import MAX_NAME_CHARS, MAX_POSTING_CHARS, MAX_ROLE_CHARS, MAX_URL_CHARS, Briefing
+from pipeline.models import Briefing
 
 ESTIMATED_DURATION = "30-60 seconds"
 DEFAULT_PAGE = 25

@@ -20,9 +20,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert
 
+from core.status import JobStatus
 from db.engine import make_engine, writing
 from db.history import count_jobs, list_jobs
-from db.models import Job, JobStatus, new_id, utcnow
+from db.models import Job, new_id, utcnow
 
 REPEATS = 15
 WORDS = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Wonka", "Cyberdyne", "Soylent"]
@@ -42,7 +43,7 @@ def seed(engine, rows: int) -> None:
                 "company_name": f"{rng.choice(WORDS)} {rng.choice(WORDS)} {n}",
                 "status": rng.choice(statuses),
                 "dedupe_key": str(n),
-                "claims": 1,
+                "leases": 1,
                 "deep_mode": False,
                 "cancel_requested": False,
                 "created_at": created,

@@ -32,11 +32,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.fakes_process import FakesProcess
+from core.request import ResearchRequest
+from core.status import JobStatus
 from db import attempts, jobs
 from db.engine import make_engine
-from db.models import JobStatus
 from engine.runner import Runner
-from pipeline.models import ResearchRequest
 from settings import Settings
 
 STEP_LATENCY_S = {"site": 1.0, "github": 0.6, "llm": 1.5}  # per step, before --scale

@@ -25,9 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from core.request import ResearchRequest
 from db.engine import make_engine
 from engine.runner import Runner
-from pipeline.models import ResearchRequest
 from settings import Settings
 from tests.fakes.github_api import ACME_REPOS, FakeGitHub
 from tests.fakes.server import Reply, Request

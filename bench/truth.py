@@ -10,7 +10,7 @@ tells the truth (quoting it verbatim or with changed case, spacing, curly quotes
 lies in one of five ways: a quote found nowhere, a real quote filed under the other page's id,
 a technology its quote does not name, a salary its quote does not state, a product its quote
 does not name. Lies that are true statements with a real but irrelevant quote are beyond what
-quote checking can catch and are not generated; the README says so.
+quote checking can catch and are not generated; docs/verification.md says so.
 """
 
 from __future__ import annotations
@@ -28,11 +28,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from core.request import ResearchRequest
 from db import attempts
 from db.engine import make_engine
 from engine.runner import Runner
 from engine.status import job_status
-from pipeline.models import BriefingDraft, GitHubData, ResearchRequest, ScrapedSite
+from pipeline.models import BriefingDraft, GitHubData, ScrapedSite
 from pipeline.sources import collect_sources
 from pipeline.verify import canonical, verify_draft
 from settings import Settings

@@ -19,12 +19,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert
 
+from core.status import AttemptStatus, JobStatus
+from core.steps import STEPS
+from core.usage import DEFAULT_PRICES
 from db.engine import make_engine, writing
 from db.history import count_jobs
-from db.models import AttemptStatus, Job, JobStatus, StepAttempt, new_id, utcnow
+from db.models import Job, StepAttempt, new_id, utcnow
 from db.usage import usage_by_job, usage_total
-from engine.steps import STEPS
-from engine.usage import DEFAULT_PRICES
 
 REPEATS = 7
 WORDS = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Wonka", "Cyberdyne", "Soylent"]
@@ -41,7 +42,7 @@ def seed(engine, rows: int) -> list[str]:
         ids.append(job_id)
         jobs.append(
             {"id": job_id, "company_name": f"{rng.choice(WORDS)} {n}", "status": JobStatus.COMPLETED,
-             "dedupe_key": str(n), "claims": 1, "deep_mode": False, "cancel_requested": False,
+             "dedupe_key": str(n), "leases": 1, "deep_mode": False, "cancel_requested": False,
              "created_at": now, "updated_at": now}
         )  # fmt: skip
         for step in STEPS:

@@ -1,6 +1,6 @@
 """CPU per call of the database writes every job makes: `python bench/write_cost.py [--jobs 300]`.
 
-On a fresh SQLite file, in one thread (no contention): submits `--jobs` jobs, claims them, then
+On a fresh SQLite file, in one thread (no contention): submits `--jobs` jobs, leases them, then
 starts and finishes one attempt per job with a ~25 KB checkpoint, stores a briefing for each and
 reads the cancel flag, and prints the CPU time (time.process_time) per call of each.
 """
@@ -17,11 +17,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from core.request import ResearchRequest
+from core.status import AttemptStatus
 from db import attempts, jobs
 from db.engine import make_engine
-from db.models import AttemptStatus
 from db.store import store_research
-from pipeline.models import ResearchRequest
 
 CHECKPOINT = {"pages": [{"url": "https://acme.example/", "text": "word " * 5000}]}  # ~25 KB of JSON
 BRIEFING = {"analysisMode": "offline", "model": None, "grounded": True, "summary": "Acme builds robots."}
@@ -47,10 +47,10 @@ def main(argv: list[str] | None = None) -> int:
                 for n in range(args.jobs)
             ]
         )
-        figures["claim one job (claim_next)"], claimed = _cpu_ms(
-            [lambda: jobs.claim_next(engine, "bench", 1) for _ in range(args.jobs)]
+        figures["lease one job (lease_next)"], leased = _cpu_ms(
+            [lambda: jobs.lease_next(engine, "bench", 1) for _ in range(args.jobs)]
         )
-        fences = [fence for batch in claimed for fence in batch]
+        fences = [fence for batch in leased for fence in batch]
         figures["start an attempt"], rows = _cpu_ms(
             [lambda f=f: attempts.start(engine, f, "scrape-website") for f in fences]
         )

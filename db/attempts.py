@@ -12,10 +12,11 @@ from sqlalchemy import and_, bindparam, insert, null, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import col, func, select
 
+from core.status import DONE_ATTEMPTS, TERMINAL, AttemptStatus, JobStatus
 from db.clock import db_now
 from db.engine import core_writing, reading, writing
 from db.jobs import Fence
-from db.models import DONE_ATTEMPTS, TERMINAL, AttemptStatus, Job, JobStatus, StepAttempt, elapsed_ms, utcnow
+from db.models import Job, StepAttempt, elapsed_ms, utcnow
 from db.transient import retry_blips
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ _attempts = StepAttempt.__table__
 _FENCE = and_(
     _jobs.c.id == bindparam("fence_job"),
     _jobs.c.owner == bindparam("fence_owner"),
-    _jobs.c.claims == bindparam("fence_claim"),
+    _jobs.c.leases == bindparam("fence_lease"),
 )
 _HOLDS = select(_jobs.c.id).where(_FENCE).with_for_update()
 _HOLDS_PROCESSING = _HOLDS.where(_jobs.c.status == JobStatus.PROCESSING)
@@ -61,7 +62,7 @@ _CLOSE = update(_attempts).where(_attempts.c.id == bindparam("attempt_id"), _att
 
 
 def _fence_params(fence: Fence) -> dict[str, str | int]:
-    return {"fence_job": fence.job_id, "fence_owner": fence.owner, "fence_claim": fence.claim}
+    return {"fence_job": fence.job_id, "fence_owner": fence.owner, "fence_lease": fence.lease}
 
 
 def holds(conn: Connection, fence: Fence, *, processing: bool = True) -> bool:
@@ -112,7 +113,7 @@ def close(
     finished = utcnow()
     if not holds(conn, fence, processing=False):
         log.warning(
-            "late write to step %s of job %s by %s (claim %d) ignored", row.step, fence.job_id, fence.owner, fence.claim
+            "late write to step %s of job %s by %s (lease %d) ignored", row.step, fence.job_id, fence.owner, fence.lease
         )
         return False
     values = {

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy.engine import Engine
 from sqlmodel import col, func, select
 
+from core.request import ResearchRequest
+from core.status import ACTIVE, DONE_ATTEMPTS, JobStatus
 from db import jobs
 from db.clock import db_now
 from db.engine import reading, writing
-from db.models import ACTIVE, DONE_ATTEMPTS, Batch, Job, JobStatus, StepAttempt
-from pipeline.models import ResearchRequest
+from db.models import Batch, Job, StepAttempt
 
 
 def create_batch(
@@ -18,7 +22,7 @@ def create_batch(
     """Queue one job per request under a new batch, all in one transaction: the batch is queued
     whole or not at all (with no owner, any worker adopts its jobs)."""
     batch = Batch()
-    with writing(engine, urgent=True) as session:
+    with writing(engine) as session:
         session.add(batch)
         session.flush()  # the batch row exists before its jobs point at it
         members = [jobs.new_job(request, owner=owner, batch_id=batch.id) for request in requests]
@@ -47,8 +51,22 @@ def finished_steps(engine: Engine, batch_id: str) -> dict[str, int]:
     return dict(rows)
 
 
-def summary(engine: Engine, batch_id: str) -> dict | None:
-    """The batch as the original `batch_jobs` row read: counts, status and per-job results."""
+@dataclass(frozen=True)
+class BatchSummary:
+    """A batch, its jobs in submission order, and the status derived from theirs."""
+
+    batch: Batch
+    members: list[Job]
+    status: JobStatus  # queued, processing (some ran or run) or completed (none is active)
+
+    @property
+    def updated_at(self) -> datetime:
+        """When the batch or any of its jobs last changed."""
+        return max((job.updated_at for job in self.members), default=self.batch.created_at)
+
+
+def summary(engine: Engine, batch_id: str) -> BatchSummary | None:
+    """The batch and its jobs, or None for an unknown batch."""
     with reading(engine) as session:
         batch = session.get(Batch, batch_id)
         if batch is None:
@@ -56,19 +74,8 @@ def summary(engine: Engine, batch_id: str) -> dict | None:
         members = list(session.exec(select(Job).where(Job.batch_id == batch_id).order_by(col(Job.created_at))))
     statuses = [job.status for job in members]
     if any(status in ACTIVE for status in statuses):
-        status = "processing" if JobStatus.PROCESSING in statuses or any(s.is_terminal for s in statuses) else "queued"
+        active = JobStatus.PROCESSING in statuses or any(status.is_terminal for status in statuses)
+        status = JobStatus.PROCESSING if active else JobStatus.QUEUED
     else:
-        status = "completed"
-    return {
-        "id": batch.id,
-        "totalJobs": len(members),
-        "completedJobs": statuses.count(JobStatus.COMPLETED),
-        "failedJobs": statuses.count(JobStatus.FAILED),
-        "status": status,
-        "results": [
-            {"jobId": job.id, "companyName": job.company_name, "role": job.role, "status": job.status.value}
-            for job in members
-        ],
-        "createdAt": batch.created_at.isoformat(),
-        "updatedAt": max((job.updated_at for job in members), default=batch.created_at).isoformat(),
-    }
+        status = JobStatus.COMPLETED
+    return BatchSummary(batch, members, status)

@@ -19,9 +19,10 @@ from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from core.status import ACTIVE
 from db.clock import db_now
 from db.engine import writing
-from db.models import ACTIVE, BriefingRecord, Job, StepAttempt
+from db.models import BriefingRecord, Job, StepAttempt
 
 
 class DeleteRefused(Exception):
@@ -46,7 +47,7 @@ def delete_job(engine: Engine, job_id: str) -> Deleted | None:
 
     Raises DeleteRefused, changing nothing, while another job depends on it.
     """
-    with writing(engine, urgent=True) as session:
+    with writing(engine) as session:
         locked = session.execute(update(Job).where(Job.id == job_id).values(cancel_requested=True, updated_at=db_now()))
         if locked.rowcount != 1:
             return None

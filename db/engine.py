@@ -14,7 +14,6 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, create_engine
 
 from db import migrate
-from db.sqlite_writes import begin_immediate, write_turn
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # writers wait this long for the lock instead of failing
 
@@ -74,21 +73,19 @@ def dispose_all() -> None:
 
 
 @contextmanager
-def writing(engine: Engine, *, urgent: bool = False) -> Iterator[Session]:
-    """A short write transaction; on SQLite it takes the write lock at BEGIN (no upgrade race),
-    ahead of the job threads' writes when `urgent` (a request waits on it)."""
+def writing(engine: Engine) -> Iterator[Session]:
+    """A short write transaction; on SQLite it takes the write lock at BEGIN (no upgrade race)."""
     with Session(engine.execution_options(immediate=True), expire_on_commit=False) as session:
-        with write_turn(engine, SQLITE_BUSY_TIMEOUT_MS / 1000, urgent=urgent), session.begin():
+        with session.begin():
             yield session
 
 
 @contextmanager
-def core_writing(engine: Engine, *, urgent: bool = False) -> Iterator[Connection]:
+def core_writing(engine: Engine) -> Iterator[Connection]:
     """writing() without the ORM, for the writes every job step makes: prebuilt Core statements
-    skip the Session's unit of work, which cost several times the SQL (ms per write) while it held
-    the writer queue. The turn comes before the connection: a writer waiting for its turn must
-    not hold one of the pool's connections, which the writer whose turn it is may need."""
-    with write_turn(engine, SQLITE_BUSY_TIMEOUT_MS / 1000, urgent=urgent), engine.connect() as conn:
+    skip the Session's unit of work (statement building, cache keys, flush), most of a job's
+    database CPU (bench/write_cost.py)."""
+    with engine.connect() as conn:
         conn.execution_options(immediate=True)
         with conn.begin():
             yield conn
@@ -105,8 +102,7 @@ def reading(engine: Engine) -> Iterator[Session]:
 def _sqlite_begin(conn) -> None:
     # pysqlite's own BEGIN is deferred, so a transaction that reads and then writes can fail at
     # once with "database is locked" when it upgrades; writers ask for the lock up front.
+    # Another writer holding the lock makes BEGIN IMMEDIATE wait in SQLite's busy handler, up
+    # to SQLITE_BUSY_TIMEOUT_MS; one still busy then raises "database is locked", retried as a blip.
     immediate = conn.get_execution_options().get("immediate", False)
-    if immediate:
-        begin_immediate(conn, SQLITE_BUSY_TIMEOUT_MS)
-    else:
-        conn.exec_driver_sql("BEGIN")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -15,10 +15,10 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Engine, Row
 from sqlmodel import select
 
+from core import github_budget as rules
+from core.github_budget import Verdict, Window
 from db.engine import core_writing, reading, upsert_insert
 from db.models import GitHubBudgetWindow, utcnow
-from pipeline import github_budget as rules
-from pipeline.github_budget import Verdict, Window
 
 _table = GitHubBudgetWindow.__table__
 # Built once, as Core: every GitHub request of every job reads the budget or changes it two or

@@ -11,8 +11,9 @@ from sqlalchemy import func, tuple_
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from core.status import JobStatus
 from db.engine import reading
-from db.models import Job, JobStatus
+from db.models import Job
 
 MAX_PAGE = 100
 

@@ -1,7 +1,7 @@
 """Job rows: creation, the queue, and every change of a job's status, each a guarded update.
 
 A transition is an `UPDATE … WHERE id = :id AND status IN (:expected)`, and a worker's writes also
-carry its fence: `AND owner = :me AND claims = :n`. Zero rows updated means another worker, a
+carry its fence: `AND owner = :me AND leases = :n`. Zero rows updated means another worker, a
 takeover or a cancel got there first; the caller backs off, and late writes are logged.
 """
 
@@ -9,23 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
-import weakref
-from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 
-from anyio import to_thread
 from sqlalchemy import bindparam, case, cast, insert, literal, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import col, select
 
+from core.request import ResearchRequest
+from core.status import ACTIVE, AttemptStatus, JobStatus
 from db.clock import db_now
 from db.engine import core_writing, writing
-from db.group_commit import GroupCommit
-from db.models import ACTIVE, AttemptStatus, Job, JobStatus, StepAttempt, elapsed_ms, utcnow
+from db.models import Job, StepAttempt, elapsed_ms, utcnow
 from db.transient import retry_blips
-from pipeline.models import ResearchRequest
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +54,7 @@ def _next_queued(reserved_only: bool):
     )
 
 
-# The claim, built once as Core: the pull loop runs it whenever a job ends.
+# The lease, built once as Core: the pull loop runs it whenever a job ends.
 _NEXT_QUEUED, _NEXT_QUEUED_RESERVED = _next_queued(False), _next_queued(True)
 _CLAIM = (
     update(_jobs)
@@ -67,26 +62,22 @@ _CLAIM = (
     .values(
         status=JobStatus.PROCESSING,
         owner=bindparam("new_owner"),
-        claims=_jobs.c.claims + 1,
+        leases=_jobs.c.leases + 1,
         started_at=db_now(),
         updated_at=db_now(),
     )
-    .returning(_jobs.c.id, _jobs.c.claims)
+    .returning(_jobs.c.id, _jobs.c.leases)
 )
-# The submit path, built once as Core: a group of submits is one read of their twins and one INSERT.
-_RECENT_TWINS = (
+# The submit, built once as Core: one read of the twin and one INSERT.
+_RECENT_TWIN = (
     select(_jobs)
-    .where(_jobs.c.dedupe_key.in_(bindparam("keys", expanding=True)))
+    .where(_jobs.c.dedupe_key == bindparam("key"))
     .where(_jobs.c.created_at >= db_now(bindparam("window")), _jobs.c.batch_id.is_(None))
     .where(_jobs.c.status.not_in([JobStatus.FAILED, JobStatus.CANCELLED]))
     .order_by(_jobs.c.created_at, _jobs.c.id)
+    .limit(1)
 )
-# Given a list of rows, SQLAlchemy sends one multi-row INSERT … RETURNING ("insertmanyvalues").
-_INSERT_JOB = (
-    insert(_jobs)
-    .values(created_at=db_now(), updated_at=db_now())
-    .returning(*_jobs.columns, sort_by_parameter_order=True)
-)
+_INSERT_JOB = insert(_jobs).values(created_at=db_now(), updated_at=db_now()).returning(*_jobs.columns)
 # The row's columns but its timestamps, which _INSERT_JOB takes from the database's clock.
 _INSERTED = [name for name in _jobs.columns.keys() if name not in ("created_at", "updated_at")]
 _LEFT_RUNNING = select(_attempts.c.id, _attempts.c.started_at).where(
@@ -107,11 +98,11 @@ _INTERRUPT = (
 
 @dataclass(frozen=True)
 class Fence:
-    """A worker's claim on a job: its writes land only while it is the owner of this claim."""
+    """A worker's lease on a job: its writes land only while it holds this lease."""
 
     job_id: str
     owner: str
-    claim: int  # jobs.claims when this worker claimed it
+    lease: int  # jobs.leases when this worker leased it
 
 
 def dedupe_key(request: ResearchRequest) -> str:
@@ -139,65 +130,17 @@ def create_job(
     """Insert a queued job, or return the twin submitted moments ago; the flag says which.
 
     `owner` reserves the job for one worker (the CLI's `--wait`); None queues it for any worker.
-    On SQLite the write goes ahead of the job threads' writes (an urgent turn).
+    One write transaction: a read of the twins under a lock, then the INSERT.
     """
-    return _insert_jobs(engine, [_NewJob(request, owner, retry_of)])[0]
-
-
-@retry_blips
-async def create_job_async(engine: Engine, request: ResearchRequest, *, owner: str | None) -> tuple[Job, bool]:
-    """create_job() for the event loop (the API), awaited holding no thread. On SQLite, submits
-    that arrive together share one write transaction (db/group_commit.py); on PostgreSQL, which
-    keeps concurrent writers, each runs on a worker thread."""
-    new = _NewJob(request, owner, None)
-    if engine.dialect.name != "sqlite":
-        return (await to_thread.run_sync(_insert_jobs, engine, [new]))[0]
-    with _queues_lock:
-        submits = _queues.get(engine)
-        if submits is None:  # not setdefault: that would build a queue on every submit
-            submits = _queues[engine] = GroupCommit("prep-submits")
-    return await submits.write(new, partial(_insert_jobs, engine))
-
-
-@dataclass(frozen=True)
-class _NewJob:
-    """The arguments of one create_job call."""
-
-    request: ResearchRequest
-    owner: str | None
-    retry_of: str | None
-
-
-# One submit queue per engine (each engine is one database); it goes when its engine does.
-_queues: weakref.WeakKeyDictionary[Engine, GroupCommit[_NewJob, tuple[Job, bool]]] = weakref.WeakKeyDictionary()
-_queues_lock = threading.Lock()
-
-
-def _insert_jobs(engine: Engine, news: Sequence[_NewJob]) -> list[tuple[Job, bool]]:
-    """The new jobs inserted, each unless a twin exists, in one write transaction of a fixed
-    number of statements (one read of the twins, one INSERT of every new row), in order; a later
-    request of the same inputs as an earlier one gets the earlier one's job as its twin."""
-    keys = [dedupe_key(new.request) for new in news]
-    with core_writing(engine, urgent=True) as conn:
-        twins = _recent_twins(conn, sorted(set(keys)), DEDUPE_WINDOW_S)
-        rows = {}  # the first request of each key without a twin, by key
-        for new, key in zip(news, keys, strict=True):
-            if key not in twins and key not in rows:
-                job = new_job(new.request, owner=new.owner, key=key, retry_of=new.retry_of)
-                rows[key] = {name: getattr(job, name) for name in _INSERTED}
-        # The rows share the statement's created_at, and the queue breaks ties by id: ids handed
-        # out in sorted order keep a group's jobs in the order they were submitted.
-        for row, job_id in zip(rows.values(), sorted(row["id"] for row in rows.values()), strict=True):
-            row["id"] = job_id
-        if rows:
-            inserted = conn.execute(_INSERT_JOB, list(rows.values())).all()
-            twins |= {row.dedupe_key: Job(**row._mapping) for row in inserted}
-            notify_queued(conn)
-    created, results = set(rows), []
-    for key in keys:
-        results.append((twins[key], key in created))
-        created.discard(key)  # a later request of the same inputs gets the first one's job as its twin
-    return results
+    key = dedupe_key(request)
+    with core_writing(engine) as conn:
+        twin = _recent_twin(conn, key, DEDUPE_WINDOW_S)
+        if twin is not None:
+            return twin, False
+        job = new_job(request, owner=owner, key=key, retry_of=retry_of)
+        row = conn.execute(_INSERT_JOB, {name: getattr(job, name) for name in _INSERTED}).one()
+        notify_queued(conn)
+    return Job(**row._mapping), True
 
 
 def new_job(
@@ -232,19 +175,14 @@ def notify_queued(conn: Connection) -> None:
         conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": QUEUE_CHANNEL})
 
 
-def _recent_twins(conn: Connection, keys: list[str], window_s: float) -> dict[str, Job]:
-    """For each of these keys, the live job of those inputs created within the window, looked for
-    under a lock: on SQLite the write transaction already holds the database's write lock; on
-    PostgreSQL a transaction-scoped advisory lock on the key serialises submitters of the same
-    inputs (there, a transaction has one key).
-    """
+def _recent_twin(conn: Connection, key: str, window_s: float) -> Job | None:
+    """The live job of these inputs created within the window, looked for under a lock: on
+    SQLite the write transaction already holds the database's write lock; on PostgreSQL a
+    transaction-scoped advisory lock on the key serialises submitters of the same inputs."""
     if conn.dialect.name == "postgresql":
-        for key in keys:
-            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
-    twins: dict[str, Job] = {}
-    for row in conn.execute(_RECENT_TWINS, {"keys": keys, "window": window_s}):
-        twins.setdefault(row.dedupe_key, Job(**row._mapping))  # the oldest, by the ORDER BY
-    return twins
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+    row = conn.execute(_RECENT_TWIN, {"key": key, "window": window_s}).first()
+    return None if row is None else Job(**row._mapping)
 
 
 @retry_blips
@@ -256,7 +194,7 @@ def get_job(engine: Engine, job_id: str) -> Job | None:
 
 
 @retry_blips
-def claim_next(engine: Engine, owner: str, limit: int, *, reserved_only: bool = False) -> list[Fence]:
+def lease_next(engine: Engine, owner: str, limit: int, *, reserved_only: bool = False) -> list[Fence]:
     """Take up to `limit` queued jobs, oldest first, and mark them processing for `owner`.
 
     PostgreSQL: `SELECT … FOR UPDATE SKIP LOCKED`, so workers pulling at once take different
@@ -269,9 +207,9 @@ def claim_next(engine: Engine, owner: str, limit: int, *, reserved_only: bool = 
         ids = conn.execute(_NEXT_QUEUED_RESERVED if reserved_only else _NEXT_QUEUED, params).scalars().all()
         if not ids:
             return []
-        claimed = conn.execute(_CLAIM, {"ids": ids, "new_owner": owner}).all()
-        _interrupt_running(conn, [job_id for job_id, _ in claimed])
-    return [Fence(job_id, owner, claims) for job_id, claims in claimed]
+        leased = conn.execute(_CLAIM, {"ids": ids, "new_owner": owner}).all()
+        _interrupt_running(conn, [job_id for job_id, _ in leased])
+    return [Fence(job_id, owner, leases) for job_id, leases in leased]
 
 
 def _interrupt_running(conn: Connection, job_ids: list[str]) -> None:
@@ -279,6 +217,13 @@ def _interrupt_running(conn: Connection, job_ids: list[str]) -> None:
     now = utcnow()
     for attempt_id, started_at in conn.execute(_LEFT_RUNNING, {"ids": job_ids}).all():
         conn.execute(_INTERRUPT, {"attempt_id": attempt_id, "now": now, "duration": elapsed_ms(started_at, now)})
+
+
+def complete(conn: Connection, fence: Fence, company_id: int) -> bool:
+    """processing → completed, inside the store step's transaction (db.store), which wrote the
+    briefing this points at; False when the fence is stale."""
+    values = {"status": JobStatus.COMPLETED, "company_id": company_id, "finished_at": db_now(), "updated_at": db_now()}
+    return conn.execute(_fenced_update(fence).values(**values)).rowcount == 1
 
 
 def fail(engine: Engine, fence: Fence, kind: str, message: str) -> bool:
@@ -303,19 +248,23 @@ def release(engine: Engine, fence: Fence) -> bool:
     return _fenced(engine, fence, {"status": JobStatus.QUEUED, "owner": None}, notify=True)
 
 
+def _fenced_update(fence: Fence):
+    """UPDATE jobs … WHERE the job is processing under this lease."""
+    return (
+        update(_jobs)
+        .where(_jobs.c.id == fence.job_id, _jobs.c.status == JobStatus.PROCESSING)
+        .where(_jobs.c.owner == fence.owner, _jobs.c.leases == fence.lease)
+    )
+
+
 @retry_blips
 def _fenced(engine: Engine, fence: Fence, values: dict, *, notify: bool = False) -> bool:
-    with writing(engine) as session:
-        result = session.execute(
-            update(Job)
-            .where(Job.id == fence.job_id, Job.status == JobStatus.PROCESSING)
-            .where(Job.owner == fence.owner, Job.claims == fence.claim)
-            .values(**values, updated_at=db_now())
-        )
+    with core_writing(engine) as conn:
+        result = conn.execute(_fenced_update(fence).values(**values, updated_at=db_now()))
         if notify and result.rowcount == 1:
-            notify_queued(session.connection())
+            notify_queued(conn)
     if result.rowcount != 1:
-        log.warning("late write to job %s by %s (claim %d) ignored", fence.job_id, fence.owner, fence.claim)
+        log.warning("late write to job %s by %s (lease %d) ignored", fence.job_id, fence.owner, fence.lease)
     return result.rowcount == 1
 
 
@@ -327,7 +276,7 @@ def request_cancel(engine: Engine, job_id: str) -> Job | None:
     the cancelled status) is written, and a job taken over later is cancelled, not run.
     """
     queued = Job.status == JobStatus.QUEUED
-    with writing(engine, urgent=True) as session:
+    with writing(engine) as session:
         session.execute(
             update(Job)
             .where(Job.id == job_id, col(Job.status).in_(list(ACTIVE)))
@@ -351,14 +300,14 @@ def is_cancel_requested(engine: Engine, job_id: str) -> bool:
 
 
 @retry_blips
-def take_over(engine: Engine, job_id: str, old_owner: str, claims: int) -> bool:
+def take_over(engine: Engine, job_id: str, old_owner: str, leases: int) -> bool:
     """Hand a dead worker's job back to the queue (or cancel it, when a cancel was asked)."""
     stop = Job.cancel_requested.is_(True)
     with writing(engine) as session:
         result = session.execute(
             update(Job)
             .where(Job.id == job_id, col(Job.status).in_(list(ACTIVE)))
-            .where(Job.owner == old_owner, Job.claims == claims)
+            .where(Job.owner == old_owner, Job.leases == leases)
             .values(
                 status=_status_case(stop, JobStatus.CANCELLED, literal(JobStatus.QUEUED, Job.__table__.c.status.type)),
                 owner=None,

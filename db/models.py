@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from enum import StrEnum
 
 from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from core.status import AttemptStatus, JobStatus
 
 
 def utcnow() -> datetime:
@@ -23,37 +24,6 @@ def elapsed_ms(started: datetime, until: datetime | None = None) -> int:
 def new_id() -> str:
     """A fresh job or batch id."""
     return uuid.uuid4().hex
-
-
-class JobStatus(StrEnum):
-    """Where a job is in its life."""
-
-    QUEUED = "queued"
-    PROCESSING = "processing"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def is_terminal(self) -> bool:
-        """True once the job will never change again."""
-        return self in TERMINAL
-
-
-TERMINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
-ACTIVE = frozenset({JobStatus.QUEUED, JobStatus.PROCESSING})
-
-
-class AttemptStatus(StrEnum):
-    """The outcome of one attempt at one step."""
-
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-
-
-DONE_ATTEMPTS = frozenset({AttemptStatus.SUCCEEDED, AttemptStatus.SKIPPED})  # the step need not run again
 
 
 class Batch(SQLModel, table=True):
@@ -101,7 +71,7 @@ class Job(SQLModel, table=True):
     error_kind: str | None = Field(default=None, max_length=40)
     error_message: str | None = Field(default=None, sa_column=Column(Text))
     owner: str | None = Field(default=None, max_length=32)  # the worker process that runs it
-    claims: int = 0  # how many times a worker has started it (restarts included)
+    leases: int = 0  # how many times a worker has leased it (restarts included)
     cancel_requested: bool = False
     dedupe_key: str = Field(max_length=64)
     retry_of: str | None = Field(default=None, max_length=32)

@@ -10,9 +10,9 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.cache import CachedResponse
 from db.engine import core_writing, upsert_insert
 from db.models import SourceCacheEntry
-from pipeline.cache import CachedResponse
 
 log = logging.getLogger(__name__)
 

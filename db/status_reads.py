@@ -15,7 +15,8 @@ from sqlalchemy.engine import Engine, Row
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
-from db.models import Job, JobStatus, StepAttempt
+from core.status import JobStatus
+from db.models import Job, StepAttempt
 
 # Every column of step_attempts a status shows; `output` (the checkpoint) is left out on purpose.
 ATTEMPT_COLUMNS = (

@@ -10,11 +10,12 @@ from sqlalchemy import bindparam, insert, update
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from core.status import AttemptStatus
+from db import jobs
 from db.attempts import NotOwner, close, holds
-from db.clock import db_now
 from db.engine import core_writing, reading, upsert_insert
 from db.jobs import Fence
-from db.models import AttemptStatus, BriefingRecord, Company, Job, JobStatus, StepAttempt, utcnow
+from db.models import BriefingRecord, Company, StepAttempt, utcnow
 from db.transient import retry_blips
 
 
@@ -44,7 +45,6 @@ def company_key(name: str) -> str:
 
 _companies = Company.__table__
 _briefings = BriefingRecord.__table__
-_jobs = Job.__table__
 # Built once, as Core: the store runs once per job while holding the writer queue.
 _COMPANY = select(_companies.c.id, _companies.c.website).where(_companies.c.key == bindparam("key"))
 _SET_WEBSITE = (
@@ -53,11 +53,6 @@ _SET_WEBSITE = (
     .values(website=bindparam("new_website"), updated_at=bindparam("now"))
 )
 _INSERT_BRIEFING = insert(_briefings)
-_COMPLETE = (
-    update(_jobs)
-    .where(_jobs.c.id == bindparam("job"))
-    .values(status=JobStatus.COMPLETED, company_id=bindparam("company"), finished_at=db_now(), updated_at=db_now())
-)
 
 
 @cache
@@ -82,8 +77,9 @@ def _add_company(dialect_insert):
 def store_research(
     engine: Engine, fence: Fence, attempt: StepAttempt, company_name: str, website: str | None, briefing: dict
 ) -> StoreResult:
-    """Upsert the company, insert the job's briefing, close the step's attempt and complete the job,
-    all in one transaction; raises NotOwner (and writes nothing) when the fence is stale."""
+    """Upsert the company, insert the job's briefing, close the step's attempt and complete the job
+    (db.jobs.complete), all in one transaction; raises NotOwner (and writes nothing) when the fence
+    is stale."""
     key, now = company_key(company_name), utcnow()
     with core_writing(engine) as conn:
         if not holds(conn, fence):
@@ -108,7 +104,8 @@ def store_research(
         )
         result = StoreResult(True, company_id, fence.job_id, now)
         close(conn, fence, attempt, AttemptStatus.SUCCEEDED, output=result.to_json_dict())
-        conn.execute(_COMPLETE, {"job": fence.job_id, "company": company_id})
+        if not jobs.complete(conn, fence, company_id):
+            raise NotOwner(fence.job_id)
     return result
 
 

@@ -8,11 +8,12 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from core.status import JobStatus
+from core.steps import ANALYZE
+from core.usage import Price, Tokens, Usage, priced, usage_of
 from db.engine import reading
 from db.history import filters
-from db.models import Job, JobStatus, StepAttempt
-from engine.steps import ANALYZE
-from engine.usage import Price, Tokens, Usage, priced, usage_of
+from db.models import Job, StepAttempt
 
 _CALL = ("llmCall",)
 

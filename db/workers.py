@@ -15,9 +15,10 @@ from sqlalchemy import and_, delete, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from core.status import ACTIVE
 from db.clock import db_now
 from db.engine import reading, writing
-from db.models import ACTIVE, Job, Worker, new_id
+from db.models import Job, Worker, new_id
 from db.transient import retry_blips
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ class Orphan:
 
     job_id: str
     owner: str
-    claims: int
+    leases: int
 
 
 def host_identity() -> str:
@@ -87,15 +88,15 @@ def orphaned_jobs(engine: Engine, lease_s: float, *, me: str) -> list[Orphan]:
     gone = and_(col(Worker.id).is_(None), Job.updated_at < db_now(lease_s))
     with reading(engine) as session:
         rows = session.exec(
-            select(Job.id, Job.owner, Job.claims, Worker.hostname, Worker.pid, or_(expired, gone))
+            select(Job.id, Job.owner, Job.leases, Worker.hostname, Worker.pid, or_(expired, gone))
             .outerjoin(Worker, Worker.id == Job.owner)
             .where(col(Job.status).in_(list(ACTIVE)), col(Job.owner).is_not(None), Job.owner != me)
             .order_by(col(Job.created_at))
         ).all()
     host = host_identity()
     return [
-        Orphan(job_id, owner, claims)
-        for job_id, owner, claims, hostname, pid, dead in rows
+        Orphan(job_id, owner, leases)
+        for job_id, owner, leases, hostname, pid, dead in rows
         if dead or (hostname == host and not _process_exists(pid))
     ]
 

@@ -5,19 +5,18 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Mapping
-from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
+from core.status import JobStatus
+from core.steps import STEPS
+from core.usage import Price
 from db import jobs
 from db.batches import finished_steps, summary
-from db.models import JobStatus
 from db.store import get_briefing
 from db.usage import usage_by_job, usage_total
 from engine.documents import markdown_document
 from engine.status import iso
-from engine.steps import STEPS
-from engine.usage import Price
 from pipeline.markdown import markdown_filename
 
 BATCH_URL = "/api/batches/{}"
@@ -31,24 +30,28 @@ def batch_status(engine: Engine, batch_id: str, prices: Mapping[str, Price]) -> 
         return None
     done = finished_steps(engine, batch_id)
     members = []
-    for result in found["results"]:
-        steps = len(STEPS) if result["status"] == JobStatus.COMPLETED else done.get(result["jobId"], 0)
+    for job in found.members:
+        steps = len(STEPS) if job.status == JobStatus.COMPLETED else done.get(job.id, 0)
         members.append(
             {
-                **result,
+                "jobId": job.id,
+                "companyName": job.company_name,
+                "role": job.role,
+                "status": job.status.value,
                 "progress": f"{steps}/{len(STEPS)}",
-                "statusUrl": JOB_STATUS_URL.format(result["jobId"]),
+                "statusUrl": JOB_STATUS_URL.format(job.id),
             }
         )
+    statuses = [job.status for job in found.members]
     return {
         "batchId": batch_id,
-        "status": found["status"],
-        "total": found["totalJobs"],
-        "completed": found["completedJobs"],
-        "failed": found["failedJobs"],
-        "cancelled": sum(member["status"] == JobStatus.CANCELLED for member in members),
-        "createdAt": iso(datetime.fromisoformat(found["createdAt"])),
-        "updatedAt": iso(datetime.fromisoformat(found["updatedAt"])),
+        "status": found.status.value,
+        "total": len(statuses),
+        "completed": statuses.count(JobStatus.COMPLETED),
+        "failed": statuses.count(JobStatus.FAILED),
+        "cancelled": statuses.count(JobStatus.CANCELLED),
+        "createdAt": iso(found.batch.created_at),
+        "updatedAt": iso(found.updated_at),
         "usage": usage_total(engine, prices, batch_id=batch_id).to_json_dict(),
         "jobs": members,
     }
@@ -56,8 +59,8 @@ def batch_status(engine: Engine, batch_id: str, prices: Mapping[str, Price]) -> 
 
 def batch_zip(engine: Engine, batch_id: str, prices: Mapping[str, Price]) -> bytes:
     """A zip of every completed briefing of the batch as Markdown (one file per job)."""
-    found = summary(engine, batch_id) or {"results": []}
-    completed = [result["jobId"] for result in found["results"] if result["status"] == JobStatus.COMPLETED]
+    found = summary(engine, batch_id)
+    completed = [job.id for job in found.members if job.status == JobStatus.COMPLETED] if found else []
     usage = usage_by_job(engine, completed, prices)  # one read for every job, not one per job
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

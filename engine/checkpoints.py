@@ -6,7 +6,8 @@ keeps its text once, in the page, and the site's `content` is filled in again on
 
 from __future__ import annotations
 
-from pipeline.models import Frozen, ScrapedSite
+from core.request import Frozen
+from pipeline.models import ScrapedSite
 
 
 def pack(output: Frozen) -> dict:

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 
 from sqlalchemy.engine import Engine
 
+from core.usage import Price, describe
 from db.models import Job
 from db.usage import usage_by_job
 from engine.status import iso
-from engine.usage import Price, describe
 from pipeline.markdown import render_markdown
 from pipeline.models import Briefing
 from pipeline.pdf import render_pdf

@@ -16,21 +16,23 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from core.errors import JobCancelled, NetworkError, PipelineError, StepTimeout
+from core.request import Frozen
+from core.status import AttemptStatus
+from core.steps import ANALYZE, GITHUB, IDENTIFY, MAX_LEASES, SCRAPE, SOURCES, STORE, StepSpec
 from db import attempts, jobs
 from db.jobs import Fence
-from db.models import AttemptStatus, Job, StepAttempt
+from db.models import Job, StepAttempt
 from db.store import store_research
 from engine.checkpoints import pack, unpack
 from engine.retry import with_retries
 from engine.services import Services
-from engine.steps import ANALYZE, GITHUB, IDENTIFY, MAX_CLAIMS, SCRAPE, SOURCES, STORE, StepSpec
 from pipeline.analyze import analyze_with_claude
 from pipeline.briefing import build_briefing
-from pipeline.errors import JobCancelled, NetworkError, PipelineError, StepTimeout
 from pipeline.github import search_github
 from pipeline.identity import identify_company
 from pipeline.job_boards import board_posting, read_board_posting
-from pipeline.models import Briefing, ExtraSources, Frozen, GitHubData, Identified, Page, ScrapedSite
+from pipeline.models import Briefing, ExtraSources, GitHubData, Identified, Page, ScrapedSite
 from pipeline.offline import analyze_offline
 from pipeline.posting import POSTING_UNREADABLE, pasted_posting, read_posting
 from pipeline.research_sources import read_sources
@@ -49,7 +51,7 @@ class _Run:
 
     services: Services
     job: Job
-    fence: Fence  # this worker's claim: every write it makes to the job checks it
+    fence: Fence  # this worker's lease: every write it makes to the job checks it
     deadline: float  # time.monotonic() by which the whole job must end
     done: dict[str, dict]  # checkpointed outputs of steps that already succeeded
 
@@ -136,15 +138,15 @@ class _Run:
 
 
 def run_job(services: Services, fence: Fence) -> None:
-    """Run a job this worker claimed to a terminal state, or hand it back to the queue."""
+    """Run a job this worker leased to a terminal state, or hand it back to the queue."""
     engine = services.engine
     job_id = fence.job_id
-    if fence.claim > MAX_CLAIMS:
+    if fence.lease > MAX_LEASES:
         jobs.fail(
             engine,
             fence,
             "interrupted",
-            f"The research was interrupted {MAX_CLAIMS} times by a restart and was stopped. Retry it.",
+            f"The research was interrupted {MAX_LEASES} times by a restart and was stopped. Retry it.",
         )
         return
     try:

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 import backoff
 
-from pipeline.errors import TransientError
+from core.errors import TransientError
 
 BACKOFF_FIRST_S = 1.0  # the first wait between attempts, seconds
 BACKOFF_MAX_S = 10.0  # the longest exponential wait, seconds

@@ -2,7 +2,7 @@
 
 Submitting only inserts the queued row and wakes the pools: this process's at once, every other
 process's through PostgreSQL LISTEN/NOTIFY (polling is the fallback). Whenever a thread is free,
-the dispatcher claims the oldest queued jobs, so a job submitted to one process may run on any.
+the dispatcher leases the oldest queued jobs, so a job submitted to one process may run on any.
 A background tick keeps this worker's heartbeat fresh (in database time), takes over jobs of dead
 workers, re-queues jobs a lost database answer left here, fails jobs stuck past their deadline
 and prunes old checkpoints. Shutting down (SIGTERM through Streamlit, the end of the CLI, or the
@@ -17,9 +17,11 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from anyio import to_thread
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.request import ResearchRequest
 from db import attempts, jobs, workers
 from db.batches import create_batch
 from db.deletion import Deleted, delete_job
@@ -29,7 +31,6 @@ from engine.orchestrator import run_job
 from engine.services import Services
 from engine.status import forget
 from engine.wakeups import listen_for_jobs
-from pipeline.models import ResearchRequest
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -58,10 +59,10 @@ class Runner:
         self.services = Services.build(settings, self.engine, self._side_pool, self._stopping)
         self._running: dict[Future, str] = {}  # this pool's jobs: future → job id
         self._lock = threading.Lock()  # guards _running; held only for a dict update
-        # Held from a claim until its jobs are in _running, so the heartbeat's sweep of lost jobs
-        # never sees them in between. A separate lock: a job that ends must not wait for a claim,
+        # Held from a lease until its jobs are in _running, so the heartbeat's sweep of lost jobs
+        # never sees them in between. A separate lock: a job that ends must not wait for a lease,
         # which queues for the database, before its thread can take the next job.
-        self._claiming = threading.Lock()
+        self._leasing = threading.Lock()
         self._finished = threading.Condition()  # notified whenever one of this pool's jobs ends
         self._wake = threading.Event()  # set when a job may be waiting: pull now
         self._adopt = adopt_orphans
@@ -93,11 +94,9 @@ class Runner:
         return job, created
 
     async def submit_async(self, request: ResearchRequest) -> tuple[Job, bool]:
-        """submit() for the event loop (the API); on SQLite, submits that arrive together share a
-        transaction (jobs.create_job_async)."""
-        job, created = await jobs.create_job_async(self.engine, request, owner=self._owner)
-        self._wake.set()
-        return job, created
+        """submit() for the event loop (the API), on a worker thread: the event loop never waits
+        for the database's write lock."""
+        return await to_thread.run_sync(self.submit, request)
 
     def submit_batch(self, requests: list[ResearchRequest]) -> tuple[Batch, list[Job]]:
         """Queue a batch (all its jobs in one transaction); whichever processes have free threads run them."""
@@ -150,7 +149,7 @@ class Runner:
         """Queue again the jobs of dead workers (or cancel them, if asked); returns their ids."""
         taken = []
         for orphan in workers.orphaned_jobs(self.engine, self.settings.lease_s, me=self.worker_id):
-            if jobs.take_over(self.engine, orphan.job_id, orphan.owner, orphan.claims):
+            if jobs.take_over(self.engine, orphan.job_id, orphan.owner, orphan.leases):
                 log.info("took over job %s from worker %s", orphan.job_id, orphan.owner)
                 taken.append(orphan.job_id)
         if taken:
@@ -168,7 +167,7 @@ class Runner:
         self._shut = True
         self._stopping.set()
         self._wake.set()
-        self._threads[0].join()  # no claim after this point
+        self._threads[0].join()  # no lease after this point
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._side_pool.shutdown(wait=True, cancel_futures=True)
         # The heartbeat runs until the pools are idle, so no peer takes a job over mid-step.
@@ -186,24 +185,24 @@ class Runner:
                 log.info("released %d jobs for other workers", len(released))
 
     def stop_at_next_step(self) -> None:
-        """Running jobs stop at their next step and nothing more is claimed (the interpreter exits)."""
+        """Running jobs stop at their next step and nothing more is leased (the interpreter exits)."""
         self._stopping.set()
         self._wake.set()
 
     def _pull(self) -> None:
-        """Claim as many queued jobs as there are free threads and start them."""
-        with self._claiming:
+        """Lease as many queued jobs as there are free threads and start them."""
+        with self._leasing:
             free = self.settings.workers - len(self._running)
             if free <= 0 or self._stopping.is_set():
                 return
-            claimed = jobs.claim_next(self.engine, self.worker_id, free, reserved_only=not self._adopt)
-            futures = [self._pool.submit(run_job, self.services, fence) for fence in claimed]
+            leased = jobs.lease_next(self.engine, self.worker_id, free, reserved_only=not self._adopt)
+            futures = [self._pool.submit(run_job, self.services, fence) for fence in leased]
             with self._lock:
-                self._running.update(zip(futures, (fence.job_id for fence in claimed), strict=True))
+                self._running.update(zip(futures, (fence.job_id for fence in leased), strict=True))
         # Outside the lock: a job already done runs its callback right here, and it takes the lock.
         for future in futures:
             future.add_done_callback(self._job_done)
-        if len(claimed) == free:
+        if len(leased) == free:
             self._wake.set()  # there may be more where these came from
 
     def _job_done(self, future: Future) -> None:
@@ -226,9 +225,9 @@ class Runner:
                 self._stopping.wait(POLL_S)
 
     def _requeue_lost(self) -> None:
-        """Queue again jobs processing under this worker that its pool does not run (a claim whose
+        """Queue again jobs processing under this worker that its pool does not run (a lease whose
         answer was lost, or a job whose run ended while the database was away)."""
-        with self._claiming:
+        with self._leasing:
             with self._lock:
                 mine = frozenset(self._running.values())
             lost = jobs.release_all(self.engine, self.worker_id, processing_only=True, keep=mine)

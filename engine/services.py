@@ -11,9 +11,9 @@ import anthropic
 import httpx
 from sqlalchemy.engine import Engine
 
+from core.steps import StepSpec
 from db.github_budget import DbBudget
 from db.source_cache import DbCacheStore
-from engine.steps import StepSpec
 from pipeline.analyze import make_llm_client
 from pipeline.cache import SourceCache
 from pipeline.fetch import FetchPolicy, make_site_client

@@ -22,12 +22,13 @@ from functools import cached_property
 
 from sqlalchemy.engine import URL, Engine, Row
 
+from core.status import DONE_ATTEMPTS, AttemptStatus, JobStatus
+from core.steps import STEPS
+from core.usage import DEFAULT_PRICES, Price, usage_of
 from db.history import recent_durations_s
-from db.models import DONE_ATTEMPTS, AttemptStatus, JobStatus, elapsed_ms, utcnow
+from db.models import elapsed_ms, utcnow
 from db.status_reads import poll_rows
 from db.store import get_briefing
-from engine.steps import STEPS
-from engine.usage import DEFAULT_PRICES, Price, usage_of
 from pipeline.markdown import current_form
 
 DEFAULT_DURATION_S = 45.0  # the original design promised 30–60 s

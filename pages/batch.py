@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.request import MAX_POSTING_CHARS, MAX_URL_CHARS
 from pipeline.batch_input import MAX_COMPANIES
-from pipeline.models import MAX_POSTING_CHARS, MAX_URL_CHARS
 from ui import batch_view
 from ui.runtime import DEEP_MODE_HELP, runner
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.status import JobStatus
+from core.usage import cost_text, describe
 from db.grounding import generic_jobs
 from db.history import count_jobs, list_jobs
-from db.models import JobStatus
 from db.usage import usage_by_job, usage_total
-from engine.usage import cost_text, describe
 from ui.delete_view import show_flash
 from ui.format import STATUS_ICONS, escape_markdown, human_duration, job_duration_ms, when
 from ui.runtime import HISTORY_PAGE, JOB_PAGE, NEW_PAGE, runner
@@ -22,8 +22,8 @@ prices = runner().settings.prices
 
 all_jobs = count_jobs(engine)
 if all_jobs == 0:
-    st.info("No jobs yet. Your research will be listed here.", icon="🗂️")
-    st.page_link(NEW_PAGE, label="Start a new research", icon="🔎")
+    st.info("No jobs yet. Your research will be listed here.", icon=":material/history:")
+    st.page_link(NEW_PAGE, label="Start a new research", icon=":material/search:")
     st.stop()
 
 filters = st.columns([1, 2])
@@ -45,7 +45,7 @@ if st.session_state.setdefault("history_batch", batch) != batch:  # another filt
     st.session_state.update(history_batch=batch, history_cursors=[None])
 if batch:
     st.caption(f"Only the jobs of batch {escape_markdown(batch[:8])}.")
-    st.page_link(HISTORY_PAGE, label="Show every job", icon="🗂️")
+    st.page_link(HISTORY_PAGE, label="Show every job", icon=":material/history:")
 
 # The stack of cursors that led to the page shown: [None] is the newest page.
 cursors: list[str | None] = st.session_state.setdefault("history_cursors", [None])
@@ -69,15 +69,15 @@ for job in page.jobs:
         st.page_link(JOB_PAGE, label=escape_markdown(job.company_name), icon=icon, query_params={"job": job.id})
         duration = human_duration(job_duration_ms(job.started_at, job.finished_at))
         role = escape_markdown(job.role) if job.role else "No role"
-        mark = " · ⚠️ generic: no source could be read" if job.id in generic else ""
+        mark = " · :material/warning: generic: no source could be read" if job.id in generic else ""
         cost = escape_markdown(cost_text(usages[job.id].to_json_dict()))
         st.caption(f"{role} · {job.status.value}{mark} · {when(job.created_at)} · {duration} · cost {cost}")
 
 if len(cursors) > 1 or page.next_cursor is not None:  # paging buttons only when there is a page to go to
     nav = st.columns(2)
-    if nav[0].button("← Newer", key="history_newer", disabled=len(cursors) == 1):
+    if nav[0].button("Newer", key="history_newer", icon=":material/arrow_back:", disabled=len(cursors) == 1):
         cursors.pop()
         st.rerun()
-    if nav[1].button("Older →", key="history_older", disabled=page.next_cursor is None):
+    if nav[1].button("Older", key="history_older", icon=":material/arrow_forward:", disabled=page.next_cursor is None):
         cursors.append(page.next_cursor)
         st.rerun()

@@ -17,8 +17,8 @@ job_id = st.query_params.get("job")
 if not job_id:
     st.title("Job")
     st.info("No job is selected. Start a new research or pick one from History.")
-    st.page_link(NEW_PAGE, label="New research", icon="🔎")
-    st.page_link(HISTORY_PAGE, label="History", icon="🗂️")
+    st.page_link(NEW_PAGE, label="New research", icon=":material/search:")
+    st.page_link(HISTORY_PAGE, label="History", icon=":material/history:")
     st.stop()
 
 run = runner()
@@ -34,7 +34,7 @@ report = current()
 if report is None:
     st.title("Job not found")
     st.error("There is no job with this id. It may be a mistyped link.")
-    st.page_link(HISTORY_PAGE, label="Go to History", icon="🗂️")
+    st.page_link(HISTORY_PAGE, label="Go to History", icon=":material/history:")
     st.stop()
 
 # What a person or a web page typed is shown as text, never as Markdown.
@@ -55,7 +55,7 @@ if status["status"] in ("queued", "processing"):
         if fresh is None or fresh[0]["status"] not in ("queued", "processing"):
             st.rerun()  # the whole page redraws in its final state and this fragment stops polling
         job_view.progress(fresh[0], fresh[1])
-        if st.button("Cancel", key="cancel", icon="🚫"):
+        if st.button("Cancel", key="cancel", icon=":material/block:"):
             run.cancel(job_id)
             st.toast("Cancelling: the job stops at its next step.")
 
@@ -71,8 +71,8 @@ if status["isComplete"]:
     job_view.completed_notice(status)
     job_view.briefing(job, status["results"], status["usage"])
 else:
-    st.error(escape_markdown(status["message"]), icon="❌" if status["isFailed"] else "🚫")
-    if st.button("Retry", key="retry", type="primary", icon="🔁"):
+    st.error(escape_markdown(status["message"]), icon=":material/error:" if status["isFailed"] else ":material/block:")
+    if st.button("Retry", key="retry", type="primary", icon=":material/replay:"):
         open_job(run.retry(job_id).id)
 
 with st.expander("Steps", expanded=status["isFailed"]):  # open: it shows what went wrong

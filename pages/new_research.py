@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pipeline.errors import InvalidInput
-from pipeline.models import MAX_NAME_CHARS, MAX_POSTING_CHARS, MAX_ROLE_CHARS, MAX_URL_CHARS
+from core.errors import InvalidInput
+from core.request import MAX_NAME_CHARS, MAX_POSTING_CHARS, MAX_ROLE_CHARS, MAX_URL_CHARS
 from pipeline.request import parse_request
 from ui.runtime import DEEP_MODE_HELP, open_job, runner
 
@@ -56,7 +56,7 @@ if submitted:
         slots = {"companyUrl": url_error, "role": role_error, "jobDescription": posting_error}
         slots["jobDescriptionUrl"] = posting_error
         slot = slots.get(error.field, name_error)
-        slot.error(error.message, icon="⚠️")
+        slot.error(error.message, icon=":material/warning:")
     else:
         job, _ = runner().submit(request)
         open_job(job.id)

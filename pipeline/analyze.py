@@ -2,7 +2,7 @@
 
 Everything scraped from the web (page text, GitHub descriptions) is untrusted: it goes into the
 prompt inside delimited blocks, bounded in size, and the system prompt says it is data only.
-SDK errors are translated here, at the edge of the layer, into `pipeline.errors`.
+SDK errors are translated here, at the edge of the layer, into `core.errors`.
 
 Structured outputs: the request carries BriefingDraft's JSON schema (camelCase, as
 `anthropic.transform_schema` makes it). We call `messages.create` rather than `messages.parse`
@@ -21,8 +21,10 @@ from datetime import UTC, datetime
 import anthropic
 import pydantic
 
-from pipeline.errors import BadModelOutput, NetworkError, PermanentError, PipelineError, ServiceUnavailable
-from pipeline.models import MAX_POSTING_CHARS, BriefingDraft, GitHubData, LlmCall, Page, ScrapedSite
+from core.errors import BadModelOutput, NetworkError, PermanentError, PipelineError, ServiceUnavailable
+from core.request import MAX_POSTING_CHARS
+from core.usage import LlmCall
+from pipeline.models import BriefingDraft, GitHubData, Page, ScrapedSite
 from pipeline.retry_after import retry_after_s
 from pipeline.sources import SourceText, collect_sources
 

@@ -7,8 +7,8 @@ import csv
 import io
 from dataclasses import dataclass
 
-from pipeline.errors import InvalidInput
-from pipeline.models import ResearchRequest
+from core.errors import InvalidInput
+from core.request import ResearchRequest
 from pipeline.request import parse_posting, parse_request
 
 MAX_COMPANIES = 50

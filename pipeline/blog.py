@@ -20,7 +20,7 @@ from urllib.parse import urljoin
 import feedparser
 from bs4 import BeautifulSoup
 
-from pipeline.errors import FetchRefused, NotFound, PipelineError
+from core.errors import FetchRefused, NotFound, PipelineError
 from pipeline.fetch import FEED_TYPES
 from pipeline.html import read_html
 from pipeline.models import Blog, BlogPost

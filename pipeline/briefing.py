@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import pydantic
 
-from pipeline.errors import BadModelOutput
+from core.errors import BadModelOutput
 from pipeline.models import (
     MAX_QUOTE_CHARS,
     AdviceItem,

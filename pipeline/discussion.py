@@ -14,7 +14,7 @@ import re
 import time
 from urllib.parse import urlencode
 
-from pipeline.errors import FetchRefused
+from core.errors import FetchRefused
 from pipeline.models import Story
 from pipeline.source_reader import Reader, SourceApis
 

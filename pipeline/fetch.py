@@ -38,16 +38,9 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 from protego import Protego
 
-from pipeline.cache import CachedResponse, SourceCache
-from pipeline.errors import (
-    FetchRefused,
-    InvalidInput,
-    NetworkError,
-    NotFound,
-    ServiceUnavailable,
-    StepTimeout,
-    UnsafeUrl,
-)
+from core.cache import CachedResponse
+from core.errors import FetchRefused, InvalidInput, NetworkError, NotFound, ServiceUnavailable, StepTimeout, UnsafeUrl
+from pipeline.cache import SourceCache
 from pipeline.retry_after import retry_after_s
 from pipeline.transport import PAGE_DEADLINE, PinnedTransport
 from pipeline.urls import check_url_static, normalize_url

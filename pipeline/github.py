@@ -34,18 +34,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from pipeline.cache import CachedResponse, SourceCache
-from pipeline.errors import NetworkError, PermanentError, ServiceUnavailable
-from pipeline.github_budget import (
-    CORE,
-    SEARCH,
-    BudgetExhausted,
-    MemoryBudget,
-    RateBudget,
-    Verdict,
-    Window,
-    exhausted_reason,
-)
+from core.cache import CachedResponse
+from core.errors import NetworkError, PermanentError, ServiceUnavailable
+from core.github_budget import CORE, SEARCH, Verdict, Window
+from pipeline.cache import SourceCache
+from pipeline.github_budget import BudgetExhausted, MemoryBudget, RateBudget, exhausted_reason
 from pipeline.models import GitHubData, Repository
 from pipeline.retry_after import retry_after_s
 

@@ -7,43 +7,18 @@ spent one request at a time before the request is sent.
     budget.window(resource) -> Window | None
 
 `MemoryBudget` keeps the windows for one caller; db/github_budget.py applies the same rules
-(`take`, `merge` below) to a table, so every job of every process spends one budget.
+(core/github_budget.py) to a table, so every job of every process spends one budget.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Protocol
 
-from pipeline.errors import PermanentError
-
-CORE, SEARCH = "core", "search"
-
-
-class Verdict(StrEnum):
-    """The answer to "may I send one more request?"."""
-
-    GRANTED = "granted"
-    DENIED = "denied"
-    UNKNOWN = "unknown"  # no current window: ask GitHub's free /rate_limit first
-
-
-@dataclass(frozen=True)
-class Window:
-    """One rate-limit window of one resource, as GitHub last reported it (less what we reserved since)."""
-
-    resource: str
-    limit: int
-    remaining: int
-    reset_at: int  # Unix time, seconds, GitHub's clock
-
-    def expired(self, now: float) -> bool:
-        """The window has reset: its count no longer says anything."""
-        return now >= self.reset_at
+from core.errors import PermanentError
+from core.github_budget import SEARCH, Verdict, Window, give_back, merge, take
 
 
 class RateBudget(Protocol):
@@ -70,32 +45,6 @@ class BudgetExhausted(PermanentError):
     """GitHub's limit is used up; waiting for the reset would outlast the job."""
 
     kind = "rate_limited"
-
-
-def take(current: Window | None, now: float) -> tuple[Verdict, Window | None]:
-    """The verdict, and the window with one request reserved when granted."""
-    if current is None or current.expired(now):
-        return Verdict.UNKNOWN, current
-    if current.remaining <= 0:
-        return Verdict.DENIED, current
-    return Verdict.GRANTED, replace(current, remaining=current.remaining - 1)
-
-
-def give_back(current: Window | None, now: float) -> Window | None:
-    """The window with one reserved request returned (never above its limit)."""
-    if current is None or current.expired(now):
-        return current
-    return replace(current, remaining=min(current.limit, current.remaining + 1))
-
-
-def merge(current: Window | None, seen: Window, now: float) -> Window:
-    """A newer window replaces the old one; within one window the lower count wins, because our
-    reservations run ahead of GitHub's count and other clients on the same IP behind it."""
-    if current is None or current.expired(now) or seen.reset_at > current.reset_at:
-        return seen
-    if seen.reset_at < current.reset_at:  # a late reply from the previous window
-        return current
-    return replace(current, limit=seen.limit, remaining=min(current.remaining, seen.remaining))
 
 
 def exhausted_reason(window: Window, authenticated: bool) -> str:

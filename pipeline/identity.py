@@ -17,7 +17,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote, urlencode, urlsplit
 
-from pipeline.errors import FetchRefused, NotFound
+from core.errors import FetchRefused, NotFound
 from pipeline.models import CompanyIdentity
 from pipeline.source_reader import Reader, SourceApis
 

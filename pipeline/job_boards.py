@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import quote, urlsplit
 
-from pipeline.errors import FetchRefused, NotFound, PipelineError
-from pipeline.models import MAX_POSTING_CHARS, Evidence, OpenRole, OpenRoles, Page, SalaryClaim
+from core.errors import FetchRefused, NotFound, PipelineError
+from core.request import MAX_POSTING_CHARS
+from pipeline.models import Evidence, OpenRole, OpenRoles, Page, SalaryClaim
 from pipeline.posting import POSTING_UNREADABLE, posting_lines
 from pipeline.source_reader import Reader, SourceApis
 

@@ -4,35 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
 
-MAX_NAME_CHARS = 100
-MAX_ROLE_CHARS = 120
-MAX_URL_CHARS = 2048
-MAX_POSTING_CHARS = 20_000
-
-
-class Frozen(BaseModel):
-    """Immutable model that serialises with the original camelCase field names."""
-
-    model_config = ConfigDict(frozen=True, alias_generator=to_camel, populate_by_name=True, extra="forbid")
-
-    def to_json_dict(self) -> dict:
-        """The camelCase JSON form, as the API and checkpoints store it."""
-        return self.model_dump(mode="json", by_alias=True)
-
-
-class ResearchRequest(Frozen):
-    """What a candidate asked for: a company, maybe its site, maybe a role."""
-
-    company_name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
-    company_url: str | None = Field(default=None, max_length=MAX_URL_CHARS)
-    role: str | None = Field(default=None, max_length=MAX_ROLE_CHARS)
-    deep_mode: bool = False
-    job_description: str | None = Field(default=None, max_length=MAX_POSTING_CHARS)
-    job_description_url: str | None = Field(default=None, max_length=MAX_URL_CHARS)
-    refresh: bool = False  # read the sources again instead of from the cache
+from core.request import Frozen
 
 
 class Page(Frozen):
@@ -277,19 +251,6 @@ class Briefing(Frozen):
     grounded: bool = False
     analysis_mode: Literal["claude", "offline"]
     model: str | None = None
-
-
-class LlmCall(Frozen):
-    """One logged call to the model: what ran, what it cost, how long it took."""
-
-    model: str
-    input_tokens: int
-    output_tokens: int
-    cache_read_input_tokens: int = 0
-    cache_creation_input_tokens: int = 0
-    duration_ms: int
-    started_at: str  # ISO 8601, UTC
-    stop_reason: str | None = None
 
 
 # --- The keyless sources read beside the site (pipeline/research_sources.py) --------------------

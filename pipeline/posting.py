@@ -10,9 +10,10 @@ from typing import BinaryIO
 import httpx
 from bs4 import BeautifulSoup
 
-from pipeline.errors import FetchRefused, InvalidInput, PipelineError
+from core.errors import FetchRefused, InvalidInput, PipelineError
+from core.request import MAX_POSTING_CHARS
 from pipeline.fetch import FetchPolicy, fetch_html
-from pipeline.models import MAX_POSTING_CHARS, Page
+from pipeline.models import Page
 from pipeline.sources import POSTING_TITLE
 
 MAX_REQUIREMENTS = 10

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
-from pipeline.errors import InvalidInput
-from pipeline.models import MAX_NAME_CHARS, MAX_ROLE_CHARS, ResearchRequest
+from core.errors import InvalidInput
+from core.request import MAX_NAME_CHARS, MAX_ROLE_CHARS, ResearchRequest
 from pipeline.posting import check_posting_text
 from pipeline.urls import check_url_static, normalize_url
 

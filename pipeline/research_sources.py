@@ -18,9 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from urllib.parse import urlsplit
 
+from core.errors import PipelineError
 from pipeline.blog import read_blog
 from pipeline.discussion import recent_stories
-from pipeline.errors import PipelineError
 from pipeline.job_boards import board_posting, find_open_roles
 from pipeline.models import Blog, ExtraSources, ScrapedSite
 from pipeline.source_reader import Reader, SourceApis

@@ -21,9 +21,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from core.errors import FetchRefused, PipelineError
 from pipeline.blog import feed_links
 from pipeline.cache import SourceCache
-from pipeline.errors import FetchRefused, PipelineError
 from pipeline.fetch import FetchPolicy, RobotsRules, fetch_html, robots_rules
 from pipeline.html import read_html
 from pipeline.models import Page, ScrapedSite

@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from core.errors import FetchRefused, StepTimeout
 from pipeline.cache import SourceCache
-from pipeline.errors import FetchRefused, StepTimeout
 from pipeline.fetch import FetchedPage, FetchPolicy, fetch_html, fetch_json, fetch_text, robots_rules
 
 MAX_PER_HOST = 4  # concurrent requests to one host from this process

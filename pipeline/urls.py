@@ -25,8 +25,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import idna
 
-from pipeline.errors import InvalidInput, NetworkError, NotFound, UnsafeUrl
-from pipeline.models import MAX_URL_CHARS
+from core.errors import InvalidInput, NetworkError, NotFound, UnsafeUrl
+from core.request import MAX_URL_CHARS
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 

@@ -15,8 +15,9 @@ import httpx
 from sqlalchemy.engine import Engine
 from sqlmodel import col, func, select
 
+from core.status import TERMINAL
 from db.engine import reading
-from db.models import TERMINAL, Job, Worker
+from db.models import Job, Worker
 from tests.live_app import ServedApp, app_environment, serve_app
 
 SUBMIT_CLIENTS = 8  # concurrent submitters

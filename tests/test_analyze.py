@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 import anthropic
 import pytest
 
+from core.errors import BadModelOutput, NetworkError, PermanentError, ServiceUnavailable, TransientError
+from core.usage import LlmCall
 from pipeline.analyze import (
     GITHUB_TAG,
     MAX_SITE_CHARS,
@@ -18,8 +20,7 @@ from pipeline.analyze import (
     analyze_with_claude,
     make_llm_client,
 )
-from pipeline.errors import BadModelOutput, NetworkError, PermanentError, ServiceUnavailable, TransientError
-from pipeline.models import BriefingDraft, GitHubData, LlmCall, Page, Repository, ScrapedSite
+from pipeline.models import BriefingDraft, GitHubData, Page, Repository, ScrapedSite
 from tests.fakes.anthropic_api import FakeAnthropic, MessageReply
 from tests.fakes.server import Reply
 

@@ -3,7 +3,7 @@
 Every response any test here receives is checked against the OpenAPI document the API serves
 (status code listed, media type listed, required headers present, body valid for its schema),
 by a response hook on the client. One test runs schemathesis on the served document; one starts
-the real `streamlit run app.py` and drives it over HTTP like the README does.
+the real `streamlit run app.py` and drives it over HTTP like docs/api.md does.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from starlette.applications import Starlette
 
 from api.openapi import OPERATIONS, openapi_document
 from api.routes import HANDLERS, MAX_BODY_BYTES, ROUTES, UNEXPECTED
+from core.request import MAX_URL_CHARS
 from engine.runner import get_runner
 from pipeline.markdown import markdown_filename
-from pipeline.models import MAX_URL_CHARS
 from tests.api_contract import CONTRACT
 from tests.fakes.server import Reply
 from tests.live_app import app_environment, serve_app
@@ -590,7 +590,7 @@ def live_app(app_env, tmp_path) -> Iterator[str]:
 
 
 def test_the_real_app_serves_the_api_and_the_pages(live_app, fake_site):
-    # As in the README: curl -X POST .../api/research-direct -H 'Content-Type: application/json' -d '{...}'
+    # As in docs/api.md: curl -X POST .../api/research-direct -H 'Content-Type: application/json' -d '{...}'
     response = httpx.post(
         f"{live_app}/api/research-direct",
         headers={"Content-Type": "application/json"},

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from core.request import ResearchRequest
+from core.status import JobStatus
 from db import attempts, jobs
 from db.batches import create_batch, summary
 from db.engine import make_engine
 from db.store import store_research
-from pipeline.models import ResearchRequest
 
 
 def test_batch_counts_and_status_follow_its_jobs(db_url):
@@ -16,21 +17,21 @@ def test_batch_counts_and_status_follow_its_jobs(db_url):
 
     assert len({job.id for job in members}) == 3  # the same company twice in a batch is two jobs
     start = summary(engine, batch.id)
-    assert (start["totalJobs"], start["completedJobs"], start["failedJobs"], start["status"]) == (3, 0, 0, "queued")
+    assert ([job.id for job in start.members], start.status) == ([job.id for job in members], JobStatus.QUEUED)
 
-    [first] = jobs.claim_next(engine, "w1", 1)
+    [first] = jobs.lease_next(engine, "w1", 1)
     assert first.job_id == members[0].id
     row = attempts.start(engine, first, "store-research")
     store_research(engine, first, row, "Alpha", None, {"analysisMode": "offline", "model": None})
-    assert summary(engine, batch.id)["status"] == "processing"
+    assert summary(engine, batch.id).status == JobStatus.PROCESSING
 
-    [second] = jobs.claim_next(engine, "w1", 1)
+    [second] = jobs.lease_next(engine, "w1", 1)
     assert jobs.fail(engine, second, "test", "It failed.")
     jobs.request_cancel(engine, members[2].id)
     done = summary(engine, batch.id)
-    assert (done["completedJobs"], done["failedJobs"], done["status"]) == (1, 1, "completed")
-    assert [r["status"] for r in done["results"]] == ["completed", "failed", "cancelled"]
-    assert done["updatedAt"] >= done["createdAt"]
+    assert done.status == JobStatus.COMPLETED
+    assert [job.status for job in done.members] == [JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED]
+    assert done.updated_at >= done.batch.created_at
 
 
 def test_unknown_batch(db_url):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from db.models import JobStatus
-from pipeline.models import ResearchRequest
+from core.request import ResearchRequest
+from core.status import JobStatus
 from tests.tcp_proxy import TcpProxy
 
 PG_ADDRESS = ("127.0.0.1", 5432)

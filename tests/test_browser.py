@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from engine.steps import STEPS
+from core.steps import STEPS
 from settings import PROJECT_DIR
 from tests.browser_fixtures import screenshot
 from tests.fakes.anthropic_api import FakeAnthropic

@@ -7,13 +7,13 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from core.github_budget import Window
+from core.request import ResearchRequest
+from core.status import AttemptStatus
 from db import attempts, jobs
 from db.github_budget import DbBudget
-from db.models import AttemptStatus
 from engine.status import job_status
 from pipeline.blog import FEED_PATHS
-from pipeline.github_budget import Window
-from pipeline.models import ResearchRequest
 from settings import Settings
 from tests.fakes.server import Reply
 from tests.fakes.site import FEED_PATH

@@ -1,4 +1,4 @@
-"""`python -m pipeline research …` as a real subprocess on the app's database and the fakes."""
+"""`python -m cli research …` as a real subprocess on the app's database and the fakes."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ import os
 import subprocess
 import sys
 
+from core.status import JobStatus
 from db import jobs
-from db.models import JobStatus
 from settings import PROJECT_DIR
 from tests.app_fixtures import count_jobs
 from tests.fakes.server import Reply
 
 
 def _cli(*args: str, command: str = "research", stdin: str | None = None) -> subprocess.CompletedProcess:
-    """`python -m pipeline COMMAND ARGS…` as a real subprocess with this test's environment."""
+    """`python -m cli COMMAND ARGS…` as a real subprocess with this test's environment."""
     return subprocess.run(
-        [sys.executable, "-m", "pipeline", command, *args],
+        [sys.executable, "-m", "cli", command, *args],
         cwd=PROJECT_DIR,
         env=dict(os.environ),
         input=stdin,

@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import func, select
 
+from core.status import AttemptStatus
 from db import attempts
 from db.engine import make_engine, reading
-from db.models import AttemptStatus, BriefingRecord
+from db.models import BriefingRecord
 from tests.fakes.server import Reply
 from tests.fakes.wiring import fake_services_env
 from tests.live_app import app_environment, serve_app

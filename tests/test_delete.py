@@ -9,13 +9,14 @@ import pytest
 from sqlmodel import func, select
 from streamlit.testing.v1 import AppTest
 
+from core.request import ResearchRequest
+from core.status import JobStatus
 from db import jobs, workers
 from db.batches import create_batch
 from db.deletion import DeleteRefused, delete_job
 from db.engine import reading
-from db.models import BriefingRecord, Job, JobStatus, StepAttempt
+from db.models import BriefingRecord, Job, StepAttempt
 from engine.runner import get_runner
-from pipeline.models import ResearchRequest
 from tests.app_fixtures import open_page
 from tests.fakes.anthropic_api import FakeAnthropic, MessageReply
 from tests.fakes.server import Reply
@@ -76,7 +77,7 @@ def test_a_queued_job_is_deleted_and_never_runs(runner, fake_site):
 
     assert delete_job(runner.engine, job.id).was_running
     assert _rows(runner.engine, job.id) == (0, 0, 0)
-    assert jobs.claim_next(runner.engine, owner, 1) == []  # a worker that pulls later finds nothing
+    assert jobs.lease_next(runner.engine, owner, 1) == []  # a worker that pulls later finds nothing
 
 
 def test_a_running_job_is_cancelled_and_nothing_its_step_writes_later_survives(runner, fake_site, fake_anthropic):

@@ -12,12 +12,14 @@ from datetime import timedelta
 
 import pytest
 
+from core.request import ResearchRequest
+from core.status import AttemptStatus, JobStatus
 from db import attempts, jobs, workers
 from db.engine import make_engine, writing
-from db.models import AttemptStatus, Job, JobStatus, StepAttempt, Worker, utcnow
+from db.models import Job, StepAttempt, Worker, utcnow
 from db.store import get_briefing, store_research
 from engine.status import job_status
-from pipeline.models import Page, ResearchRequest, ScrapedSite
+from pipeline.models import Page, ScrapedSite
 from tests.fakes.github_api import ACME_REPOS
 from tests.fakes.server import Reply
 from tests.waiting import until
@@ -276,7 +278,7 @@ def test_restart_resumes_after_the_last_completed_step(make_runner, app_env, fak
         role="Backend Engineer",
         status=JobStatus.PROCESSING,
         owner=dead.id,
-        claims=1,
+        leases=1,
         dedupe_key="x",
         started_at=utcnow(),
     )
@@ -309,7 +311,7 @@ def test_restart_resumes_after_the_last_completed_step(make_runner, app_env, fak
     assert [r.status for r in rows] == [AttemptStatus.FAILED, AttemptStatus.SUCCEEDED]
     assert rows[0].error_kind == "interrupted"
     assert get_briefing(runner.engine, job.id)["sources"][0]["url"].startswith(fake_site.url)
-    assert jobs.get_job(runner.engine, job.id).claims == 2
+    assert jobs.get_job(runner.engine, job.id).leases == 2
 
 
 def test_a_live_workers_jobs_are_not_taken_over(make_runner, fake_site):
@@ -338,7 +340,7 @@ def test_concurrent_stores_of_one_new_company_all_succeed(db_url):
     briefing = {"analysisMode": "offline", "model": None, "companyName": "Newco"}
     for n in range(12):
         jobs.create_job(engine, ResearchRequest(company_name="Newco", role=f"Role {n}"), owner=None)
-    fences = jobs.claim_next(engine, "w1", 12)
+    fences = jobs.lease_next(engine, "w1", 12)
     rows = [attempts.start(engine, fence, "store-research") for fence in fences]
 
     with ThreadPoolExecutor(max_workers=12) as pool:
@@ -454,7 +456,7 @@ def test_a_worker_in_another_pid_namespace_is_judged_by_its_heartbeat(runner):
     """Same host name, other PID namespace (a container): its pid means nothing here."""
     assert workers.host_identity() == f"{socket.gethostname()}/pidns:{os.stat('/proc/self/ns/pid').st_ino}"
     other = Worker(hostname=f"{socket.gethostname()}/pidns:1", pid=_dead_pid())
-    job = Job(company_name="Elsewhere", status=JobStatus.PROCESSING, owner=other.id, dedupe_key="e", claims=1)
+    job = Job(company_name="Elsewhere", status=JobStatus.PROCESSING, owner=other.id, dedupe_key="e", leases=1)
     with writing(runner.engine) as session:
         session.add(other)
         session.add(job)

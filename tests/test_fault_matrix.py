@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from core.request import ResearchRequest
+from core.status import JobStatus
 from db import attempts, jobs
-from db.models import JobStatus
 from db.store import get_briefing
 from engine.status import job_status
-from pipeline.models import ResearchRequest
 from tests.fakes.anthropic_api import FakeAnthropic
 from tests.fakes.server import Reply
 

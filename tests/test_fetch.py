@@ -14,7 +14,7 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from pipeline.errors import FetchRefused, NetworkError, NotFound, ServiceUnavailable, StepTimeout, UnsafeUrl
+from core.errors import FetchRefused, NetworkError, NotFound, ServiceUnavailable, StepTimeout, UnsafeUrl
 from pipeline.fetch import FetchPolicy, fetch_html, make_site_client, robots_allows
 from tests.fakes.fixtures import LOCAL_POLICY
 from tests.fakes.server import FakeServer, Reply, Request

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import string
 from datetime import UTC, datetime, timedelta
 from html import escape
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt  # a CommonMark renderer (markdown-it-py, pinned)
 
-from ui.format import escape_markdown, human_duration, human_eta, job_duration_ms, when
+from ui.format import STATUS_ICONS, escape_markdown, human_duration, human_eta, job_duration_ms, when
 from ui.job_view import step_lines
 
+ROOT = Path(__file__).resolve().parent.parent
 MARKDOWN = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 
 HOSTILE = [
@@ -95,12 +98,12 @@ def test_step_lines_escape_errors_and_notes() -> None:
 
 def test_step_lines_prefer_the_note_and_show_counts() -> None:
     text = step_lines([step(attempts=2, durationMs=12_400, error="boom", note="not needed")])
-    assert text == "- ❌ **Reading the company website** — failed · 2 attempts · 12.4 s  \n  _not needed_"
+    assert text == "- :material/error: **Reading the company website** — failed · 2 attempts · 12.4 s  \n  _not needed_"
 
 
 def test_step_lines_for_a_pending_step() -> None:
     assert step_lines([step(status="pending", attempts=0, durationMs=None)]) == (
-        "- ⏳ **Reading the company website** — pending"
+        "- :material/schedule: **Reading the company website** — pending"
     )
 
 
@@ -141,3 +144,17 @@ def test_job_duration_ms() -> None:
 def test_when() -> None:
     assert when(datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)) == "2025-03-04 05:06 UTC"
     assert when(None) == "—"
+
+
+def test_the_pages_use_material_icons_not_emoji() -> None:
+    """Emoji render as empty boxes in a browser without an emoji font; Material icons ship with Streamlit."""
+    emoji = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f]")
+    sources = [ROOT / "app.py", *sorted((ROOT / "ui").glob("*.py")), *sorted((ROOT / "pages").glob("*.py"))]
+    found = [
+        f"{path.name}:{n}"
+        for path in sources
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if emoji.search(line)
+    ]
+    assert found == []
+    assert all(icon.startswith(":material/") for icon in STATUS_ICONS.values())

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from pipeline.errors import NetworkError, PermanentError, ServiceUnavailable
+from core.errors import NetworkError, PermanentError, ServiceUnavailable
 from pipeline.github import is_noise_topic, make_github_client, search_github
 from tests.fakes.fixtures import TEST_TOKEN
 from tests.fakes.github_api import ACME_REPOS, FakeGitHub, repo

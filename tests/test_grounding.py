@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
+from core.request import ResearchRequest
 from db.engine import writing
 from db.models import BriefingRecord
 from engine.runner import get_runner
 from engine.status import job_status
-from pipeline.models import ResearchRequest
 from tests.app_fixtures import open_page
 from tests.fakes.server import Reply
 

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.errors import InvalidInput
+from core.request import ResearchRequest
 from engine.status import job_status
-from pipeline.errors import InvalidInput
 from pipeline.markdown import render_markdown
-from pipeline.models import ResearchRequest
 from pipeline.request import parse_request
 from settings import PROJECT_DIR
 from tests.fakes.anthropic_api import FakeAnthropic

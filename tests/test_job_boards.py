@@ -7,10 +7,10 @@ import time
 
 import pytest
 
+from core.errors import NotFound, ServiceUnavailable
 from db.engine import make_engine
 from db.source_cache import DbCacheStore
 from pipeline.cache import SourceCache
-from pipeline.errors import NotFound, ServiceUnavailable
 from pipeline.job_boards import PostingRef, board_posting, board_tokens, find_open_roles, read_board_posting
 from pipeline.posting import POSTING_UNREADABLE, requirements
 from pipeline.source_reader import Reader

@@ -15,9 +15,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 from sqlmodel import SQLModel
 
+from core.status import JobStatus
 from db.engine import make_engine
 from db.migrate import BASELINE, MIGRATIONS_DIR
-from db.models import JobStatus
 from settings import PROJECT_DIR
 
 HEAD = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()  # the newest revision
@@ -87,7 +87,7 @@ def test_a_database_made_by_create_all_is_upgraded_and_keeps_its_jobs(any_url):
     assert _drift(any_url) == []
     engine = _plain(any_url)
     with engine.connect() as connection:
-        assert connection.execute(text("SELECT company_name FROM jobs")).scalars().all() == ["Acme"]
+        assert connection.execute(text("SELECT company_name, leases FROM jobs")).all() == [("Acme", 1)]
     engine.dispose()
 
 

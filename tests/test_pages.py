@@ -6,13 +6,14 @@ import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
+from core.request import ResearchRequest
+from core.status import AttemptStatus, JobStatus
 from db import attempts, jobs, workers
 from db.engine import get_engine, reading, writing
-from db.models import AttemptStatus, Job, JobStatus, utcnow
+from db.models import Job, utcnow
 from db.store import get_briefing
 from engine.runner import get_runner
 from pipeline.markdown import sections
-from pipeline.models import ResearchRequest
 from settings import PROJECT_DIR
 from tests.app_fixtures import open_page
 from tests.fakes.server import Reply
@@ -114,7 +115,7 @@ def test_job_page_while_processing_shows_each_step(app_env):
     engine = get_engine(app_env["DATABASE_URL"])
     owner = _live_owner(engine)
     job, _ = jobs.create_job(engine, ResearchRequest(company_name="Busy Co"), owner=owner)
-    [fence] = jobs.claim_next(engine, owner, 1, reserved_only=True)
+    [fence] = jobs.lease_next(engine, owner, 1, reserved_only=True)
     row = attempts.start(engine, fence, "scrape-website")
     attempts.finish(
         engine, fence, row, AttemptStatus.FAILED, error_kind="unavailable", error_message="the site answered 503"
@@ -153,7 +154,11 @@ def test_completed_job_page_renders_every_section_and_the_markdown(app_env, fake
     briefing = get_briefing(runner.engine, job.id)
     titles = [s.value for s in at.subheader]
     assert titles == [s.title for s in sections(briefing) if not s.title.startswith("Not verified")]
-    assert at.get("download_button")[0].proto.label == "Download Markdown"
+    side_by_side = [column.get("download_button") for column in at.columns if column.get("download_button")]
+    assert [[button.proto.label for button in column] for column in side_by_side] == [
+        ["Download Markdown"],
+        ["Download PDF"],
+    ]
     document = at.code[0].value
     for section in sections(briefing):
         assert f"## {section.title}" in document

@@ -8,9 +8,10 @@ import io
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
+from core.request import ResearchRequest
 from engine.runner import get_runner
 from pipeline.markdown import render_markdown
-from pipeline.models import AdviceItem, Briefing, Citation, Item, ResearchRequest, Source
+from pipeline.models import AdviceItem, Briefing, Citation, Item, Source
 from pipeline.pdf import render_pdf
 from settings import PROJECT_DIR
 from tests.fakes.server import Reply

@@ -12,8 +12,8 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipeline.errors import InvalidInput, ServiceUnavailable
-from pipeline.models import MAX_POSTING_CHARS
+from core.errors import InvalidInput, ServiceUnavailable
+from core.request import MAX_POSTING_CHARS
 from pipeline.posting import POSTING_UNREADABLE, read_posting
 from pipeline.request import parse_request
 from settings import PROJECT_DIR

@@ -1,4 +1,4 @@
-"""The shared queue on both engines: fencing by claim number, cancel against takeover, worker rows
+"""The shared queue on both engines: fencing by lease number, cancel against takeover, worker rows
 that vanish, the database's clock and retention."""
 
 from __future__ import annotations
@@ -9,14 +9,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from core.request import ResearchRequest
+from core.status import AttemptStatus, JobStatus
 from db import attempts, jobs, workers
 from db.attempts import NotOwner
 from db.clock import db_now
 from db.engine import make_engine, reading, writing
 from db.jobs import Fence
-from db.models import AttemptStatus, BriefingRecord, Job, JobStatus, StepAttempt, Worker, utcnow
+from db.models import BriefingRecord, Job, StepAttempt, Worker, utcnow
 from db.store import get_briefing, store_research
-from pipeline.models import ResearchRequest
 from tests.fakes.server import Reply
 from tests.waiting import until
 
@@ -46,11 +47,11 @@ def _queue(engine, n: int = 1) -> list[str]:
 
 def test_an_old_owners_late_writes_change_nothing(engine, caplog):
     [job_id] = _queue(engine)
-    [old] = jobs.claim_next(engine, "old", 1)
+    [old] = jobs.lease_next(engine, "old", 1)
     row = attempts.start(engine, old, "analyze-with-claude")
-    assert jobs.take_over(engine, job_id, "old", old.claim)  # "old" was taken for dead
-    [new] = jobs.claim_next(engine, "new", 1)
-    assert (new.job_id, new.claim) == (job_id, old.claim + 1)
+    assert jobs.take_over(engine, job_id, "old", old.lease)  # "old" was taken for dead
+    [new] = jobs.lease_next(engine, "new", 1)
+    assert (new.job_id, new.lease) == (job_id, old.lease + 1)
 
     assert not attempts.finish(engine, old, row, AttemptStatus.SUCCEEDED, output={"late": True})
     with pytest.raises(NotOwner):
@@ -58,7 +59,7 @@ def test_an_old_owners_late_writes_change_nothing(engine, caplog):
     assert not jobs.fail(engine, old, "internal", "late")
     assert not jobs.release(engine, old)
     new_row = attempts.start(engine, new, "store-research")
-    stale = Fence(job_id, "new", old.claim)  # the right owner with an old claim number is stale too
+    stale = Fence(job_id, "new", old.lease)  # the right owner with an old lease number is stale too
     with pytest.raises(NotOwner):
         store_research(engine, stale, new_row, "Acme", None, BRIEFING)
 
@@ -78,15 +79,15 @@ def test_an_old_owners_late_writes_change_nothing(engine, caplog):
     assert [r.status for r in attempts.for_job(engine, job_id)][-1] == AttemptStatus.SUCCEEDED
 
 
-def test_pulling_workers_never_claim_the_same_job(engine):
+def test_pulling_workers_never_lease_the_same_job(engine):
     ids = _queue(engine, 30)
-    claimed: list[Fence] = []
+    leased: list[Fence] = []
     barrier = threading.Barrier(6)
 
     def pull(worker: str) -> None:
         barrier.wait()
-        while batch := jobs.claim_next(engine, worker, 2):
-            claimed.extend(batch)
+        while batch := jobs.lease_next(engine, worker, 2):
+            leased.extend(batch)
 
     threads = [threading.Thread(target=pull, args=(f"w{n}",)) for n in range(6)]
     for thread in threads:
@@ -94,13 +95,13 @@ def test_pulling_workers_never_claim_the_same_job(engine):
     for thread in threads:
         thread.join()
 
-    assert sorted(f.job_id for f in claimed) == sorted(ids)
-    assert {f.claim for f in claimed} == {1}
+    assert sorted(f.job_id for f in leased) == sorted(ids)
+    assert {f.lease for f in leased} == {1}
 
 
 def test_a_cancel_racing_a_takeover_is_never_lost(engine):
     ids = _queue(engine, 12)
-    fences = jobs.claim_next(engine, "dead", 12)
+    fences = jobs.lease_next(engine, "dead", 12)
     barrier = threading.Barrier(2)
 
     def race(fence: Fence, cancel_first: bool) -> None:
@@ -110,7 +111,7 @@ def test_a_cancel_racing_a_takeover_is_never_lost(engine):
 
         def take_over() -> None:
             barrier.wait()
-            jobs.take_over(engine, fence.job_id, "dead", fence.claim)
+            jobs.take_over(engine, fence.job_id, "dead", fence.lease)
 
         first, second = (cancel, take_over) if cancel_first else (take_over, cancel)
         threads = [threading.Thread(target=first), threading.Thread(target=second)]
@@ -122,7 +123,7 @@ def test_a_cancel_racing_a_takeover_is_never_lost(engine):
 
     for n, fence in enumerate(fences):
         race(fence, cancel_first=n % 2 == 0)
-    jobs.claim_next(engine, "new", 12)  # nothing left to run: every job was cancelled
+    jobs.lease_next(engine, "new", 12)  # nothing left to run: every job was cancelled
 
     for job_id in ids:
         job = jobs.get_job(engine, job_id)
@@ -131,21 +132,21 @@ def test_a_cancel_racing_a_takeover_is_never_lost(engine):
 
 def test_a_job_taken_over_after_a_cancel_is_cancelled_not_run(engine):
     [job_id] = _queue(engine)
-    [fence] = jobs.claim_next(engine, "dead", 1)
+    [fence] = jobs.lease_next(engine, "dead", 1)
 
     assert jobs.request_cancel(engine, job_id).status == JobStatus.PROCESSING  # flagged: stops at its next step
-    assert jobs.take_over(engine, job_id, "dead", fence.claim)
+    assert jobs.take_over(engine, job_id, "dead", fence.lease)
 
     assert jobs.get_job(engine, job_id).status == JobStatus.CANCELLED
-    assert jobs.claim_next(engine, "new", 1) == []
+    assert jobs.lease_next(engine, "new", 1) == []
 
 
-def test_heartbeats_and_claims_use_the_databases_clock(engine):
+def test_heartbeats_and_leases_use_the_databases_clock(engine):
     with reading(engine) as session:
         before = session.execute(select(db_now())).scalar_one()
     worker_id = workers.register(engine)
     [job_id] = _queue(engine)
-    jobs.claim_next(engine, worker_id, 1)
+    jobs.lease_next(engine, worker_id, 1)
     workers.heartbeat(engine, worker_id)
     with reading(engine) as session:
         after = session.execute(select(db_now())).scalar_one()
@@ -170,7 +171,7 @@ def test_a_worker_whose_row_was_deleted_registers_again_and_keeps_its_jobs(make_
     a.wait(job.id, timeout_s=WAIT_S)
 
     done = jobs.get_job(a.engine, job.id)
-    assert (done.status, done.owner, done.claims) == (JobStatus.COMPLETED, a.worker_id, 1)
+    assert (done.status, done.owner, done.leases) == (JobStatus.COMPLETED, a.worker_id, 1)
 
 
 def test_a_worker_never_takes_over_its_own_jobs(make_runner, db_url, fake_site):
@@ -185,7 +186,7 @@ def test_a_worker_never_takes_over_its_own_jobs(make_runner, db_url, fake_site):
 
     assert a.recover() == []
     a.wait(job.id, timeout_s=WAIT_S)
-    assert jobs.get_job(a.engine, job.id).claims == 1
+    assert jobs.get_job(a.engine, job.id).leases == 1
 
 
 def _worker(engine, worker_id: str) -> Worker | None:
@@ -204,7 +205,7 @@ def test_old_checkpoints_are_pruned_and_the_home_page_is_kept_once(make_runner, 
     old = utcnow() - timedelta(days=31)
     with writing(runner.engine) as session:
         session.execute(
-            update(Job).where(Job.id == running).values(status=JobStatus.PROCESSING, owner="elsewhere", claims=1)
+            update(Job).where(Job.id == running).values(status=JobStatus.PROCESSING, owner="elsewhere", leases=1)
         )
         session.add(StepAttempt(job_id=running, step="scrape-website", attempt=1, output={"keep": 1}, finished_at=old))
         session.execute(update(StepAttempt).where(StepAttempt.job_id == job.id).values(finished_at=old))

@@ -11,10 +11,10 @@ from starlette.testclient import TestClient
 from streamlit.testing.v1 import AppTest
 
 from api.routes import ROUTES
+from core.request import ResearchRequest
 from db import jobs
 from db.engine import get_engine
 from engine.runner import get_runner
-from pipeline.models import ResearchRequest
 from settings import PROJECT_DIR
 from tests.test_cli import _cli
 

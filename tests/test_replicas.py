@@ -10,8 +10,9 @@ from collections import Counter
 import pytest
 from sqlmodel import col, func, select
 
+from core.status import AttemptStatus, JobStatus
 from db.engine import make_engine, reading
-from db.models import AttemptStatus, BriefingRecord, Job, JobStatus, StepAttempt, Worker
+from db.models import BriefingRecord, Job, StepAttempt, Worker
 from tests.fakes.wiring import fake_services_env
 from tests.replicas import owners_by_app, start_replicas, submit, wait_all_terminal
 
@@ -91,8 +92,8 @@ def test_300_jobs_submitted_to_one_replica_run_once_each_across_all_three(cluste
     shares = owners_by_app(engine, apps, job_ids)
     assert set(shares) == {0, 1, 2} and min(shares.values()) >= 15, shares  # each replica ran a share
     with reading(engine) as session:
-        claims = Counter(session.exec(select(Job.claims).where(col(Job.id).in_(job_ids))).all())
-    assert claims == {1: 300}  # each job was claimed once: no job was taken over or handed back
+        leases = Counter(session.exec(select(Job.leases).where(col(Job.id).in_(job_ids))).all())
+    assert leases == {1: 300}  # each job was leased once: no job was taken over or handed back
     # Every call the fake model received is an analysis attempt its job recorded (a transient error
     # may legitimately cost an attempt more), and each step succeeded once.
     assert _analyses_per_role(fake_anthropic) == _analysis_attempts_per_role(engine, job_ids)
@@ -122,7 +123,7 @@ def test_a_killed_replicas_jobs_finish_on_the_others_without_repeating_a_finishe
     assert set(_succeeded_per_step(engine, job_ids).values()) == {1}  # no finished step ran twice
     assert _briefings(engine, job_ids) == 30
     with reading(engine) as session:
-        taken_over = session.exec(select(func.count()).where(col(Job.id).in_(job_ids), Job.claims > 1)).one()
+        taken_over = session.exec(select(func.count()).where(col(Job.id).in_(job_ids), Job.leases > 1)).one()
     assert taken_over >= 1  # the killed replica really held jobs
 
 
@@ -190,7 +191,7 @@ def test_sigterm_hands_a_replicas_running_jobs_to_the_others(cluster, fake_site,
     assert _statuses(engine, job_ids) == {JobStatus.COMPLETED: 20}
     assert set(_succeeded_per_step(engine, job_ids).values()) == {1}
     with reading(engine) as session:
-        handed_over = session.exec(select(func.count()).where(col(Job.id).in_(job_ids), Job.claims > 1)).one()
+        handed_over = session.exec(select(func.count()).where(col(Job.id).in_(job_ids), Job.leases > 1)).one()
         interrupted = session.exec(
             select(func.count()).where(col(StepAttempt.job_id).in_(job_ids), StepAttempt.error_kind == "interrupted")
         ).one()

@@ -11,7 +11,7 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from pipeline.errors import FetchRefused, NetworkError, ServiceUnavailable
+from core.errors import FetchRefused, NetworkError, ServiceUnavailable
 from pipeline.fetch import FetchPolicy, make_site_client
 from pipeline.scrape import guess_site_url, scrape_website
 from tests.fakes.fixtures import LOCAL_POLICY

@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from core.status import AttemptStatus, JobStatus
 from db import attempts
 from db.engine import make_engine, reading
-from db.models import AttemptStatus, Job, JobStatus
+from db.models import Job
 from engine.runner import get_runner, shutdown_runner
 from settings import PROJECT_DIR
 

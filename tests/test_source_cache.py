@@ -9,13 +9,13 @@ from dataclasses import replace
 import httpx
 import pytest
 
+from core.errors import FetchRefused, StepTimeout, UnsafeUrl
+from core.github_budget import Verdict, Window
 from db.engine import make_engine
 from db.github_budget import DbBudget
 from db.source_cache import DbCacheStore
 from pipeline.cache import SourceCache
-from pipeline.errors import FetchRefused, StepTimeout, UnsafeUrl
 from pipeline.fetch import FetchPolicy, fetch_html
-from pipeline.github_budget import Verdict, Window
 from tests.fakes.fixtures import LOCAL_POLICY
 from tests.fakes.server import Reply
 from tests.fakes.site import FakeSite

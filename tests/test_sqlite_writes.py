@@ -1,5 +1,6 @@
-"""SQLite writers of one process queue on one lock (no busy-handler waits); waits caused from
-outside the process are counted; PostgreSQL writers still run side by side."""
+"""SQLite writers take the write lock at BEGIN IMMEDIATE and wait for each other in SQLite's busy
+handler: concurrent writers all land, a lock held past the busy timeout is a retried blip;
+PostgreSQL writers run side by side."""
 
 from __future__ import annotations
 
@@ -14,12 +15,12 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
+from core.request import ResearchRequest
+from core.status import AttemptStatus
 from db import attempts, jobs, workers
 from db.engine import make_engine, reading, writing
-from db.models import AttemptStatus, Job, StepAttempt
-from db.sqlite_writes import begin_immediate, busy_waits
+from db.models import Job, StepAttempt
 from db.transient import is_transient
-from pipeline.models import ResearchRequest
 
 THREADS = 16
 JOBS_PER_THREAD = 15
@@ -29,7 +30,7 @@ def _one_job_life(engine, n: int, owner: str) -> None:
     """The writes of a job's whole life: create, claim, two attempts, complete."""
     jobs.create_job(engine, ResearchRequest(company_name=f"Co {n}"), owner=owner)
     # Threads share the owner, so this may claim another thread's job: each created one first.
-    [fence] = jobs.claim_next(engine, owner, 1, reserved_only=True)
+    [fence] = jobs.lease_next(engine, owner, 1, reserved_only=True)
     for step in ("scrape-website", "search-github"):
         row = attempts.start(engine, fence, step)
         attempts.finish(engine, fence, row, AttemptStatus.SUCCEEDED, output={"n": n})
@@ -37,7 +38,7 @@ def _one_job_life(engine, n: int, owner: str) -> None:
         session.execute(update(Job).where(Job.id == fence.job_id).values(company_id=None))
 
 
-def test_concurrent_writers_of_one_process_never_wait_in_the_busy_handler(db_url):
+def test_concurrent_writers_of_one_process_all_land_without_a_locked_error(db_url, caplog):
     engine = make_engine(db_url)
     owner = workers.register(engine)
     stop = threading.Event()
@@ -48,7 +49,7 @@ def test_concurrent_writers_of_one_process_never_wait_in_the_busy_handler(db_url
 
     beating = threading.Thread(target=heartbeat)
     beating.start()
-    with ThreadPoolExecutor(THREADS) as pool:
+    with caplog.at_level(logging.WARNING, logger="db.transient"), ThreadPoolExecutor(THREADS) as pool:
         list(pool.map(lambda n: _one_job_life(engine, n, owner), range(THREADS * JOBS_PER_THREAD)))
     stop.set()
     beating.join()
@@ -56,33 +57,29 @@ def test_concurrent_writers_of_one_process_never_wait_in_the_busy_handler(db_url
     with reading(engine) as session:
         assert session.exec(select(func.count()).select_from(Job)).one() == THREADS * JOBS_PER_THREAD
         assert session.exec(select(func.count()).select_from(StepAttempt)).one() == 2 * THREADS * JOBS_PER_THREAD
-    assert busy_waits(engine) == 0
+    assert [record.getMessage() for record in caplog.records] == []  # no blip was retried
     engine.dispose()
 
 
-def test_a_writer_outside_the_queue_makes_a_counted_and_logged_wait(db_url, caplog):
+def test_a_writer_of_another_process_makes_a_write_wait_then_land(db_url):
     engine = make_engine(db_url)
     jobs.create_job(engine, ResearchRequest(company_name="Warm up"), owner=None)
     outsider = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
     outsider.execute("BEGIN IMMEDIATE")  # like another process holding the write lock
-    before = busy_waits(engine)
     done = threading.Event()
 
     def write() -> None:
         jobs.create_job(engine, ResearchRequest(company_name="Initech"), owner=None)
         done.set()
 
-    with caplog.at_level(logging.WARNING, logger="db.sqlite_writes"):
-        writer = threading.Thread(target=write)
-        writer.start()
-        time.sleep(0.3)
-        assert not done.is_set()  # it waits for the outsider
-        outsider.execute("COMMIT")
-        writer.join(timeout=10)
+    writer = threading.Thread(target=write)
+    writer.start()
+    time.sleep(0.3)
+    assert not done.is_set()  # it waits for the outsider
+    outsider.execute("COMMIT")
+    writer.join(timeout=10)
 
     assert done.is_set()
-    assert busy_waits(engine) == before + 1
-    assert "write lock is held outside" in caplog.text
     outsider.close()
     engine.dispose()
 
@@ -92,8 +89,10 @@ def test_a_lock_held_past_the_busy_timeout_raises_sqlalchemys_operational_error(
     outsider = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
     outsider.execute("BEGIN IMMEDIATE")
     with engine.connect() as conn:
+        conn.connection.dbapi_connection.execute("PRAGMA busy_timeout=50")  # ms; the engine's own is 30 s
+        conn.execution_options(immediate=True)
         with pytest.raises(OperationalError, match="database is locked") as raised:
-            begin_immediate(conn, busy_timeout_ms=50)
+            conn.begin()
     assert is_transient(raised.value)  # what db.transient.retry_blips retries
     outsider.close()
     engine.dispose()
@@ -122,16 +121,15 @@ def test_postgresql_writers_are_not_queued(postgres_url):
     engine.dispose()
 
 
-def test_more_writers_than_pooled_connections_take_turns_without_stalling(db_url, caplog):
-    """A writer waits for its turn before it takes a pooled connection: were it to hold one while
-    waiting, writers beyond the pool's size would starve the one whose turn it is until the
-    pool's checkout timeout, and the write would fail and be retried as a database blip."""
+def test_more_writers_than_pooled_connections_take_turns_without_a_blip(db_url, caplog):
+    """Writers beyond the pool's size wait for a connection, the others for SQLite's lock; every
+    write lands on its first try."""
     engine = make_engine(db_url)
     owner = workers.register(engine)
     writers = 3 * (engine.pool.size() + 10)  # well past the pool: 5 connections plus 10 overflow
     for n in range(writers):
         jobs.create_job(engine, ResearchRequest(company_name=f"Co {n}"), owner=None)
-    fences = jobs.claim_next(engine, owner, writers)
+    fences = jobs.lease_next(engine, owner, writers)
     together = threading.Barrier(writers)
 
     def steps(fence: jobs.Fence) -> None:

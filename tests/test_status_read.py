@@ -15,11 +15,11 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from api.routes import ROUTES
+from core.request import ResearchRequest
+from core.status import AttemptStatus
 from db import attempts, jobs, workers
 from db.engine import make_engine
-from db.models import AttemptStatus
 from engine import status as statuses
-from pipeline.models import ResearchRequest
 from tests.waiting import until
 
 WAIT_S = 30.0  # bound on any wait for a job, seconds
@@ -132,7 +132,7 @@ def test_a_terminal_job_with_a_step_still_running_is_not_cached_until_the_step_e
     engine = make_engine(db_url)
     owner = workers.register(engine)
     job, _ = jobs.create_job(engine, ResearchRequest(company_name="Initech"), owner=owner)
-    [fence] = jobs.claim_next(engine, owner, 1, reserved_only=True)
+    [fence] = jobs.lease_next(engine, owner, 1, reserved_only=True)
     row = attempts.start(engine, fence, "search-github")
     jobs.fail(engine, fence, "timeout", "Too slow.")  # the reaper, while the step still runs
 

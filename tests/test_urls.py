@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.errors import InvalidInput, NetworkError, NotFound, UnsafeUrl
+from core.errors import InvalidInput, NetworkError, NotFound, UnsafeUrl
 from pipeline.urls import check_url_static, is_public_address, normalize_url, resolve_public
 
 

@@ -6,14 +6,14 @@ import json
 
 import pytest
 
+from core.request import ResearchRequest
+from core.status import JobStatus
+from core.usage import DEFAULT_PRICES, load_prices, price_for
 from db.history import count_jobs
 from db.jobs import get_job
-from db.models import JobStatus
 from db.usage import usage_by_job, usage_total
 from engine.documents import job_markdown
 from engine.status import job_status
-from engine.usage import DEFAULT_PRICES, load_prices, price_for
-from pipeline.models import ResearchRequest
 from settings import Settings
 from tests.fakes.anthropic_api import FakeAnthropic, MessageReply
 from ui.format import escape_markdown

@@ -7,17 +7,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from core.request import ResearchRequest
 from engine.status import job_status
 from pipeline.markdown import render_markdown
-from pipeline.models import (
-    Briefing,
-    BriefingDraft,
-    Evidence,
-    GitHubData,
-    ResearchRequest,
-    SalaryClaim,
-    Source,
-)
+from pipeline.models import Briefing, BriefingDraft, Evidence, GitHubData, SalaryClaim, Source
 from pipeline.sources import SourceText
 from pipeline.verify import (
     MAX_OMISSION_CHARS,

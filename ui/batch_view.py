@@ -21,7 +21,9 @@ def submit(run: Runner, errors: st.delta_generator.DeltaGenerator) -> None:
     try:
         text = upload.getvalue().decode("utf-8-sig") if upload else st.session_state.get("batch_lines", "")
     except UnicodeDecodeError:
-        errors.error("The file is not UTF-8 text. Save it as CSV (UTF-8) and upload it again.", icon="⚠️")
+        errors.error(
+            "The file is not UTF-8 text. Save it as CSV (UTF-8) and upload it again.", icon=":material/warning:"
+        )
         return
     try:
         requests = parse_lines(
@@ -33,7 +35,7 @@ def submit(run: Runner, errors: st.delta_generator.DeltaGenerator) -> None:
         )
     except BadBatch as bad:
         lines = "\n".join(f"- {escape_markdown(str(error))}" for error in bad.errors)
-        errors.error(f"Nothing was queued. Fix these lines and submit again:\n\n{lines}", icon="⚠️")
+        errors.error(f"Nothing was queued. Fix these lines and submit again:\n\n{lines}", icon=":material/warning:")
         return
     batch, _ = run.submit_batch(requests)
     st.switch_page(BATCH_PAGE, query_params={"batch": batch.id})
@@ -45,10 +47,12 @@ def progress_page(run: Runner, batch_id: str) -> None:
     if status is None:
         st.title("Batch not found")
         st.error("There is no batch with this id. It may be a mistyped link.")
-        st.page_link(BATCH_PAGE, label="Research several companies", icon="📋")
+        st.page_link(BATCH_PAGE, label="Research several companies", icon=":material/checklist:")
         return
     st.title(f"Batch of {status['total']} companies")
-    st.page_link(HISTORY_PAGE, label="These jobs in History", icon="🗂️", query_params={"batch": batch_id})
+    st.page_link(
+        HISTORY_PAGE, label="These jobs in History", icon=":material/history:", query_params={"batch": batch_id}
+    )
     if status["status"] == "completed":
         _view(run, status)
         return
@@ -77,7 +81,7 @@ def _view(run: Runner, status: dict) -> None:
             file_name=f"briefings-{status['batchId'][:8]}.zip",
             mime="application/zip",
             key="batch_zip",
-            icon="⬇️",
+            icon=":material/download:",
             on_click="ignore",
         )
     for job in status["jobs"]:

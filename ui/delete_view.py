@@ -17,7 +17,7 @@ FLASH = "flash"  # session key: a sentence the next page shows once
 def delete_control(run: Runner, job: Job) -> None:
     """Delete…, then 'Yes, delete' or 'Keep it'; a deleted job sends the candidate to History."""
     if st.session_state.get(ASKING) != job.id:
-        if st.button("Delete…", key="delete", icon="🗑️"):
+        if st.button("Delete…", key="delete", icon=":material/delete:"):
             st.session_state[ASKING] = job.id
             st.rerun()
         return
@@ -25,7 +25,7 @@ def delete_control(run: Runner, job: Job) -> None:
     st.warning(
         f"Delete the research on {escape_markdown(job.company_name)}, with its briefing and steps? "
         f"This can't be undone.{running}",
-        icon="🗑️",
+        icon=":material/delete:",
     )
     confirm, keep = st.columns(2)
     if confirm.button("Yes, delete", key="delete_confirm", type="primary"):
@@ -46,4 +46,4 @@ def show_flash() -> None:
     """The sentence the previous page left (e.g. after a deletion), once."""
     message = st.session_state.pop(FLASH, None)
     if message:
-        st.success(escape_markdown(message), icon="✅")
+        st.success(escape_markdown(message), icon=":material/check_circle:")

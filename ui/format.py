@@ -8,15 +8,15 @@ from datetime import datetime
 from db.models import elapsed_ms
 
 STATUS_ICONS = {
-    "pending": "⏳",
-    "queued": "⏳",
-    "running": "🔄",
-    "processing": "🔄",
-    "succeeded": "✅",
-    "completed": "✅",
-    "skipped": "⏭️",
-    "failed": "❌",
-    "cancelled": "🚫",
+    "pending": ":material/schedule:",
+    "queued": ":material/schedule:",
+    "running": ":material/autorenew:",
+    "processing": ":material/autorenew:",
+    "succeeded": ":material/check_circle:",
+    "completed": ":material/check_circle:",
+    "skipped": ":material/skip_next:",
+    "failed": ":material/error:",
+    "cancelled": ":material/block:",
 }
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.usage import describe
 from db.models import Job
 from engine.documents import markdown_document, pdf_document
-from engine.usage import describe
 from pipeline.markdown import load_briefing, markdown_filename, sections, verification_line
 from pipeline.pdf import pdf_filename
 from ui.format import STATUS_ICONS, escape_markdown, human_duration, human_eta
@@ -58,31 +58,32 @@ def completed_notice(status: dict) -> None:
     """The headline of a completed job: green when grounded in sources, a warning when generic."""
     results = status.get("results") or {}
     if results.get("grounded") is False:
-        st.warning(escape_markdown(status["message"]), icon="⚠️")
+        st.warning(escape_markdown(status["message"]), icon=":material/warning:")
     else:
-        st.success(escape_markdown(status["message"]), icon="✅")
+        st.success(escape_markdown(status["message"]), icon=":material/check_circle:")
 
 
 def briefing(job: Job, data: dict, usage: dict) -> None:
     """The completed briefing, section by section, with citations, quotes and its Markdown download."""
     model = load_briefing(data)
     document = markdown_document(job, model, usage)
-    st.download_button(
+    markdown_column, pdf_column = st.columns(2)
+    markdown_column.download_button(
         "Download Markdown",
         data=document,
         file_name=markdown_filename(job.company_name, job.id),
         mime="text/markdown",
         key="download",
-        icon="⬇️",
+        icon=":material/download:",
         on_click="ignore",
     )
-    st.download_button(
+    pdf_column.download_button(
         "Download PDF",
         data=lambda: pdf_document(job, model, usage),  # typeset only when clicked
         file_name=pdf_filename(markdown_filename(job.company_name, job.id)),
         mime="application/pdf",
         key="download_pdf",
-        icon="📄",
+        icon=":material/picture_as_pdf:",
         on_click="ignore",
     )
     with st.expander("Copy as Markdown"):
@@ -90,7 +91,7 @@ def briefing(job: Job, data: dict, usage: dict) -> None:
     st.caption(verification_line(model))
     for section in sections(model, for_page=True):
         if section.title.startswith("Not verified"):
-            with st.expander(section.title, expanded=False, icon="🚫"):
+            with st.expander(section.title, expanded=False, icon=":material/block:"):
                 st.caption("These claims failed the check against the sources (each says why); they are not facts.")
                 st.markdown(section.body)
             continue

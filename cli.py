@@ -1,9 +1,10 @@
-"""Command line: `python -m pipeline research "Acme" --url … --role … [--deep] [--refresh]
-[--job-description PATH|-] [--job-url URL] [--wait] [--format …]`, and
-`python -m pipeline batch FILE.csv [--deep] [--job-description PATH|-] [--job-url URL] [--wait]`
-(see engine/batch_command.py).
+"""Command line, the layer above every other: `python -m cli research "Acme" --url … --role …
+[--deep] [--refresh] [--job-description PATH|-] [--job-url URL] [--wait] [--format …]`, and
+`python -m cli batch FILE.csv [--deep] [--job-description PATH|-] [--job-url URL] [--wait]`.
 
-Exit status: 0 when the job completed (or was queued), 1 when it failed, 2 on bad input.
+Exit status: 0 when the job completed (or was queued; with `batch --wait`, when every job
+completed), 1 when a job did not complete, 2 on bad input (for a batch, every bad line on stderr,
+and nothing queued).
 """
 
 from __future__ import annotations
@@ -13,12 +14,17 @@ import json
 import logging
 import signal
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pipeline", description="Research a company for an interview.")
+    parser = argparse.ArgumentParser(prog="python -m cli", description="Research a company for an interview.")
     commands = parser.add_subparsers(dest="command", required=True)
     research = commands.add_parser("research", help="queue a research job (and with --wait, run it here)")
     research.add_argument("company", help="the company's name")
@@ -47,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # Imported in two stages so `--help` and bad input answer before the heavy imports.
-    from pipeline.errors import InvalidInput
+    from core.errors import InvalidInput
     from pipeline.posting import read_posting_file
     from pipeline.request import parse_request
     from settings import Settings
@@ -56,9 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         posting = read_posting_file(args.job_description, sys.stdin.buffer) if args.job_description else None
         if args.command == "batch":
-            from engine.batch_command import run_batch
-
-            return run_batch(
+            return _run_batch(
                 args.file,
                 deep=args.deep,
                 wait=args.wait,
@@ -107,6 +111,59 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(json.dumps(status, indent=2))
     return EXIT_OK if status["isComplete"] else EXIT_FAILED
+
+
+def _run_batch(
+    path: str,
+    *,
+    deep: bool,
+    wait: bool,
+    settings: Settings,
+    job_description: str | None = None,
+    job_description_url: str | None = None,
+) -> int:
+    """Queue the file's companies as one batch (sharing the job posting, when given); with `wait`,
+    run it here and print the outcome."""
+    from db.batches import create_batch
+    from db.engine import get_engine
+    from engine.batch_status import batch_status
+    from engine.runner import Runner
+    from pipeline.batch_input import BadBatch, parse_lines
+
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"error: cannot read {path}: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        requests = parse_lines(
+            text,
+            deep_mode=deep,
+            allow_private=settings.allow_private_urls,
+            job_description=job_description,
+            job_description_url=job_description_url,
+        )
+    except BadBatch as bad:
+        print("error: nothing was queued.", file=sys.stderr)
+        for error in bad.errors:
+            print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    engine = get_engine(settings.database_url)
+    if not wait:
+        # No owner: any running worker leases the jobs at its next pull (woken by NOTIFY on PostgreSQL).
+        batch, _ = create_batch(engine, requests, owner=None)
+        print(json.dumps(batch_status(engine, batch.id, settings.prices), indent=2))
+        return EXIT_OK
+    runner = Runner(settings, engine=engine, adopt_orphans=False)
+    try:
+        batch, members = runner.submit_batch(requests)
+        for job in members:
+            runner.wait(job.id)
+    finally:
+        runner.shutdown()
+    status = batch_status(engine, batch.id, settings.prices)
+    print(json.dumps(status, indent=2))
+    return EXIT_OK if status["completed"] == status["total"] else EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from core.request import Frozen
+
 TOKENS_PER_PRICE_UNIT = 1_000_000  # prices are quoted per million tokens
 
 
@@ -181,3 +183,16 @@ def describe(usage: Mapping) -> str:
     if cost == "unknown":
         cost = "unknown (no price for this model; set PREP_PRICES)"
     return f"{calls} call{'s' if calls != 1 else ''} to {models}: {', '.join(parts)}; cost {cost}."
+
+
+class LlmCall(Frozen):
+    """One logged call to the model: what ran, what it cost, how long it took."""
+
+    model: str
+    input_tokens: int
+    output_tokens: int
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    duration_ms: int
+    started_at: str  # ISO 8601, UTC
+    stop_reason: str | None = None

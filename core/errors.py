@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pipeline.models import LlmCall
+    from core.usage import LlmCall
 
 
 class PipelineError(Exception):

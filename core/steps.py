@@ -24,4 +24,4 @@ STORE = StepSpec("store-research", "Saving the briefing", 3, None)
 STEPS = (IDENTIFY, SCRAPE, GITHUB, SOURCES, ANALYZE, STORE)
 BY_ID = {step.id: step for step in STEPS}
 
-MAX_CLAIMS = 3  # a job whose worker died this many times is failed rather than tried again
+MAX_LEASES = 3  # a job whose worker died this many times is failed rather than tried again
