@@ -106,7 +106,7 @@ def test_cli_reads_the_posting_from_stdin(app_env, fake_site):
         [
             sys.executable,
             "-m",
-            "pipeline",
+            "cli",
             "research",
             "Acme Robotics",
             "--url",

@@ -25,7 +25,7 @@ EXITING_SCRIPT = """
 import sys, time
 from db import attempts
 from engine.runner import get_runner
-from pipeline.models import ResearchRequest
+from core.request import ResearchRequest
 
 runner = get_runner()
 first = runner.submit(ResearchRequest(company_name="Acme", company_url=sys.argv[1], role="First"))[0]
@@ -80,7 +80,7 @@ def test_interpreter_exit_stops_the_running_job_at_its_next_step_and_runs_no_que
 def test_sigterm_on_the_cli_hands_its_job_back_to_the_queue(app_env, fake_site, fake_anthropic):
     fake_site.latency_s = 1.0
     cli = subprocess.Popen(
-        [sys.executable, "-m", "pipeline", "research", "Acme", "--url", fake_site.url, "--wait"],
+        [sys.executable, "-m", "cli", "research", "Acme", "--url", fake_site.url, "--wait"],
         cwd=PROJECT_DIR, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     engine = make_engine(app_env["DATABASE_URL"])
