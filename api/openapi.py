@@ -26,10 +26,12 @@ from api.schemas import (
     JobPage,
     JobsQuery,
     JobStatusResponse,
+    OpenRolesQuery,
     ResearchSubmission,
     SubmitResponse,
 )
 from pipeline.batch_input import MAX_COMPANIES
+from pipeline.models import OpenRoles
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
@@ -198,6 +200,19 @@ OPERATIONS: tuple[Operation, ...] = (
         responses={
             200: _json(BatchStatusResponse, "The batch."),
             404: _json(ErrorResponse, "There is no batch with that id."),
+        },
+    ),
+    Operation(
+        "GET",
+        "/api/open-roles",
+        "listOpenRoles",
+        "The company's open roles on its Greenhouse, Lever or Ashby board",
+        query=OpenRolesQuery,
+        responses={
+            200: _json(OpenRoles, "The board and its roles; a role's postingUrl can be sent as jobDescriptionUrl."),
+            404: _json(ErrorResponse, "No Greenhouse, Lever or Ashby board has this company's name."),
+            502: _json(ErrorResponse, "A job board could not be asked; try again later."),
+            **_errors(400),
         },
     ),
     Operation(

@@ -20,8 +20,8 @@ from starlette.routing import Route
 
 from api.auth import is_authorized
 from api.openapi import OPERATIONS, openapi_document
-from api.schemas import ESTIMATED_DURATION, BatchSubmission, JobsQuery, ResearchSubmission
-from core.errors import InvalidInput
+from api.schemas import ESTIMATED_DURATION, BatchSubmission, JobsQuery, OpenRolesQuery, ResearchSubmission
+from core.errors import InvalidInput, PipelineError
 from core.status import JobStatus
 from db import jobs
 from db.deletion import DeleteRefused
@@ -30,6 +30,7 @@ from db.models import Job, elapsed_ms
 from db.store import get_briefing
 from engine.batch_status import BATCH_URL, batch_status
 from engine.documents import job_markdown, job_pdf
+from engine.open_roles import open_roles
 from engine.runner import Runner, get_runner, started_runner
 from engine.status import cached_report, iso, job_status, report
 from pipeline.batch_input import BadBatch, validate
@@ -376,6 +377,18 @@ async def health(request: Request) -> Response:
         return JSONResponse(body, 503)
 
 
+async def list_open_roles(request: Request, runner: Runner) -> Response:
+    """GET /api/open-roles: the roles open on the company's job board, to pick one as the posting."""
+    query = _validated(OpenRolesQuery, dict(request.query_params.items()), 400)
+    try:
+        board = await run_in_threadpool(open_roles, runner.services, query.company_name, query.company_url)
+    except PipelineError as error:
+        raise ApiError(502, f"The job boards could not be asked: {error.message}") from None
+    if board is None:
+        raise ApiError(404, "No Greenhouse, Lever or Ashby board has this company's name.")
+    return JSONResponse(board.to_json_dict())
+
+
 async def openapi(request: Request, runner: Runner) -> Response:
     """GET /api/openapi.json: the OpenAPI 3.1 document of this API."""
     return JSONResponse(openapi_document(runner.settings.api_token is not None))
@@ -392,6 +405,7 @@ HANDLERS: dict[str, Handler] = {
     "deleteJob": delete,
     "submitBatch": submit_batch,
     "getBatch": get_batch,
+    "listOpenRoles": list_open_roles,
     "getHealth": health,
     "getOpenApi": openapi,
 }

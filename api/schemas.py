@@ -18,7 +18,7 @@ from core.status import AttemptStatus, JobStatus
 from core.steps import STEPS
 from db.history import MAX_PAGE
 from pipeline.batch_input import MAX_COMPANIES
-from pipeline.models import Briefing
+from pipeline.models import Briefing, OpenRoles
 
 ESTIMATED_DURATION = "30-60 seconds"
 DEFAULT_PAGE = 25
@@ -112,6 +112,15 @@ class JobsQuery(ApiModel):
         default=None, max_length=MAX_CURSOR_CHARS, description="The nextCursor of the previous page."
     )
     batch: str | None = Field(default=None, max_length=MAX_QUERY_CHARS, description="Only the jobs of this batch.")
+
+
+class OpenRolesQuery(ApiModel):
+    """The query string of GET /api/open-roles."""
+
+    company_name: str = Field(min_length=1, max_length=MAX_NAME_CHARS, description="The company's name.")
+    company_url: str | None = Field(
+        default=None, max_length=MAX_URL_CHARS, description="Its website: the domain's name is tried as a board too."
+    )
 
 
 # -- responses -----------------------------------------------------------------------------
@@ -269,8 +278,9 @@ class ErrorResponse(ApiModel):
     field: str | None = None
 
 
-REQUEST_MODELS: tuple[type[BaseModel], ...] = (ResearchSubmission, JobsQuery, BatchSubmission)
+REQUEST_MODELS: tuple[type[BaseModel], ...] = (ResearchSubmission, JobsQuery, BatchSubmission, OpenRolesQuery)
 RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
+    OpenRoles,
     SubmitResponse,
     JobStatusResponse,
     JobPage,
