@@ -72,7 +72,7 @@ job_view.usage(status["usage"])
 if status["isComplete"]:
     job_view.completed_notice(status)
     if notice := job_view.identity_notice(status["results"]):
-        st.info(notice, icon=":material/travel_explore:")
+        st.markdown(f":material/travel_explore: {notice}")
         with st.form("correct_company", border=False):
             website = st.text_input("The company's website", key="corrected_url", placeholder="https://acme.com")
             if st.form_submit_button("Research this website instead", icon=":material/refresh:"):

@@ -82,7 +82,7 @@ def test_the_job_page_names_the_company_picked_and_offers_to_correct_it(client, 
     at = open_page("pages/job.py", job=status["jobId"])
 
     assert not at.exception
-    assert any("Taken to be **Acme Robotics** (French robotics company)" in info.value for info in at.info)
+    assert any("Taken to be **Acme Robotics** (French robotics company)" in text.value for text in at.markdown)
     at.text_input(key="corrected_url").input(fake_site.url + "/about")
     at = next(b for b in at.button if b.label == "Research this website instead").click().run()
     assert not at.exception
