@@ -10,6 +10,8 @@ import streamlit as st
 from api.routes import ROUTES
 from engine.runner import get_runner, shutdown_runner
 from server_tuning import FrozenHeap, set_nodelay_on_listening_sockets
+from ui import access
+from ui.runtime import runner
 
 
 @asynccontextmanager
@@ -30,14 +32,14 @@ app = st.App("app.py", routes=ROUTES, lifespan=lifespan)
 
 if __name__ == "__main__":
     st.set_page_config(page_title="Interview Prep", page_icon=":material/target:", layout="centered")
-    navigation = st.navigation(
-        [
-            st.Page("pages/new_research.py", title="New research", icon=":material/search:", default=True),
-            st.Page(
-                "pages/batch.py", title="Research several companies", icon=":material/checklist:", url_path="batch"
-            ),
-            st.Page("pages/history.py", title="History", icon=":material/history:", url_path="history"),
-            st.Page("pages/job.py", title="Job", icon=":material/description:", url_path="job", visibility="hidden"),
-        ]
-    )
-    navigation.run()
+    pages = [
+        st.Page("pages/new_research.py", title="New research", icon=":material/search:", default=True),
+        st.Page("pages/batch.py", title="Research several companies", icon=":material/checklist:", url_path="batch"),
+        st.Page("pages/history.py", title="History", icon=":material/history:", url_path="history"),
+        st.Page("pages/job.py", title="Job", icon=":material/description:", url_path="job", visibility="hidden"),
+    ]
+    token = runner().settings.api_token
+    if access.signed_in(token):
+        st.navigation(pages).run()
+    else:
+        st.navigation(access.sign_in_pages(token, [page.url_path for page in pages]), position="hidden").run()

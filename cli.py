@@ -17,7 +17,6 @@ import json
 import logging
 import signal
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -114,8 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         runner.shutdown()
     status = job_status(engine, job.id, workers=settings.workers, prices=settings.prices)
-    if args.format == "markdown" and status["results"]:
-        print(markdown_document(job, status["results"], status["usage"]), end="")
+    if args.format == "markdown" and status["briefing"]:
+        print(markdown_document(job, status["briefing"], status["usage"]), end="")
     else:
         print(json.dumps(status, indent=2))
     return EXIT_OK if status["isComplete"] else EXIT_FAILED
@@ -168,16 +167,11 @@ def _run_batch(
     from db.engine import get_engine
     from engine.batch_status import batch_status
     from engine.runner import Runner
-    from pipeline.batch_input import BadBatch, parse_lines
+    from pipeline.batch_input import BadBatch, parse_lines, read_file
 
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        print(f"error: cannot read {path}: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    try:
         requests = parse_lines(
-            text,
+            read_file(path),
             deep_mode=deep,
             allow_private=settings.allow_private_urls,
             job_description=job_description,

@@ -1,15 +1,23 @@
-"""Settings read once, at the edge, from the environment (or Streamlit secrets)."""
+"""Settings read once, at the edge, from the environment (or Streamlit secrets), by pydantic-settings."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from core.steps import BY_ID
 from core.usage import DEFAULT_PRICES, Price, load_prices
-from pipeline.source_reader import SourceApis
 
 PROJECT_DIR = Path(__file__).resolve().parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_DIR / 'data' / 'prep.db'}"
@@ -19,97 +27,132 @@ DEFAULT_MODEL = "claude-sonnet-5-5"
 DEFAULT_WORKERS = min(8, (os.cpu_count() or 1) + 2)
 DEFAULT_CACHE_TTL_S = 24 * 3600.0  # a day: companies rarely change their site or repositories faster
 
-_TRUE = {"1", "true", "yes", "on"}
-
-KEYS = (
-    "DATABASE_URL",
-    "ANTHROPIC_API_KEY",
-    "ANTHROPIC_BASE_URL",
-    "ANTHROPIC_MODEL",
-    "GITHUB_TOKEN",
-    "GITHUB_API_URL",
-    "PREP_WORKERS",
-    "PREP_ALLOW_PRIVATE_URLS",
-    "PREP_API_TOKEN",
-    "PREP_LEASE_S",
-    "PREP_JOB_DEADLINE_S",
-    "PREP_STEP_TIMEOUTS",
-    "PREP_CACHE_TTL_S",
-    "PREP_PRICES",
-    "PREP_KEEP_STEP_OUTPUT_DAYS",
-    "PREP_GREENHOUSE_API_URL",
-    "PREP_LEVER_API_URL",
-    "PREP_ASHBY_API_URL",
-    "PREP_WIKIPEDIA_API_URL",
-    "PREP_WIKIDATA_API_URL",
-    "PREP_HN_API_URL",
-)
-# The keyless sources' settings and the SourceApis field each one sets.
-_SOURCE_API_KEYS = {
-    "PREP_GREENHOUSE_API_URL": "greenhouse",
-    "PREP_LEVER_API_URL": "lever",
-    "PREP_ASHBY_API_URL": "ashby",
-    "PREP_WIKIPEDIA_API_URL": "wikipedia",
-    "PREP_WIKIDATA_API_URL": "wikidata",
-    "PREP_HN_API_URL": "hn",
-}
+# Streamlit's own secrets files, global then project (a later file wins, as in st.secrets).
+SECRETS_FILES = (Path.home() / ".streamlit" / "secrets.toml", PROJECT_DIR / ".streamlit" / "secrets.toml")
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything the app reads from its environment, typed."""
+class Settings(BaseSettings):
+    """Everything the app reads from its environment, typed: the environment first, then
+    `.streamlit/secrets.toml`, then the defaults; an empty variable counts as unset."""
 
-    database_url: str = DEFAULT_DATABASE_URL
-    anthropic_api_key: str | None = field(default=None, repr=False)
-    anthropic_base_url: str | None = None
-    anthropic_model: str = DEFAULT_MODEL
-    github_token: str | None = field(default=None, repr=False)
-    github_api_url: str = DEFAULT_GITHUB_API_URL
-    workers: int = DEFAULT_WORKERS
-    allow_private_urls: bool = False
-    api_token: str | None = field(default=None, repr=False)
+    model_config = SettingsConfigDict(
+        frozen=True,
+        case_sensitive=True,
+        env_ignore_empty=True,
+        str_strip_whitespace=True,
+        extra="ignore",
+        toml_file=list(SECRETS_FILES),
+    )
+
+    database_url: str = Field(validation_alias="DATABASE_URL", default=DEFAULT_DATABASE_URL)
+    anthropic_api_key: str | None = Field(validation_alias="ANTHROPIC_API_KEY", default=None, repr=False)
+    anthropic_base_url: str | None = Field(validation_alias="ANTHROPIC_BASE_URL", default=None)
+    anthropic_model: str = Field(validation_alias="ANTHROPIC_MODEL", default=DEFAULT_MODEL)
+    github_token: str | None = Field(validation_alias="GITHUB_TOKEN", default=None, repr=False)
+    github_api_url: str = Field(validation_alias="GITHUB_API_URL", default=DEFAULT_GITHUB_API_URL)
+    workers: int = Field(validation_alias="PREP_WORKERS", default=DEFAULT_WORKERS, ge=1)
+    allow_private_urls: bool = Field(validation_alias="PREP_ALLOW_PRIVATE_URLS", default=False)
+    api_token: str | None = Field(validation_alias="PREP_API_TOKEN", default=None, repr=False)
     # A worker silent this long (seconds) is taken for dead: twice SQLite's 30 s busy timeout, so a
     # heartbeat held up by a busy database never makes a live worker look dead.
-    lease_s: float = 60.0
-    job_deadline_s: float = 90.0  # the whole job's time limit, seconds
-    step_timeouts_s: Mapping[str, float] = field(default_factory=dict)  # overrides by step id, seconds
-    cache_ttl_s: float = DEFAULT_CACHE_TTL_S  # how long a fetched page, robots.txt or GitHub reply is reused, seconds
-    prices: Mapping[str, Price] = field(default_factory=lambda: dict(DEFAULT_PRICES))  # by model id
-    keep_step_output_days: float = 30.0  # finished jobs' checkpointed step output is kept this long
-    source_apis: SourceApis = SourceApis()  # job boards, Wikipedia, Wikidata, Hacker News: the public hosts
+    lease_s: float = Field(validation_alias="PREP_LEASE_S", default=60.0, gt=0)
+    # The whole job's time limit, seconds.
+    job_deadline_s: float = Field(validation_alias="PREP_JOB_DEADLINE_S", default=90.0, gt=0)
+    # Overrides of the steps' budgets by step id, seconds: `scrape-website=20,analyze-with-claude=45`.
+    step_timeouts_s: Annotated[Mapping[str, float], NoDecode] = Field(
+        validation_alias="PREP_STEP_TIMEOUTS", default_factory=dict
+    )
+    # How long a fetched page, robots.txt or GitHub reply is reused, seconds.
+    cache_ttl_s: float = Field(validation_alias="PREP_CACHE_TTL_S", default=DEFAULT_CACHE_TTL_S, ge=0)
+    # Model prices by model id: JSON, or the path of a JSON file, merged over the defaults.
+    prices: Annotated[Mapping[str, Price], NoDecode] = Field(
+        validation_alias="PREP_PRICES", default_factory=lambda: dict(DEFAULT_PRICES)
+    )
+    # Finished jobs' checkpointed step output is kept this long, days.
+    keep_step_output_days: float = Field(validation_alias="PREP_KEEP_STEP_OUTPUT_DAYS", default=30.0, ge=0)
+    # auto: run JavaScript-built pages in /usr/bin/chromium when it and Playwright are installed.
+    render_js: Literal["auto", "off"] = Field(validation_alias="PREP_RENDER_JS", default="auto")
+    # A Claude stream with no event for this long has stalled (a transient error, retried), seconds.
+    model_idle_s: float = Field(validation_alias="PREP_MODEL_IDLE_S", default=20.0, gt=0)
+    # The keyless sources' public APIs (engine/services.py hands them to pipeline/source_reader.py).
+    greenhouse_api_url: str = Field(
+        validation_alias="PREP_GREENHOUSE_API_URL", default="https://boards-api.greenhouse.io"
+    )
+    lever_api_url: str = Field(validation_alias="PREP_LEVER_API_URL", default="https://api.lever.co")
+    ashby_api_url: str = Field(validation_alias="PREP_ASHBY_API_URL", default="https://api.ashbyhq.com")
+    wikipedia_api_url: str = Field(validation_alias="PREP_WIKIPEDIA_API_URL", default="https://en.wikipedia.org")
+    wikidata_api_url: str = Field(validation_alias="PREP_WIKIDATA_API_URL", default="https://www.wikidata.org")
+    hn_api_url: str = Field(validation_alias="PREP_HN_API_URL", default="https://hn.algolia.com")
+
+    @field_validator(
+        "github_api_url",
+        "greenhouse_api_url",
+        "lever_api_url",
+        "ashby_api_url",
+        "wikipedia_api_url",
+        "wikidata_api_url",
+        "hn_api_url",
+    )
+    @classmethod
+    def _no_trailing_slash(cls, url: str) -> str:
+        return url.rstrip("/")
+
+    @field_validator("render_js", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("step_timeouts_s", mode="before")
+    @classmethod
+    def _timeouts(cls, value: object) -> object:
+        return _parse_timeouts(value) if isinstance(value, str) else value
+
+    @field_validator("prices", mode="before")
+    @classmethod
+    def _prices(cls, value: object) -> object:
+        return load_prices(value) if isinstance(value, str) else value
 
     @classmethod
-    def from_mapping(cls, env: Mapping[str, str]) -> Settings:
-        """Settings from a mapping such as os.environ; empty values count as unset."""
-        get = lambda key: (env.get(key) or "").strip() or None
-        workers = int(get("PREP_WORKERS") or DEFAULT_WORKERS)
-        if workers < 1:
-            raise ValueError("PREP_WORKERS must be at least 1")
-        return cls(
-            database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
-            anthropic_api_key=get("ANTHROPIC_API_KEY"),
-            anthropic_base_url=get("ANTHROPIC_BASE_URL"),
-            anthropic_model=get("ANTHROPIC_MODEL") or DEFAULT_MODEL,
-            github_token=get("GITHUB_TOKEN"),
-            github_api_url=(get("GITHUB_API_URL") or DEFAULT_GITHUB_API_URL).rstrip("/"),
-            workers=workers,
-            allow_private_urls=(get("PREP_ALLOW_PRIVATE_URLS") or "").lower() in _TRUE,
-            api_token=get("PREP_API_TOKEN"),
-            lease_s=float(get("PREP_LEASE_S") or 60.0),
-            job_deadline_s=float(get("PREP_JOB_DEADLINE_S") or 90.0),
-            step_timeouts_s=_parse_timeouts(get("PREP_STEP_TIMEOUTS") or ""),
-            cache_ttl_s=float(get("PREP_CACHE_TTL_S") or DEFAULT_CACHE_TTL_S),
-            prices=load_prices(get("PREP_PRICES")),
-            keep_step_output_days=float(get("PREP_KEEP_STEP_OUTPUT_DAYS") or 30.0),
-            source_apis=replace(
-                SourceApis(), **{name: url.rstrip("/") for key, name in _SOURCE_API_KEYS.items() if (url := get(key))}
-            ),
-        )
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The environment wins over `.streamlit/secrets.toml`; no .env file, no secrets directory."""
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls)
+
+    @classmethod
+    def from_mapping(cls, env: Mapping[str, object]) -> Settings:
+        """Settings from a mapping such as os.environ alone (no other source); empty values count as unset."""
+        return _FromMapping(**{key: value for key, value in env.items() if key in KEYS and str(value).strip()})
 
     @classmethod
     def load(cls) -> Settings:
         """Settings from the environment, with Streamlit secrets filling keys the environment lacks."""
-        return cls.from_mapping({**_secrets(), **{k: v for k, v in os.environ.items() if k in KEYS}})
+        return cls()
+
+
+class _FromMapping(Settings):
+    """Settings read from the keyword arguments only: neither the environment nor the secrets file."""
+
+    model_config = SettingsConfigDict(toml_file=None)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+KEYS = tuple(info.validation_alias for info in Settings.model_fields.values())
 
 
 def _parse_timeouts(text: str) -> dict[str, float]:
@@ -124,16 +167,3 @@ def _parse_timeouts(text: str) -> dict[str, float]:
     if unknown:
         raise ValueError(f"PREP_STEP_TIMEOUTS names unknown steps: {', '.join(sorted(unknown))}")
     return timeouts
-
-
-def _secrets() -> dict[str, str]:
-    """Our keys from `.streamlit/secrets.toml`, when that file exists; never an error."""
-    paths = [PROJECT_DIR / ".streamlit" / "secrets.toml", Path.home() / ".streamlit" / "secrets.toml"]
-    if not any(path.exists() for path in paths):
-        return {}
-    import streamlit as st  # only here: the CLI and workers run without a Streamlit runtime
-
-    try:
-        return {key: str(st.secrets[key]) for key in KEYS if key in st.secrets}
-    except (FileNotFoundError, KeyError, st.errors.StreamlitSecretNotFoundError):
-        return {}

@@ -18,7 +18,8 @@ from core.status import AttemptStatus, JobStatus
 from core.steps import STEPS
 from db.history import MAX_PAGE
 from pipeline.batch_input import MAX_COMPANIES
-from pipeline.models import Briefing, OpenRoles
+from pipeline.models import Briefing
+from pipeline.results import SeedResults
 
 ESTIMATED_DURATION = "30-60 seconds"
 DEFAULT_PAGE = 25
@@ -161,7 +162,9 @@ class Usage(ApiModel):
 
 
 class JobStatusResponse(ApiModel):
-    """A job's status; `results` is the briefing once the job completed."""
+    """A job's status; once it completed, `results` is the briefing in the seed's shape and
+    `briefing` the same briefing with its citations, sources and verification; while Claude writes,
+    `partial` holds the sections verified so far."""
 
     job_id: str
     status: JobStatus
@@ -178,7 +181,16 @@ class JobStatusResponse(ApiModel):
     is_failed: bool
     estimated_seconds_remaining: int | None = Field(ge=0, description="None once the job is terminal.")
     retry_of: str | None = Field(description="The job this one retries, if any.")
-    results: Briefing | None
+    results: SeedResults | None = Field(
+        description="The seed's fields: verified statements as plain strings, a salary only when a source states it."
+    )
+    briefing: Briefing | None = Field(
+        description="The verified briefing: citations, numbered sources, Not verified, totals, the salary's basis."
+    )
+    partial: Briefing | None = Field(
+        description="While Claude writes: the sections verified so far, shaped like `briefing` (a section not yet "
+        "written is absent); null otherwise."
+    )
     message: str = Field(description="One sentence for a person: what is happening or went wrong.")
     steps: list[StepState]
     usage: Usage
@@ -278,15 +290,5 @@ class ErrorResponse(ApiModel):
     field: str | None = None
 
 
-REQUEST_MODELS: tuple[type[BaseModel], ...] = (ResearchSubmission, JobsQuery, BatchSubmission, OpenRolesQuery)
-RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
-    OpenRoles,
-    SubmitResponse,
-    JobStatusResponse,
-    JobPage,
-    HealthResponse,
-    ErrorResponse,
-    DeleteResponse,
-    BatchAccepted,
-    BatchStatusResponse,
-)
+# The bodies api.routes reads itself; FastAPI documents every other model from the routes.
+BODY_MODELS: tuple[type[BaseModel], ...] = (ResearchSubmission, BatchSubmission)

@@ -39,11 +39,11 @@ import httpx
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
-from tests.fakes.anthropic_api import DEFAULT_KEY, FakeAnthropic  # noqa: E402
-from tests.fakes.github_api import FakeGitHub  # noqa: E402
-from tests.fakes.site import FakeSite  # noqa: E402
-from tests.fakes.wiring import fake_services_env  # noqa: E402
-from tests.live_app import app_environment, serve_app  # noqa: E402
+from harness.fakes.anthropic_api import DEFAULT_KEY, FakeAnthropic  # noqa: E402
+from harness.fakes.github_api import FakeGitHub  # noqa: E402
+from harness.fakes.site import FakeSite  # noqa: E402
+from harness.fakes.wiring import fake_services_env  # noqa: E402
+from harness.live_app import app_environment, serve_app  # noqa: E402
 
 LEVELS = (1, 50)  # concurrent clients
 REQUESTS_PER_CLIENT = 20
@@ -79,7 +79,7 @@ class Result:
 
 @contextmanager
 def running_app(env: dict[str, str], workdir: Path) -> Iterator[str]:
-    """`streamlit run app.py` on a free loopback port (tests/live_app.py); its base URL."""
+    """`streamlit run app.py` on a free loopback port (harness/live_app.py); its base URL."""
     served = serve_app(env, workdir)
     try:
         yield served.url

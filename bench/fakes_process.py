@@ -10,10 +10,10 @@ from __future__ import annotations
 import multiprocessing
 from multiprocessing.connection import Connection
 
-from tests.fakes.anthropic_api import DEFAULT_KEY, FakeAnthropic
-from tests.fakes.github_api import FakeGitHub
-from tests.fakes.site import FakeSite
-from tests.fakes.wiring import fake_services_env, shared_source_fakes
+from harness.fakes.anthropic_api import DEFAULT_KEY, FakeAnthropic
+from harness.fakes.github_api import FakeGitHub
+from harness.fakes.site import FakeSite
+from harness.fakes.wiring import fake_services_env, shared_source_fakes
 
 
 def _serve(conn: Connection) -> None:
@@ -27,6 +27,10 @@ def _serve(conn: Connection) -> None:
         command, argument = conn.recv()
         if command == "counts":
             conn.send({name: len(fake.requests) for name, fake in fakes.items()})
+        elif command == "model":  # the fake model's knobs: ttft_s, tokens_per_s, full_drafts
+            for name, value in argument.items():
+                setattr(fakes["llm"], name, value)
+            conn.send(None)
         elif command == "latency":
             for name, seconds in argument.items():
                 for fake in shared_source_fakes().servers.values() if name == "sources" else [fakes[name]]:
@@ -60,6 +64,10 @@ class FakesProcess:
     def set_latency(self, seconds: dict[str, float]) -> None:
         """Each named fake's added latency per request, seconds ("sources": every keyless source's fake)."""
         self._call("latency", seconds)
+
+    def set_model(self, **knobs: float | bool) -> None:
+        """Set the fake model's knobs (FakeAnthropic's ttft_s, tokens_per_s, full_drafts)."""
+        self._call("model", knobs)
 
     def stop(self) -> None:
         """Stop the fakes and the child process."""

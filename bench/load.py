@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python bench/load.py [--total 500] [--clients 50] [--workers 8]
 Prints submit latency, throughput, the final state of every job, and what the database holds.
-Everything runs on loopback against the fakes of tests/fakes.
+Everything runs on loopback against the fakes of harness/fakes.
 """
 
 from __future__ import annotations
@@ -18,14 +18,12 @@ from sqlmodel import func, select
 
 from db.engine import make_engine, reading
 from db.models import BriefingRecord, Job
-from tests.fakes.anthropic_api import FakeAnthropic
-from tests.fakes.github_api import FakeGitHub
-from tests.fakes.site import FakeSite
-from tests.fakes.wiring import fake_services_env
-from tests.live_app import app_environment, serve_app
-from tests.load_driver import drive
-
-BUSY_WAIT_LOG = "the SQLite write lock is held outside this process's writer queue"  # db/sqlite_writes.py
+from harness.fakes.anthropic_api import FakeAnthropic
+from harness.fakes.github_api import FakeGitHub
+from harness.fakes.site import FakeSite
+from harness.fakes.wiring import fake_services_env
+from harness.live_app import app_environment, serve_app
+from harness.load_driver import drive
 
 
 def main() -> None:
@@ -56,7 +54,6 @@ def main() -> None:
     print(result.summary())
     print(f"database: {jobs} jobs, {briefings} briefings ({distinct} distinct jobs)")
     print(f"'database is locked' in the server log: {log.count('database is locked')} times")
-    print(f"SQLite busy-handler waits logged by the server: {log.count(BUSY_WAIT_LOG)}")
 
 
 if __name__ == "__main__":

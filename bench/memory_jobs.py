@@ -24,11 +24,11 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.fakes.anthropic_api import DEFAULT_KEY, FakeAnthropic
-from tests.fakes.github_api import FakeGitHub
-from tests.fakes.site import FakeSite
-from tests.fakes.wiring import fake_services_env
-from tests.live_app import app_environment, serve_app
+from harness.fakes.anthropic_api import DEFAULT_KEY, FakeAnthropic
+from harness.fakes.github_api import FakeGitHub
+from harness.fakes.site import FakeSite
+from harness.fakes.wiring import fake_services_env
+from harness.live_app import app_environment, serve_app
 
 SETTLE_TIMEOUT_S = 1800.0  # bound on the wait for a checkpoint's jobs to finish, seconds
 MEMORY_FIELDS = ("VmRSS", "RssAnon", "RssFile", "RssShmem")  # from /proc/<pid>/status, kB

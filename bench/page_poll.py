@@ -35,13 +35,13 @@ sys.path.insert(0, str(PROJECT_DIR))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.browser_fixtures import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from tests.fakes.anthropic_api import DEFAULT_KEY, FakeAnthropic  # noqa: E402
-from tests.fakes.github_api import FakeGitHub  # noqa: E402
-from tests.fakes.server import Reply  # noqa: E402
-from tests.fakes.site import FakeSite  # noqa: E402
-from tests.fakes.wiring import fake_services_env  # noqa: E402
-from tests.live_app import ServedApp, app_environment, serve_app  # noqa: E402
+from harness.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from harness.fakes.anthropic_api import DEFAULT_KEY, FakeAnthropic  # noqa: E402
+from harness.fakes.github_api import FakeGitHub  # noqa: E402
+from harness.fakes.server import Reply  # noqa: E402
+from harness.fakes.site import FakeSite  # noqa: E402
+from harness.fakes.wiring import fake_services_env  # noqa: E402
+from harness.live_app import ServedApp, app_environment, serve_app  # noqa: E402
 
 POLL_INTERVAL_S = 1.5  # pages/job.py and bench/minimal_poll_page.py
 SETTLE_S = 3.0  # after the last tab shows its live view, before the window opens, seconds

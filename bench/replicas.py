@@ -3,7 +3,7 @@ the time from a submit to the job starting on another process.
 
 Run: .venv/bin/python bench/replicas.py [--jobs 300] [--workers 2] [--latency 0.2] [--probes 20]
 Needs PostgreSQL on 127.0.0.1:5432 (trust auth); each run gets its own database, dropped after.
-The fakes of tests/fakes stand in for the outside services; `--latency` is how long the fake
+The fakes of harness/fakes stand in for the outside services; `--latency` is how long the fake
 model takes to answer, seconds (real jobs wait on the network for most of their time).
 """
 
@@ -25,12 +25,11 @@ from sqlmodel import col, func, select
 
 from db.engine import make_engine, reading
 from db.models import Job, Worker
-from tests.app_fixtures import PG_ADMIN_URL
-from tests.fakes.anthropic_api import FakeAnthropic
-from tests.fakes.github_api import FakeGitHub
-from tests.fakes.site import FakeSite
-from tests.fakes.wiring import fake_services_env
-from tests.replicas import owners_by_app, start_replicas, submit, wait_all_terminal
+from harness.fakes.anthropic_api import FakeAnthropic
+from harness.fakes.github_api import FakeGitHub
+from harness.fakes.site import FakeSite
+from harness.fakes.wiring import PG_ADMIN_URL, fake_services_env
+from harness.replicas import owners_by_app, start_replicas, submit, wait_all_terminal
 
 TIMEOUT_S = 900.0
 

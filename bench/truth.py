@@ -33,13 +33,13 @@ from db import attempts
 from db.engine import make_engine
 from engine.runner import Runner
 from engine.status import job_status
+from harness.fakes.anthropic_api import FakeAnthropic
+from harness.fakes.github_api import FakeGitHub
+from harness.fakes.server import FakeServer, Reply, Request
 from pipeline.models import BriefingDraft, GitHubData, ScrapedSite
 from pipeline.sources import collect_sources
 from pipeline.verify import canonical, verify_draft
 from settings import Settings
-from tests.fakes.anthropic_api import FakeAnthropic
-from tests.fakes.github_api import FakeGitHub
-from tests.fakes.server import FakeServer, Reply, Request
 
 TIMING_REPEATS = 20
 
@@ -323,9 +323,9 @@ def main() -> None:
                     job, _ = runner.submit(request)
                     runner.wait(job.id, timeout_s=60)
                     status = job_status(engine, job.id)
-                    if status["status"] != "completed" or status["results"]["analysisMode"] != "claude":
+                    if status["status"] != "completed" or status["briefing"]["analysisMode"] != "claude":
                         raise SystemExit(f"{company.name}: {status['status']}: {status['message']}")
-                    counts = classify(company.name, status["results"], ledger)
+                    counts = classify(company.name, status["briefing"], ledger)
                     totals = [a + b for a, b in zip(totals, counts, strict=True)]
                     verify_ms.append(verification_ms(engine, job.id, ledger.drafts[company.name]))
                     steps = {s["id"]: s["durationMs"] for s in status["steps"]}

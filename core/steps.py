@@ -19,7 +19,8 @@ IDENTIFY = StepSpec("identify-company", "Finding out which company this is", 2, 
 SCRAPE = StepSpec("scrape-website", "Reading the company website", 3, 15.0)
 GITHUB = StepSpec("search-github", "Looking the company up on GitHub", 3, 10.0)
 SOURCES = StepSpec("read-sources", "Reading its job board, blog and what others say", 2, 15.0)
-ANALYZE = StepSpec("analyze-with-claude", "Writing the briefing", 2, 60.0)
+# No total of its own: a stream still writing is never cut; an idle limit and the job's deadline bound it.
+ANALYZE = StepSpec("analyze-with-claude", "Writing the briefing", 2, None)
 STORE = StepSpec("store-research", "Saving the briefing", 3, None)
 STEPS = (IDENTIFY, SCRAPE, GITHUB, SOURCES, ANALYZE, STORE)
 BY_ID = {step.id: step for step in STEPS}

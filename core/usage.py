@@ -100,7 +100,7 @@ class Tokens:
     def of_call(cls, call: Mapping) -> Tokens:
         """The counts of one logged call (an attempt's meta["llmCall"])."""
         return cls(
-            1,
+            int(call.get("requests") or 1),  # one record sums the requests of a briefing's parts
             int(call.get("inputTokens") or 0),
             int(call.get("outputTokens") or 0),
             int(call.get("cacheReadInputTokens") or 0),
@@ -196,3 +196,4 @@ class LlmCall(Frozen):
     duration_ms: int
     started_at: str  # ISO 8601, UTC
     stop_reason: str | None = None
+    requests: int = 1  # requests this record sums (the parts of one briefing run at once)

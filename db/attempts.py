@@ -58,6 +58,11 @@ _CHECKPOINTS = select(_attempts.c.step, _attempts.c.output).where(
     _attempts.c.job_id == bindparam("job_id"), _attempts.c.status.in_(list(DONE_ATTEMPTS))
 )
 # Zero rows: the attempt is closed already (a retry after a commit whose answer was lost).
+_NOTE = (
+    update(_attempts)
+    .where(_attempts.c.id == bindparam("attempt_id"), _attempts.c.status == AttemptStatus.RUNNING)
+    .values(meta=bindparam("note_meta", type_=_attempts.c.meta.type))
+)
 _CLOSE = update(_attempts).where(_attempts.c.id == bindparam("attempt_id"), _attempts.c.status == AttemptStatus.RUNNING)
 
 
@@ -128,6 +133,16 @@ def close(
         "error_message": error_message,
     }
     return conn.execute(_CLOSE, values).rowcount == 1
+
+
+@retry_blips
+def note(engine: Engine, fence: Fence, row: StepAttempt, meta: dict) -> bool:
+    """Set a running attempt's meta (what it has done so far: a step's progress for the status);
+    False when the fence is stale or the attempt was closed already."""
+    with core_writing(engine) as conn:
+        if not holds(conn, fence):
+            return False
+        return conn.execute(_NOTE, {"attempt_id": row.id, "note_meta": meta}).rowcount == 1
 
 
 @retry_blips

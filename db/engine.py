@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 from db import migrate
@@ -72,10 +74,36 @@ def dispose_all() -> None:
         _engines.clear()
 
 
+_write_locks: dict[str, threading.Lock] = {}  # one per SQLite database of this process, by URL
+
+
+@contextmanager
+def _writer_turn(engine: Engine) -> Iterator[None]:
+    """SQLite: this process's writers of one database take turns on one lock, so the next starts
+    the moment the last commits instead of napping in SQLite's busy handler (1 … 100 ms a nap),
+    which leaves the lock idle under contention (the load figures in docs/performance.md). Taken
+    before a pooled connection, so a waiting writer holds none. Another process's writer still
+    meets the busy handler."""
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    key = str(engine.url)
+    with _lock:
+        if key not in _write_locks:
+            _write_locks[key] = threading.Lock()
+        lock = _write_locks[key]
+    if not lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+        raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 @contextmanager
 def writing(engine: Engine) -> Iterator[Session]:
     """A short write transaction; on SQLite it takes the write lock at BEGIN (no upgrade race)."""
-    with Session(engine.execution_options(immediate=True), expire_on_commit=False) as session:
+    with _writer_turn(engine), Session(engine.execution_options(immediate=True), expire_on_commit=False) as session:
         with session.begin():
             yield session
 
@@ -85,7 +113,7 @@ def core_writing(engine: Engine) -> Iterator[Connection]:
     """writing() without the ORM, for the writes every job step makes: prebuilt Core statements
     skip the Session's unit of work (statement building, cache keys, flush), most of a job's
     database CPU (bench/write_cost.py)."""
-    with engine.connect() as conn:
+    with _writer_turn(engine), engine.connect() as conn:
         conn.execution_options(immediate=True)
         with conn.begin():
             yield conn

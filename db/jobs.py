@@ -125,21 +125,53 @@ def create_job(
     request: ResearchRequest,
     *,
     owner: str | None,
-    retry_of: str | None = None,
 ) -> tuple[Job, bool]:
     """Insert a queued job, or return the twin submitted moments ago; the flag says which.
 
     `owner` reserves the job for one worker (the CLI's `--wait`); None queues it for any worker.
     One write transaction: a read of the twins under a lock, then the INSERT.
     """
-    key = dedupe_key(request)
     with core_writing(engine) as conn:
-        twin = _recent_twin(conn, key, DEDUPE_WINDOW_S)
-        if twin is not None:
-            return twin, False
-        job = new_job(request, owner=owner, key=key, retry_of=retry_of)
-        row = conn.execute(_INSERT_JOB, {name: getattr(job, name) for name in _INSERTED}).one()
-        notify_queued(conn)
+        return _insert(conn, request, owner=owner)
+
+
+@retry_blips
+def create_retry(engine: Engine, job_id: str, *, owner: str | None) -> Job | None:
+    """A new queued job with the inputs of `job_id` (or the twin of those inputs submitted moments
+    ago); None when that job does not exist.
+
+    The original's row is locked (FOR UPDATE on PostgreSQL, the write lock on SQLite) in the
+    transaction that inserts the retry, as a deletion locks it first: either the deletion sees the
+    retry and is refused, or the retry finds no job; never both a deleted job and a retry of it.
+    """
+    with core_writing(engine) as conn:
+        row = conn.execute(_JOB.with_for_update(), {"job_id": job_id}).first()
+        if row is None:
+            return None
+        original = Job(**row._mapping)
+        request = ResearchRequest(
+            company_name=original.company_name,
+            company_url=original.company_url,
+            role=original.role,
+            deep_mode=original.deep_mode,
+            job_description=original.job_description,
+            job_description_url=original.job_description_url,
+            refresh=original.refresh,
+        )
+        return _insert(conn, request, owner=owner, retry_of=original.id)[0]
+
+
+def _insert(
+    conn: Connection, request: ResearchRequest, *, owner: str | None, retry_of: str | None = None
+) -> tuple[Job, bool]:
+    """create_job() inside the caller's write transaction."""
+    key = dedupe_key(request)
+    twin = _recent_twin(conn, key, DEDUPE_WINDOW_S)
+    if twin is not None:
+        return twin, False
+    job = new_job(request, owner=owner, key=key, retry_of=retry_of)
+    row = conn.execute(_INSERT_JOB, {name: getattr(job, name) for name in _INSERTED}).one()
+    notify_queued(conn)
     return Job(**row._mapping), True
 
 

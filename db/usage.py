@@ -49,7 +49,7 @@ def usage_total(
     model = _field("model").as_string()
     statement = select(
         model,
-        func.count(),
+        func.sum(func.coalesce(_field("requests").as_integer(), 1)),  # a record may sum several requests
         func.coalesce(func.sum(_field("inputTokens").as_integer()), 0),
         func.coalesce(func.sum(_field("outputTokens").as_integer()), 0),
         func.coalesce(func.sum(_field("cacheReadInputTokens").as_integer()), 0),

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import urlsplit
 
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -25,13 +26,16 @@ from db.jobs import Fence
 from db.models import Job, StepAttempt
 from db.store import store_research
 from engine.checkpoints import pack, unpack
+from engine.live_view import partial_meta
 from engine.retry import with_retries
 from engine.services import Services
 from pipeline.analyze import analyze_with_claude
 from pipeline.briefing import build_briefing
+from pipeline.draft_reader import draft_of
 from pipeline.github import search_github
 from pipeline.identity import identify_company
 from pipeline.job_boards import board_posting, read_board_posting
+from pipeline.model_stream import LiveBriefing
 from pipeline.models import Briefing, ExtraSources, GitHubData, Identified, Page, ScrapedSite
 from pipeline.offline import analyze_offline
 from pipeline.posting import POSTING_UNREADABLE, pasted_posting, read_posting
@@ -40,6 +44,10 @@ from pipeline.scrape import scrape_website
 from pipeline.source_reader import Reader
 
 log = logging.getLogger(__name__)
+
+FALLBACK_RESERVE_S = (
+    3.0  # Claude must be done this long before the job's deadline: the fallback and store need it, seconds
+)
 
 # (deadline), or (deadline, row) for a step that closes its own attempt row
 StepFn = Callable[..., "tuple[Frozen, dict | None]"]
@@ -74,11 +82,13 @@ class _Run:
         *,
         tries: int | None = None,
         closes_attempt: bool = False,
+        sees_attempt: bool = False,
     ) -> Frozen:
         """Run `spec` with retries unless a checkpoint holds its output; returns that output.
 
         With `closes_attempt`, `fn(deadline, row)` closes its attempt row itself when it succeeds
-        (in the transaction that completes the job)."""
+        (in the transaction that completes the job); with `sees_attempt`, `fn(deadline, row)`
+        gets its running attempt row but the step still closes it."""
         if spec.id in self.done:
             return unpack(model, self.done[spec.id])
         budget_s = self.services.timeout_for(spec)
@@ -90,7 +100,7 @@ class _Run:
             row = attempts.start(self.engine, self.fence, spec.id)
             meta = None
             try:
-                output, meta = fn(deadline, row) if closes_attempt else fn(deadline)
+                output, meta = fn(deadline, row) if closes_attempt or sees_attempt else fn(deadline)
                 # A step that closed its own attempt has committed: too late to call it timed out.
                 if not closes_attempt and time.monotonic() > deadline:
                     raise StepTimeout(f"{spec.label} took longer than its time limit.")
@@ -379,37 +389,71 @@ def _analyze(run: _Run, site: ScrapedSite, github: GitHubData) -> Briefing:
     job = run.job
 
     posting = site.posting or (pasted_posting(job.job_description) if job.job_description else None)
+    live = LiveBriefing()  # what Claude wrote, kept across the attempts of this step
 
-    def finish(draft, mode: str, model: str | None) -> Briefing:
+    def finish(draft, mode: str, model: str | None, slips=(), incomplete: str | None = None) -> Briefing:
         return build_briefing(
-            draft, company_name=job.company_name, site=site, github=github, mode=mode, model=model, posting=posting
+            draft,
+            company_name=job.company_name,
+            site=site,
+            github=github,
+            mode=mode,
+            model=model,
+            posting=posting,
+            slips=slips,
+            incomplete=incomplete,
         )
 
-    def with_claude(deadline: float):
-        draft, call = analyze_with_claude(
+    def checkpoint(row: StepAttempt):
+        def note(live: LiveBriefing) -> None:
+            briefing = finish(draft_of(live.sections), "claude", services.model, live.slips)
+            attempts.note(run.engine, run.fence, row, partial_meta(live, briefing))
+            run.check_cancel()  # at most once a second: a cancel stops the streams within about a second
+
+        return note
+
+    def with_claude(deadline: float, row: StepAttempt):
+        analysis = analyze_with_claude(
             job.company_name,
             site,
             github,
             job.role,
             services.llm,
             model=services.model,
-            timeout_s=max(1.0, deadline - time.monotonic()),
+            deadline=min(deadline, run.deadline - FALLBACK_RESERVE_S),
             posting=posting,
+            live=live,
+            pool=services.side_pool,
+            on_progress=checkpoint(row),
+            idle_s=services.model_idle_s,
         )
-        return finish(draft, "claude", call.model), {"analyzer": "claude", "llmCall": call.to_json_dict()}
+        briefing = finish(analysis.draft, "claude", analysis.call.model, analysis.slips, analysis.incomplete)
+        return briefing, {"analyzer": "claude", "llmCall": analysis.call.to_json_dict()}
 
     fallback_reason = "No Anthropic API key is configured."
     if services.llm is not None:
         try:
-            return run.step(ANALYZE, with_claude, Briefing)
+            return run.step(ANALYZE, with_claude, Briefing, sees_attempt=True)
         except PipelineError as error:
+            if isinstance(error, JobCancelled):
+                raise
             fallback_reason = f"Claude failed ({error.message})"
+            if live.sections:  # Claude's whole sections are kept: its work is never thrown away
+                cause = error.message.rstrip(".")
+                why = f"Claude's reply broke off ({cause}); the sections that arrived whole are shown."
+                return run.step(ANALYZE, partial(_salvage, finish, live, services.model, why), Briefing, tries=1)
 
     def offline(_deadline: float):
         draft = analyze_offline(job.company_name, site, github, job.role, posting)
         return finish(draft, "offline", None), {"analyzer": "offline", "reason": fallback_reason}
 
     return run.step(ANALYZE, offline, Briefing, tries=1)
+
+
+def _salvage(finish: Callable, live: LiveBriefing, model: str, why: str, _deadline: float):
+    """The briefing of Claude's whole sections, when its attempts ran out before it was done."""
+    briefing = finish(draft_of(live.sections), "claude", model, live.slips, why)
+    return briefing, {"analyzer": "claude", "reason": why}
 
 
 def _store(run: _Run, briefing: Briefing, website: str | None) -> None:

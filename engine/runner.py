@@ -53,7 +53,8 @@ class Runner:
         self.engine = engine or get_engine(settings.database_url)
         self.worker_id = workers.register(self.engine)
         self._pool = ThreadPoolExecutor(settings.workers, thread_name_prefix="prep-job")
-        # Each running job has at most three side tasks at once (Wikipedia, GitHub, the keyless sources).
+        # Each running job has at most three leaf tasks here at once (its Wikipedia lookup, GitHub and
+        # the keyless sources; later the two parts of its briefing), so three times `workers` suffice.
         self._side_pool = ThreadPoolExecutor(3 * settings.workers, thread_name_prefix="prep-side")
         self._stopping = threading.Event()  # set by shutdown(): jobs stop at their next step
         self.services = Services.build(settings, self.engine, self._side_pool, self._stopping)
@@ -87,9 +88,9 @@ class Runner:
         """Who a submitted job is reserved for: nobody (any worker), or this private runner."""
         return None if self._adopt else self.worker_id
 
-    def submit(self, request: ResearchRequest, *, retry_of: str | None = None) -> tuple[Job, bool]:
+    def submit(self, request: ResearchRequest) -> tuple[Job, bool]:
         """Queue a job (or find its double-click twin); whichever process has a free thread runs it."""
-        job, created = jobs.create_job(self.engine, request, owner=self._owner, retry_of=retry_of)
+        job, created = jobs.create_job(self.engine, request, owner=self._owner)
         self._wake.set()
         return job, created
 
@@ -105,20 +106,11 @@ class Runner:
         return batch, members
 
     def retry(self, job_id: str) -> Job | None:
-        """A new job with the inputs of `job_id`; None when that job does not exist."""
-        original = jobs.get_job(self.engine, job_id)
-        if original is None:
-            return None
-        request = ResearchRequest(
-            company_name=original.company_name,
-            company_url=original.company_url,
-            role=original.role,
-            deep_mode=original.deep_mode,
-            job_description=original.job_description,
-            job_description_url=original.job_description_url,
-            refresh=original.refresh,
-        )
-        return self.submit(request, retry_of=original.id)[0]
+        """A new job with the inputs of `job_id`; None when that job does not exist (or was
+        deleted meanwhile: the two cannot both succeed, see jobs.create_retry)."""
+        job = jobs.create_retry(self.engine, job_id, owner=self._owner)
+        self._wake.set()
+        return job
 
     def cancel(self, job_id: str) -> Job | None:
         """Stop a queued job from starting, or a running one at its next step boundary."""

@@ -18,6 +18,7 @@ from pipeline.analyze import make_llm_client
 from pipeline.cache import SourceCache
 from pipeline.fetch import FetchPolicy, make_site_client
 from pipeline.github import make_github_client
+from pipeline.render import can_render
 from pipeline.source_reader import SourceApis
 from settings import Settings
 
@@ -38,6 +39,7 @@ class Services:
     side_pool: Executor  # runs leaf tasks only (tasks that never wait on a pool)
     stopping: threading.Event  # set when the runner shuts down: jobs stop at their next step
     job_deadline_s: float
+    model_idle_s: float  # a Claude stream silent this long has stalled, seconds
     step_timeouts_s: Mapping[str, float]  # overrides of StepSpec.timeout_s by step id
 
     def timeout_for(self, step: StepSpec) -> float | None:
@@ -47,9 +49,11 @@ class Services:
     @classmethod
     def build(cls, settings: Settings, engine: Engine, side_pool: Executor, stopping: threading.Event) -> Services:
         """Clients configured from settings."""
-        policy = FetchPolicy(allow_private=settings.allow_private_urls)
+        policy = FetchPolicy(
+            allow_private=settings.allow_private_urls, render_js=settings.render_js == "auto" and can_render()
+        )
         llm = (
-            make_llm_client(settings.anthropic_api_key, settings.anthropic_base_url, timeout_s=60.0)
+            make_llm_client(settings.anthropic_api_key, settings.anthropic_base_url, timeout_s=settings.model_idle_s)
             if settings.anthropic_api_key
             else None
         )
@@ -58,7 +62,14 @@ class Services:
             site_client=make_site_client(policy),
             site_policy=policy,
             github_client=make_github_client(settings.github_api_url, settings.github_token),
-            source_apis=settings.source_apis,
+            source_apis=SourceApis(
+                greenhouse=settings.greenhouse_api_url,
+                lever=settings.lever_api_url,
+                ashby=settings.ashby_api_url,
+                wikipedia=settings.wikipedia_api_url,
+                wikidata=settings.wikidata_api_url,
+                hn=settings.hn_api_url,
+            ),
             sources=SourceCache(DbCacheStore(engine), ttl_s=settings.cache_ttl_s),
             github_budget=DbBudget(engine, authenticated=bool(settings.github_token)),
             llm=llm,
@@ -66,6 +77,7 @@ class Services:
             side_pool=side_pool,
             stopping=stopping,
             job_deadline_s=settings.job_deadline_s,
+            model_idle_s=settings.model_idle_s,
             step_timeouts_s=settings.step_timeouts_s,
         )
 

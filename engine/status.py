@@ -13,23 +13,24 @@ import hashlib
 import json
 import statistics
 import threading
-import time
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
+from cachetools import TTLCache, cached
 from sqlalchemy.engine import URL, Engine, Row
 
 from core.status import DONE_ATTEMPTS, AttemptStatus, JobStatus
-from core.steps import STEPS
+from core.steps import ANALYZE, STEPS
 from core.usage import DEFAULT_PRICES, Price, usage_of
 from db.history import recent_durations_s
 from db.models import elapsed_ms, utcnow
 from db.status_reads import poll_rows
 from db.store import get_briefing
+from engine.live_view import writing_line
 from pipeline.markdown import current_form
+from pipeline.results import seed_results
 
 DEFAULT_DURATION_S = 45.0  # the original design promised 30–60 s
 ESTIMATE_REFRESH_S = 10.0  # how old the median of recent run times may get, seconds
@@ -69,30 +70,12 @@ def step_states(rows: list) -> list[dict]:
     return states
 
 
-class _TypicalDuration:
-    """The median run time of recent completed jobs per database, re-read at most every
-    ESTIMATE_REFRESH_S (jobs finished by other processes count too)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._by_url: dict[URL, tuple[float, float]] = {}  # url -> (read at, monotonic s; median s)
-
-    def seconds(self, engine: Engine) -> float:
-        key = engine.url
-        with self._lock:
-            read_at, typical = self._by_url.get(key, (float("-inf"), DEFAULT_DURATION_S))
-            if time.monotonic() - read_at < ESTIMATE_REFRESH_S:
-                return typical
-            # Claim the refresh so concurrent polls keep serving the old figure meanwhile.
-            self._by_url[key] = (time.monotonic(), typical)
-        durations = recent_durations_s(engine)
-        typical = statistics.median(durations) if durations else DEFAULT_DURATION_S
-        with self._lock:
-            self._by_url[key] = (time.monotonic(), typical)
-        return typical
-
-
-typical_duration = _TypicalDuration()
+@cached(TTLCache(maxsize=8, ttl=ESTIMATE_REFRESH_S), key=lambda engine: engine.url, condition=threading.Condition())
+def typical_duration_s(engine: Engine) -> float:
+    """The median run time of recent completed jobs in this database (jobs finished by other
+    processes count too), re-read at most every ESTIMATE_REFRESH_S; concurrent polls wait for one read."""
+    durations = recent_durations_s(engine)
+    return statistics.median(durations) if durations else DEFAULT_DURATION_S
 
 
 def estimate_remaining_s(engine: Engine, job: Row, ahead: int, workers: int) -> float | None:
@@ -102,16 +85,26 @@ def estimate_remaining_s(engine: Engine, job: Row, ahead: int, workers: int) -> 
     """
     if job.status.is_terminal:
         return None
-    typical = typical_duration.seconds(engine)
+    typical = typical_duration_s(engine)
     if job.status == JobStatus.PROCESSING and job.started_at:
         return max(3.0, typical - (utcnow() - job.started_at).total_seconds())
     return typical * (ahead // max(1, workers) + 1)
+
+
+def _writing(steps: list[dict]) -> dict | None:
+    """The running analysis attempt's meta while Claude writes (`partial`, `writing`), else None."""
+    analyze = next(s for s in steps if s["id"] == ANALYZE.id)
+    meta = analyze.get("meta") or {}
+    return meta if analyze["status"] == AttemptStatus.RUNNING.value and "partial" in meta else None
 
 
 def _message(job: Row, steps: list[dict], briefing: dict | None, remaining: float | None) -> str:
     if job.status == JobStatus.QUEUED:
         return f"Waiting for a free worker; about {round(remaining or DEFAULT_DURATION_S)} s to go."
     if job.status == JobStatus.PROCESSING:
+        writing = _writing(steps)
+        if writing is not None:
+            return f"Researching {job.company_name}: {writing_line(writing['writing'])}…"
         running = next((s for s in steps if s["status"] == "running"), None)
         doing = running["label"] if running else "Working"
         return f"Researching {job.company_name}: {doing.lower()}…"
@@ -124,6 +117,11 @@ def _message(job: Row, steps: list[dict], briefing: dict | None, remaining: floa
                 f"The briefing for {job.company_name} is generic: no page or repository could be read "
                 f"({why.rstrip('.')}; GitHub gave no repositories), so it states no facts about the company."
             ]
+            if any(source.get("kind") == "repository" for source in briefing.get("sources") or []):
+                parts = [  # a site built by JavaScript that could not be run: only GitHub was read
+                    f"The briefing for {job.company_name} could not read the company's website: {why.rstrip('.')}. "
+                    "Its facts come from GitHub alone."
+                ]
         analyze = next(s for s in steps if s["id"] == "analyze-with-claude")
         if briefing and briefing.get("analysisMode") == "offline":
             reason = (analyze.get("meta") or {}).get("reason", "")
@@ -131,6 +129,8 @@ def _message(job: Row, steps: list[dict], briefing: dict | None, remaining: floa
         github = next(s for s in steps if s["id"] == "search-github")
         if github["status"] == "failed":
             parts.append("GitHub could not be read, so the tech stack comes from the website alone.")
+        if briefing and briefing.get("incomplete"):
+            parts.append(f"It is incomplete: {briefing['incomplete']}")
         return " ".join(parts)
     if job.status == JobStatus.CANCELLED:
         return job.error_message or "The research was cancelled."
@@ -159,37 +159,26 @@ class Report:
 
 
 class _TerminalCache:
-    """Reports of terminal jobs by (database, job id), least recently used dropped first, each
-    kept at most `ttl_s` seconds (a job deleted through another process stops answering then)."""
+    """Reports of terminal jobs by (database, job id) in a cachetools TTLCache: least recently used
+    dropped first, each kept at most `ttl_s` seconds (a job deleted through another process stops
+    answering then). TTLCache is not thread-safe, so every access holds a lock."""
 
     def __init__(self, size: int, ttl_s: float) -> None:
-        self._size, self._ttl_s = size, ttl_s
         self._lock = threading.Lock()
-        self._reports: OrderedDict[tuple[URL, str], tuple[float, Report]] = OrderedDict()
+        self._reports: TTLCache[tuple[URL, str], Report] = TTLCache(maxsize=size, ttl=ttl_s)
 
     def get(self, engine: Engine, job_id: str) -> Report | None:
-        key = (engine.url, job_id)
         with self._lock:
-            found = self._reports.get(key)
-            if found is None:
-                return None
-            if time.monotonic() - found[0] > self._ttl_s:
-                del self._reports[key]
-                return None
-            self._reports.move_to_end(key)
-            return found[1]
+            return self._reports.get((engine.url, job_id))
 
     def put(self, engine: Engine, report: Report) -> None:
         with self._lock:
-            self._reports[(engine.url, report.job.id)] = (time.monotonic(), report)
-            self._reports.move_to_end((engine.url, report.job.id))
-            while len(self._reports) > self._size:
-                self._reports.popitem(last=False)
+            self._reports[(engine.url, report.job.id)] = report
 
     def forget(self, job_id: str) -> None:
         with self._lock:
             for key in [key for key in self._reports if key[1] == job_id]:
-                del self._reports[key]
+                self._reports.pop(key, None)
 
 
 terminal_cache = _TerminalCache(TERMINAL_CACHE_SIZE, TERMINAL_CACHE_TTL_S)
@@ -237,7 +226,10 @@ def report(
         "isFailed": job.status == JobStatus.FAILED,
         "estimatedSecondsRemaining": None if remaining is None else round(remaining),
         "retryOf": job.retry_of,
-        "results": briefing,
+        "results": seed_results(briefing) if briefing else None,
+        "briefing": briefing,
+        # While Claude writes: the verified sections so far, shaped like `briefing` (None otherwise).
+        "partial": (_writing(steps) or {}).get("partial") if job.status == JobStatus.PROCESSING else None,
         "message": _message(job, steps, briefing, remaining),
         "steps": [{k: s[k] for k in ("id", "status", "attempts", "durationMs", "error")} for s in steps],
         "usage": usage_of((row.meta for row in rows), prices).to_json_dict(),

@@ -60,6 +60,8 @@ if status["status"] in ("queued", "processing"):
         if st.button("Cancel", key="cancel", icon=":material/block:"):
             run.cancel(job_id)
             st.toast("Cancelling: the job stops at its next step.")
+        if fresh[0].get("partial"):
+            job_view.partial_briefing(fresh[0]["partial"])
 
     live()
     delete_control(run, job)
@@ -71,7 +73,7 @@ job_view.usage(status["usage"])
 
 if status["isComplete"]:
     job_view.completed_notice(status)
-    if notice := job_view.identity_notice(status["results"]):
+    if notice := job_view.identity_notice(status["briefing"] or {}):
         st.markdown(f":material/travel_explore: {notice}")
         with st.form("correct_company", border=False):
             website = st.text_input("The company's website", key="corrected_url", placeholder="https://acme.com")
@@ -88,7 +90,7 @@ if status["isComplete"]:
                     st.error(error.message, icon=":material/warning:")
                 else:
                     open_job(run.submit(request)[0].id)
-    job_view.briefing(job, status["results"], status["usage"])
+    job_view.briefing(job, status["briefing"], status["usage"])
 else:
     st.error(escape_markdown(status["message"]), icon=":material/error:" if status["isFailed"] else ":material/block:")
     if st.button("Retry", key="retry", type="primary", icon=":material/replay:"):

@@ -8,7 +8,8 @@ Whatever wrote the draft (Claude or the offline analyzer), the stored briefing:
   organisation that was found;
 - carries no raw HTML, normalised whitespace, and strings of bounded length;
 - has a salary only when a verified quote states it, or as an estimate labelled with its
-  assumptions (never from the offline analyzer), and an estimate only inside sane bounds.
+  assumptions (never from the offline analyzer), and an estimate only inside sane bounds; a pay
+  range the posting states as structured data (`Page.pay`) is the salary, whoever wrote the draft.
 """
 
 from __future__ import annotations
@@ -30,12 +31,16 @@ from pipeline.models import (
     Item,
     Page,
     ScrapedSite,
+    Source,
+    Unverified,
 )
-from pipeline.sources import SourceText, collect_sources
+from pipeline.pay import sourced_salary
+from pipeline.sources import collect_sources
 from pipeline.verify import verify_draft
 
 MAX_ITEM_CHARS = 600
 MAX_SHORT_ITEM_CHARS = 120  # tech stack entries
+MAX_TITLE_CHARS = 200  # a source's title
 MAX_LINK_PASSES = 5
 MIN_SALARY = 10_000
 MAX_SALARY = 2_000_000
@@ -85,10 +90,13 @@ def build_briefing(
     mode: Literal["claude", "offline"],
     model: str | None,
     posting: Page | None = None,
+    slips: list[Unverified] = (),
+    incomplete: str | None = None,
 ) -> Briefing:
-    """The stored briefing: the draft verified against its sources, cleaned, its links checked."""
+    """The stored briefing: the draft verified against its sources, cleaned, its links checked;
+    `slips` are items set aside while the reply was read, `incomplete` why sections are missing."""
     sources = collect_sources(site, github, posting)
-    verified = verify_draft(_with_board_pay(draft, posting, sources), sources, github)
+    verified = verify_draft(draft, sources, github)
     allowed = LinkPolicy(
         fetched=frozenset(s.source.url for s in sources if s.source.kind not in _LINKED_ELSEWHERE and s.source.url),
         company_host=_host(site.url or ""),
@@ -121,9 +129,12 @@ def build_briefing(
                 ],
             }
         )
-        for entry in verified.not_verified
+        for entry in [*slips, *verified.not_verified]
     ]
     salary = verified.salary
+    posting_id = next((s.id for s in sources if s.source.kind == "posting"), None)
+    if posting is not None and posting.pay is not None and posting_id is not None:
+        salary = sourced_salary(posting.pay, posting_id)  # the posting's own data beats any reading of it
     if mode == "offline" and salary is not None and salary.basis != "source":
         salary = None  # the offline analyzer never shows a figure no source states
     if salary is not None and salary.basis == "estimate" and not MIN_SALARY <= salary.min <= salary.max <= MAX_SALARY:
@@ -138,14 +149,16 @@ def build_briefing(
             role_fit=role_fit,
             not_verified=not_verified,
             verification=verified.verification,
-            sources=[s.source for s in sources],
+            sources=[clean_source(s.source, allowed) for s in sources],
             unread=[
                 clean_text(reason, allowed, MAX_ITEM_CHARS) for reason in (site.extra.unread if site.extra else [])
             ],
             identified_as=site.extra.identity if site.extra else None,
-            grounded=any(s.source.kind != "posting" for s in sources),
+            # A site built by JavaScript that could not be read leaves the briefing ungrounded in it.
+            grounded=any(s.source.kind != "posting" for s in sources) and not site.script_built,
             analysis_mode=mode,
             model=model if mode == "claude" else None,
+            incomplete=incomplete,
         )
     except pydantic.ValidationError as exc:
         fields = sorted({str(err["loc"][0]) for err in exc.errors() if err["loc"]})
@@ -154,14 +167,9 @@ def build_briefing(
         ) from None
 
 
-def _with_board_pay(draft: BriefingDraft, posting: Page | None, sources: list[SourceText]) -> BriefingDraft:
-    """The draft with the pay range the posting's job board states as data, cited to the posting:
-    it goes through verification like the analyzer's own salary claim, which it replaces."""
-    if posting is None or posting.pay is None:
-        return draft
-    source = next(s for s in sources if s.source.kind == "posting")
-    evidence = [e.model_copy(update={"source": source.id}) for e in posting.pay.evidence]
-    return draft.model_copy(update={"salary": posting.pay.model_copy(update={"evidence": evidence})})
+def clean_source(source: Source, policy: LinkPolicy) -> Source:
+    """The source with its title (a page's <title>, which the page's author wrote) cleaned like any text."""
+    return source.model_copy(update={"title": clean_text(source.title, policy, MAX_TITLE_CHARS) or source.url or ""})
 
 
 def clean_items(items: list[Item], policy: LinkPolicy, limit: int) -> list[Item]:

@@ -2,6 +2,7 @@
 
     make_site_client(policy) -> httpx.Client                      connects only where it checked
     fetch_html(url, client, policy, deadline=..., cache=...) -> FetchedPage   one HTML page, redirects by hand
+    fetch_resource(url, client, policy, deadline=..., cache=...) -> FetchedResource  any type (a page's script)
     robots_rules(url, client, policy, deadline=..., cache=...) -> RobotsRules  RFC 9309, by protego
     robots_allows(url, client, policy, deadline=...) -> bool
     fetch_json(url, client, policy, deadline=..., cache=...) -> object   a public API's JSON reply
@@ -36,6 +37,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
+import idna
 from protego import Protego
 
 from core.cache import CachedResponse
@@ -65,6 +67,7 @@ class FetchPolicy:
     max_redirects: int = 5
     user_agent: str = USER_AGENT
     page_timeout_s: float = 10.0  # the most one page (all its redirects included) may take
+    render_js: bool = False  # run a JavaScript-built page in Chromium (pipeline.render); PREP_RENDER_JS
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,25 @@ def fetch_json(
         return json.loads(fetched.html)
     except ValueError as e:
         raise FetchRefused(f"{url} answered with JSON that could not be read.") from e
+
+
+@dataclass(frozen=True)
+class FetchedResource:
+    """One resource as read (a script, JSON, a page): the URL after redirects, its type and bytes."""
+
+    url: str
+    status: int
+    content_type: str
+    body: bytes
+
+
+def fetch_resource(
+    url: str, client: httpx.Client, policy: FetchPolicy, *, deadline: float, cache: SourceCache | None = None
+) -> FetchedResource:
+    """Read one resource of any type through the same guard, bounds and cache as pages; errors as `fetch_html`."""
+    body = _cached_get("resource", url, client, policy, deadline, None, cache, keep=lambda r: r.ok)
+    _raise_for_status(body)
+    return FetchedResource(body.url, body.status, body.headers.get("content-type", ""), body.content)
 
 
 @dataclass(frozen=True)
@@ -291,7 +313,12 @@ def _follow(
         if _origin(current) != _origin(first):  # never hand credentials to another origin
             for name in CREDENTIAL_HEADERS:
                 request.headers.pop(name, None)
-        response = client.send(request, stream=True, follow_redirects=False)
+        try:
+            response = client.send(request, stream=True, follow_redirects=False)
+        except idna.IDNAError as e:  # httpx decodes a redirect's host to build `next_request`, even unfollowed
+            raise FetchRefused(
+                f"{current} redirected to an address that cannot be read: its host name is not valid IDNA."
+            ) from e
         try:
             if response.has_redirect_location:  # not a 304, nor a 3xx without a target
                 target = _checked(urljoin(current, response.headers["location"]), current, policy)

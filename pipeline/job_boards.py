@@ -26,8 +26,9 @@ from urllib.parse import quote, urlsplit
 
 from core.errors import FetchRefused, NotFound, PipelineError
 from core.request import MAX_POSTING_CHARS
-from pipeline.models import Evidence, OpenRole, OpenRoles, Page, SalaryClaim
-from pipeline.posting import POSTING_UNREADABLE, posting_lines
+from pipeline.html import visible_lines
+from pipeline.models import OpenRole, OpenRoles, Page, PayRange
+from pipeline.posting import POSTING_UNREADABLE
 from pipeline.source_reader import Reader, SourceApis
 
 Service = Literal["greenhouse", "lever", "ashby"]
@@ -102,9 +103,9 @@ def _greenhouse_posting(ref: PostingRef, reader: Reader, apis: SourceApis) -> Pa
     data = _object(
         reader.json(f"{apis.greenhouse}/v1/boards/{_q(ref.token)}/jobs/{_q(ref.job_id)}?pay_transparency=true")
     )
-    _, text = posting_lines(html.unescape(str(data.get("content") or "")))
+    text = visible_lines(html.unescape(str(data.get("content") or "")))
     lines = [_meta_line("Location", (data.get("location") or {}).get("name"))]
-    pay: SalaryClaim | None = None
+    pay: PayRange | None = None
     for pay_range in data.get("pay_input_ranges") or []:
         low, high = _int(pay_range.get("min_cents")), _int(pay_range.get("max_cents"))
         currency = str(pay_range.get("currency_type") or "").strip()[:12]
@@ -133,7 +134,7 @@ def _lever_page(data: dict, ref: PostingRef) -> Page:
     ]
     for block in data.get("lists") or []:
         lines.append(" ".join(str(block.get("text") or "").split()))
-        _, items = posting_lines(f"<ul>{block.get('content') or ''}</ul>")
+        items = visible_lines(f"<ul>{block.get('content') or ''}</ul>")
         lines.append(items)
     lines.append(str(data.get("additionalPlain") or ""))
     pay = None
@@ -160,7 +161,7 @@ def _ashby_posting(ref: PostingRef, reader: Reader, apis: SourceApis) -> Page:
 
 def _ashby_page(job: dict, ref: PostingRef) -> Page:
     if job.get("descriptionHtml"):
-        _, text = posting_lines(str(job["descriptionHtml"]))
+        text = visible_lines(str(job["descriptionHtml"]))
     else:
         text = str(job.get("descriptionPlain") or "")
     lines = [_meta_line("Team", job.get("team") or job.get("department")), _meta_line("Location", job.get("location"))]
@@ -311,17 +312,15 @@ def _meta_line(label: str, value: object) -> str:
     return f"{label}: {value}" if value else ""
 
 
-def _claim(low: int, high: int, currency: str, period: str | None, line: str) -> SalaryClaim | None:
+def _claim(low: int, high: int, currency: str, period: str | None, line: str) -> PayRange | None:
+    """The board's pay fields as the posting's pay range, quoting the line the page's text states it in."""
     if low > high:
         return None
-    evidence = [Evidence(source="posting", quote=line)]
-    if period is None:
-        return SalaryClaim(min=low, max=high, currency=currency, evidence=evidence)
-    return SalaryClaim(min=low, max=high, currency=currency, period=period, evidence=evidence)
+    return PayRange(min=low, max=high, currency=currency, period=period, quote=line)
 
 
-def _page(title: str, url: str, parts: list[str], pay: SalaryClaim | None) -> Page:
+def _page(title: str, url: str, parts: list[str], pay: PayRange | None) -> Page:
     content = "\n".join(part.strip() for part in parts if part and part.strip())[:MAX_POSTING_CHARS]
-    if pay is not None and pay.evidence[0].quote not in content:
+    if pay is not None and pay.quote not in content:
         pay = None  # the pay line was cut off with the text: it could not be verified
     return Page(url=url, title=_clean(title) or "The job posting", content=content, pay=pay)

@@ -23,10 +23,16 @@ NO_SALARY = "_No salary figure: no source read for this job states one, and ther
 
 _HTML = re.compile(r"[<>&]")
 # Markdown that untrusted text (a quote, a title, a model's claim) could carry: links, images and
-# footnote markers ([ ] ^), emphasis, code, tables, strikethrough, Streamlit's $ LaTeX; a bare URL
-# that GFM would autolink; and a block marker at its start (heading, quote, list). Lighter than
-# ui.format.escape_markdown so that the downloaded Markdown stays readable as plain text.
-_INLINE = re.compile(r"([\\`*_\[\]~$|^])|(?<=\w)(:)(?=//)|(?<=\bwww)(\.)", re.IGNORECASE)
+# footnote markers ([ ] ^), emphasis, code, tables, strikethrough, Streamlit's $ LaTeX; and a block
+# marker at its start (heading, quote, list). Lighter than ui.format.escape_markdown so that the
+# downloaded Markdown stays readable as plain text.
+_INLINE = re.compile(r"([\\`*_\[\]~$|^])")
+WORD_JOINER = "\u2060"  # invisible, and no word break either
+# Where Streamlit's Markdown would start a link, an icon, an emoji or a colour in plain text: an
+# e-mail address's @, the : of "http://" or of ":red[", ":material/home:", ":smile:", and "www.".
+# GFM autolinks URLs and e-mail addresses after backslash escapes are resolved, and Streamlit reads
+# ":material/" before parsing at all, so a backslash stops none of them; a word joiner does.
+_AUTOLINK = re.compile(r"(?<=[\w.+-])(?=@[\w-])|(?<=:)(?=[a-z/])|(?<=\bwww)(?=\.)", re.IGNORECASE)
 _BLOCK_START = re.compile(r"^(\d+)([.)])|^([#>+=-])")
 
 
@@ -47,8 +53,14 @@ def _plain(text: str) -> str:
 
 def neutralise(text: str) -> str:
     """Text safe to embed in Markdown: shown literally, never a link, footnote, heading or HTML."""
-    escaped = _INLINE.sub(lambda m: "\\" + next(g for g in m.groups() if g), _plain(text))
+    escaped = _INLINE.sub(r"\\\1", defuse_autolinks(_plain(text)))
     return _BLOCK_START.sub(lambda m: f"{m[1]}\\{m[2]}" if m[1] else f"\\{m[3]}", escaped)
+
+
+def defuse_autolinks(text: str) -> str:
+    """The text with a word joiner wherever Streamlit's Markdown would turn plain text into a link
+    (a URL, an e-mail address), an icon, an emoji or coloured text."""
+    return _AUTOLINK.sub(WORD_JOINER, text)
 
 
 def load_briefing(data: Briefing | dict) -> Briefing:
@@ -303,6 +315,8 @@ def render_markdown(
     warning = banner(model)
     if warning:
         lines += [f"> **Warning:** {warning}", ""]
+    if model.incomplete:
+        lines += [f"> **Incomplete:** {neutralise(model.incomplete)}", ""]
     for section in sections(model, for_page=False):
         lines += [f"## {section.title}", "", section.body, ""]
         if section.quotes:

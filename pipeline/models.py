@@ -9,15 +9,30 @@ from pydantic import Field
 from core.request import Frozen
 
 
+class PayRange(Frozen):
+    """A pay range a page states as structured data (schema.org `baseSalary`), with that data as read."""
+
+    min: int = Field(ge=0)
+    max: int = Field(ge=0)
+    currency: str | None = None  # as given (ISO code in schema.org); None when it names none
+    period: Literal["year", "month", "week", "day", "hour"] | None = None  # None: no unitText given
+    quote: str  # the structured data itself, compact JSON: what a citation of it quotes
+
+
 class Page(Frozen):
-    """One HTML page the scraper read."""
+    """One HTML page the scraper read: `content` is all its visible text (one block a line), `main`
+    its main content as Markdown, `data` the text of its structured data (JSON-LD, microdata,
+    `__NEXT_DATA__`); `script_built` when its markup is a JavaScript shell."""
 
     url: str
     title: str = ""
     meta_description: str = ""
     headings: list[str] = []
     content: str = ""
-    pay: SalaryClaim | None = None  # a pay range the posting's job board states as data; its quote is in `content`
+    main: str = ""
+    data: str = ""
+    pay: PayRange | None = None
+    script_built: bool = False
 
 
 class ScrapedSite(Frozen):
@@ -33,6 +48,7 @@ class ScrapedSite(Frozen):
     posting: Page | None = None  # the job posting, when the candidate gave its URL
     extra: ExtraSources | None = None  # job board, blog, Wikipedia, discussion: read beside the site
     feeds: list[str] = []  # the RSS or Atom feeds the home page announces
+    script_built: bool = False  # the site builds its pages with JavaScript, and it could not be read
 
     @property
     def fetched_urls(self) -> list[str]:
@@ -139,19 +155,20 @@ class RequirementDraft(Frozen):
 class BriefingDraft(Frozen):
     """The part of the briefing an analyzer writes (the model's structured output)."""
 
-    overview: list[Claim] = Field(max_length=8)
-    products: list[Claim] = Field(max_length=20)
-    tech_stack: list[Claim] = Field(max_length=40)
+    overview: list[Claim] = Field(default=[], max_length=8)
+    products: list[Claim] = Field(default=[], max_length=20)
+    tech_stack: list[Claim] = Field(default=[], max_length=40)
     salary: SalaryClaim | None = None
     salary_estimate: SalaryEstimate | None = None
-    interview_questions: list[Advice] = Field(min_length=5, max_length=20)
-    preparation_tips: list[Advice] = Field(min_length=3, max_length=5)
-    key_talking_points: list[Advice] = Field(max_length=15)
-    top_challenges: list[Claim] = Field(max_length=15)
-    culture_insights: list[Claim] = Field(max_length=15)
-    smart_questions: list[Advice] = Field(max_length=15)
-    red_flags: list[Claim] = Field(max_length=15)
-    prep_checklist: list[Advice] = Field(max_length=20)
+    # Every section may be missing or short (a reply cut off, a part that failed): empty by default.
+    interview_questions: list[Advice] = Field(default=[], max_length=20)
+    preparation_tips: list[Advice] = Field(default=[], max_length=5)
+    key_talking_points: list[Advice] = Field(default=[], max_length=15)
+    top_challenges: list[Claim] = Field(default=[], max_length=15)
+    culture_insights: list[Claim] = Field(default=[], max_length=15)
+    smart_questions: list[Advice] = Field(default=[], max_length=15)
+    red_flags: list[Claim] = Field(default=[], max_length=15)
+    prep_checklist: list[Advice] = Field(default=[], max_length=20)
     role_fit: list[RequirementDraft] = Field(default=[], max_length=15)
 
 
@@ -201,7 +218,7 @@ class Salary(Frozen):
     min: int = Field(ge=0)
     max: int = Field(ge=0)
     currency: str | None = None  # as written in the source; None when it names none
-    period: Literal["year", "month", "hour"] | None = "year"  # sourced: None when the quote names none
+    period: Literal["year", "month", "week", "day", "hour"] | None = "year"  # sourced: None when none is named
     basis: Literal["source", "estimate"]
     citations: list[Citation] = []
     assumptions: str | None = None  # estimates only: role, seniority, location
@@ -251,6 +268,7 @@ class Briefing(Frozen):
     grounded: bool = False
     analysis_mode: Literal["claude", "offline"]
     model: str | None = None
+    incomplete: str | None = None  # why sections the model was asked for are missing (its reply cut off…)
 
 
 # --- The keyless sources read beside the site (pipeline/research_sources.py) --------------------

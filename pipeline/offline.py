@@ -2,12 +2,16 @@
 
 Every factual item it writes (overview statement, product, stack item, culture line) carries a
 quote copied from a source the job read, and goes through the same verification as Claude's: it
-states nothing it cannot quote, and never a salary. A technology counts only where a sentence
+states nothing it cannot quote, and never a salary (a pay range the posting states as data is
+added by `pipeline.briefing`). A technology counts only where a sentence
 says it is used (or as a language or topic of the organisation's repositories): a name in a
 partner list, or "Swift"/"React" opening a sentence, is not enough. A product is something a
-sentence names as an offering. Questions and tips are practice material, grounded in the role,
-the posting's requirements, the stack and the products that were found. The output depends only
-on the inputs (no clock, no randomness). Its word lists are in `pipeline.offline_data`.
+sentence names as an offering, never a call to action or navigation ("Read more", "Sign up");
+an overview statement is a whole sentence of a page's main content that speaks of the company
+(its name, or "we"/"our"), never a banner, a thank-you or a call to action. Questions and tips
+are practice material, grounded in the role, the posting's requirements, the stack and the
+products that were found. The output depends only on the inputs (no clock, no randomness). Its
+word lists are in `pipeline.offline_data`.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import re
 
 from pipeline.models import Advice, BriefingDraft, Claim, Evidence, GitHubData, Page, RequirementDraft, ScrapedSite
 from pipeline.offline_data import (
+    CALLS_TO_ACTION,
     GENERIC_HEADINGS,
     GENERIC_PREFIXES,
     GENERIC_QUESTIONS,
@@ -51,6 +56,9 @@ _CULTURE_WORDS = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'“(])")
+_CALL_TO_ACTION = re.compile(CALLS_TO_ACTION, re.IGNORECASE)
+_MARKDOWN_MARK = re.compile(r"^\s*(?:#{1,6}\s+|[-*+]\s+|\d{1,2}[.)]\s+|>\s*)")  # heading, bullet, quote
+_SELF = re.compile(r"\b(?:we|our|us|wir|unser\w*|nous|notre|nos)\b", re.IGNORECASE)  # the company speaking
 
 
 def analyze_offline(
@@ -123,7 +131,11 @@ def _sentences(text: str) -> list[str]:
     A page's text runs its headings and navigation into its prose ("Our stack Our fleet software
     is…"), so the page's own heading lines (two words or more, no final stop) also end a sentence.
     """
-    lines = [" ".join(line.split()) for line in text.split("\n") if line.strip()]
+    lines = [
+        " ".join(_MARKDOWN_MARK.sub("", line).split())
+        for line in text.split("\n")
+        if line.strip() and not line.lstrip().startswith("|")  # a table row is cells, not sentences
+    ]
     headings = sorted(
         {
             line
@@ -162,10 +174,10 @@ def _overview(company: str, pages: list[SourceText], sources: list[SourceText], 
     """What the company says about itself, quoted; then what its GitHub organisation publishes."""
     statements: list[Claim] = []
     for source in pages:
-        for sentence in _sentences(source.text):
+        for sentence in _sentences(source.shown):
             if len(statements) >= MAX_OVERVIEW_SENTENCES:
                 break
-            if sentence.endswith((".", "!")) and all(c.text != sentence for c in statements):
+            if _is_statement(sentence, company) and all(c.text != sentence for c in statements):
                 statements.append(_quoted(sentence, source))
     if github.repositories:
         top = max(github.repositories, key=lambda r: (r.stars, r.name))
@@ -186,15 +198,14 @@ def _products(pages: list[SourceText], sources: list[SourceText], github: GitHub
     """Things a sentence names as an offering, then the most starred repositories (open source)."""
     found: list[Claim] = []
     for source in pages:
-        for sentence in _sentences(source.text):
+        for sentence in _sentences(source.shown):
+            if _CALL_TO_ACTION.search(sentence):
+                continue
             for pattern in _OFFERINGS:
                 match = pattern.search(sentence)
                 if match and not _is_generic(match.group("name")):
                     found.append(
-                        Claim(
-                            text=match.group("name").strip(" ,.;:"),
-                            evidence=[Evidence(source=source.id, quote=sentence)],
-                        )
+                        Claim(text=_whole_words(sentence, match), evidence=[Evidence(source=source.id, quote=sentence)])
                     )
                     break
     repo_source = {s.source.url: s for s in sources if s.source.kind == "repository"}
@@ -207,6 +218,22 @@ def _products(pages: list[SourceText], sources: list[SourceText], github: GitHub
         )
         found.append(Claim(text=text, evidence=[Evidence(source=source.id, quote=f"Repository: {repo.name}")]))
     return _unique_claims(found)[:MAX_PRODUCTS]
+
+
+def _is_statement(sentence: str, company: str) -> bool:
+    """Whether a sentence says what the company is or does: a whole sentence naming the company
+    (or "we"/"our"), not a call to action, a banner or a thank-you."""
+    names = [word for word in re.findall(r"\w+", company.casefold()) if len(word) >= 3]
+    about = _SELF.search(sentence) or any(re.search(rf"\b{re.escape(n)}\b", sentence.casefold()) for n in names)
+    return sentence.endswith((".", "!")) and bool(about) and not _CALL_TO_ACTION.search(sentence)
+
+
+def _whole_words(sentence: str, match: re.Match[str]) -> str:
+    """The offering's name as matched, without a word the match's length limit cut in two."""
+    name = match.group("name")
+    if match.end("name") < len(sentence) and sentence[match.end("name")].isalnum() and " " in name:
+        name = name.rsplit(" ", 1)[0]
+    return name.strip(" ,.;:")
 
 
 def _unique_claims(claims: list[Claim]) -> list[Claim]:
@@ -346,7 +373,12 @@ def _talking_points(company: str, sources: list[SourceText], stack: list[str], g
 
 def _culture(pages: list[SourceText]) -> list[Claim]:
     """Sentences from the site that talk about culture, values or ways of working, quoted."""
-    found = [_quoted(s, page) for page in pages for s in _sentences(page.text) if _CULTURE_WORDS.search(s)]
+    found = [
+        _quoted(s, page)
+        for page in pages
+        for s in _sentences(page.shown)
+        if _CULTURE_WORDS.search(s) and not _CALL_TO_ACTION.search(s)
+    ]
     return _unique_claims(found)[:MAX_CULTURE_INSIGHTS]
 
 

@@ -74,6 +74,15 @@ OFFERING_PATTERNS: tuple[str, ...] = (
     r"\b(?:[Oo]ur (?:product|platform|service|app)s?,?|[Ii]ntroducing)\s+" + _NAME,
 )
 
+# What a call to action, a banner or a thank-you starts with, or says anywhere: never a product
+# nor a statement about the company.
+CALLS_TO_ACTION = (
+    r"^(?:read|learn|find out|discover|explore|see|view|watch|sign|log|get started|start|try|book|request|"
+    r"contact|talk to|join|subscribe|download|register|apply|follow|share|click|accept|manage|thank|"
+    r"mehr erfahren|jetzt)\b|\b(?:read more|learn more|sign up|thank you|cookies?|privacy policy|"
+    r"all rights reserved|newsletter|subscribe)\b"
+)
+
 # Headings that name a section of a site, not something the company makes.
 GENERIC_HEADINGS = frozenset(
     {

@@ -2,9 +2,10 @@
 
 markdown-it-py (CommonMark with footnotes) parses the Markdown; each block becomes an fpdf2
 `multi_cell` whose inline text uses fpdf2's own markup (bold, italics, links), so links stay
-clickable. The fonts ship in assets/fonts: DejaVu Sans for Latin, Greek, Cyrillic, Hebrew and
-Arabic, and Droid Sans Fallback for Chinese, Japanese and Korean. HarfBuzz (uharfbuzz) shapes
-the text, so Arabic letters join and right-to-left names read in order inside a line.
+clickable; only the document's own links (its sources) are links, every other text is plain.
+The fonts ship in assets/fonts: DejaVu Sans for Latin, Greek, Cyrillic, Hebrew and Arabic, and
+Droid Sans Fallback for Chinese, Japanese and Korean. HarfBuzz (uharfbuzz) shapes the text, so
+Arabic letters join and right-to-left names read in order inside a line.
 
 fpdf2's own `write_html` is not used: it mis-orders a right-to-left run that follows a fallback
 font's run in the same paragraph (fpdf2 2.8.9), which `multi_cell` does not.
@@ -34,6 +35,14 @@ LINK_BLUE = (20, 80, 170)
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).use(footnote_plugin)
 _FPDF_MARKERS = re.compile(r"(\*\*|__|--|~~)")  # fpdf2's inline markers: bold, italics, underline, strike
+# fpdf2 reads `[text](url)` anywhere in a markdown cell as a link, and offers no escape for it, so
+# untrusted text that spells one ("[x](javascript:…)" in a page title) would become a live link.
+# Our links are spelt with control characters instead, which literal text cannot contain.
+_LINK_START, _LINK_MIDDLE, _LINK_END = "\x02", "\x03", "\x04"
+_LINK_SYNTAX = re.compile(r"^\x02([^\x02\x03\x04]+)\x03([^\x02\x03\x04]+)\x04(.*)$", re.DOTALL)
+# Never printed: control characters (ours delimit links), and the word joiners that keep the
+# page from autolinking (pipeline.markdown.defuse_autolinks), which a PDF does not do.
+_UNPRINTED = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2060]")
 
 
 @dataclass
@@ -73,6 +82,7 @@ def _document(title: str) -> FPDF:
     pdf.set_fallback_fonts([CJK_FONT], exact_match=False)
     pdf.set_text_shaping(True, direction="ltr")
     pdf.MARKDOWN_LINK_COLOR = LINK_BLUE
+    pdf.MARKDOWN_LINK_REGEX = _LINK_SYNTAX
     pdf.add_page()
     pdf.set_font(BODY_FONT, size=BODY_PT)
     return pdf
@@ -152,7 +162,7 @@ def _inline(children: list[Token]) -> str:
             href, text = link[0], "".join(link[1:])
             link = None
             safe = href.startswith(("https://", "http://")) and not re.search(r"[\s()\[\]]", href)
-            piece = f"[{text}]({href})" if safe else text
+            piece = f"{_LINK_START}{text or _escape(href)}{_LINK_MIDDLE}{href}{_LINK_END}" if safe else text
         elif kind in ("softbreak", "hardbreak"):
             piece = " " if kind == "softbreak" else "\n"
         elif kind == "footnote_ref":
@@ -167,5 +177,6 @@ def _inline(children: list[Token]) -> str:
 
 
 def _escape(text: str) -> str:
-    """Literal text: a backslash before a doubled marker makes fpdf2 print the marker itself."""
-    return _FPDF_MARKERS.sub(r"\\\1", text)
+    """Literal text: a backslash before a doubled marker makes fpdf2 print the marker itself;
+    control characters (which would spell our links) and word joiners are dropped."""
+    return _FPDF_MARKERS.sub(r"\\\1", _UNPRINTED.sub("", text))

@@ -1,5 +1,7 @@
-"""The job posting a candidate gives: pasted text checked, a URL read by the safe fetcher, and
-(for the offline analyzer) its requirements taken from the lists under its requirement headings."""
+"""The job posting a candidate gives: pasted text checked, a URL read by the safe fetcher and the
+same extraction as the company's pages (`pipeline.html`: main content, visible lines, schema.org
+JobPosting data and its pay range), and (for the offline analyzer) its requirements taken from the
+lists under its requirement headings."""
 
 from __future__ import annotations
 
@@ -8,12 +10,12 @@ import unicodedata
 from typing import BinaryIO
 
 import httpx
-from bs4 import BeautifulSoup
 
 from core.errors import FetchRefused, InvalidInput, PipelineError
 from core.request import MAX_POSTING_CHARS
-from pipeline.fetch import FetchPolicy, fetch_html
+from pipeline.fetch import FetchPolicy
 from pipeline.models import Page
+from pipeline.render import read_page, unreadable
 from pipeline.sources import POSTING_TITLE
 
 MAX_REQUIREMENTS = 10
@@ -97,33 +99,22 @@ def pasted_posting(text: str) -> Page:
 
 
 def read_posting(url: str, client: httpx.Client, policy: FetchPolicy, *, deadline: float) -> Page:
-    """The posting at `url`, read by the same guarded fetcher as the company's site, its lists kept
-    one item a line so that requirements can be found. Errors say that it was the posting."""
+    """The posting at `url`, read by the same guarded fetcher and extraction as the company's site.
+    Errors say that it was the posting; a page with neither text nor posting data is one."""
     try:
-        fetched = fetch_html(url, client, policy, deadline=deadline)
+        page, _, _ = read_page(url, client, policy, deadline)
     except PipelineError as error:  # reworded in place: its retry_after (a 429's Retry-After) or field stays
         error.args = (f"{POSTING_UNREADABLE}: {error.message}",)
         raise
-    title, content = posting_lines(fetched.html)
-    if not content.strip():
-        raise FetchRefused(f"{POSTING_UNREADABLE}: the page at {fetched.url} has no readable text.")
-    return Page(url=fetched.url, title=title or POSTING_TITLE, content=content)
-
-
-def posting_lines(html: str) -> tuple[str, str]:
-    """A posting's HTML as (title, text): headings and paragraphs a line each, list items as "- item"."""
-    soup = BeautifulSoup(html, "lxml")
-    for tag in soup(["script", "style", "template", "noscript", "nav", "footer", "svg"]):
-        tag.decompose()
-    lines = []
-    for node in soup.find_all(["h1", "h2", "h3", "h4", "li", "p", "dt", "dd"]):
-        if node.find(["li", "p"]) is not None:
-            continue  # its own list items and paragraphs are read on their own
-        text = " ".join(node.get_text(" ").split())
-        if text:
-            lines.append(f"- {text}" if node.name == "li" else text)
-    title = " ".join((soup.title.get_text(" ") if soup.title else "").split())[:200]
-    return title, "\n".join(dict.fromkeys(lines))[:MAX_POSTING_CHARS]
+    if unreadable(page):
+        cannot = "running it in a browser gave no text" if policy.render_js else "this server cannot run it"
+        raise FetchRefused(
+            f"{POSTING_UNREADABLE}: the page at {page.url} builds its text with JavaScript ({cannot}) and "
+            "embeds no posting data. Paste the posting's text instead."
+        )
+    if not (page.main or page.content or page.data).strip():
+        raise FetchRefused(f"{POSTING_UNREADABLE}: the page at {page.url} has no readable text.")
+    return page.model_copy(update={"title": page.title or POSTING_TITLE})
 
 
 def requirements(text: str) -> list[str]:

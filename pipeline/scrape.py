@@ -8,6 +8,11 @@ failure. Deep mode reads up to MAX_DEEP_PAGES linked pages (about, careers, prod
 blog) in parallel on a small pool of its own: the caller already runs in a pool, and sharing it
 could deadlock. A deep page that fails is left out. Every page goes through robots.txt and the
 same fetch guard, within the same deadline, and through the source cache when one is given.
+
+A page that JavaScript builds (`Page.script_built`) and that embeds no data to read instead is
+run in Chromium when the policy allows it (`pipeline.render`, every request through the same
+guard); a home page that stays unreadable makes the step skipped, saying so in plain words, and
+the briefing not grounded.
 """
 
 from __future__ import annotations
@@ -22,11 +27,10 @@ from urllib.parse import urlsplit
 import httpx
 
 from core.errors import FetchRefused, PipelineError
-from pipeline.blog import feed_links
 from pipeline.cache import SourceCache
-from pipeline.fetch import FetchPolicy, RobotsRules, fetch_html, robots_rules
-from pipeline.html import read_html
+from pipeline.fetch import FetchPolicy, RobotsRules, robots_rules
 from pipeline.models import Page, ScrapedSite
+from pipeline.render import read_page, unreadable
 from pipeline.urls import normalize_url
 
 logger = logging.getLogger(__name__)
@@ -67,6 +71,10 @@ def scrape_website(
             return ScrapedSite(skipped_reason=f"No website was given, and the guess {guess} could not be read: {e}")
     else:
         home, links, rules, feeds = _read_home(normalize_url(url), client, policy, deadline, cache)
+    if unreadable(home):
+        return ScrapedSite(
+            url=home.url, title=home.title, skipped_reason=_unreadable_reason(home, policy), script_built=True
+        )
     pages = [home]
     if deep:
         pages += _read_deep_pages(home.url, links, rules, client, policy, deadline, cache)
@@ -95,9 +103,18 @@ def _read_home(
     rules = robots_rules(url, client, policy, deadline=deadline, cache=cache)
     if not rules.can_fetch(policy.user_agent, url):
         raise FetchRefused(f"The robots.txt of {url} asks bots like ours not to read it.")
-    fetched = fetch_html(url, client, policy, deadline=deadline, cache=cache)
-    page, links = read_html(fetched.url, fetched.html)
-    return page, links, rules, feed_links(fetched.url, fetched.html)
+    page, links, feeds = read_page(url, client, policy, deadline, cache)
+    return page, links, rules, feeds
+
+
+def _unreadable_reason(page: Page, policy: FetchPolicy) -> str:
+    host = urlsplit(page.url).hostname or page.url
+    if policy.render_js:
+        return (
+            f"{host} builds its pages with JavaScript, and running them in a browser gave no readable text; "
+            "the briefing could not read it."
+        )
+    return f"{host} builds its pages with JavaScript, which this server cannot run; the briefing could not read it."
 
 
 def _deep_links(home_url: str, links: list[str]) -> list[str]:
@@ -185,8 +202,9 @@ def _robots_allow(
 def _read_deep_page(
     url: str, client: httpx.Client, policy: FetchPolicy, deadline: float, cache: SourceCache | None
 ) -> Page:
-    fetched = fetch_html(url, client, policy, deadline=deadline, cache=cache)
-    page, _ = read_html(fetched.url, fetched.html)
+    page, _, _ = read_page(url, client, policy, deadline, cache)
+    if unreadable(page):
+        raise FetchRefused(_unreadable_reason(page, policy))
     return page
 
 

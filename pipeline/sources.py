@@ -26,10 +26,17 @@ KIND_GROUPS = {
 
 @dataclass(frozen=True)
 class SourceText:
-    """A source and the text the job read from it."""
+    """A source, the text the job read from it (what quotes are checked against), and what of it
+    the model is shown, most useful first (`prompt`; the whole text when empty)."""
 
     source: Source
     text: str
+    prompt: str = ""
+
+    @property
+    def shown(self) -> str:
+        """What the model and the offline analyzer read of this source."""
+        return self.prompt or self.text
 
     @property
     def id(self) -> str:
@@ -39,15 +46,15 @@ class SourceText:
 
 def collect_sources(site: ScrapedSite, github: GitHubData, posting: Page | None = None) -> list[SourceText]:
     """Every source in a fixed order: pages, the posting, the GitHub organisation, its repositories."""
-    found: list[tuple[Source, str]] = []
+    found: list[tuple[Source, str, str]] = []
 
-    def add(kind: str, url: str | None, title: str, text: str) -> None:
-        found.append((Source(id=f"S{len(found) + 1}", kind=kind, url=url or None, title=title), text))
+    def add(kind: str, url: str | None, title: str, text: str, prompt: str = "") -> None:
+        found.append((Source(id=f"S{len(found) + 1}", kind=kind, url=url or None, title=title), text, prompt))
 
     for page in site.pages_or_summary():
-        add("page", page.url, page.title or page.url, page_text(page))
+        add("page", page.url, page.title or page.url, page_text(page), model_text(page))
     if posting is not None:
-        add("posting", posting.url or None, posting.title or POSTING_TITLE, page_text(posting))
+        add("posting", posting.url or None, posting.title or POSTING_TITLE, page_text(posting), model_text(posting))
     if github.organization and (github.repositories or github.tech_stack):
         add(
             "organisation",
@@ -60,7 +67,7 @@ def collect_sources(site: ScrapedSite, github: GitHubData, posting: Page | None 
     if site.extra is not None:
         for kind, url, title, text in extra_sources(site.extra):
             add(kind, url, title, text)
-    return [SourceText(source, text) for source, text in found]
+    return [SourceText(source, text, prompt) for source, text, prompt in found]
 
 
 def extra_sources(extra: ExtraSources) -> list[tuple[str, str, str, str]]:
@@ -95,8 +102,22 @@ def extra_sources(extra: ExtraSources) -> list[tuple[str, str, str, str]]:
 
 
 def page_text(page: Page) -> str:
-    """Everything readable on a page: title, description, headings and text."""
-    return "\n".join(part for part in [page.title, page.meta_description, *page.headings, page.content] if part)
+    """Everything the job read on a page: title, description, headings, main content, all visible
+    text and structured data. Quotes are checked against it, so a true quote from a menu counts."""
+    parts = [page.title, page.meta_description, *page.headings, page.main, page.content, page.data]
+    return "\n".join(part for part in parts if part)
+
+
+def model_text(page: Page) -> str:
+    """What the model is shown of a page, most useful first: title, description, the headline when
+    the main content lacks it, the main content (with none found: the headings and all visible
+    text), then the structured data it does not already say. Menus, footers and banners stay out."""
+    body = page.main or page.content
+    seen = _flat(body)
+    # Without main content, every heading: in visible text they are what separates its blocks.
+    headline = [h for h in page.headings[: 1 if page.main else None] if page.main == "" or _flat(h) not in seen]
+    data = [line for line in page.data.split("\n") if line and _flat(line) not in seen]
+    return "\n".join(part for part in [page.title, page.meta_description, *headline, body, *data] if part)
 
 
 def repository_text(repo: Repository) -> str:
@@ -132,3 +153,7 @@ def open_roles_text(roles: OpenRoles) -> str:
     for role in roles.roles:
         lines.append(" — ".join(part for part in (role.title, role.team, role.location) if part))
     return "\n".join(lines)
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.casefold().split())

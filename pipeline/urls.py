@@ -201,9 +201,21 @@ def _canonical_host(host: str) -> str:
         raise _invalid(f"{host} looks like a numeric address but is not a valid one.") from None
     if ip is not None:
         return str(ip)
-    if len(host) > MAX_HOST_CHARS or not _HOST_NAME.match(host):
+    if len(host) > MAX_HOST_CHARS or not _HOST_NAME.match(host) or not _valid_a_labels(host):
         raise _invalid(f"{host} is not a valid host name.")
     return host
+
+
+def _valid_a_labels(host: str) -> bool:
+    """Whether every punycode (xn--) label decodes to a valid IDNA name: httpx decodes them when
+    it connects and raises deep inside the request on one that does not (`xn--a` is U+0080)."""
+    try:
+        for label in host.rstrip(".").split("."):
+            if label.startswith("xn--"):
+                idna.decode(label)
+    except (UnicodeError, ValueError):  # idna.IDNAError is a UnicodeError
+        return False
+    return True
 
 
 def _literal_ip(host: str) -> IPAddress | None:

@@ -12,8 +12,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from api.openapi import openapi_document
-from api.routes import ROUTES
+from api.routes import ROUTES, openapi_document
 
 
 class Contract:
@@ -21,8 +20,10 @@ class Contract:
 
     def __init__(self, document: dict) -> None:
         self.document = document
+        base = document["servers"][0]["url"]  # the paths are relative to where the API is mounted
         self.paths = [
-            (re.compile("^" + re.sub(r"\{[^}/]+\}", "[^/]+", path) + "$"), path) for path in document["paths"]
+            (re.compile("^" + re.escape(base) + re.sub(r"\{[^}/]+\}", "[^/]+", path) + "$"), path)
+            for path in document["paths"]
         ]
 
     def operation(self, method: str, path: str) -> dict | None:

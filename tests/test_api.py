@@ -12,7 +12,7 @@ import copy
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import httpx
 import jsonschema
@@ -24,14 +24,13 @@ from schemathesis.config import SchemathesisConfig
 from sqlalchemy import text
 from starlette.applications import Starlette
 
-from api.openapi import OPERATIONS, openapi_document
-from api.routes import HANDLERS, MAX_BODY_BYTES, ROUTES, UNEXPECTED
+from api.routes import MAX_BODY_BYTES, PREFIX, ROUTES, UNEXPECTED, openapi_document, public, router
 from core.request import MAX_URL_CHARS
 from engine.runner import get_runner
+from harness.fakes.server import Reply
+from harness.live_app import app_environment, serve_app
 from pipeline.markdown import markdown_filename
 from tests.api_contract import CONTRACT
-from tests.fakes.server import Reply
-from tests.live_app import app_environment, serve_app
 
 WAIT_S = 30.0  # bound on any wait for a job or a server, seconds
 POLL_S = 0.05
@@ -61,8 +60,34 @@ BRIEFING_KEYS = {
     "grounded",
     "analysisMode",
     "model",
+    "incomplete",
+}
+SEED_LISTS = ("products", "techStack", "interviewQuestions", "preparationTips", "keyTalkingPoints", "topChallenges")
+SEED_TYPES = {
+    "companyName": str,
+    "overview": str,
+    "cultureInsights": str,
+    **dict.fromkeys((*SEED_LISTS, "smartQuestions", "redFlags", "prepChecklist"), list),
+    "salaryRange": (dict, type(None)),
+    "averageSalary": (float, int, type(None)),
 }
 
+
+@dataclass(frozen=True)
+class Op:
+    """One documented operation, with its path as a client calls it."""
+
+    method: str
+    path: str
+    operation_id: str
+    public: bool
+
+
+OPERATIONS = [
+    Op(method.upper(), PREFIX + path, spec["operationId"], not spec.get("security"))
+    for path, item in openapi_document(False)["paths"].items()
+    for method, spec in item.items()
+]
 
 # -- helpers -----------------------------------------------------------------------------------
 
@@ -134,9 +159,15 @@ def test_submit_then_poll_until_the_briefing_is_there(client, fake_site, fake_an
     status = _wait(client, job_id)
     assert status["status"] == "completed", status["message"]
     assert (status["isComplete"], status["isFailed"], status["progress"]) == (True, False, "6/6")
-    assert set(status["results"]) == BRIEFING_KEYS
-    assert status["results"]["companyName"] == "Acme Robotics"
-    assert status["results"]["analysisMode"] == "claude"
+    assert set(status["briefing"]) == BRIEFING_KEYS
+    assert status["briefing"]["analysisMode"] == "claude"
+    seed = status["results"]  # the seed's names and types, built from the verified briefing
+    assert set(seed) == set(SEED_TYPES) and seed["companyName"] == "Acme Robotics"
+    for name, kind in SEED_TYPES.items():
+        value = seed[name]
+        assert isinstance(value, kind) and (kind is not list or all(isinstance(item, str) for item in value)), name
+    assert seed["overview"] == " ".join(f"{item['text']}." for item in status["briefing"]["overview"])
+    assert seed["interviewQuestions"] == [item["text"] for item in status["briefing"]["interviewQuestions"]]
     assert [step["id"] for step in status["steps"]] == [
         "identify-company",
         "scrape-website",
@@ -178,7 +209,7 @@ def test_deep_mode_is_passed_through(client, fake_site):
     assert submitted["deepMode"] is True
     status = _wait(client, submitted["jobId"])
     assert status["deepMode"] is True
-    assert any((source["url"] or "").endswith("/about") for source in status["results"]["sources"])
+    assert any((source["url"] or "").endswith("/about") for source in status["briefing"]["sources"])
 
 
 # -- request errors ------------------------------------------------------------------------------
@@ -275,7 +306,7 @@ def test_unknown_query_parameters_are_a_400(client):
 
 def test_other_methods_and_paths_answer_json(client):
     wrong_method = client.delete("/api/jobs")
-    assert wrong_method.headers["allow"] == "GET, HEAD"
+    assert wrong_method.headers["allow"] == "GET"
     _error(wrong_method, 405)
     _error(client.get("/api/research-direct"), 405)
     _error(client.get("/api/no-such-thing"), 404)
@@ -490,7 +521,8 @@ def test_with_a_token_set_the_right_bearer_gets_in_and_health_stays_open(client,
 
 def test_without_a_token_no_header_is_needed(client):
     assert client.get("/api/jobs").status_code == 200
-    assert client.get("/api/openapi.json").json()["security"] == [{"bearerAuth": []}, {}]
+    status = client.get("/api/openapi.json").json()["paths"]["/research-status/{jobId}"]["get"]
+    assert status["security"] == [{"bearerAuth": []}, {}]  # the token may be left out
 
 
 # -- the document -----------------------------------------------------------------------------------
@@ -500,19 +532,17 @@ def test_the_document_lists_exactly_the_served_routes(client):
     document = client.get("/api/openapi.json").json()
 
     assert document["openapi"].startswith("3.1")
-    served = {(op.path, op.method.lower()) for op in OPERATIONS}
-    documented = {(path, method) for path, item in document["paths"].items() for method in item}
-    assert documented == served
-    assert set(HANDLERS) == {op.operation_id for op in OPERATIONS}
-    routed = {(route.path, method) for route in ROUTES for method in route.methods or ()}
-    assert {(path, method.upper()) for path, method in served} <= routed
+    documented = {(path, method.upper()) for path, item in document["paths"].items() for method in item}
+    served = {(route.path, method) for route in (*router.routes, *public.routes) for method in route.methods}
+    assert documented == served and document["servers"] == [{"url": PREFIX}]
+    assert [route.path for route in ROUTES] == [PREFIX]
     for schema in document["components"]["schemas"].values():
         jsonschema.Draft202012Validator.check_schema(schema)
 
 
 def test_the_document_rejects_what_the_api_rejects():
     """The submit schema is strict: the contract and the handler agree on what is invalid."""
-    schema = openapi_document(False)["paths"]["/api/research-direct"]["post"]["requestBody"]["content"]
+    schema = openapi_document(False)["paths"]["/research-direct"]["post"]["requestBody"]["content"]
     schema = schema["application/json"]["schema"]
     CONTRACT.validate({"companyName": "Acme", "deepMode": True, "role": None}, schema)
     for bad in ({"companyName": "Acme", "deepMode": "5"}, {"companyName": "Acme", "x": 1}, {}):

@@ -17,7 +17,7 @@ from db.models import Job
 from engine.batch_status import batch_zip
 from engine.runner import get_runner
 from pipeline.markdown import markdown_filename
-from tests.app_fixtures import count_jobs
+from tests.helpers import count_jobs
 from tests.test_cli import _cli
 
 WAIT_S = 60.0
@@ -57,7 +57,7 @@ def test_submit_a_batch_poll_it_filter_history_and_zip_it(client, fake_site):
     assert (batch["total"], batch["completed"], batch["failed"], batch["cancelled"]) == (3, 3, 0, 0)
     assert [job["jobId"] for job in batch["jobs"]] == accepted["jobIds"]
     assert {job["progress"] for job in batch["jobs"]} == {"6/6"}
-    assert batch["usage"]["calls"] == 3
+    assert batch["usage"]["calls"] == 6  # two requests per briefing (facts, coaching)
 
     listed = client.get("/api/jobs", params={"batch": accepted["batchId"]}).json()["jobs"]
     assert sorted(job["jobId"] for job in listed) == sorted(accepted["jobIds"])
@@ -73,7 +73,7 @@ def test_submit_a_batch_poll_it_filter_history_and_zip_it(client, fake_site):
     assert names == expected
     for company, name in zip(companies, names, strict=True):
         assert documents[name].startswith(f"# Interview briefing: {company['companyName']}\n")
-        assert "## Interview questions" in documents[name] and "_Usage: 1 call to" in documents[name]
+        assert "## Interview questions" in documents[name] and "_Usage: 2 calls to" in documents[name]
 
 
 def test_a_batch_with_bad_entries_queues_nothing_and_names_each(client, app_env, fake_site):
@@ -183,7 +183,7 @@ def test_a_batch_shares_its_job_posting_with_every_company(client, app_env, fake
         stored = session.exec(select(Job.job_description).where(Job.batch_id == accepted.json()["batchId"])).all()
     assert len(stored) == 2 and all("Python in production" in posting for posting in stored)
     _wait_done(client, accepted.json()["statusUrl"])
-    results = client.get(f"/api/research-status/{accepted.json()['jobIds'][0]}").json()["results"]
+    results = client.get(f"/api/research-status/{accepted.json()['jobIds'][0]}").json()["briefing"]
     assert [source["kind"] for source in results["sources"]].count("posting") == 1
     assert any("Python in production" in fit["requirement"] for fit in results["roleFit"])
 

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from db.engine import get_engine, reading
 from db.models import Job
 from engine.runner import get_runner
-from tests.app_fixtures import open_page
+from tests.helpers import open_page
 from ui.format import escape_markdown
 
 TIMEOUT_S = 30

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import time
 
+from harness.fakes.site import FEED_PATH, HOME, POSTS
 from pipeline.blog import feed_links, parse_feed, read_blog
 from pipeline.source_reader import Reader
-from tests.fakes.fixtures import LOCAL_POLICY
-from tests.fakes.site import FEED_PATH, HOME, POSTS
+from tests.helpers import LOCAL_POLICY
 from tests.test_api import _body, _submit, _wait
 
 
@@ -77,7 +77,7 @@ def test_a_deep_job_cites_its_blog_posts(client, fake_site):
     status = _wait(client, submitted["jobId"])
 
     assert status["status"] == "completed", status["message"]
-    blog = [s for s in status["results"]["sources"] if s["kind"] == "blog"]
+    blog = [s for s in status["briefing"]["sources"] if s["kind"] == "blog"]
     assert [s["url"] for s in blog] == [fake_site.url + FEED_PATH] + [
         fake_site.url + path
         for path in ("/blog/event-sourced-payouts", "/blog/rust-motion-planner", "/blog/postgresql-partitions")

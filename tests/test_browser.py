@@ -16,12 +16,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from core.steps import SCRAPE, STEPS
+from harness.fakes.anthropic_api import FakeAnthropic
+from harness.fakes.server import Reply
+from harness.fakes.wiring import fake_services_env
+from harness.live_app import app_environment, serve_app
+from pipeline.markdown import defuse_autolinks
 from settings import PROJECT_DIR
-from tests.browser_fixtures import screenshot
-from tests.fakes.anthropic_api import FakeAnthropic
-from tests.fakes.server import Reply
-from tests.fakes.wiring import fake_services_env
-from tests.live_app import app_environment, serve_app
+from tests.helpers import screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -206,7 +207,8 @@ def test_failed_job_says_why_and_retry_completes(app_url, page, fake_site, fake_
 
     alert = page.get_by_test_id("stAlertContentError")
     expect(alert).to_contain_text("We could not read", timeout=JOB_TIMEOUT_MS)
-    expect(alert).to_contain_text(f"{fake_site.url}/ is temporarily unavailable (HTTP 503)")
+    # The URL carries an invisible word joiner after "http:", so it is not a link (defuse_autolinks).
+    expect(alert).to_contain_text(f"{defuse_autolinks(fake_site.url)}/ is temporarily unavailable (HTTP 503)")
     expect(page.get_by_text(re.compile(r"^Failed · started"))).to_be_visible()
     expect(page.get_by_text(f"{SCRAPE.label} — failed · 3 attempts")).to_be_visible()
     screenshot(page, "04-job-failed")
@@ -222,13 +224,34 @@ def test_failed_job_says_why_and_retry_completes(app_url, page, fake_site, fake_
 
 def test_claude_failure_is_explained_on_the_briefing(app_url, page, fake_site, fake_anthropic):
     """Claude fails every attempt: the briefing still arrives, from the offline analyzer, and says why."""
-    fake_anthropic.enqueue(FakeAnthropic.overloaded(), FakeAnthropic.overloaded())
+    fake_anthropic.enqueue(*[FakeAnthropic.overloaded()] * 4)  # both parts, both attempts
     submit(page, app_url, "Acme Robotics", fake_site.url, "Claude down")
 
     expect_completed(page)
     notice = page.get_by_test_id("stAlertContentSuccess")
     expect(notice).to_contain_text("offline analyzer")
     expect(notice).to_contain_text("Claude failed")
+    expect_briefing_headings(page)
+
+
+def test_the_job_page_shows_verified_sections_while_claude_writes(app_url, page, fake_site, fake_anthropic):
+    """A model writing a full briefing at 100 tokens/s: the overview is on the page, with its
+    citations, while the job still runs; then the whole briefing replaces it."""
+    fake_anthropic.full_drafts = True
+    fake_anthropic.tokens_per_s = 100
+    submit(page, app_url, "Acme Robotics", fake_site.url, "Live sections")
+
+    expect(page.get_by_text(re.compile(r"writing the briefing: about [\d ]+ tokens; overview"))).to_be_visible(
+        timeout=JOB_TIMEOUT_MS
+    )
+    expect(page.get_by_role("heading", name="Overview", exact=True)).to_be_visible()
+    expect(page.get_by_text("Verified sections so far; the rest is still being written.")).to_be_visible()
+    expect(page.get_by_role("link", name="[1]").first).to_be_visible()  # a verified citation
+    expect(page.get_by_test_id("stProgress")).to_be_visible()  # the job is still running
+    expect(page.get_by_role("button", name="Download Markdown")).to_have_count(0)
+    screenshot(page, "10-job-writing")
+
+    expect_completed(page)
     expect_briefing_headings(page)
 
 

@@ -13,7 +13,8 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from tests.browser_fixtures import screenshot
+from pipeline.markdown import WORD_JOINER
+from tests.helpers import screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -34,7 +35,8 @@ def test_a_batch_from_typed_lines_with_live_progress_and_its_zip(app_url, page, 
     _fill(page, f"Acme Robotics, {fake_site.url}, Backend Engineer\nBroken, ftp://acme.com\n")
     alert = page.get_by_test_id("stAlertContentError")
     expect(alert).to_contain_text("Nothing was queued")
-    expect(alert).to_contain_text("Line 2: Only http:// and https://")
+    # A word joiner sits in "http:⁠//" (pipeline.markdown.defuse_autolinks): it reads the same.
+    expect(alert).to_contain_text(f"Line 2: Only http:{WORD_JOINER}// and https:{WORD_JOINER}//")
     expect(page).not_to_have_url(BATCH_URL)
 
     # Each home page answers a little later than the one before, so the page shows a batch in flight.

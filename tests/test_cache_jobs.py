@@ -13,10 +13,10 @@ from core.status import AttemptStatus
 from db import attempts, jobs
 from db.github_budget import DbBudget
 from engine.status import job_status
+from harness.fakes.server import Reply
+from harness.fakes.site import FEED_PATH
 from pipeline.blog import FEED_PATHS
 from settings import Settings
-from tests.fakes.server import Reply
-from tests.fakes.site import FEED_PATH
 from tests.test_cli import _cli
 
 WAIT_S = 60
@@ -52,7 +52,7 @@ def test_a_second_job_within_the_ttl_makes_no_requests(make_runner, fake_site, f
     assert len(fake_site.requests) == site_requests  # not one request to the site
     assert len(fake_github.paths()) == github_requests  # nor to GitHub, counted or not
     assert fake_github.hits("/rate_limit") == 1  # the budget's window was read once, then kept
-    assert second["results"]["sources"] == first["results"]["sources"]
+    assert second["briefing"]["sources"] == first["briefing"]["sources"]
     assert _output(runner, second, "search-github")["organization"] == "acme-robotics"
 
 
@@ -128,7 +128,7 @@ def test_a_used_up_budget_skips_github_and_says_until_when(make_runner, fake_sit
     assert [(a.status, a.error_message) for a in github] == [(AttemptStatus.SKIPPED, reason)]
     assert fake_github.paths() == []  # nothing spent on requests that could only fail
     # the job went on without GitHub
-    assert [s["url"] for s in status["results"]["sources"] if s["kind"] == "page"] == [fake_site.url + "/"]
+    assert [s["url"] for s in status["briefing"]["sources"] if s["kind"] == "page"] == [fake_site.url + "/"]
     assert runner.services.github_budget.report()["core"]["remaining"] == 0
 
 

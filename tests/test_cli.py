@@ -9,9 +9,9 @@ import sys
 
 from core.status import JobStatus
 from db import jobs
+from harness.fakes.server import Reply
 from settings import PROJECT_DIR
-from tests.app_fixtures import count_jobs
-from tests.fakes.server import Reply
+from tests.helpers import count_jobs
 
 
 def _cli(*args: str, command: str = "research", stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -42,7 +42,7 @@ def test_wait_prints_the_final_status_as_json(app_env, fake_site):
         "store-research",
     ]
     assert set(status["steps"][0]) == {"id", "status", "attempts", "durationMs", "error"}
-    results = status["results"]
+    results = status["briefing"]
     assert results["analysisMode"] == "claude"
     for key in ("companyName", "overview", "techStack", "interviewQuestions", "prepChecklist", "sources"):
         assert key in results

@@ -17,9 +17,9 @@ from core.status import AttemptStatus
 from db import attempts
 from db.engine import make_engine, reading
 from db.models import BriefingRecord
-from tests.fakes.server import Reply
-from tests.fakes.wiring import fake_services_env
-from tests.live_app import app_environment, serve_app
+from harness.fakes.server import Reply
+from harness.fakes.wiring import fake_services_env
+from harness.live_app import app_environment, serve_app
 from tests.waiting import until
 
 WAIT_S = 60.0
@@ -120,7 +120,7 @@ def test_kill_during_analysis(crash_env, tmp_path, fake_site, fake_anthropic):
     )
 
     assert final["status"] == "completed", final["message"]
-    assert final["results"]["analysisMode"] == "claude"
+    assert final["briefing"]["analysisMode"] == "claude"
     assert fake_site.hits("/") == 1  # the finished scrape was not fetched again
     assert _attempts_of(rows, "scrape-website") == [(AttemptStatus.SUCCEEDED, None)]
     assert _attempts_of(rows, "analyze-with-claude") == [
@@ -149,7 +149,7 @@ def test_kill_during_store(crash_env, tmp_path, fake_site, fake_anthropic, postg
         conn.close()
         locker.dispose()
     assert final["status"] == "completed", final["message"]
-    assert len(fake_anthropic.calls) == 1  # the finished analysis was not asked again
+    assert len(fake_anthropic.calls) == 2  # the finished analysis (its two parts) was not asked again
     assert fake_site.hits("/") == 1
     assert _attempts_of(rows, "store-research") == [
         (AttemptStatus.FAILED, "interrupted"),

@@ -17,9 +17,9 @@ from db.deletion import DeleteRefused, delete_job
 from db.engine import reading
 from db.models import BriefingRecord, Job, StepAttempt
 from engine.runner import get_runner
-from tests.app_fixtures import open_page
-from tests.fakes.anthropic_api import FakeAnthropic, MessageReply
-from tests.fakes.server import Reply
+from harness.fakes.anthropic_api import FakeAnthropic, MessageReply
+from harness.fakes.server import Reply
+from tests.helpers import open_page
 from tests.waiting import until
 from ui.format import escape_markdown
 
@@ -82,9 +82,10 @@ def test_a_queued_job_is_deleted_and_never_runs(runner, fake_site):
 
 def test_a_running_job_is_cancelled_and_nothing_its_step_writes_later_survives(runner, fake_site, fake_anthropic):
     # Claude answers after 1.5 s: the job is deleted while its analyze step waits for the reply.
-    fake_anthropic.enqueue(MessageReply(json.dumps(FakeAnthropic.draft()), delay_s=1.5))
+    late = MessageReply(json.dumps(FakeAnthropic.draft()), delay_s=1.5)
+    fake_anthropic.enqueue(late, late)  # both parts of the briefing
     job, _ = runner.submit(_request(fake_site))
-    until(lambda: len(fake_anthropic.calls) == 1, "the call to Claude", WAIT_S)
+    until(lambda: len(fake_anthropic.calls) == 2, "the calls to Claude", WAIT_S)
 
     deleted = delete_job(runner.engine, job.id)
     runner.wait(job.id, timeout_s=WAIT_S)  # the worker finishes its step, then finds the job gone

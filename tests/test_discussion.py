@@ -8,7 +8,7 @@ import time
 from pipeline.discussion import recent_stories
 from pipeline.source_reader import Reader
 from pipeline.sources import DISCUSSION_LABEL
-from tests.fakes.fixtures import LOCAL_POLICY
+from tests.helpers import LOCAL_POLICY
 from tests.test_api import _body, _submit, _wait
 
 
@@ -40,7 +40,7 @@ def test_stories_are_sources_labelled_as_third_party_discussion(client, fake_sit
     status = _wait(client, _submit(client, _body(fake_site))["jobId"])
 
     assert status["status"] == "completed", status["message"]
-    discussion = [s for s in status["results"]["sources"] if s["kind"] == "discussion"]
+    discussion = [s for s in status["briefing"]["sources"] if s["kind"] == "discussion"]
     assert [s["url"] for s in discussion] == [
         "https://news.ycombinator.com/item?id=41000001",
         "https://news.ycombinator.com/item?id=41000002",

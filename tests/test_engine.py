@@ -19,9 +19,9 @@ from db.engine import make_engine, writing
 from db.models import Job, StepAttempt, Worker, utcnow
 from db.store import get_briefing, store_research
 from engine.status import job_status
+from harness.fakes.github_api import ACME_REPOS
+from harness.fakes.server import Reply
 from pipeline.models import Page, ScrapedSite
-from tests.fakes.github_api import ACME_REPOS
-from tests.fakes.server import Reply
 from tests.waiting import until
 
 WAIT_S = 30
@@ -58,7 +58,7 @@ def test_happy_path_with_claude(runner, fake_site, fake_github, fake_anthropic):
 
     assert status["status"] == "completed", status["message"]
     assert status["progress"] == "6/6"
-    results = status["results"]
+    results = status["briefing"]
     assert results["analysisMode"] == "claude"
     assert results["companyName"] == "Acme Robotics"
     assert len(results["interviewQuestions"]) >= 5
@@ -69,8 +69,8 @@ def test_happy_path_with_claude(runner, fake_site, fake_github, fake_anthropic):
     assert results["verification"]["verified"] >= 1 and results["techStack"][0]["citations"]
     assert [s["status"] for s in status["steps"]] == ["succeeded"] * 6
     assert all(s["attempts"] == 1 for s in status["steps"])
-    assert len(fake_anthropic.calls) == 1
-    assert "Backend Engineer" in fake_anthropic.calls[0].user_text
+    assert len(fake_anthropic.calls) == 2  # the facts and the coaching, at once
+    assert all("Backend Engineer" in call.user_text for call in fake_anthropic.calls)
     call = attempts.for_job(runner.engine, status["jobId"])
     analyze = next(row for row in call if row.step == "analyze-with-claude")
     assert analyze.meta["llmCall"]["inputTokens"] > 0 and analyze.meta["llmCall"]["model"]
@@ -81,8 +81,8 @@ def test_without_api_key_the_offline_analyzer_completes_the_job(make_runner, fak
     status = _run(runner, _request(fake_site))
 
     assert status["status"] == "completed"
-    assert status["results"]["analysisMode"] == "offline"
-    assert status["results"]["salary"] is None and status["results"]["salarySource"] is None
+    assert status["briefing"]["analysisMode"] == "offline"
+    assert status["briefing"]["salary"] is None and status["briefing"]["salarySource"] is None
     assert "offline" in status["message"]
     assert fake_anthropic.calls == []
 
@@ -91,7 +91,7 @@ def test_deep_mode_reads_linked_pages(runner, fake_site):
     status = _run(runner, _request(fake_site, deep_mode=True))
 
     assert status["status"] == "completed", status["message"]
-    sources = [source["url"] or "" for source in status["results"]["sources"]]
+    sources = [source["url"] or "" for source in status["briefing"]["sources"]]
     assert any(source.endswith("/about") for source in sources)
     assert any(source.endswith("/careers") for source in sources)
     assert fake_site.hits("/about") == 1
@@ -134,16 +134,16 @@ def test_github_down_the_job_still_completes(runner, fake_site, fake_github):
     assert status["status"] == "completed", status["message"]
     assert _step(status, "search-github")["status"] == "failed"
     assert "GitHub could not be read" in status["message"]
-    assert not any("github.com" in (source["url"] or "") for source in status["results"]["sources"])
+    assert not any("github.com" in (source["url"] or "") for source in status["briefing"]["sources"])
 
 
 def test_claude_down_gives_the_offline_briefing(runner, fake_site, fake_anthropic):
-    fake_anthropic.enqueue(fake_anthropic.overloaded(), fake_anthropic.overloaded())
+    fake_anthropic.enqueue(*[fake_anthropic.overloaded()] * 4)  # both parts, both attempts
 
     status = _run(runner, _request(fake_site))
 
     assert status["status"] == "completed"
-    assert status["results"]["analysisMode"] == "offline"
+    assert status["briefing"]["analysisMode"] == "offline"
     analyze = _step(status, "analyze-with-claude")
     assert analyze["attempts"] == 3  # two Claude attempts, then the offline analyzer
     assert "offline" in status["message"] and "Claude failed" in status["message"]
@@ -161,19 +161,21 @@ def test_step_timeout_fails_the_job_clearly(make_runner, fake_site):
 
 
 def test_job_deadline_bounds_every_step(make_runner, fake_site, fake_anthropic):
-    runner = make_runner(PREP_JOB_DEADLINE_S="2")
-    fake_anthropic.enqueue(Reply(200, b"{}", {"Content-Type": "application/json"}, delay_s=4))
+    runner = make_runner(PREP_JOB_DEADLINE_S="5")
+    slow = Reply(200, b"{}", {"Content-Type": "application/json"}, delay_s=6)
+    fake_anthropic.enqueue(slow, slow)
 
     job, _ = runner.submit(_request(fake_site))
     runner.wait(job.id, timeout_s=WAIT_S)
     status = job_status(runner.engine, job.id)
 
-    # Had the deadline not cut the slow reply short, its bad body would have sent the job to the
-    # offline analyzer and it would have completed.
-    assert status["status"] == "failed"
-    assert "time" in status["message"].lower()
+    # Claude must be done 3 s before the deadline, so the offline analyzer and the store still fit.
+    assert status["status"] == "completed" and status["briefing"]["analysisMode"] == "offline"
+    finished = jobs.get_job(runner.engine, job.id)
+    assert (finished.finished_at - finished.started_at).total_seconds() < 5
     analyze = [r for r in attempts.for_job(runner.engine, job.id) if r.step == "analyze-with-claude"]
-    assert [r.error_kind for r in analyze] == ["network"]  # the reply was cut off at the deadline
+    assert [r.error_kind for r in analyze] == ["timeout", None]  # the slow reply was abandoned at the deadline
+    assert "time ran out" in analyze[0].error_message
 
 
 def test_double_submit_returns_the_same_job(runner, fake_site):
@@ -377,7 +379,7 @@ def test_a_worker_taken_for_dead_stops_at_its_next_step(make_runner, fake_site, 
     second.wait(job.id, timeout_s=WAIT_S)
 
     assert jobs.get_job(second.engine, job.id).status == JobStatus.COMPLETED
-    assert len(fake_anthropic.calls) == 1  # only the new owner analysed
+    assert len(fake_anthropic.calls) == 2  # only the new owner analysed (its two parts)
     analyses = [r for r in attempts.for_job(second.engine, job.id) if r.step == "analyze-with-claude"]
     assert len(analyses) == 1
 
@@ -432,11 +434,25 @@ def test_queued_jobs_wait_in_the_database_not_in_memory(make_runner, fake_site):
     assert held <= 2  # the 40 queued jobs hold nothing, however long the queue
 
 
-def test_a_queued_job_the_pool_never_got_is_handed_to_it_again(make_runner, fake_site):
+def test_a_job_leased_here_that_the_pool_does_not_run_is_queued_again_and_runs(make_runner, fake_site):
+    """A lease whose answer was lost: the row says processing under this live worker (so no peer
+    takes it over), yet no thread of its pool runs it. The tick hands it back to the queue."""
     runner = make_runner(PREP_LEASE_S="0.9")  # a tick every 0.3 s
-    job, _ = jobs.create_job(runner.engine, _request(fake_site), owner=runner.worker_id)
+    request = _request(fake_site)
+    lost = Job(
+        company_name=request.company_name,
+        company_url=request.company_url,
+        status=JobStatus.PROCESSING,
+        owner=runner.worker_id,
+        leases=1,
+        dedupe_key=jobs.dedupe_key(request),
+        started_at=utcnow(),
+    )
+    with writing(runner.engine) as session:
+        session.add(lost)
 
-    until(lambda: jobs.get_job(runner.engine, job.id).status == JobStatus.COMPLETED, "the job to complete", WAIT_S)
+    until(lambda: jobs.get_job(runner.engine, lost.id).status == JobStatus.COMPLETED, "the job to complete", WAIT_S)
+    assert jobs.get_job(runner.engine, lost.id).leases == 2  # queued again, then leased again
 
 
 def test_an_unreadable_homepage_from_github_falls_back_and_skips(runner, fake_github, fake_sources):

@@ -18,8 +18,8 @@ from core.status import JobStatus
 from db import attempts, jobs
 from db.store import get_briefing
 from engine.status import job_status
-from tests.fakes.anthropic_api import FakeAnthropic
-from tests.fakes.server import Reply
+from harness.fakes.anthropic_api import FakeAnthropic
+from harness.fakes.server import Reply
 
 WAIT_S = 60
 HTML = {"Content-Type": "text/html"}
@@ -155,19 +155,22 @@ CASES = {
         mode="claude",
     ),
     "Anthropic 529 overloaded": Case(
-        _llm(FakeAnthropic.overloaded(), FakeAnthropic.overloaded()),
+        _llm(*[FakeAnthropic.overloaded()] * 4),  # both parts of the briefing, both attempts
         JobStatus.COMPLETED,
         mode="offline",
         reason="Claude failed",
     ),
-    "LLM reply is not JSON": Case(_llm("Sure! Here is your briefing."), JobStatus.COMPLETED, mode="offline"),
+    "LLM replies are not JSON": Case(
+        _llm("Sure! Here is your briefing.", "Sure!"), JobStatus.COMPLETED, mode="offline"
+    ),
+    # Read item by item: what is missing stays missing, the rest of Claude's briefing is kept.
     "LLM reply misses fields": Case(
-        _llm(FakeAnthropic.draft_missing_fields("Acme Robotics")), JobStatus.COMPLETED, mode="offline"
+        _llm(FakeAnthropic.draft_missing_fields("Acme Robotics")), JobStatus.COMPLETED, mode="claude"
     ),
     "LLM reply stops at max_tokens": Case(
-        _llm(FakeAnthropic.cut_off("Acme Robotics")), JobStatus.COMPLETED, mode="offline", reason="cut off"
+        _llm(FakeAnthropic.cut_off("Acme Robotics")), JobStatus.COMPLETED, mode="claude", reason="cut off"
     ),
-    "LLM refuses": Case(_llm(FakeAnthropic.refusal()), JobStatus.COMPLETED, mode="offline"),
+    "LLM refuses": Case(_llm(FakeAnthropic.refusal(), FakeAnthropic.refusal()), JobStatus.COMPLETED, mode="offline"),
     "GitHub primary rate limit": Case(
         _github_rate_limit("primary"), JobStatus.COMPLETED, mode="claude", reason="rate limit"
     ),
@@ -202,6 +205,6 @@ def test_fault(name, make_runner, fake_site, fake_github, fake_anthropic):
     if case.reason:
         assert case.reason.lower() in _reasons(runner, job.id, status)
     if case.mode:
-        assert status["results"]["analysisMode"] == case.mode
+        assert status["briefing"]["analysisMode"] == case.mode
     assert get_briefing(runner.engine, earlier.id) == stored_before
     assert not [s for s in status["steps"] if s["status"] == "running"]

@@ -15,10 +15,10 @@ import httpx
 import pytest
 
 from core.errors import FetchRefused, NetworkError, NotFound, ServiceUnavailable, StepTimeout, UnsafeUrl
+from harness.fakes.server import FakeServer, Reply, Request
+from harness.fakes.site import FakeSite
 from pipeline.fetch import FetchPolicy, fetch_html, make_site_client, robots_allows
-from tests.fakes.fixtures import LOCAL_POLICY
-from tests.fakes.server import FakeServer, Reply, Request
-from tests.fakes.site import FakeSite
+from tests.helpers import LOCAL_POLICY
 
 SMALL = replace(LOCAL_POLICY, max_bytes=1_000_000, max_decompressed_bytes=1_000_000)
 

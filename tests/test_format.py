@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt  # a CommonMark renderer (markdown-it-py, pinned)
 
+from pipeline.markdown import WORD_JOINER
 from ui.format import STATUS_ICONS, escape_markdown, human_duration, human_eta, job_duration_ms, when
 from ui.job_view import step_lines
 
@@ -36,7 +37,8 @@ HOSTILE = [
 
 
 def rendered(markdown: str) -> str:
-    return MARKDOWN.render(markdown)
+    """The HTML of `markdown`, without the invisible word joiners that keep Streamlit from autolinking."""
+    return MARKDOWN.render(markdown).replace(WORD_JOINER, "")
 
 
 def literal(text: str) -> str:

@@ -12,10 +12,10 @@ import httpx
 import pytest
 
 from core.errors import NetworkError, PermanentError, ServiceUnavailable
+from harness.fakes.github_api import ACME_REPOS, FakeGitHub, repo
+from harness.fakes.server import Reply
 from pipeline.github import is_noise_topic, make_github_client, search_github
-from tests.fakes.fixtures import TEST_TOKEN
-from tests.fakes.github_api import ACME_REPOS, FakeGitHub, repo
-from tests.fakes.server import Reply
+from tests.helpers import TEST_TOKEN
 
 ACME = "/orgs/acme-robotics"
 ACME_REPOS_PATH = "/orgs/acme-robotics/repos"

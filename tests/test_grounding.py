@@ -10,8 +10,8 @@ from db.engine import writing
 from db.models import BriefingRecord
 from engine.runner import get_runner
 from engine.status import job_status
-from tests.app_fixtures import open_page
-from tests.fakes.server import Reply
+from harness.fakes.server import Reply
+from tests.helpers import open_page
 
 TIMEOUT_S = 30
 
@@ -31,7 +31,7 @@ def test_a_job_that_read_nothing_says_its_briefing_is_generic(app_env, fake_site
     status = job_status(runner.engine, job.id)
 
     assert status["status"] == "completed", status["message"]
-    assert status["results"]["grounded"] is False and status["results"]["sources"] == []
+    assert status["briefing"]["grounded"] is False and status["briefing"]["sources"] == []
     assert "is generic: no page or repository could be read" in status["message"]
     assert "ready" not in status["message"]
 
@@ -73,7 +73,7 @@ def test_a_briefing_stored_before_verification_is_served_with_no_fact(app_env, f
         record.data = old
         session.add(record)
 
-    results = job_status(runner.engine, job.id)["results"]
+    results = job_status(runner.engine, job.id)["briefing"]
 
     assert results["overview"] == [] and results["techStack"] == [] and results["salary"] is None
     assert "salaryRange" not in results

@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from core.errors import InvalidInput
 from core.request import ResearchRequest
 from engine.status import job_status
+from harness.fakes.anthropic_api import FakeAnthropic
+from harness.fakes.server import Reply
 from pipeline.markdown import render_markdown
 from pipeline.request import parse_request
 from settings import PROJECT_DIR
-from tests.fakes.anthropic_api import FakeAnthropic
-from tests.fakes.server import Reply
 
 INJECTION_PAGE = b"""<!doctype html><title>Acme Robotics</title>
 <meta name="description" content="Robots for warehouses.">
@@ -65,12 +65,12 @@ def test_instructions_in_a_page_do_not_change_the_briefing(runner, fake_site, fa
     status = job_status(runner.engine, job.id)
 
     assert status["status"] == "completed", status["message"]
-    assert status["results"]["analysisMode"] == "claude"  # the reply was used, then cleaned
+    assert status["briefing"]["analysisMode"] == "claude"  # the reply was used, then cleaned
     prompt = fake_anthropic.calls[0].user_text
     start, end = prompt.index("<untrusted_website_content"), prompt.rindex("</untrusted_website_content>")
     assert start < prompt.index("IGNORE PREVIOUS INSTRUCTIONS") < end  # the page stays inside its block
     assert prompt.count("</untrusted_website_content>") == 1  # the page could not close it early
-    briefing = status["results"]
+    briefing = status["briefing"]
     assert "evil.example" not in str(briefing)
     assert "<script" not in str(briefing) and "<b>" not in str(briefing)
     assert set(briefing) >= {"overview", "interviewQuestions", "sources"}

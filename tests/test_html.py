@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from harness.fakes.site import DESCRIPTION, HOME, TITLE
 from pipeline.html import (
     MAX_CONTENT_CHARS,
     MAX_HEADINGS,
@@ -15,7 +16,6 @@ from pipeline.html import (
     same_site_links,
 )
 from pipeline.models import Page
-from tests.fakes.site import DESCRIPTION, HOME, TITLE
 
 URL = "https://acme.example.com/"
 
@@ -48,7 +48,7 @@ def test_hidden_and_non_visible_elements_are_dropped() -> None:
       <h2>Visible heading</h2>
     </body></html>"""
     page = extract_page(URL, html)
-    assert page.content == "Visible one. Visible two. Visible three. Visible heading"
+    assert page.content == "Visible one.\nVisible two.\nVisible three.\nVisible heading"  # one block a line
     assert page.headings == ["Visible heading"]
     assert page.title == ""
 
@@ -68,7 +68,7 @@ def test_headings_are_deduplicated_and_capped() -> None:
 
 def test_text_is_whitespace_collapsed_and_capped() -> None:
     page = extract_page(URL, "<p>word\n\n\t  word</p>" + "<p>filler text</p>" * 5000)
-    assert page.content.startswith("word word filler text")
+    assert page.content.startswith("word word\nfiller text\n")
     assert len(page.content) == MAX_CONTENT_CHARS
 
 

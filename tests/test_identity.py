@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import time
 
+from harness.fakes.server import Reply
+from harness.fakes.wikipedia import ACME_SUMMARY
 from pipeline.identity import identify_company, same_name
 from pipeline.source_reader import Reader
-from tests.fakes.fixtures import LOCAL_POLICY
-from tests.fakes.server import Reply
-from tests.fakes.wikipedia import ACME_SUMMARY
+from tests.helpers import LOCAL_POLICY
 from tests.test_api import _submit, _wait
 
 
@@ -48,7 +48,7 @@ def test_a_name_alone_finds_the_site_through_wikidata_and_shows_who_was_picked(c
     status = _wait(client, submitted["jobId"])
 
     assert status["status"] == "completed", status["message"]
-    results = status["results"]
+    results = status["briefing"]
     assert results["identifiedAs"]["title"] == "Acme Robotics"
     assert results["identifiedAs"]["website"] == fake_site.url + "/"
     kinds = {s["kind"]: s for s in results["sources"]}
@@ -71,6 +71,6 @@ def test_wikipedia_down_is_named_and_the_job_goes_on(client, fake_site, fake_sou
     status = _wait(client, _submit(client, {"companyName": "Acme Robotics", "companyUrl": fake_site.url})["jobId"])
 
     assert status["status"] == "completed", status["message"]
-    assert "identifiedAs" in status["results"] and status["results"]["identifiedAs"] is None
-    assert any(reason.startswith("Wikipedia could not be read:") for reason in status["results"]["unread"])
-    assert ACME_SUMMARY not in str(status["results"]["sources"])
+    assert "identifiedAs" in status["briefing"] and status["briefing"]["identifiedAs"] is None
+    assert any(reason.startswith("Wikipedia could not be read:") for reason in status["briefing"]["unread"])
+    assert ACME_SUMMARY not in str(status["briefing"]["sources"])

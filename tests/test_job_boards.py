@@ -10,13 +10,13 @@ import pytest
 from core.errors import NotFound, ServiceUnavailable
 from db.engine import make_engine
 from db.source_cache import DbCacheStore
+from harness.fakes.job_boards import ASHBY_BOARD, ASHBY_ID, GREENHOUSE_JOB_ID, GREENHOUSE_TOKEN, LEVER_ID, LEVER_SITE
+from harness.fakes.server import Reply
 from pipeline.cache import SourceCache
 from pipeline.job_boards import PostingRef, board_posting, board_tokens, find_open_roles, read_board_posting
 from pipeline.posting import POSTING_UNREADABLE, requirements
 from pipeline.source_reader import Reader
-from tests.fakes.fixtures import LOCAL_POLICY
-from tests.fakes.job_boards import ASHBY_BOARD, ASHBY_ID, GREENHOUSE_JOB_ID, GREENHOUSE_TOKEN, LEVER_ID, LEVER_SITE
-from tests.fakes.server import Reply
+from tests.helpers import LOCAL_POLICY
 from tests.test_api import _body, _submit, _wait
 
 DAY_S = 86400.0
@@ -58,8 +58,8 @@ def test_a_greenhouse_posting_is_read_through_the_api_with_its_pay_range(fake_so
         "Familiarity with ROS or robot fleets",
     ]
     assert page.pay is not None and (page.pay.min, page.pay.max, page.pay.currency) == (95_000, 120_000, "EUR")
-    assert page.pay.evidence[0].quote == "Pay range (Lyon): EUR 95,000 – 120,000"
-    assert page.pay.evidence[0].quote in page.content
+    assert page.pay.quote == "Pay range (Lyon): EUR 95,000 – 120,000"
+    assert page.pay.quote in page.content
     request = fake_sources.greenhouse.requests[-1]
     assert request.query["pay_transparency"] == ["true"]
 
@@ -156,7 +156,7 @@ def test_a_lever_posting_url_gives_a_job_with_a_sourced_salary_and_role_fit(clie
     status = _wait(client, submitted["jobId"])
 
     assert status["status"] == "completed", status["message"]
-    results = status["results"]
+    results = status["briefing"]
     posting = [s for s in results["sources"] if s["kind"] == "posting"]
     assert [(s["url"], s["title"]) for s in posting] == [(url, "Senior Backend Engineer")]
     salary = results["salary"]

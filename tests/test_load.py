@@ -6,9 +6,9 @@ from sqlmodel import func, select
 
 from db.engine import make_engine, reading
 from db.models import BriefingRecord, Job
-from tests.fakes.wiring import fake_services_env
-from tests.live_app import app_environment, serve_app
-from tests.load_driver import drive
+from harness.fakes.wiring import fake_services_env
+from harness.live_app import app_environment, serve_app
+from harness.load_driver import drive
 
 TOTAL = 100
 CLIENTS = 20

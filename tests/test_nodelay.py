@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from harness.live_app import ServedApp, app_environment, serve_app
 from server_tuning import set_nodelay_on_listening_sockets
-from tests.live_app import ServedApp, app_environment, serve_app
 
 SYS_PIDFD_GETFD = 438  # the same number on every Linux architecture
 

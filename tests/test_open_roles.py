@@ -9,8 +9,8 @@ from sqlmodel import select
 
 from db.engine import make_engine, reading
 from db.models import Job
-from tests.app_fixtures import open_page
-from tests.fakes.job_boards import GREENHOUSE_JOB_ID, GREENHOUSE_TOKEN
+from harness.fakes.job_boards import GREENHOUSE_JOB_ID, GREENHOUSE_TOKEN
+from tests.helpers import open_page
 from tests.test_api import _submit, _wait
 from tests.test_cli import _cli
 
@@ -73,8 +73,8 @@ def test_a_picked_role_url_is_a_posting_with_its_pay(client, fake_site):
     status = _wait(client, _submit(client, {"companyName": "Acme Robotics", "jobDescriptionUrl": POSTING_URL})["jobId"])
 
     assert status["status"] == "completed", status["message"]
-    assert status["results"]["salary"]["citations"][0]["quote"] == "Pay range (Lyon): EUR 95,000 – 120,000"
-    assert status["results"]["salary"]["period"] is None  # Greenhouse states no interval
+    assert status["briefing"]["salary"]["citations"][0]["quote"] == "Pay range (Lyon): EUR 95,000 – 120,000"
+    assert status["briefing"]["salary"]["period"] is None  # Greenhouse states no interval
 
 
 def test_the_job_page_names_the_company_picked_and_offers_to_correct_it(client, fake_site, app_env):

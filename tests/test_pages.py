@@ -13,10 +13,10 @@ from db.engine import get_engine, reading, writing
 from db.models import Job, utcnow
 from db.store import get_briefing
 from engine.runner import get_runner
+from harness.fakes.server import Reply
 from pipeline.markdown import sections
 from settings import PROJECT_DIR
-from tests.app_fixtures import open_page
-from tests.fakes.server import Reply
+from tests.helpers import open_page
 from ui.format import escape_markdown
 
 APP = str(PROJECT_DIR / "app.py")

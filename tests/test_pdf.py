@@ -10,11 +10,11 @@ from streamlit.testing.v1 import AppTest
 
 from core.request import ResearchRequest
 from engine.runner import get_runner
+from harness.fakes.server import Reply
 from pipeline.markdown import render_markdown
 from pipeline.models import AdviceItem, Briefing, Citation, Item, Source
 from pipeline.pdf import render_pdf
 from settings import PROJECT_DIR
-from tests.fakes.server import Reply
 
 WAIT_S = 30
 ACCENTED = "Société Générale Ærø"
@@ -105,7 +105,7 @@ def test_the_api_serves_the_pdf_of_a_finished_job(client, fake_site):
     assert response.headers["content-disposition"].endswith(f'-briefing-{job_id[:8]}.pdf"')
     text, links = _text(response.content)
     flat = " ".join(text.split())  # a long name may wrap onto a second line
-    assert company in flat and "Usage: 1 call to" in flat
+    assert company in flat and "Usage: 2 calls to" in flat
     assert any(link.startswith(fake_site.url) for link in links)
 
 

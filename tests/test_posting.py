@@ -14,11 +14,11 @@ from streamlit.testing.v1 import AppTest
 
 from core.errors import InvalidInput, ServiceUnavailable
 from core.request import MAX_POSTING_CHARS
+from harness.fakes.server import Reply
 from pipeline.posting import POSTING_UNREADABLE, read_posting
 from pipeline.request import parse_request
 from settings import PROJECT_DIR
-from tests.fakes.fixtures import LOCAL_POLICY
-from tests.fakes.server import Reply
+from tests.helpers import LOCAL_POLICY
 from tests.test_api import _body, _submit, _wait
 from tests.test_cli import _cli
 
@@ -36,7 +36,7 @@ def test_a_pasted_posting_gives_a_role_fit_section(client, fake_site):
     status = _wait(client, submitted["jobId"])
 
     assert status["status"] == "completed", status["message"]
-    results = status["results"]
+    results = status["briefing"]
     posting = [s for s in results["sources"] if s["kind"] == "posting"]
     assert posting == [{"id": posting[0]["id"], "kind": "posting", "url": None, "title": "The job posting (pasted)"}]
     fits = results["roleFit"]
@@ -60,7 +60,7 @@ def test_a_posting_url_is_fetched_and_becomes_a_source(client, fake_site):
     status = _wait(client, submitted["jobId"])
 
     assert status["status"] == "completed", status["message"]
-    posting = [s for s in status["results"]["sources"] if s["kind"] == "posting"]
+    posting = [s for s in status["briefing"]["sources"] if s["kind"] == "posting"]
     assert len(posting) == 1 and posting[0]["url"].endswith("/careers")
     assert fake_site.hits("/careers") == 1
 
@@ -123,7 +123,7 @@ def test_cli_reads_the_posting_from_stdin(app_env, fake_site):
     )
 
     assert done.returncode == 0, done.stderr
-    results = json.loads(done.stdout)["results"]
+    results = json.loads(done.stdout)["briefing"]
     assert [fit["requirement"] for fit in results["roleFit"]][0] == "Three years of Python in production"
 
 

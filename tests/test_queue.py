@@ -18,7 +18,7 @@ from db.engine import make_engine, reading, writing
 from db.jobs import Fence
 from db.models import BriefingRecord, Job, StepAttempt, Worker, utcnow
 from db.store import get_briefing, store_research
-from tests.fakes.server import Reply
+from harness.fakes.server import Reply
 from tests.waiting import until
 
 WAIT_S = 30
@@ -201,6 +201,8 @@ def test_old_checkpoints_are_pruned_and_the_home_page_is_kept_once(make_runner, 
     [scrape] = [r for r in attempts.for_job(runner.engine, job.id) if r.step == "scrape-website"]
     home = scrape.output["pages"][0]["content"]
     assert home and scrape.output["content"] == ""  # the home page's text, once
+    # Stopped, so that its pull cannot start the job queued next, nor its tick prune first.
+    runner.shutdown()
     [running] = _queue(runner.engine)  # a job still running keeps its checkpoints, however old
     old = utcnow() - timedelta(days=31)
     with writing(runner.engine) as session:

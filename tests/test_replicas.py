@@ -13,8 +13,8 @@ from sqlmodel import col, func, select
 from core.status import AttemptStatus, JobStatus
 from db.engine import make_engine, reading
 from db.models import BriefingRecord, Job, StepAttempt, Worker
-from tests.fakes.wiring import fake_services_env
-from tests.replicas import owners_by_app, start_replicas, submit, wait_all_terminal
+from harness.fakes.wiring import fake_services_env
+from harness.replicas import owners_by_app, start_replicas, submit, wait_all_terminal
 
 LEASE_S = 3.0  # short, so takeovers happen within the test; heartbeats every second
 # With no takeover wanted, a lease that a heartbeat delayed on a loaded 2-core machine cannot miss:
@@ -66,7 +66,12 @@ def _briefings(engine, job_ids) -> int:
 
 
 def _analyses_per_role(fake_anthropic) -> Counter:
-    return Counter(call.user_text.split("Replica ", 1)[1].split()[0] for call in fake_anthropic.calls)
+    """Attempts at the analysis Claude saw, per role: each asks for the facts part once."""
+    return Counter(
+        call.user_text.split("Replica ", 1)[1].split()[0]
+        for call in fake_anthropic.calls
+        if "overview" in (call.schema_keys or ())
+    )
 
 
 def _analysis_attempts_per_role(engine, job_ids) -> Counter:

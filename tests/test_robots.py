@@ -7,10 +7,10 @@ import time
 import httpx
 import pytest
 
+from harness.fakes.server import Reply
+from harness.fakes.site import FakeSite
 from pipeline.fetch import USER_AGENT, robots_rules
-from tests.fakes.fixtures import LOCAL_POLICY
-from tests.fakes.server import Reply
-from tests.fakes.site import FakeSite
+from tests.helpers import LOCAL_POLICY
 
 # RFC 9309, section 5.1: the example file.
 RFC_EXAMPLE = """\

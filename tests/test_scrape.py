@@ -12,11 +12,11 @@ import httpx
 import pytest
 
 from core.errors import FetchRefused, NetworkError, ServiceUnavailable
+from harness.fakes.server import Reply, Request
+from harness.fakes.site import DESCRIPTION, EXTERNAL_LINK, TITLE, FakeSite
 from pipeline.fetch import FetchPolicy, make_site_client
 from pipeline.scrape import guess_site_url, scrape_website
-from tests.fakes.fixtures import LOCAL_POLICY
-from tests.fakes.server import Reply, Request
-from tests.fakes.site import DESCRIPTION, EXTERNAL_LINK, TITLE, FakeSite
+from tests.helpers import LOCAL_POLICY
 
 
 def scrape(

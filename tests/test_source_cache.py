@@ -14,11 +14,11 @@ from core.github_budget import Verdict, Window
 from db.engine import make_engine
 from db.github_budget import DbBudget
 from db.source_cache import DbCacheStore
+from harness.fakes.server import Reply
+from harness.fakes.site import FakeSite
 from pipeline.cache import SourceCache
 from pipeline.fetch import FetchPolicy, fetch_html
-from tests.fakes.fixtures import LOCAL_POLICY
-from tests.fakes.server import Reply
-from tests.fakes.site import FakeSite
+from tests.helpers import LOCAL_POLICY
 
 DAY_S = 86400.0
 

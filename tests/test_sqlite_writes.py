@@ -1,6 +1,6 @@
-"""SQLite writers take the write lock at BEGIN IMMEDIATE and wait for each other in SQLite's busy
-handler: concurrent writers all land, a lock held past the busy timeout is a retried blip;
-PostgreSQL writers run side by side."""
+"""SQLite writers of one process take turns on one lock and take SQLite's at BEGIN IMMEDIATE:
+concurrent writers all land; another process's writer makes them wait in SQLite's busy handler,
+and a lock held past the busy timeout is a retried blip; PostgreSQL writers run side by side."""
 
 from __future__ import annotations
 
@@ -122,8 +122,9 @@ def test_postgresql_writers_are_not_queued(postgres_url):
 
 
 def test_more_writers_than_pooled_connections_take_turns_without_a_blip(db_url, caplog):
-    """Writers beyond the pool's size wait for a connection, the others for SQLite's lock; every
-    write lands on its first try."""
+    """A writer takes its turn before a pooled connection: were it to hold one while waiting,
+    writers beyond the pool's size would starve the one whose turn it is until the pool's
+    checkout timeout, and the write would fail and be retried as a blip."""
     engine = make_engine(db_url)
     owner = workers.register(engine)
     writers = 3 * (engine.pool.size() + 10)  # well past the pool: 5 connections plus 10 overflow

@@ -14,8 +14,8 @@ from db.jobs import get_job
 from db.usage import usage_by_job, usage_total
 from engine.documents import job_markdown
 from engine.status import job_status
+from harness.fakes.anthropic_api import FakeAnthropic, MessageReply
 from settings import Settings
-from tests.fakes.anthropic_api import FakeAnthropic, MessageReply
 from ui.format import escape_markdown
 
 WAIT_S = 30
@@ -53,66 +53,71 @@ def _cost(call: dict, price) -> float:
 def test_a_failed_reply_and_a_successful_one_are_both_counted(make_runner, fake_site, fake_anthropic):
     runner = make_runner(ANTHROPIC_MODEL=MODEL)
     # Job 1: Claude's reply is unusable (its tokens are spent anyway), so the offline analyzer writes it.
-    fake_anthropic.enqueue(MessageReply("not json", usage=FAILED_CALL))
+    # Each job asks in two requests (the facts and the coaching), so each reply is enqueued twice.
+    fake_anthropic.enqueue(MessageReply("not json", usage=FAILED_CALL), MessageReply("not json", usage=FAILED_CALL))
     failed_then_offline = _run(runner, fake_site, "Acme One")
-    # Job 2: a 529 (no reply, nothing billed), then a good reply.
-    fake_anthropic.enqueue(FakeAnthropic.overloaded(), MessageReply(json.dumps(FakeAnthropic.draft()), usage=GOOD_CALL))
+    # Job 2: one part gets a 529 (no reply, nothing billed), the other a good reply; the retry asks
+    # again for the failed part only.
+    good = MessageReply(json.dumps(FakeAnthropic.draft()), usage=GOOD_CALL)
+    fake_anthropic.enqueue(FakeAnthropic.overloaded(), good, good)
     retried = _run(runner, fake_site, "Acme Two")
 
     price = DEFAULT_PRICES[MODEL]
-    assert failed_then_offline["results"]["analysisMode"] == "offline"
+    assert failed_then_offline["briefing"]["analysisMode"] == "offline"
     assert failed_then_offline["usage"] == {
-        "calls": 1,
+        "calls": 2,
         "models": [MODEL],
-        "inputTokens": 1200,
-        "outputTokens": 300,
-        "cacheReadTokens": 400,
-        "cacheWriteTokens": 100,
-        "costUsd": round(_cost(FAILED_CALL, price), 6),
+        "inputTokens": 2400,
+        "outputTokens": 600,
+        "cacheReadTokens": 800,
+        "cacheWriteTokens": 200,
+        "costUsd": round(2 * _cost(FAILED_CALL, price), 6),
     }
-    assert retried["results"]["analysisMode"] == "claude"
+    assert retried["briefing"]["analysisMode"] == "claude"
     assert (retried["usage"]["calls"], retried["usage"]["inputTokens"], retried["usage"]["outputTokens"]) == (
-        1,
-        2000,
-        900,
+        2,
+        4000,
+        1800,
     )
-    assert retried["usage"]["costUsd"] == pytest.approx(2000 * 2.00 / 1e6 + 900 * 10.00 / 1e6)
+    assert retried["usage"]["costUsd"] == pytest.approx(2 * (2000 * 2.00 / 1e6 + 900 * 10.00 / 1e6))
 
     # History: per job, and the total over the current filter (summed in SQL).
     ids = [failed_then_offline["jobId"], retried["jobId"]]
     per_job = usage_by_job(runner.engine, ids, runner.settings.prices)
     assert per_job[ids[0]].to_json_dict() == failed_then_offline["usage"]
     total = usage_total(runner.engine, runner.settings.prices, status=JobStatus.COMPLETED)
-    assert (total.tokens.calls, total.tokens.input, total.tokens.output) == (2, 3200, 1200)
-    assert (total.tokens.cache_read, total.tokens.cache_write) == (400, 100)
-    assert total.cost_usd == pytest.approx(_cost(FAILED_CALL, price) + _cost(GOOD_CALL, price))
+    assert (total.tokens.calls, total.tokens.input, total.tokens.output) == (4, 6400, 2400)
+    assert (total.tokens.cache_read, total.tokens.cache_write) == (800, 200)
+    assert total.cost_usd == pytest.approx(2 * _cost(FAILED_CALL, price) + 2 * _cost(GOOD_CALL, price))
     only_two = usage_total(runner.engine, runner.settings.prices, q="two")
-    assert only_two.tokens.input == 2000 and count_jobs(runner.engine, q="two") == 1
+    assert only_two.tokens.input == 4000 and count_jobs(runner.engine, q="two") == 1
 
 
-def test_a_reply_after_the_deadline_keeps_its_usage(make_runner, fake_site, fake_anthropic):
-    # The analyze step has 0.5 s; the SDK's own timeout is at least 1 s, so a reply at 0.8 s comes back late.
+def test_a_reply_still_pending_at_the_step_limit_is_abandoned(make_runner, fake_site, fake_anthropic):
+    # The analyze step has 0.5 s: a reply that would start at 0.8 s is never waited for.
     runner = make_runner(PREP_STEP_TIMEOUTS="analyze-with-claude=0.5")
-    fake_anthropic.enqueue(MessageReply(json.dumps(FakeAnthropic.draft()), usage=GOOD_CALL, delay_s=0.8))
+    late = MessageReply(json.dumps(FakeAnthropic.draft()), usage=GOOD_CALL, delay_s=0.8)
+    fake_anthropic.enqueue(late, late)
 
     status = _run(runner, fake_site)
 
-    assert status["status"] == "completed" and status["results"]["analysisMode"] == "offline"
+    assert status["status"] == "completed" and status["briefing"]["analysisMode"] == "offline"
     analyze = next(step for step in status["steps"] if step["id"] == "analyze-with-claude")
-    assert "time limit" in (analyze["error"] or "")
-    assert (status["usage"]["calls"], status["usage"]["inputTokens"], status["usage"]["outputTokens"]) == (1, 2000, 900)
+    assert "time ran out" in (analyze["error"] or "")
+    assert status["usage"]["calls"] == 0  # no event came back: the API reported no usage
 
 
 def test_an_unknown_model_shows_tokens_with_an_unknown_cost(make_runner, fake_site, fake_anthropic):
     runner = make_runner(ANTHROPIC_MODEL="claude-imaginary-1")
-    fake_anthropic.enqueue(MessageReply(json.dumps(FakeAnthropic.draft()), usage=GOOD_CALL))
+    good = MessageReply(json.dumps(FakeAnthropic.draft()), usage=GOOD_CALL)
+    fake_anthropic.enqueue(good, good)
 
     status = _run(runner, fake_site)
 
-    assert status["usage"]["inputTokens"] == 2000 and status["usage"]["costUsd"] is None
+    assert status["usage"]["inputTokens"] == 4000 and status["usage"]["costUsd"] is None
     job = get_job(runner.engine, status["jobId"])
-    document = job_markdown(runner.engine, job, status["results"], runner.settings.prices)
-    assert "2,000 input" in document and "cost unknown" in document
+    document = job_markdown(runner.engine, job, status["briefing"], runner.settings.prices)
+    assert "4,000 input" in document and "cost unknown" in document
 
 
 def test_offline_jobs_cost_nothing(make_runner, fake_site):
@@ -148,23 +153,24 @@ def test_the_job_page_history_and_markdown_show_the_usage(app_env, fake_site, fa
     from engine.runner import get_runner
     from settings import PROJECT_DIR
 
-    fake_anthropic.enqueue(MessageReply(json.dumps(FakeAnthropic.draft()), usage=GOOD_CALL))
+    good = MessageReply(json.dumps(FakeAnthropic.draft()), usage=GOOD_CALL)
+    fake_anthropic.enqueue(good, good)  # the facts and the coaching
     runner = get_runner()
     job, _ = runner.submit(ResearchRequest(company_name="Acme Robotics", company_url=fake_site.url))
     runner.wait(job.id, timeout_s=WAIT_S)
-    cost = "$0.0130"  # 2,000 × $2 + 900 × $10 per million tokens
+    cost = "$0.0260"  # twice 2,000 × $2 + 900 × $10 per million tokens
 
     at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=WAIT_S)
     at.query_params["job"] = job.id
     at.switch_page("pages/job.py")
     at = at.run()
     captions = "\n".join(c.value for c in at.caption)
-    assert "2,000 input" in captions and "900 output" in captions and escape_markdown(f"cost {cost}") in captions
-    assert f"_Usage: 1 call to {MODEL}" in at.code[0].value  # the Markdown's footer
+    assert "4,000 input" in captions and "1,800 output" in captions and escape_markdown(f"cost {cost}") in captions
+    assert f"_Usage: 2 calls to {MODEL}" in at.code[0].value  # the Markdown's footer
 
     at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=WAIT_S)
     at.switch_page("pages/history.py")
     at = at.run()
     captions = "\n".join(c.value for c in at.caption)
     assert escape_markdown(f"cost {cost}") in captions  # the job's row
-    assert "usage of this job" in captions and "2,000 input" in captions  # the filter's total
+    assert "usage of this job" in captions and "4,000 input" in captions  # the filter's total

@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 from core.request import ResearchRequest
 from engine.status import job_status
+from harness.fakes.anthropic_api import FakeAnthropic
+from harness.fakes.server import Reply
 from pipeline.markdown import render_markdown
 from pipeline.models import Briefing, BriefingDraft, Evidence, GitHubData, SalaryClaim, Source
 from pipeline.sources import SourceText
@@ -24,8 +26,6 @@ from pipeline.verify import (
     quote_occurs,
     source_id,
 )
-from tests.fakes.anthropic_api import FakeAnthropic
-from tests.fakes.server import Reply
 
 WAIT_S = 30.0
 HOME_SENTENCE = "Acme Robotics makes fleets of small sorting robots for e-commerce warehouses."
@@ -41,15 +41,21 @@ def draft(**fields: object) -> dict:
     return {**FakeAnthropic.draft("Acme Robotics"), **fields}
 
 
-def run(runner, fake_site, **request: object) -> dict:
+def run_status(runner, fake_site, **request: object) -> dict:
+    """The whole status document of a completed job."""
     job, _ = runner.submit(
         ResearchRequest(company_name="Acme Robotics", company_url=fake_site.url, role="Backend Engineer", **request)
     )
     runner.wait(job.id, timeout_s=WAIT_S)
     status = job_status(runner.engine, job.id)
     assert status["status"] == "completed", status["message"]
-    assert status["results"]["analysisMode"] == "claude"
-    return status["results"]
+    assert status["briefing"]["analysisMode"] == "claude"
+    return status
+
+
+def run(runner, fake_site, **request: object) -> dict:
+    """The verified briefing of a completed job."""
+    return run_status(runner, fake_site, **request)["briefing"]
 
 
 def texts(items: list[dict]) -> list[str]:
@@ -94,7 +100,8 @@ def test_every_kind_of_claim_is_checked_in_a_whole_job(runner, fake_site, fake_a
         )
     )
 
-    results = run(runner, fake_site)
+    status = run_status(runner, fake_site)
+    results, seed = status["briefing"], status["results"]
 
     assert texts(results["overview"]) == ["Acme makes sorting robots.", "The fleet runs Kubernetes."]
     assert results["overview"][0]["citations"] == [{"source": "S1", "quote": HOME_SENTENCE}]
@@ -115,6 +122,10 @@ def test_every_kind_of_claim_is_checked_in_a_whole_job(runner, fake_site, fake_a
     assert "seniority: mid-level" in salary["assumptions"] and "Lyon" in salary["assumptions"]
     assert results["verification"] == {"claims": 9, "verified": 5, "dropped": 4}
     assert results["grounded"] is True
+    # The seed's fields carry what was verified, as plain strings; an estimate is no salaryRange.
+    assert seed["overview"] == "Acme makes sorting robots. The fleet runs Kubernetes."
+    assert (seed["products"], seed["techStack"], seed["cultureInsights"]) == ([], ["Python", "PostgreSQL", "Go"], "")
+    assert (seed["salaryRange"], seed["averageSalary"]) == (None, None)
 
 
 def test_a_statement_needs_more_than_a_word_found_on_any_page(runner, fake_site, fake_anthropic):
@@ -170,7 +181,8 @@ def test_a_stated_salary_in_another_language_and_encoding_is_sourced(runner, fak
         )
     )
 
-    results = run(runner, fake_site)
+    status = run_status(runner, fake_site)
+    results, seed = status["briefing"], status["results"]
 
     assert texts(results["overview"]) == ["Acme builds sorting robots in Munich."]
     assert texts(results["cultureInsights"]) == ["A small team.", "They are hiring."]
@@ -180,6 +192,8 @@ def test_a_stated_salary_in_another_language_and_encoding_is_sourced(runner, fak
     assert salary["citations"][0]["source"] == "S1" and salary["assumptions"] is None
     assert salary["period"] == "year"  # "im Jahr"
     assert results["notVerified"] == []
+    assert seed["cultureInsights"] == "A small team. They are hiring."
+    assert (seed["salaryRange"], seed["averageSalary"]) == ({"min": 85000, "max": 110000}, 97500.0)
 
 
 def _salary_verdict(quote: str, period: str) -> Verified:

@@ -6,7 +6,7 @@ import streamlit as st
 
 from engine.batch_status import batch_status, batch_zip
 from engine.runner import Runner
-from pipeline.batch_input import BadBatch, parse_lines
+from pipeline.batch_input import BadBatch, decode_file, parse_lines
 from ui.format import STATUS_ICONS, escape_markdown
 from ui.runtime import HISTORY_PAGE, JOB_PAGE
 
@@ -19,13 +19,7 @@ def submit(run: Runner, errors: st.delta_generator.DeltaGenerator) -> None:
     bad lines are listed by number in `errors` and nothing is queued."""
     upload = st.session_state.get("batch_file")
     try:
-        text = upload.getvalue().decode("utf-8-sig") if upload else st.session_state.get("batch_lines", "")
-    except UnicodeDecodeError:
-        errors.error(
-            "The file is not UTF-8 text. Save it as CSV (UTF-8) and upload it again.", icon=":material/warning:"
-        )
-        return
-    try:
+        text = decode_file(upload.getvalue()) if upload else st.session_state.get("batch_lines", "")
         requests = parse_lines(
             text,
             deep_mode=st.session_state.get("batch_deep", False),

@@ -6,6 +6,7 @@ import re
 from datetime import datetime
 
 from db.models import elapsed_ms
+from pipeline.markdown import defuse_autolinks
 
 STATUS_ICONS = {
     "pending": ":material/schedule:",
@@ -27,10 +28,11 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
 
 
 def escape_markdown(text: str) -> str:
-    """The text with every Markdown-significant character backslash-escaped, so st.markdown,
-    st.error and friends show it literally: untrusted text (a network error quoting a hostile
-    Location header or GitHub `blog`) cannot become a link, an image or formatting."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    """The text with every Markdown-significant character backslash-escaped, and a word joiner
+    where Streamlit would autolink (pipeline.markdown.defuse_autolinks), so st.markdown, st.error
+    and friends show it literally: untrusted text (a network error quoting a hostile Location
+    header or GitHub `blog`) cannot become a link, an e-mail link, an icon, an image or formatting."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", defuse_autolinks(text))
 
 
 def human_duration(ms: float | None) -> str:

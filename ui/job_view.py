@@ -7,7 +7,7 @@ import streamlit as st
 from core.usage import describe
 from db.models import Job
 from engine.documents import markdown_document, pdf_document
-from pipeline.markdown import load_briefing, markdown_filename, sections, verification_line
+from pipeline.markdown import Section, load_briefing, markdown_filename, sections, verification_line
 from pipeline.pdf import pdf_filename
 from ui.format import STATUS_ICONS, escape_markdown, human_duration, human_eta
 
@@ -51,13 +51,51 @@ def progress(status: dict, steps: list[dict]) -> None:
         else f"Researching {escape_markdown(status['companyName'])}…{eta}"
     )
     st.progress(done / total, text=headline)
+    if status.get("partial") is not None:
+        st.markdown(escape_markdown(status["message"]))  # what Claude is writing, and what is done
     st.markdown(step_lines(steps))
+
+
+# The key of the briefing JSON each section title of pipeline.markdown shows.
+_SECTION_KEYS = {
+    "Overview": "overview",
+    "Role fit": "roleFit",
+    "Products": "products",
+    "Tech stack": "techStack",
+    "Salary": "salary",
+    "Interview questions": "interviewQuestions",
+    "Preparation tips": "preparationTips",
+    "Key talking points": "keyTalkingPoints",
+    "Top challenges": "topChallenges",
+    "Culture insights": "cultureInsights",
+    "Smart questions to ask": "smartQuestions",
+    "Red flags": "redFlags",
+    "Preparation checklist": "prepChecklist",
+}
+
+
+def partial_briefing(data: dict) -> None:
+    """The sections Claude has finished so far (the status JSON's `partial`), verified like the
+    final briefing; the others are still being written and are not shown."""
+    st.caption("Verified sections so far; the rest is still being written.")
+    for section in sections(load_briefing(data), for_page=True):
+        if _SECTION_KEYS.get(section.title) in data:
+            _section(section)
+
+
+def _section(section: Section) -> None:
+    """One section: its title, its body and its quotes."""
+    st.subheader(section.title)
+    st.markdown(section.body)
+    if section.quotes:
+        with st.expander("Quotes", expanded=False):
+            st.markdown(section.quotes)
 
 
 def completed_notice(status: dict) -> None:
     """The headline of a completed job: green when grounded in sources, a warning when generic."""
-    results = status.get("results") or {}
-    if results.get("grounded") is False:
+    verified = status.get("briefing") or {}
+    if verified.get("grounded") is False:
         st.warning(escape_markdown(status["message"]), icon=":material/warning:")
     else:
         st.success(escape_markdown(status["message"]), icon=":material/check_circle:")
@@ -89,17 +127,15 @@ def briefing(job: Job, data: dict, usage: dict) -> None:
     with st.expander("Copy as Markdown"):
         st.code(document, language="markdown", wrap_lines=True)
     st.caption(verification_line(model))
+    if model.incomplete:
+        st.warning(f"This briefing is incomplete: {escape_markdown(model.incomplete)}", icon=":material/content_cut:")
     for section in sections(model, for_page=True):
         if section.title.startswith("Not verified"):
             with st.expander(section.title, expanded=False, icon=":material/block:"):
                 st.caption("These claims failed the check against the sources (each says why); they are not facts.")
                 st.markdown(section.body)
             continue
-        st.subheader(section.title)
-        st.markdown(section.body)
-        if section.quotes:
-            with st.expander("Quotes", expanded=False):
-                st.markdown(section.quotes)
+        _section(section)
 
 
 def usage(data: dict) -> None:

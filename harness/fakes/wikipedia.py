@@ -15,7 +15,7 @@ import copy
 import json
 from urllib.parse import unquote
 
-from tests.fakes.server import FakeServer, Reply, Request
+from harness.fakes.server import FakeServer, Reply, Request
 
 ACME_ITEM = "Q4242"
 ACME_SUMMARY = (

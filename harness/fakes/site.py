@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 
-from tests.fakes.server import FakeServer, Reply, Request
+from harness.fakes.server import FakeServer, Reply, Request
 
 TITLE = "Acme Robotics | Robots that sort your warehouse"
 DESCRIPTION = "Acme Robotics builds autonomous sorting robots for warehouses."

@@ -13,7 +13,7 @@ import hashlib
 import html
 import json
 
-from tests.fakes.server import FakeServer, Reply, Request
+from harness.fakes.server import FakeServer, Reply, Request
 
 GREENHOUSE_TOKEN = "acmerobotics"
 GREENHOUSE_JOB_ID = 4012345

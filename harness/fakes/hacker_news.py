@@ -14,7 +14,7 @@ import re
 import time
 from datetime import UTC, datetime
 
-from tests.fakes.server import FakeServer, Reply, Request
+from harness.fakes.server import FakeServer, Reply, Request
 
 DAY_S = 86400
 

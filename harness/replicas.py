@@ -18,7 +18,7 @@ from sqlmodel import col, func, select
 from core.status import TERMINAL
 from db.engine import reading
 from db.models import Job, Worker
-from tests.live_app import ServedApp, app_environment, serve_app
+from harness.live_app import ServedApp, app_environment, serve_app
 
 SUBMIT_CLIENTS = 8  # concurrent submitters
 

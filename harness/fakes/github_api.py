@@ -16,7 +16,7 @@ import hashlib
 import time
 from dataclasses import dataclass
 
-from tests.fakes.server import FakeServer, Reply, Request
+from harness.fakes.server import FakeServer, Reply, Request
 
 CORE_LIMIT = 5000
 SEARCH_LIMIT = 30

@@ -5,16 +5,19 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 
+from harness.fakes.anthropic_api import DEFAULT_KEY, FakeAnthropic
+from harness.fakes.github_api import ACME_REPOS, FakeGitHub
+from harness.fakes.hacker_news import FakeHackerNews
+from harness.fakes.job_boards import FakeAshby, FakeGreenhouse, FakeLever
+from harness.fakes.server import FakeServer
+from harness.fakes.site import FakeSite
+from harness.fakes.wikipedia import ACME_ITEM, FakeWikidata, FakeWikipedia
 from pipeline.source_reader import SourceApis
-from tests.fakes.anthropic_api import DEFAULT_KEY, FakeAnthropic
-from tests.fakes.github_api import ACME_REPOS, FakeGitHub
-from tests.fakes.hacker_news import FakeHackerNews
-from tests.fakes.job_boards import FakeAshby, FakeGreenhouse, FakeLever
-from tests.fakes.server import FakeServer
-from tests.fakes.site import FakeSite
-from tests.fakes.wikipedia import ACME_ITEM, FakeWikidata, FakeWikipedia
 
 GITHUB_TOKEN = "test-token"
+PG_ADMIN_URL = (
+    "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"  # the loopback PostgreSQL tests create databases on
+)
 
 
 class SourceFakes:
