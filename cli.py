@@ -1,9 +1,12 @@
 """Command line, the layer above every other: `python -m cli research "Acme" --url … --role …
 [--deep] [--refresh] [--job-description PATH|-] [--job-url URL] [--wait] [--format …]`, and
-`python -m cli batch FILE.csv [--deep] [--job-description PATH|-] [--job-url URL] [--wait]`.
+`python -m cli batch FILE.csv [--deep] [--job-description PATH|-] [--job-url URL] [--wait]`, and
+`python -m cli roles "Acme" [--url …]`: the company's open roles, each with the postingUrl that
+`--job-url` takes.
 
 Exit status: 0 when the job completed (or was queued; with `batch --wait`, when every job
-completed), 1 when a job did not complete, 2 on bad input (for a batch, every bad line on stderr,
+completed; with `roles`, when a board was found), 1 when a job did not complete (or no board has
+the name, or none could be asked), 2 on bad input (for a batch, every bad line on stderr,
 and nothing queued).
 """
 
@@ -39,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--deep", action="store_true", help="deep mode for every company")
     _posting_arguments(batch)
     batch.add_argument("--wait", action="store_true", help="run the batch in this process and print the result")
+    roles = commands.add_parser("roles", help="list the company's open roles on its Greenhouse, Lever or Ashby board")
+    roles.add_argument("company", help="the company's name")
+    roles.add_argument("--url", help="the company's website: its domain's name is tried as a board too")
     return parser
 
 
@@ -58,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     from settings import Settings
 
     settings = Settings.load()
+    if args.command == "roles":
+        return _list_roles(args.company, args.url, settings)
     try:
         posting = read_posting_file(args.job_description, sys.stdin.buffer) if args.job_description else None
         if args.command == "batch":
@@ -110,6 +118,38 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(json.dumps(status, indent=2))
     return EXIT_OK if status["isComplete"] else EXIT_FAILED
+
+
+def _list_roles(company: str, url: str | None, settings: Settings) -> int:
+    """Print the company's open roles as JSON; EXIT_FAILED when no board has its name or none answered."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from core.errors import InvalidInput, PipelineError
+    from db.engine import get_engine
+    from engine.open_roles import open_roles
+    from engine.services import Services
+    from pipeline.request import parse_request
+
+    try:
+        request = parse_request(company, url, allow_private=settings.allow_private_urls)
+    except InvalidInput as error:
+        print(f"error: {error.field or 'input'}: {error.message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    with ThreadPoolExecutor(1) as side_pool:
+        services = Services.build(settings, get_engine(settings.database_url), side_pool, threading.Event())
+        try:
+            board = open_roles(services, request.company_name, request.company_url)
+        except PipelineError as error:
+            print(f"error: the job boards could not be asked: {error.message}", file=sys.stderr)
+            return EXIT_FAILED
+        finally:
+            services.close()
+    if board is None:
+        print("No Greenhouse, Lever or Ashby board has this company's name.", file=sys.stderr)
+        return EXIT_FAILED
+    print(json.dumps(board.to_json_dict(), indent=2))
+    return EXIT_OK
 
 
 def _run_batch(

@@ -74,8 +74,25 @@ class Settings(BaseSettings):
     render_js: Literal["auto", "off"] = Field(validation_alias="PREP_RENDER_JS", default="auto")
     # A Claude stream with no event for this long has stalled (a transient error, retried), seconds.
     model_idle_s: float = Field(validation_alias="PREP_MODEL_IDLE_S", default=20.0, gt=0)
+    # The keyless sources' public APIs (engine/services.py hands them to pipeline/source_reader.py).
+    greenhouse_api_url: str = Field(
+        validation_alias="PREP_GREENHOUSE_API_URL", default="https://boards-api.greenhouse.io"
+    )
+    lever_api_url: str = Field(validation_alias="PREP_LEVER_API_URL", default="https://api.lever.co")
+    ashby_api_url: str = Field(validation_alias="PREP_ASHBY_API_URL", default="https://api.ashbyhq.com")
+    wikipedia_api_url: str = Field(validation_alias="PREP_WIKIPEDIA_API_URL", default="https://en.wikipedia.org")
+    wikidata_api_url: str = Field(validation_alias="PREP_WIKIDATA_API_URL", default="https://www.wikidata.org")
+    hn_api_url: str = Field(validation_alias="PREP_HN_API_URL", default="https://hn.algolia.com")
 
-    @field_validator("github_api_url")
+    @field_validator(
+        "github_api_url",
+        "greenhouse_api_url",
+        "lever_api_url",
+        "ashby_api_url",
+        "wikipedia_api_url",
+        "wikidata_api_url",
+        "hn_api_url",
+    )
     @classmethod
     def _no_trailing_slash(cls, url: str) -> str:
         return url.rstrip("/")

@@ -44,10 +44,11 @@ from api.schemas import (
     JobPage,
     JobsQuery,
     JobStatusResponse,
+    OpenRolesQuery,
     ResearchSubmission,
     SubmitResponse,
 )
-from core.errors import InvalidInput
+from core.errors import InvalidInput, PipelineError
 from core.status import JobStatus
 from db import jobs
 from db.deletion import DeleteRefused
@@ -56,10 +57,12 @@ from db.models import Job, elapsed_ms
 from db.store import get_briefing
 from engine.batch_status import BATCH_URL, batch_status
 from engine.documents import job_markdown, job_pdf
+from engine.open_roles import open_roles
 from engine.runner import Runner, get_runner, started_runner
 from engine.status import cached_report, iso, job_status, report
 from pipeline.batch_input import MAX_COMPANIES, BadBatch, validate
 from pipeline.markdown import markdown_filename
+from pipeline.models import OpenRoles
 from pipeline.pdf import pdf_filename
 from pipeline.request import parse_request
 
@@ -603,6 +606,28 @@ async def health() -> Response:
         log.exception("health check: the database query failed")
         body = {"status": "error", "db": "error", "workers": None, "queued": None, "processing": None}
         return JSONResponse(body, 503)
+
+
+@router.get(
+    "/open-roles",
+    operation_id="listOpenRoles",
+    summary="The company's open roles on its Greenhouse, Lever or Ashby board",
+    responses={
+        200: _json(OpenRoles, "The board and its roles; a role's postingUrl can be sent as jobDescriptionUrl."),
+        404: _json(ErrorResponse, "No Greenhouse, Lever or Ashby board has this company's name."),
+        502: _json(ErrorResponse, "A job board could not be asked; try again later."),
+        **_errors(400),
+    },
+)
+async def list_open_roles(runner: RunnerDep, query: Annotated[OpenRolesQuery, Query()]) -> Response:
+    """The roles open on the company's job board, to pick one as the posting."""
+    try:
+        board = await run_in_threadpool(open_roles, runner.services, query.company_name, query.company_url)
+    except PipelineError as error:
+        raise ApiError(502, f"The job boards could not be asked: {error.message}") from None
+    if board is None:
+        raise ApiError(404, "No Greenhouse, Lever or Ashby board has this company's name.")
+    return JSONResponse(board.to_json_dict())
 
 
 @router.get(

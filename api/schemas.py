@@ -115,6 +115,15 @@ class JobsQuery(ApiModel):
     batch: str | None = Field(default=None, max_length=MAX_QUERY_CHARS, description="Only the jobs of this batch.")
 
 
+class OpenRolesQuery(ApiModel):
+    """The query string of GET /api/open-roles."""
+
+    company_name: str = Field(min_length=1, max_length=MAX_NAME_CHARS, description="The company's name.")
+    company_url: str | None = Field(
+        default=None, max_length=MAX_URL_CHARS, description="Its website: the domain's name is tried as a board too."
+    )
+
+
 # -- responses -----------------------------------------------------------------------------
 
 

@@ -1,4 +1,5 @@
-"""The three loopback fakes served from a child process, for benchmarks of the code that calls them.
+"""The loopback fakes (site, GitHub, Anthropic, and the keyless sources' fakes) served from a child
+process, for benchmarks of the code that calls them.
 
 A real website, GitHub and Anthropic run on other machines; fakes in the measured process would
 share its interpreter lock and bill their own Python to the code under measurement.
@@ -12,7 +13,7 @@ from multiprocessing.connection import Connection
 from harness.fakes.anthropic_api import DEFAULT_KEY, FakeAnthropic
 from harness.fakes.github_api import FakeGitHub
 from harness.fakes.site import FakeSite
-from harness.fakes.wiring import fake_services_env
+from harness.fakes.wiring import fake_services_env, shared_source_fakes
 
 
 def _serve(conn: Connection) -> None:
@@ -32,7 +33,8 @@ def _serve(conn: Connection) -> None:
             conn.send(None)
         elif command == "latency":
             for name, seconds in argument.items():
-                fakes[name].latency_s = seconds
+                for fake in shared_source_fakes().servers.values() if name == "sources" else [fakes[name]]:
+                    fake.latency_s = seconds
             conn.send(None)
         else:  # "stop"
             for fake in fakes.values():
@@ -42,7 +44,7 @@ def _serve(conn: Connection) -> None:
 
 
 class FakesProcess:
-    """The fake site, GitHub and Anthropic in a child process, driven over a pipe."""
+    """The fakes in a child process, driven over a pipe."""
 
     def __init__(self) -> None:
         context = multiprocessing.get_context("spawn")  # no threads or locks inherited from this process
@@ -60,7 +62,7 @@ class FakesProcess:
         return self._call("counts")
 
     def set_latency(self, seconds: dict[str, float]) -> None:
-        """Each named fake's added latency per request, seconds."""
+        """Each named fake's added latency per request, seconds ("sources": every keyless source's fake)."""
         self._call("latency", seconds)
 
     def set_model(self, **knobs: float | bool) -> None:

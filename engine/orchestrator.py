@@ -1,4 +1,4 @@
-"""company-research-job: scrape ∥ GitHub, then analyze, then store — resumable after a crash.
+"""company-research-job: scrape ∥ GitHub ∥ keyless sources, then analyze, then store — resumable after a crash.
 
 Each step's output is checkpointed in its attempt row; a job taken over after its worker died
 skips every step that already succeeded. Only db/ changes the job's status.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from functools import partial
@@ -19,7 +20,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from core.errors import JobCancelled, NetworkError, PipelineError, StepTimeout
 from core.request import Frozen
 from core.status import AttemptStatus
-from core.steps import ANALYZE, GITHUB, MAX_LEASES, SCRAPE, STORE, StepSpec
+from core.steps import ANALYZE, GITHUB, IDENTIFY, MAX_LEASES, SCRAPE, SOURCES, STORE, StepSpec
 from db import attempts, jobs
 from db.jobs import Fence
 from db.models import Job, StepAttempt
@@ -32,11 +33,15 @@ from pipeline.analyze import analyze_with_claude
 from pipeline.briefing import build_briefing
 from pipeline.draft_reader import draft_of
 from pipeline.github import search_github
+from pipeline.identity import identify_company
+from pipeline.job_boards import board_posting, read_board_posting
 from pipeline.model_stream import LiveBriefing
-from pipeline.models import Briefing, GitHubData, ScrapedSite
+from pipeline.models import Briefing, ExtraSources, GitHubData, Identified, Page, ScrapedSite
 from pipeline.offline import analyze_offline
 from pipeline.posting import POSTING_UNREADABLE, pasted_posting, read_posting
+from pipeline.research_sources import read_sources
 from pipeline.scrape import scrape_website
+from pipeline.source_reader import Reader
 
 log = logging.getLogger(__name__)
 
@@ -180,26 +185,130 @@ def run_job(services: Services, fence: Fence) -> None:
 def _research(run: _Run) -> None:
     """The steps in order; the last one completes the job."""
     run.check_cancel()
-    if run.job.company_url:
-        # The GitHub lookup is a leaf task on the side pool: it never waits on a pool itself,
-        # so this job thread waiting on it cannot deadlock, whatever the pool sizes.
-        github_future = run.services.side_pool.submit(_github, run, _host(run.job.company_url))
+    side_pool = run.services.side_pool
+    url = run.job.company_url
+    identity_future = None
+    if url:
+        # The identity, GitHub and keyless-source lookups are leaf tasks on the side pool: they
+        # never wait on a pool themselves, so this job thread waiting on them cannot deadlock.
+        identity_future = side_pool.submit(_identify, run, _host(url))
+    else:
+        identified = _identify(run, None)  # which company the name means, and its website
+        url = identified.identity.website if identified.identity else None
+    scraped: Future[ScrapedSite | None] = Future()  # the blog reader waits for the scrape's home page
+    if url:
+        github_future = side_pool.submit(_github, run, _host(url))
+        sources_future = side_pool.submit(_sources, run, url, scraped)
         try:
-            site = _scrape(run, run.job.company_url)
+            site = _scrape(run, url, discovered=not run.job.company_url)
+            scraped.set_result(site)
         finally:
-            # Even when the scrape fails, the lookup finishes first, so no attempt row is left
+            if not scraped.done():
+                scraped.set_result(None)
+            # Even when the scrape fails, the others finish first, so no attempt row is left
             # running under a job that has ended.
-            try:
-                github = github_future.result(timeout=max(0.0, run.deadline - time.monotonic()))
-            except FutureTimeout:
-                github = GitHubData(warning="GitHub did not answer in time.")
+            github = _wait(run, github_future, GitHubData(warning="GitHub did not answer in time."))
+            extra = _wait(run, sources_future, ExtraSources(unread=[_SOURCES_LATE]))
+            if identity_future is not None:
+                identified = _wait(run, identity_future, Identified(unread=_IDENTITY_LATE))
     else:
         github = _github(run, None)
-        site = _scrape(run, github.homepage, discovered=True)
+        sources_future = side_pool.submit(_sources, run, github.homepage, scraped)
+        try:
+            site = _scrape(run, github.homepage, discovered=True)
+            scraped.set_result(site)
+        finally:
+            if not scraped.done():
+                scraped.set_result(None)
+            extra = _wait(run, sources_future, ExtraSources(unread=[_SOURCES_LATE]))
+    extra = extra.model_copy(
+        update={
+            "identity": identified.identity,
+            "unread": [*([identified.unread] if identified.unread else []), *extra.unread],
+        }
+    )
     run.check_cancel()
-    briefing = _analyze(run, site, github)
+    briefing = _analyze(run, site.model_copy(update={"extra": extra}), github)
     run.check_cancel()
     _store(run, briefing, site.url)
+
+
+_SOURCES_LATE = "The job board, blog and discussion did not answer in time."
+_IDENTITY_LATE = "Wikipedia did not answer in time."
+
+
+def _wait(run: _Run, future: Future, late: Frozen | None) -> Frozen | None:
+    """A side task's output, or `late` when the job's deadline comes first."""
+    try:
+        return future.result(timeout=max(0.0, run.deadline - time.monotonic()))
+    except FutureTimeout:
+        return late
+
+
+def _reader(run: _Run, deadline: float) -> Reader:
+    """How this job reads the keyless sources: the site's guarded client, the source cache."""
+    services = run.services
+    return Reader(services.site_client, services.site_policy, services.sources.for_job(run.job.refresh), deadline)
+
+
+def _read_posting(run: _Run, url: str, deadline: float) -> Page:
+    """The posting the candidate linked: a job board's through its API, any other page as a page."""
+    ref = board_posting(url)
+    if ref is not None:
+        return read_board_posting(ref, _reader(run, deadline), run.services.source_apis)
+    return read_posting(url, run.services.site_client, run.services.site_policy, deadline=deadline)
+
+
+def _identify(run: _Run, domain: str | None) -> Identified:
+    """identify-company never fails the job: without an answer the job goes on without Wikipedia."""
+
+    def identify(deadline: float):
+        services = run.services
+        identity = identify_company(
+            run.job.company_name, domain, reader=_reader(run, deadline), apis=services.source_apis
+        )
+        if identity is None:
+            where = f" with a website on {domain}" if domain else " with an official website"
+            return Identified(skipped_reason=f"Wikipedia has no article on {run.job.company_name}{where}."), None
+        return Identified(identity=identity), None
+
+    try:
+        return run.step(IDENTIFY, identify, Identified)
+    except PipelineError as error:
+        return Identified(unread=f"Wikipedia could not be read: {error.message}")
+    except (attempts.NotOwner, SQLAlchemyError):
+        raise
+    except Exception:
+        log.exception("identify-company crashed for job %s", run.job.id)
+        return Identified(unread="Wikipedia could not be read because of an internal error.")
+
+
+def _sources(run: _Run, website: str | None, scraped: Future) -> ExtraSources:
+    """read-sources never fails the job: what it could not read is named in the briefing."""
+
+    def read(deadline: float):
+        extra = read_sources(
+            run.job.company_name,
+            website,
+            lambda: _wait(run, scraped, None),
+            deep=run.job.deep_mode,
+            reader=_reader(run, deadline),
+            apis=run.services.source_apis,
+            posting_url=run.job.job_description_url,
+        )
+        return extra, None
+
+    try:
+        return run.step(SOURCES, read, ExtraSources)
+    except PipelineError as error:
+        return ExtraSources(unread=[f"The job board, blog and discussion could not be read: {error.message}"])
+    except (attempts.NotOwner, SQLAlchemyError):
+        raise
+    except Exception:
+        log.exception("read-sources crashed for job %s", run.job.id)
+        return ExtraSources(
+            unread=["The job board, blog and discussion could not be read because of an internal error."]
+        )
 
 
 def _host(url: str | None) -> str | None:
@@ -225,9 +334,7 @@ def _scrape(run: _Run, url: str | None, *, discovered: bool = False) -> ScrapedS
     def scrape(deadline: float):
         site, meta = _read_site(deadline)
         if run.job.job_description_url:  # the posting the candidate linked becomes a source too
-            posting = read_posting(
-                run.job.job_description_url, services.site_client, services.site_policy, deadline=deadline
-            )
+            posting = _read_posting(run, run.job.job_description_url, deadline)
             site = site.model_copy(update={"posting": posting})
         return site, meta
 

@@ -53,9 +53,9 @@ class Runner:
         self.engine = engine or get_engine(settings.database_url)
         self.worker_id = workers.register(self.engine)
         self._pool = ThreadPoolExecutor(settings.workers, thread_name_prefix="prep-job")
-        # Each running job has at most two leaf tasks here at once (its GitHub lookup, later the two
-        # parts of its briefing), so twice `workers` threads always suffice.
-        self._side_pool = ThreadPoolExecutor(2 * settings.workers, thread_name_prefix="prep-side")
+        # Each running job has at most three leaf tasks here at once (its Wikipedia lookup, GitHub and
+        # the keyless sources; later the two parts of its briefing), so three times `workers` suffice.
+        self._side_pool = ThreadPoolExecutor(3 * settings.workers, thread_name_prefix="prep-side")
         self._stopping = threading.Event()  # set by shutdown(): jobs stop at their next step
         self.services = Services.build(settings, self.engine, self._side_pool, self._stopping)
         self._running: dict[Future, str] = {}  # this pool's jobs: future → job id

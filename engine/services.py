@@ -19,6 +19,7 @@ from pipeline.cache import SourceCache
 from pipeline.fetch import FetchPolicy, make_site_client
 from pipeline.github import make_github_client
 from pipeline.render import can_render
+from pipeline.source_reader import SourceApis
 from settings import Settings
 
 
@@ -30,6 +31,7 @@ class Services:
     site_client: httpx.Client
     site_policy: FetchPolicy
     github_client: httpx.Client
+    source_apis: SourceApis  # where the job boards, Wikipedia, Wikidata and Hacker News answer
     sources: SourceCache  # pages, robots.txt and GitHub replies, in the database: shared by every process
     github_budget: DbBudget  # GitHub's rate limit, in the database: one budget for every job and process
     llm: anthropic.Anthropic | None  # None: no API key, the offline analyzer writes briefings
@@ -60,6 +62,14 @@ class Services:
             site_client=make_site_client(policy),
             site_policy=policy,
             github_client=make_github_client(settings.github_api_url, settings.github_token),
+            source_apis=SourceApis(
+                greenhouse=settings.greenhouse_api_url,
+                lever=settings.lever_api_url,
+                ashby=settings.ashby_api_url,
+                wikipedia=settings.wikipedia_api_url,
+                wikidata=settings.wikidata_api_url,
+                hn=settings.hn_api_url,
+            ),
             sources=SourceCache(DbCacheStore(engine), ttl_s=settings.cache_ttl_s),
             github_budget=DbBudget(engine, authenticated=bool(settings.github_token)),
             llm=llm,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy.engine import Row
 
+from core.errors import InvalidInput
 from engine.status import job_report
+from pipeline.request import parse_request
 from ui import job_view
 from ui.delete_view import delete_control
 from ui.format import escape_markdown, human_duration, job_duration_ms, when
@@ -71,6 +73,23 @@ job_view.usage(status["usage"])
 
 if status["isComplete"]:
     job_view.completed_notice(status)
+    if notice := job_view.identity_notice(status["briefing"] or {}):
+        st.markdown(f":material/travel_explore: {notice}")
+        with st.form("correct_company", border=False):
+            website = st.text_input("The company's website", key="corrected_url", placeholder="https://acme.com")
+            if st.form_submit_button("Research this website instead", icon=":material/refresh:"):
+                try:
+                    request = parse_request(
+                        job.company_name,
+                        website,
+                        job.role,
+                        job.deep_mode,
+                        allow_private=run.settings.allow_private_urls,
+                    )
+                except InvalidInput as error:
+                    st.error(error.message, icon=":material/warning:")
+                else:
+                    open_job(run.submit(request)[0].id)
     job_view.briefing(job, status["briefing"], status["usage"])
 else:
     st.error(escape_markdown(status["message"]), icon=":material/error:" if status["isFailed"] else ":material/block:")

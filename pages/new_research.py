@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.errors import InvalidInput
+from core.errors import InvalidInput, PipelineError
 from core.request import MAX_NAME_CHARS, MAX_POSTING_CHARS, MAX_ROLE_CHARS, MAX_URL_CHARS
+from engine.open_roles import open_roles
 from pipeline.request import parse_request
 from ui.runtime import DEEP_MODE_HELP, open_job, runner
 
@@ -23,7 +24,7 @@ with st.form("research", border=True):
         key="company_url",
         max_chars=MAX_URL_CHARS,
         placeholder="https://acme.com",
-        help="Leave empty and we look for it on GitHub, or at <name>.com.",
+        help="Leave empty and we look the company up on Wikipedia (its official website), then on GitHub.",
     )
     url_error = st.empty()
     st.text_input("Target role (optional)", key="role", max_chars=MAX_ROLE_CHARS, placeholder="Backend Engineer")
@@ -32,6 +33,14 @@ with st.form("research", border=True):
     with st.expander("Job posting (optional): tailors the briefing to the job"):
         st.text_area("Paste the posting", key="job_description", max_chars=MAX_POSTING_CHARS, height=160)
         st.text_input("…or its web address", key="job_description_url", max_chars=MAX_URL_CHARS)
+        board = st.session_state.get("open_roles")
+        if board is not None:
+            st.selectbox(
+                f"…or one of its {len(board.roles)} open roles on {board.service.title()}",
+                options=[None, *board.roles],
+                format_func=lambda r: "—" if r is None else " · ".join(p for p in (r.title, r.team, r.location) if p),
+                key="open_role",
+            )
     posting_error = st.empty()
     st.checkbox(
         "Refresh sources",
@@ -39,8 +48,23 @@ with st.form("research", border=True):
         help="Read the website and GitHub again instead of reusing what was read recently.",
     )
     submitted = st.form_submit_button("Research", type="primary")
+    find_roles = st.form_submit_button("Find its open roles (to pick one as the posting)", icon=":material/work:")
+
+if find_roles:
+    try:
+        st.session_state.open_roles = open_roles(
+            runner().services, st.session_state.company_name, st.session_state.company_url or None
+        )
+    except PipelineError as error:
+        posting_error.error(f"The job boards could not be asked: {error.message}", icon=":material/warning:")
+    else:
+        if st.session_state.open_roles is None:
+            posting_error.info("No Greenhouse, Lever or Ashby board has this company's name.")
+        else:
+            st.rerun()  # the form shows the roles to pick from
 
 if submitted:
+    picked = st.session_state.get("open_role")
     try:
         request = parse_request(
             st.session_state.company_name,
@@ -50,7 +74,7 @@ if submitted:
             st.session_state.refresh,
             allow_private=runner().settings.allow_private_urls,
             job_description=st.session_state.job_description or None,  # an empty box: no posting
-            job_description_url=st.session_state.job_description_url,
+            job_description_url=st.session_state.job_description_url or (picked.posting_url if picked else None),
         )
     except InvalidInput as error:
         slots = {"companyUrl": url_error, "role": role_error, "jobDescription": posting_error}

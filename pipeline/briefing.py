@@ -45,6 +45,7 @@ MAX_LINK_PASSES = 5
 MIN_SALARY = 10_000
 MAX_SALARY = 2_000_000
 GITHUB_HOSTS = frozenset({"github.com", "www.github.com"})
+_LINKED_ELSEWHERE = ("organisation", "repository")  # GitHub links are checked against the organisation
 
 # Elements whose content is never text worth keeping.
 _DROP_ELEMENT_RE = re.compile(r"<(script|style|iframe|object|embed|template)\b[^>]*>.*?</\1\s*>", re.I | re.S)
@@ -97,7 +98,7 @@ def build_briefing(
     sources = collect_sources(site, github, posting)
     verified = verify_draft(draft, sources, github)
     allowed = LinkPolicy(
-        fetched=frozenset(s.source.url for s in sources if s.source.kind in ("page", "posting") and s.source.url),
+        fetched=frozenset(s.source.url for s in sources if s.source.kind not in _LINKED_ELSEWHERE and s.source.url),
         company_host=_host(site.url or ""),
         github_org=github.organization,
     )
@@ -149,6 +150,10 @@ def build_briefing(
             not_verified=not_verified,
             verification=verified.verification,
             sources=[clean_source(s.source, allowed) for s in sources],
+            unread=[
+                clean_text(reason, allowed, MAX_ITEM_CHARS) for reason in (site.extra.unread if site.extra else [])
+            ],
+            identified_as=site.extra.identity if site.extra else None,
             # A site built by JavaScript that could not be read leaves the briefing ungrounded in it.
             grounded=any(s.source.kind != "posting" for s in sources) and not site.script_built,
             analysis_mode=mode,

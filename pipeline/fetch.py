@@ -5,6 +5,8 @@
     fetch_resource(url, client, policy, deadline=..., cache=...) -> FetchedResource  any type (a page's script)
     robots_rules(url, client, policy, deadline=..., cache=...) -> RobotsRules  RFC 9309, by protego
     robots_allows(url, client, policy, deadline=...) -> bool
+    fetch_json(url, client, policy, deadline=..., cache=...) -> object   a public API's JSON reply
+    fetch_text(url, client, policy, accept=..., deadline=..., cache=...) -> FetchedPage   e.g. a feed
 
 Caching. With a `SourceCache`, a page or robots.txt stored within the TTL is served without a
 request; an older one is revalidated with If-None-Match/If-Modified-Since, and a 304 serves it
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import codecs
 import http.cookiejar
+import json
 import re
 import time
 import zlib
@@ -46,6 +49,8 @@ from pipeline.urls import check_url_static, normalize_url
 
 USER_AGENT = "InterviewPrepBot/1.0 (+interview prep research; respects robots.txt)"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+JSON_TYPES = ("application/json",)
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml")
 ROBOTS_MAX_BYTES = 500_000  # RFC 9309 asks crawlers to parse at least 500 KiB
 CREDENTIAL_HEADERS = ("authorization", "cookie", "proxy-authorization")
 _TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
@@ -105,6 +110,37 @@ def fetch_html(
     return FetchedPage(
         url=body.url, html=_decode(body.content, body.headers.get("content-type", "")), status=body.status
     )
+
+
+def fetch_text(
+    url: str,
+    client: httpx.Client,
+    policy: FetchPolicy,
+    *,
+    accept: tuple[str, ...],
+    deadline: float,
+    cache: SourceCache | None = None,
+) -> FetchedPage:
+    """Like `fetch_html`, for a document of one of the `accept` types (a feed, an API's reply); a
+    404 or 410 is cached too, so "no such board" is not asked again within the TTL."""
+    body = _cached_get(
+        "text", url, client, policy, deadline, accept, cache, keep=lambda r: r.ok or r.status in (404, 410)
+    )
+    _raise_for_status(body)
+    return FetchedPage(
+        url=body.url, html=_decode(body.content, body.headers.get("content-type", "")), status=body.status
+    )
+
+
+def fetch_json(
+    url: str, client: httpx.Client, policy: FetchPolicy, *, deadline: float, cache: SourceCache | None = None
+) -> object:
+    """A public API's JSON reply, read through the same guard and cache as pages; `FetchRefused` if not JSON."""
+    fetched = fetch_text(url, client, policy, accept=JSON_TYPES, deadline=deadline, cache=cache)
+    try:
+        return json.loads(fetched.html)
+    except ValueError as e:
+        raise FetchRefused(f"{url} answered with JSON that could not be read.") from e
 
 
 @dataclass(frozen=True)

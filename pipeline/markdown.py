@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pydantic.alias_generators import to_snake
 
 from pipeline.models import AdviceItem, Briefing, Citation, Item, Salary, Source, Unverified, Verification
+from pipeline.sources import KIND_GROUPS
 from pipeline.verify import normalise
 
 NOTHING = "_Nothing found._"
@@ -199,13 +200,18 @@ class _Renderer:
         return Section("Role fit", "\n".join(blocks), self.quotes(quoted))
 
     def source_list(self) -> Section:
-        lines = []
+        """The sources grouped by kind (company site, posting, job board, blog, GitHub, Wikipedia,
+        discussion), each under its number; then what could not be read."""
+        groups: dict[str, list[str]] = {heading: [] for heading in KIND_GROUPS.values()}
         for source in self.briefing.sources:
             number = _number(source.id)
             title = neutralise(source.title) or source.kind
             link = f"[{title}](<{source.url}>)" if source.url and _is_url(source.url) else title
-            lines.append(f"{number}. {link} — {_KIND[source.kind]}")
-        return Section("Sources", "\n".join(lines) or "_No page or repository was read._")
+            groups[KIND_GROUPS[source.kind]].append(f"- {number}. {link} — {_KIND[source.kind]}")
+        blocks = [f"**{heading}**\n\n" + "\n".join(lines) for heading, lines in groups.items() if lines]
+        if self.briefing.unread:
+            blocks.append("**Could not be read**\n\n" + "\n".join(f"- {neutralise(r)}" for r in self.briefing.unread))
+        return Section("Sources", "\n\n".join(blocks) or "_No page or repository was read._")
 
     def not_verified(self) -> Section | None:
         entries = self.briefing.not_verified
@@ -244,6 +250,10 @@ _KIND = {
     "posting": "job posting",
     "organisation": "GitHub organisation",
     "repository": "GitHub repository",
+    "job-board": "open roles on the job board",
+    "blog": "blog post",
+    "wikipedia": "Wikipedia article",
+    "discussion": "third-party discussion, not company fact",
 }
 
 

@@ -46,6 +46,8 @@ class ScrapedSite(Frozen):
     pages: list[Page] = []
     skipped_reason: str | None = None
     posting: Page | None = None  # the job posting, when the candidate gave its URL
+    extra: ExtraSources | None = None  # job board, blog, Wikipedia, discussion: read beside the site
+    feeds: list[str] = []  # the RSS or Atom feeds the home page announces
     script_built: bool = False  # the site builds its pages with JavaScript, and it could not be read
 
     @property
@@ -174,7 +176,7 @@ class Source(Frozen):
     """Something this job read, with the stable id (S1, S2, …) that citations use."""
 
     id: str
-    kind: Literal["page", "organisation", "repository", "posting"]
+    kind: Literal["page", "organisation", "repository", "posting", "job-board", "blog", "wikipedia", "discussion"]
     url: str | None = None
     title: str = ""
 
@@ -261,7 +263,88 @@ class Briefing(Frozen):
     not_verified: list[Unverified] = []
     verification: Verification = Verification()
     sources: list[Source] = []
+    unread: list[str] = []  # the keyless sources that could not be read, and why
+    identified_as: CompanyIdentity | None = None  # the company Wikipedia and Wikidata took the name to mean
     grounded: bool = False
     analysis_mode: Literal["claude", "offline"]
     model: str | None = None
     incomplete: str | None = None  # why sections the model was asked for are missing (its reply cut off…)
+
+
+# --- The keyless sources read beside the site (pipeline/research_sources.py) --------------------
+
+
+class OpenRole(Frozen):
+    """One open role on the company's job board."""
+
+    title: str
+    team: str = ""
+    location: str = ""
+    posting_url: str  # a board posting URL that pipeline.job_boards reads through the board's API
+
+
+class OpenRoles(Frozen):
+    """The company's job board and the roles open on it."""
+
+    service: Literal["greenhouse", "lever", "ashby"]
+    token: str  # the board's name on that service
+    board_url: str  # the public board page
+    roles: list[OpenRole] = []
+
+
+class BlogPost(Frozen):
+    """One post of the company's blog feed; `text` is the post's page, read in deep mode."""
+
+    title: str
+    url: str
+    published: str = ""  # ISO 8601 date, when the feed gives one
+    summary: str = ""
+    text: str = ""
+
+
+class Blog(Frozen):
+    """The feed the company's site announces, and its newest posts."""
+
+    feed_url: str
+    title: str = ""
+    posts: list[BlogPost] = []
+
+
+class CompanyIdentity(Frozen):
+    """Which company the name was taken to be: its Wikipedia article and official website."""
+
+    title: str
+    description: str = ""
+    summary: str = ""  # the article's lead, as Wikipedia's summary API gives it
+    wikipedia_url: str
+    wikidata_id: str | None = None
+    website: str | None = None  # Wikidata's official website (P856)
+
+
+class Story(Frozen):
+    """A Hacker News story about the company: third-party discussion, not company fact."""
+
+    title: str
+    url: str  # the discussion on news.ycombinator.com
+    link: str | None = None  # what the story links to
+    points: int = 0
+    comments: int = 0
+    created_at: str = ""  # ISO 8601
+
+
+class Identified(Frozen):
+    """identify-company's output: the company the name was taken to be, if any article fits."""
+
+    identity: CompanyIdentity | None = None
+    skipped_reason: str | None = None  # no article fits: the step is shown as skipped, with this
+    unread: str | None = None  # Wikipedia could not be read (never checkpointed: the step failed)
+
+
+class ExtraSources(Frozen):
+    """What the job read beside the site and GitHub, and what it could not read."""
+
+    open_roles: OpenRoles | None = None
+    blog: Blog | None = None
+    identity: CompanyIdentity | None = None
+    stories: list[Story] = []
+    unread: list[str] = []  # one sentence per source that could not be read

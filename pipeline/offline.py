@@ -33,6 +33,9 @@ from pipeline.posting import requirements
 from pipeline.sources import SourceText, collect_sources
 from pipeline.verify import names
 
+# Sources whose sentences may state company facts: its site, its blog, its Wikipedia article. Never
+# "discussion": what others say on Hacker News is not a fact about the company.
+COMPANY_TEXT_KINDS = ("page", "blog", "wikipedia")
 MAX_OVERVIEW_SENTENCES = 3
 MIN_SENTENCE_CHARS = 12
 MAX_SENTENCE_CHARS = 300
@@ -65,7 +68,7 @@ def analyze_offline(
     company = " ".join(company_name.split()) or "the company"
     role_name = " ".join((role or "").split())
     sources = collect_sources(site, github, posting)
-    pages = [s for s in sources if s.source.kind == "page"]
+    pages = [s for s in sources if s.source.kind in COMPANY_TEXT_KINDS]
     stack = tech_stack(sources, github)
     products = _products(pages, sources, github)
     fits = _role_fit(sources, stack)
@@ -98,7 +101,7 @@ def tech_stack(sources: list[SourceText], github: GitHubData) -> list[Claim]:
             if source and quote and term.casefold() not in claims:
                 claims[term.casefold()] = Claim(text=term, evidence=[Evidence(source=source.id, quote=quote)])
     for source in sources:
-        if source.source.kind not in ("page", "repository"):
+        if source.source.kind not in (*COMPANY_TEXT_KINDS, "repository"):
             continue
         for sentence in _sentences(source.text):
             if not _USE_CUE.search(sentence):

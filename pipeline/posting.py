@@ -102,7 +102,7 @@ def read_posting(url: str, client: httpx.Client, policy: FetchPolicy, *, deadlin
     """The posting at `url`, read by the same guarded fetcher and extraction as the company's site.
     Errors say that it was the posting; a page with neither text nor posting data is one."""
     try:
-        page, _ = read_page(url, client, policy, deadline)
+        page, _, _ = read_page(url, client, policy, deadline)
     except PipelineError as error:  # reworded in place: its retry_after (a 429's Retry-After) or field stays
         error.args = (f"{POSTING_UNREADABLE}: {error.message}",)
         raise

@@ -1,6 +1,6 @@
 """Run a page that JavaScript builds in Chromium, every request of the browser answered by our fetcher.
 
-    read_page(url, client, policy, deadline, cache) -> (Page, links)   fetched, read, rendered if it must be
+    read_page(url, client, policy, deadline, cache) -> (Page, links, feeds)   fetched, read, rendered if it must be
     unreadable(page) -> bool                                     scripts build it and it embeds no data
     can_render() -> bool                                         Playwright and /usr/bin/chromium present
     render_html(url, client, policy, deadline=..., cache=...) -> Rendered   the DOM after its scripts ran
@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from core.errors import PipelineError
+from pipeline.blog import feed_links
 from pipeline.cache import SourceCache
 from pipeline.fetch import FetchPolicy, RobotsRules, fetch_html, fetch_resource, robots_rules
 from pipeline.html import read_html
@@ -68,15 +69,18 @@ class Rendered:
 
 def read_page(
     url: str, client: httpx.Client, policy: FetchPolicy, deadline: float, cache: SourceCache | None = None
-) -> tuple[Page, list[str]]:
-    """One page and its links; run in the browser when scripts build it and the policy allows it."""
+) -> tuple[Page, list[str], list[str]]:
+    """One page, its links and the RSS or Atom feeds it announces; run in the browser when scripts
+    build it and the policy allows it."""
     fetched = fetch_html(url, client, policy, deadline=deadline, cache=cache)
     page, links = read_html(fetched.url, fetched.html)
+    feeds = feed_links(fetched.url, fetched.html)
     if unreadable(page) and policy.render_js:
         rendered = render_html(fetched.url, client, policy, deadline=deadline, cache=cache)
         if rendered.html:
             page, links = read_html(rendered.url, rendered.html, rendered=True)
-    return page, links
+            feeds = feed_links(rendered.url, rendered.html)
+    return page, links, feeds
 
 
 def unreadable(page: Page) -> bool:

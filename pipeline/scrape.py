@@ -65,12 +65,12 @@ def scrape_website(
         if guess is None:
             return ScrapedSite(skipped_reason="No website was given and none could be guessed from the company name.")
         try:
-            home, links, rules = _read_home(guess, client, policy, deadline, cache)
+            home, links, rules, feeds = _read_home(guess, client, policy, deadline, cache)
         except PipelineError as e:
             logger.info("guessed site %s not read: %s", guess, e)
             return ScrapedSite(skipped_reason=f"No website was given, and the guess {guess} could not be read: {e}")
     else:
-        home, links, rules = _read_home(normalize_url(url), client, policy, deadline, cache)
+        home, links, rules, feeds = _read_home(normalize_url(url), client, policy, deadline, cache)
     if unreadable(home):
         return ScrapedSite(
             url=home.url, title=home.title, skipped_reason=_unreadable_reason(home, policy), script_built=True
@@ -85,6 +85,7 @@ def scrape_website(
         headings=home.headings,
         content=home.content,
         pages=pages,
+        feeds=feeds,
     )
 
 
@@ -97,12 +98,13 @@ def guess_site_url(company_name: str) -> str | None:
 
 def _read_home(
     url: str, client: httpx.Client, policy: FetchPolicy, deadline: float, cache: SourceCache | None
-) -> tuple[Page, list[str], RobotsRules]:
+) -> tuple[Page, list[str], RobotsRules, list[str]]:
+    """The home page, its links, its site's robots.txt and the feeds it announces."""
     rules = robots_rules(url, client, policy, deadline=deadline, cache=cache)
     if not rules.can_fetch(policy.user_agent, url):
         raise FetchRefused(f"The robots.txt of {url} asks bots like ours not to read it.")
-    page, links = read_page(url, client, policy, deadline, cache)
-    return page, links, rules
+    page, links, feeds = read_page(url, client, policy, deadline, cache)
+    return page, links, rules, feeds
 
 
 def _unreadable_reason(page: Page, policy: FetchPolicy) -> str:
@@ -200,7 +202,7 @@ def _robots_allow(
 def _read_deep_page(
     url: str, client: httpx.Client, policy: FetchPolicy, deadline: float, cache: SourceCache | None
 ) -> Page:
-    page, _ = read_page(url, client, policy, deadline, cache)
+    page, _, _ = read_page(url, client, policy, deadline, cache)
     if unreadable(page):
         raise FetchRefused(_unreadable_reason(page, policy))
     return page

@@ -1,13 +1,27 @@
 """Numbered sources: every page, GitHub organisation summary, repository and job posting a job
-read, each with a stable id (S1, S2, …) and the exact text that citations are checked against."""
+read, then the keyless sources beside them (job board, blog posts, Wikipedia, discussion), each
+with a stable id (S1, S2, …) and the exact text that citations are checked against."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
-from pipeline.models import GitHubData, Page, Repository, ScrapedSite, Source
+from pipeline.models import ExtraSources, GitHubData, OpenRoles, Page, Repository, ScrapedSite, Source
 
 POSTING_TITLE = "The job posting"
+DISCUSSION_LABEL = "Third-party discussion on Hacker News, not a statement by the company"
+# The order in which a page lists the kinds of source, and the heading of each group.
+KIND_GROUPS = {
+    "page": "Company site",
+    "posting": "Job posting",
+    "job-board": "Job board",
+    "blog": "Blog",
+    "organisation": "GitHub",
+    "repository": "GitHub",
+    "wikipedia": "Wikipedia",
+    "discussion": "Discussion (third-party)",
+}
 
 
 @dataclass(frozen=True)
@@ -50,7 +64,41 @@ def collect_sources(site: ScrapedSite, github: GitHubData, posting: Page | None 
         )
     for repo in github.repositories:
         add("repository", repo.url, f"{github.organization or 'GitHub'}/{repo.name}", repository_text(repo))
+    if site.extra is not None:
+        for kind, url, title, text in extra_sources(site.extra):
+            add(kind, url, title, text)
     return [SourceText(source, text, prompt) for source, text, prompt in found]
+
+
+def extra_sources(extra: ExtraSources) -> list[tuple[str, str, str, str]]:
+    """The keyless sources as (kind, url, title, text), in a fixed order."""
+    found = []
+    if extra.open_roles is not None:
+        roles = extra.open_roles
+        title = f"Open roles on the {roles.service.title()} board {roles.token}"
+        found.append(("job-board", roles.board_url, title, open_roles_text(roles)))
+    if extra.blog is not None:
+        blog = extra.blog
+        listed = [" — ".join(part for part in (p.published, p.title, p.summary) if part) for p in blog.posts]
+        found.append(("blog", blog.feed_url, f"Blog feed: {blog.title or blog.feed_url}", "\n".join(listed)))
+        for post in blog.posts:
+            if post.text:  # deep mode read the post's page
+                found.append(("blog", post.url, post.title, "\n".join([post.title, post.published, post.text])))
+    if extra.identity is not None and extra.identity.summary:
+        who = extra.identity
+        text = "\n".join(part for part in (who.title, who.description, who.summary) if part)
+        found.append(("wikipedia", who.wikipedia_url, f"Wikipedia: {who.title}", text))
+    for story in extra.stories:
+        text = "\n".join(
+            [
+                DISCUSSION_LABEL,
+                story.title,
+                f"{story.points} points, {story.comments} comments, {story.created_at[:10]}",
+                *([f"Links to {story.link}"] if story.link else []),
+            ]
+        )
+        found.append(("discussion", story.url, f"Hacker News: {story.title}", text))
+    return found
 
 
 def page_text(page: Page) -> str:
@@ -90,6 +138,21 @@ def organisation_text(github: GitHubData) -> str:
             f"Languages and topics of its repositories: {', '.join(github.tech_stack) or 'none listed'}",
         ]
     )
+
+
+def open_roles_text(roles: OpenRoles) -> str:
+    """The open roles as a source: how many, by team and by location, then every title."""
+    lines = [f"Open roles on the {roles.service.title()} job board: {len(roles.roles)}"]
+    for label, values in (
+        ("By team", [r.team for r in roles.roles]),
+        ("By location", [r.location for r in roles.roles]),
+    ):
+        counts = Counter(v for v in values if v)
+        if counts:
+            lines.append(f"{label}: " + ", ".join(f"{name} ({n})" for name, n in counts.most_common(15)))
+    for role in roles.roles:
+        lines.append(" — ".join(part for part in (role.title, role.team, role.location) if part))
+    return "\n".join(lines)
 
 
 def _flat(text: str) -> str:

@@ -26,7 +26,7 @@ from harness.fakes.anthropic_api import DEFAULT_KEY, FakeAnthropic
 from harness.fakes.github_api import FakeGitHub
 from harness.fakes.server import FakeServer
 from harness.fakes.site import FakeSite
-from harness.fakes.wiring import PG_ADMIN_URL, fake_services_env
+from harness.fakes.wiring import PG_ADMIN_URL, SourceFakes, fake_services_env, shared_source_fakes
 from harness.live_app import ServedApp, app_environment, serve_app
 from pipeline.analyze import make_llm_client
 from pipeline.fetch import make_site_client
@@ -37,7 +37,7 @@ from tests.helpers import DESKTOP, EXPECT_TIMEOUT_MS, LOCAL_POLICY, TEST_TOKEN
 pytest_plugins = ["tests.api_contract"]
 
 LLM_TIMEOUT_S = 10.0
-FAKES = ("fake_site", "fake_github", "fake_anthropic")
+FAKES = ("fake_site", "fake_github", "fake_anthropic", "fake_sources")
 
 
 @pytest.fixture(autouse=True)
@@ -54,10 +54,10 @@ def db_url(tmp_path) -> str:
 
 
 @pytest.fixture
-def app_env(monkeypatch, db_url, fake_site, fake_github, fake_anthropic) -> dict[str, str]:
+def app_env(monkeypatch, db_url, fake_site, fake_github, fake_anthropic, fake_sources) -> dict[str, str]:
     """The environment of an app wired to the loopback fakes, with an API key; also set in os.environ."""
     env = {
-        **fake_services_env(fake_site, fake_github, fake_anthropic),
+        **fake_services_env(fake_site, fake_github, fake_anthropic, fake_sources),
         "DATABASE_URL": db_url,
         "PREP_ALLOW_PRIVATE_URLS": "1",
         "PREP_WORKERS": "2",
@@ -235,6 +235,12 @@ def fake_github() -> Iterator[FakeGitHub]:
 def fake_anthropic() -> Iterator[FakeAnthropic]:
     """A fake Anthropic Messages API on a loopback port, shared by the session."""
     yield from _serve(FakeAnthropic(api_key=DEFAULT_KEY))
+
+
+@pytest.fixture(scope="session")
+def fake_sources() -> Iterator[SourceFakes]:
+    """The keyless sources' fakes (job boards, Wikipedia, Wikidata, Hacker News), shared by the session."""
+    yield shared_source_fakes()
 
 
 @pytest.fixture(autouse=True)

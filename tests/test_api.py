@@ -55,6 +55,8 @@ BRIEFING_KEYS = {
     "notVerified",
     "verification",
     "sources",
+    "unread",
+    "identifiedAs",
     "grounded",
     "analysisMode",
     "model",
@@ -156,7 +158,7 @@ def test_submit_then_poll_until_the_briefing_is_there(client, fake_site, fake_an
 
     status = _wait(client, job_id)
     assert status["status"] == "completed", status["message"]
-    assert (status["isComplete"], status["isFailed"], status["progress"]) == (True, False, "4/4")
+    assert (status["isComplete"], status["isFailed"], status["progress"]) == (True, False, "6/6")
     assert set(status["briefing"]) == BRIEFING_KEYS
     assert status["briefing"]["analysisMode"] == "claude"
     seed = status["results"]  # the seed's names and types, built from the verified briefing
@@ -167,8 +169,10 @@ def test_submit_then_poll_until_the_briefing_is_there(client, fake_site, fake_an
     assert seed["overview"] == " ".join(f"{item['text']}." for item in status["briefing"]["overview"])
     assert seed["interviewQuestions"] == [item["text"] for item in status["briefing"]["interviewQuestions"]]
     assert [step["id"] for step in status["steps"]] == [
+        "identify-company",
         "scrape-website",
         "search-github",
+        "read-sources",
         "analyze-with-claude",
         "store-research",
     ]

@@ -56,7 +56,7 @@ def test_submit_a_batch_poll_it_filter_history_and_zip_it(client, fake_site):
     batch = _wait_done(client, accepted["statusUrl"])
     assert (batch["total"], batch["completed"], batch["failed"], batch["cancelled"]) == (3, 3, 0, 0)
     assert [job["jobId"] for job in batch["jobs"]] == accepted["jobIds"]
-    assert {job["progress"] for job in batch["jobs"]} == {"4/4"}
+    assert {job["progress"] for job in batch["jobs"]} == {"6/6"}
     assert batch["usage"]["calls"] == 6  # two requests per briefing (facts, coaching)
 
     listed = client.get("/api/jobs", params={"batch": accepted["batchId"]}).json()["jobs"]

@@ -58,8 +58,8 @@ def test_a_batch_opens_its_page_with_progress_the_zip_and_history(app_env, fake_
 
     assert "2 of 2 finished: 2 completed, 0 failed" in at.get("progress")[0].proto.text
     labels = [link.proto.label for link in at.get("page_link")]
-    assert "Acme Robotics (Backend Engineer) — completed · 4/4 steps" in labels
-    assert "Globex — completed · 4/4 steps" in labels
+    assert "Acme Robotics (Backend Engineer) — completed · 6/6 steps" in labels
+    assert "Globex — completed · 6/6 steps" in labels
     assert at.get("download_button")[0].proto.label == "Download 2 briefings (.zip of Markdown)"
 
     history = _app("pages/history.py", batch=batch_id)

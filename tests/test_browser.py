@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from core.steps import STEPS
+from core.steps import SCRAPE, STEPS
 from harness.fakes.anthropic_api import FakeAnthropic
 from harness.fakes.server import Reply
 from harness.fakes.wiring import fake_services_env
@@ -111,8 +111,8 @@ def test_research_journey_from_form_to_history(app_url, context, page, fake_site
     progress = page.get_by_test_id("stProgress")
     expect(progress).to_contain_text("Researching Acme Robotics…")
     expect(progress).to_contain_text(re.compile(r"about (\d+ s|\d+ min( \d+ s)?) left"))
-    steps = page.get_by_test_id("stMarkdownContainer").filter(has_text=STEPS[0].label)
-    expect(steps).to_contain_text(f"{STEPS[0].label} — running")
+    steps = page.get_by_test_id("stMarkdownContainer").filter(has_text=SCRAPE.label)
+    expect(steps).to_contain_text(f"{SCRAPE.label} — running")
     expect(page.get_by_role("button", name="Cancel")).to_be_visible()
     screenshot(page, "02-job-running")
 
@@ -210,7 +210,7 @@ def test_failed_job_says_why_and_retry_completes(app_url, page, fake_site, fake_
     # The URL carries an invisible word joiner after "http:", so it is not a link (defuse_autolinks).
     expect(alert).to_contain_text(f"{defuse_autolinks(fake_site.url)}/ is temporarily unavailable (HTTP 503)")
     expect(page.get_by_text(re.compile(r"^Failed · started"))).to_be_visible()
-    expect(page.get_by_text(f"{STEPS[0].label} — failed · 3 attempts")).to_be_visible()
+    expect(page.get_by_text(f"{SCRAPE.label} — failed · 3 attempts")).to_be_visible()
     screenshot(page, "04-job-failed")
 
     fake_anthropic.reset()  # the faults are gone

@@ -53,7 +53,7 @@ def test_a_batch_from_typed_lines_with_live_progress_and_its_zip(app_url, page, 
     expect(progress).to_contain_text(re.compile(r"[0-2] of 3 finished"))  # in flight, without a reload
     expect(progress).to_contain_text("3 of 3 finished: 3 completed, 0 failed", timeout=JOB_TIMEOUT_MS)
     for company in ("Acme Robotics (Backend Engineer)", "Société Générale (Data Engineer)", "Globex"):
-        expect(page.get_by_role("link", name=f"{company} — completed · 4/4 steps")).to_be_visible()
+        expect(page.get_by_role("link", name=f"{company} — completed · 6/6 steps")).to_be_visible()
     screenshot(page, "07-batch")  # docs/screenshots/batch.png is a copy of it
 
     with page.expect_download() as download_info:

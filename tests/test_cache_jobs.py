@@ -14,6 +14,8 @@ from db import attempts, jobs
 from db.github_budget import DbBudget
 from engine.status import job_status
 from harness.fakes.server import Reply
+from harness.fakes.site import FEED_PATH
+from pipeline.blog import FEED_PATHS
 from settings import Settings
 from tests.test_cli import _cli
 
@@ -63,7 +65,7 @@ def test_after_the_ttl_every_source_is_revalidated_and_304s_cost_nothing(make_ru
     second = _run(runner, _request(fake_site, "Data Engineer"))
 
     revalidations = fake_site.requests[site_before:]
-    assert [r.path for r in revalidations] == ["/robots.txt", "/"]
+    assert sorted(r.path for r in revalidations) == sorted(["/robots.txt", "/", FEED_PATH])  # the blog's feed too
     assert all("if-none-match" in r.headers for r in revalidations)
     assert len(fake_github.paths()) - github_before == 2
     assert fake_github.not_modified - not_modified == 2  # both answered 304 ...
@@ -80,7 +82,8 @@ def test_refresh_reads_everything_again_and_updates_the_cache(make_runner, fake_
     refreshed = _run(runner, _request(fake_site, "Data Engineer", refresh=True))
 
     fresh_reads = fake_site.requests[site_before:]
-    assert [r.path for r in fresh_reads] == ["/robots.txt", "/"]
+    # The new home page announces no feed, so the blog is looked for at the usual places.
+    assert sorted(r.path for r in fresh_reads) == sorted(["/robots.txt", "/", *FEED_PATHS])
     assert not any("if-none-match" in r.headers for r in fresh_reads)  # no validators: a plain read
     assert fake_github.counted == counted + 2
     assert _output(runner, refreshed, "scrape-website")["title"] == NEW_TITLE
@@ -125,7 +128,7 @@ def test_a_used_up_budget_skips_github_and_says_until_when(make_runner, fake_sit
     assert [(a.status, a.error_message) for a in github] == [(AttemptStatus.SKIPPED, reason)]
     assert fake_github.paths() == []  # nothing spent on requests that could only fail
     # the job went on without GitHub
-    assert [source["url"] for source in status["briefing"]["sources"]] == [fake_site.url + "/"]
+    assert [s["url"] for s in status["briefing"]["sources"] if s["kind"] == "page"] == [fake_site.url + "/"]
     assert runner.services.github_budget.report()["core"]["remaining"] == 0
 
 

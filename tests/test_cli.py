@@ -34,8 +34,10 @@ def test_wait_prints_the_final_status_as_json(app_env, fake_site):
     status = json.loads(done.stdout)
     assert status["status"] == "completed" and status["isComplete"] is True
     assert [step["id"] for step in status["steps"]] == [
+        "identify-company",
         "scrape-website",
         "search-github",
+        "read-sources",
         "analyze-with-claude",
         "store-research",
     ]

@@ -57,7 +57,7 @@ def test_happy_path_with_claude(runner, fake_site, fake_github, fake_anthropic):
     status = _run(runner, _request(fake_site))
 
     assert status["status"] == "completed", status["message"]
-    assert status["progress"] == "4/4"
+    assert status["progress"] == "6/6"
     results = status["briefing"]
     assert results["analysisMode"] == "claude"
     assert results["companyName"] == "Acme Robotics"
@@ -67,7 +67,7 @@ def test_happy_path_with_claude(runner, fake_site, fake_github, fake_anthropic):
     assert any((url or "").startswith("https://github.com/acme-robotics/") for url in urls)
     assert results["grounded"] is True
     assert results["verification"]["verified"] >= 1 and results["techStack"][0]["citations"]
-    assert [s["status"] for s in status["steps"]] == ["succeeded"] * 4
+    assert [s["status"] for s in status["steps"]] == ["succeeded"] * 6
     assert all(s["attempts"] == 1 for s in status["steps"])
     assert len(fake_anthropic.calls) == 2  # the facts and the coaching, at once
     assert all("Backend Engineer" in call.user_text for call in fake_anthropic.calls)
@@ -415,13 +415,23 @@ def test_queued_jobs_wait_in_the_database_not_in_memory(make_runner, fake_site):
     # and a burst of 9 000 submits left ~36 MB of the heap behind (bench/memory_jobs.py).
     runner = make_runner(PREP_WORKERS="2")
     fake_site.fail("/", _slow_page(3.0), _slow_page(3.0))  # both threads stay busy meanwhile
-    before = _live_futures()
+    running = [runner.submit(_request(fake_site, role=f"Running {n}"))[0] for n in range(2)]
+    until(
+        lambda: (
+            [jobs.get_job(runner.engine, j.id).status for j in running] == [JobStatus.PROCESSING] * 2
+            and fake_site.hits("/") >= 1
+        ),
+        "both running jobs in their scrape (one shared read)",
+        timeout_s=10,
+    )
+    before = _live_futures()  # what the two running jobs hold (their steps' own pools included)
     burst = [runner.submit(_request(fake_site, role=f"Burst {n}"))[0] for n in range(40)]
 
     held = _live_futures() - before
 
     assert jobs.get_job(runner.engine, burst[-1].id).status == JobStatus.QUEUED  # a backlog exists
-    assert held <= 2 * 2  # a job and at most one side task per thread, however long the queue
+    assert all(jobs.get_job(runner.engine, job.id).status == JobStatus.PROCESSING for job in running)
+    assert held <= 2  # the 40 queued jobs hold nothing, however long the queue
 
 
 def test_a_job_leased_here_that_the_pool_does_not_run_is_queued_again_and_runs(make_runner, fake_site):
@@ -445,7 +455,8 @@ def test_a_job_leased_here_that_the_pool_does_not_run_is_queued_again_and_runs(m
     assert jobs.get_job(runner.engine, lost.id).leases == 2  # queued again, then leased again
 
 
-def test_an_unreadable_homepage_from_github_falls_back_and_skips(runner, fake_github):
+def test_an_unreadable_homepage_from_github_falls_back_and_skips(runner, fake_github, fake_sources):
+    fake_sources.wikidata.websites.clear()  # Wikipedia knows no website: GitHub's homepage is the lead
     fake_github.add_org("acme-robotics", "Acme Robotics", blog="http://127.0.0.1:1/", repos=ACME_REPOS)
 
     status = _run(runner, ResearchRequest(company_name="Acme Robotics"))

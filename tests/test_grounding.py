@@ -20,7 +20,8 @@ def _page(path: str, **params: str) -> AppTest:
     return open_page(path, timeout_s=TIMEOUT_S, **params)
 
 
-def test_a_job_that_read_nothing_says_its_briefing_is_generic(app_env, fake_site, fake_github):
+def test_a_job_that_read_nothing_says_its_briefing_is_generic(app_env, fake_site, fake_github, fake_sources):
+    fake_sources.know_nothing()
     fake_github.add_org("acme-robotics", "Acme Robotics", blog=fake_site.url, repos=[])  # no repositories
     fake_site.fail("/", *[Reply(404, b"gone", {"Content-Type": "text/html"})] * 3)  # GitHub's homepage is gone
     runner = get_runner()

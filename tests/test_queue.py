@@ -212,10 +212,10 @@ def test_old_checkpoints_are_pruned_and_the_home_page_is_kept_once(make_runner, 
         session.add(StepAttempt(job_id=running, step="scrape-website", attempt=1, output={"keep": 1}, finished_at=old))
         session.execute(update(StepAttempt).where(StepAttempt.job_id == job.id).values(finished_at=old))
 
-    assert attempts.prune_outputs(runner.engine, keep_days=30) == 4
+    assert attempts.prune_outputs(runner.engine, keep_days=30) == 6
     assert attempts.prune_outputs(runner.engine, keep_days=30) == 0
 
-    assert [r.output for r in attempts.for_job(runner.engine, job.id)] == [None] * 4
+    assert [r.output for r in attempts.for_job(runner.engine, job.id)] == [None] * 6
     assert [r.output for r in attempts.for_job(runner.engine, running)] == [{"keep": 1}]
     with reading(runner.engine) as session:
         assert session.exec(select(BriefingRecord.job_id)).all() == [(job.id,)]

@@ -32,6 +32,12 @@ VALUES = {
     "PREP_KEEP_STEP_OUTPUT_DAYS": ("7", "keep_step_output_days", 7.0),
     "PREP_RENDER_JS": ("OFF", "render_js", "off"),
     "PREP_MODEL_IDLE_S": ("5", "model_idle_s", 5.0),
+    "PREP_GREENHOUSE_API_URL": ("http://gh-boards/", "greenhouse_api_url", "http://gh-boards"),
+    "PREP_LEVER_API_URL": ("http://lever/", "lever_api_url", "http://lever"),
+    "PREP_ASHBY_API_URL": ("http://ashby/", "ashby_api_url", "http://ashby"),
+    "PREP_WIKIPEDIA_API_URL": ("http://wp/", "wikipedia_api_url", "http://wp"),
+    "PREP_WIKIDATA_API_URL": ("http://wd/", "wikidata_api_url", "http://wd"),
+    "PREP_HN_API_URL": ("http://hn/", "hn_api_url", "http://hn"),
 }
 
 

@@ -96,4 +96,5 @@ def test_sigterm_on_the_cli_hands_its_job_back_to_the_queue(app_env, fake_site, 
     assert (job.status, job.owner) == (JobStatus.QUEUED, None)
     assert fake_anthropic.calls == []
     steps = {(r.step, r.status) for r in attempts.for_job(engine, job.id)}
-    assert steps == {("scrape-website", AttemptStatus.SUCCEEDED), ("search-github", AttemptStatus.SUCCEEDED)}
+    before_analysis = ("identify-company", "scrape-website", "search-github", "read-sources")
+    assert steps == {(step, AttemptStatus.SUCCEEDED) for step in before_analysis}

@@ -141,3 +141,16 @@ def briefing(job: Job, data: dict, usage: dict) -> None:
 def usage(data: dict) -> None:
     """What the job's calls to Claude cost (the status JSON's `usage`), as one caption."""
     st.caption(f"Usage: {escape_markdown(describe(data))}")
+
+
+def identity_notice(results: dict) -> str | None:
+    """Which company Wikipedia and Wikidata took the name to mean, as one Markdown line; None when none."""
+    who = results.get("identifiedAs")
+    if not who:
+        return None
+    described = f" ({escape_markdown(who['description'])})" if who.get("description") else ""
+    site = f", website {escape_markdown(who['website'])}" if who.get("website") else ""
+    return (
+        f"Taken to be **{escape_markdown(who['title'])}**{described}{site}, "
+        f"from [Wikipedia](<{who['wikipediaUrl']}>). Not the company you meant? Research it again with its website."
+    )

@@ -2,8 +2,10 @@
 
 Pages: `/` (title, meta description, headings, text naming Python, Kubernetes and PostgreSQL,
 links to the five pages below and one external link), `/about`, `/careers`, `/engineering`,
-`/blog`, `/product`, and `/robots.txt`, which disallows `/private` for every bot. Anything else
-is a 404. Every 200 carries an ETag, and a request whose If-None-Match matches it gets 304
+`/blog`, `/product`, and `/robots.txt`, which disallows `/private` for every bot. The home page
+announces an RSS feed, `/blog/feed.xml`, of four posts (`POSTS`, newest first after sorting: the
+feed lists them out of order), each a page under `/blog/`. Anything else is a 404. Every 200
+carries an ETag, and a request whose If-None-Match matches it gets 304
 (`conditional_hits` counts those that asked). Faults are scripted with `fail(path, *replies)` as
 on any FakeServer; `page(path)` is the normal reply for a path, handy for a slowed-down copy:
 `site.fail("/about", replace(site.page("/about"), delay_s=0.5))`.
@@ -32,6 +34,7 @@ HOME = f"""<!doctype html>
   <meta name="description" content="{DESCRIPTION}">
   <script>var tracking = "do not read me";</script>
   <style>body {{ font-family: sans-serif; }}</style>
+  <link rel="alternate" type="application/rss+xml" title="The Acme engineering blog" href="/blog/feed.xml">
 </head>
 <body>
   <nav>
@@ -60,6 +63,32 @@ _PAGES = {
     "/blog": ("The Acme blog", "How we moved our fleet telemetry to PostgreSQL partitions."),
     "/product": ("The Acme Sorter", "The Acme Sorter moves 2,000 parcels an hour on a single charge."),
 }
+
+
+FEED_PATH = "/blog/feed.xml"
+# path, title, RFC 822 date, the post's own text; the feed lists them in this (unsorted) order
+POSTS = [
+    ("/blog/postgresql-partitions", "How we partitioned fleet telemetry in PostgreSQL", "Tue, 03 Jun 2025 08:00:00 GMT",
+     "We split the telemetry table into daily partitions and cut query times for the fleet dashboard."),
+    ("/blog/event-sourced-payouts", "Moving robot billing to event sourcing", "Mon, 06 Oct 2025 08:00:00 GMT",
+     "Every robot movement is now an event, and invoices are rebuilt from the event log."),
+    ("/blog/rust-motion-planner", "Rewriting the motion planner in Rust", "Fri, 15 Aug 2025 08:00:00 GMT",
+     "The new motion planner is written in Rust and plans a route for 300 robots in 40 ms."),
+    ("/blog/hello-world", "Hello, world", "Wed, 01 Jan 2020 08:00:00 GMT", "Our first post."),
+]  # fmt: skip
+
+
+def _feed(base_url: str) -> str:
+    items = "".join(
+        f"<item><title>{title}</title><link>{base_url}{path}</link><pubDate>{date}</pubDate>"
+        f"<description>{text}</description><guid>{base_url}{path}</guid></item>"
+        for path, title, date, text in POSTS
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        f"<title>The Acme engineering blog</title><link>{base_url}/blog</link>"
+        f"<description>How we build Acme's robots.</description>{items}</channel></rss>"
+    )
 
 
 def _page_html(heading: str, text: str) -> str:
@@ -94,6 +123,11 @@ class FakeSite(FakeServer):
             return Reply(200, ROBOTS_TXT.encode(), {"Content-Type": "text/plain"})
         if path in _PAGES:
             return Reply.html(_page_html(*_PAGES[path]))
+        if path == FEED_PATH:
+            return Reply(200, _feed(self.url).encode(), {"Content-Type": "application/rss+xml; charset=utf-8"})
+        for post_path, title, _, text in POSTS:
+            if path == post_path:
+                return Reply.html(_page_html(title, text))
         return Reply.html("<html><body><h1>Not found</h1></body></html>", status=404)
 
     def text_of(self, path: str) -> str:
