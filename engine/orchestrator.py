@@ -272,15 +272,7 @@ def _identify(run: _Run, domain: str | None) -> Identified:
             return Identified(skipped_reason=f"Wikipedia has no article on {run.job.company_name}{where}."), None
         return Identified(identity=identity), None
 
-    try:
-        return run.step(IDENTIFY, identify, Identified)
-    except PipelineError as error:
-        return Identified(unread=f"Wikipedia could not be read: {error.message}")
-    except (attempts.NotOwner, SQLAlchemyError):
-        raise
-    except Exception:
-        log.exception("identify-company crashed for job %s", run.job.id)
-        return Identified(unread="Wikipedia could not be read because of an internal error.")
+    return _non_critical(run, IDENTIFY, identify, Identified, "Wikipedia", lambda why: Identified(unread=why))
 
 
 def _sources(run: _Run, website: str | None, scraped: Future) -> ExtraSources:
@@ -298,17 +290,23 @@ def _sources(run: _Run, website: str | None, scraped: Future) -> ExtraSources:
         )
         return extra, None
 
+    what = "The job board, blog and discussion"
+    return _non_critical(run, SOURCES, read, ExtraSources, what, lambda why: ExtraSources(unread=[why]))
+
+
+def _non_critical(
+    run: _Run, spec: StepSpec, fn: StepFn, model: type[Frozen], what: str, fallback: Callable[[str], Frozen]
+) -> Frozen:
+    """Run a step that never fails the job: if it fails, `fallback` gets the sentence saying what could not be read."""
     try:
-        return run.step(SOURCES, read, ExtraSources)
+        return run.step(spec, fn, model)
     except PipelineError as error:
-        return ExtraSources(unread=[f"The job board, blog and discussion could not be read: {error.message}"])
+        return fallback(f"{what} could not be read: {error.message}")
     except (attempts.NotOwner, SQLAlchemyError):
         raise
     except Exception:
-        log.exception("read-sources crashed for job %s", run.job.id)
-        return ExtraSources(
-            unread=["The job board, blog and discussion could not be read because of an internal error."]
-        )
+        log.exception("%s crashed for job %s", spec.id, run.job.id)
+        return fallback(f"{what} could not be read because of an internal error.")
 
 
 def _host(url: str | None) -> str | None:
@@ -373,15 +371,7 @@ def _github(run: _Run, domain: str | None) -> GitHubData:
         )
         return data, None
 
-    try:
-        return run.step(GITHUB, search, GitHubData)
-    except PipelineError as error:
-        return GitHubData(warning=f"GitHub could not be read: {error.message}")
-    except (attempts.NotOwner, SQLAlchemyError):
-        raise
-    except Exception:
-        log.exception("search-github crashed for job %s", run.job.id)
-        return GitHubData(warning="GitHub could not be read because of an internal error.")
+    return _non_critical(run, GITHUB, search, GitHubData, "GitHub", lambda why: GitHubData(warning=why))
 
 
 def _analyze(run: _Run, site: ScrapedSite, github: GitHubData) -> Briefing:
