@@ -73,8 +73,13 @@ job_view.usage(status["usage"])
 
 if status["isComplete"]:
     job_view.completed_notice(status)
-    if notice := job_view.identity_notice(status["briefing"] or {}):
+    results = status["briefing"] or {}
+    notice = job_view.identity_notice(results)
+    if notice:
         st.markdown(f":material/travel_explore: {notice}")
+    # No website was given and none was found: the scrape was skipped, so the candidate is asked for it.
+    no_site = not status["companyUrl"] and not any(s["kind"] == "page" for s in results.get("sources") or [])
+    if notice or no_site:
         with st.form("correct_company", border=False):
             website = st.text_input("The company's website", key="corrected_url", placeholder="https://acme.com")
             if st.form_submit_button("Research this website instead", icon=":material/refresh:"):
