@@ -243,7 +243,7 @@ def test_an_open_role_picked_on_the_form_is_the_posting_with_its_pay(app_url, pa
     expect(sources).to_contain_text("Job posting")  # the group's heading
     expect(sources.get_by_role("listitem").filter(has=posting).last).to_contain_text("— job posting")
     expect_no_error_on_screen(page)
-    screenshot(page, "10-open-role-posting")
+    screenshot(page, "11-open-role-posting")
 
 
 def test_failed_job_says_why_and_retry_completes(app_url, page, fake_site, fake_anthropic):
