@@ -3,22 +3,15 @@ address, the article whose official website is the given domain, and whole jobs 
 
 from __future__ import annotations
 
-import time
-
 from harness.fakes.server import Reply
 from harness.fakes.wikipedia import ACME_SUMMARY
 from pipeline.identity import identify_company, same_name
-from pipeline.source_reader import Reader
-from tests.helpers import LOCAL_POLICY
+from tests.helpers import source_reader
 from tests.test_api import _submit, _wait
 
 
-def _reader(site_client) -> Reader:
-    return Reader(site_client, LOCAL_POLICY, None, time.monotonic() + 10)
-
-
 def test_a_name_alone_picks_the_article_with_that_name_and_a_website(fake_sources, site_client):
-    identity = identify_company("Clerk", None, reader=_reader(site_client), apis=fake_sources.apis())
+    identity = identify_company("Clerk", None, reader=source_reader(site_client), apis=fake_sources.apis())
 
     # The occupation comes first in search but has no official website; the company has one.
     assert (identity.title, identity.website) == ("Clerk (company)", "https://clerk.example/")
@@ -30,11 +23,11 @@ def test_with_a_domain_only_the_article_whose_website_is_on_it_counts(fake_sourc
     apis = fake_sources.apis()
     fake_sources.wikidata.set_website("Q4242", "https://www.acme.example/")
 
-    assert identify_company("Acme Robotics", "acme.example", reader=_reader(site_client), apis=apis).title == (
+    assert identify_company("Acme Robotics", "acme.example", reader=source_reader(site_client), apis=apis).title == (
         "Acme Robotics"
     )
-    assert identify_company("Acme Robotics", "acme-bots.example", reader=_reader(site_client), apis=apis) is None
-    assert identify_company("Initech", None, reader=_reader(site_client), apis=apis) is None
+    assert identify_company("Acme Robotics", "acme-bots.example", reader=source_reader(site_client), apis=apis) is None
+    assert identify_company("Initech", None, reader=source_reader(site_client), apis=apis) is None
 
 
 def test_legal_forms_and_qualifiers_do_not_change_the_name():
