@@ -17,6 +17,23 @@ def test_a_name_alone_picks_the_article_with_that_name_and_a_website(fake_source
     assert (identity.title, identity.website) == ("Clerk (company)", "https://clerk.example/")
     assert identity.wikipedia_url == "https://en.wikipedia.org/wiki/Clerk_(company)"
     assert identity.description == "American software company"
+    assert identity.summary.startswith("Clerk is an American software company")
+    # One search that describes its hits, then one Wikidata read for the candidates named "Clerk".
+    assert [fake_sources.wikipedia.hits("/w/api.php"), fake_sources.wikidata.hits("/w/api.php")] == [1, 1]
+    assert fake_sources.wikipedia.requests[-1].query["generator"] == ["search"]
+    assert fake_sources.wikidata.requests[-1].query["ids"] == ["Q200|Q300"]
+
+
+def test_a_disambiguation_page_is_never_the_company(fake_sources, site_client):
+    fake_sources.wikidata.set_website("Q100", "https://www.acme.example/")  # the page "Acme (disambiguation)"
+
+    assert identify_company("Acme", "acme.example", reader=source_reader(site_client), apis=fake_sources.apis()) is None
+    assert fake_sources.wikidata.requests[-1].query["ids"] == ["Q4242"]
+
+
+def test_no_article_is_one_request(fake_sources, site_client):
+    assert identify_company("Initech", None, reader=source_reader(site_client), apis=fake_sources.apis()) is None
+    assert [fake_sources.wikipedia.hits("/w/api.php"), fake_sources.wikidata.hits("/w/api.php")] == [1, 0]
 
 
 def test_with_a_domain_only_the_article_whose_website_is_on_it_counts(fake_sources, site_client):
@@ -27,7 +44,6 @@ def test_with_a_domain_only_the_article_whose_website_is_on_it_counts(fake_sourc
         "Acme Robotics"
     )
     assert identify_company("Acme Robotics", "acme-bots.example", reader=source_reader(site_client), apis=apis) is None
-    assert identify_company("Initech", None, reader=source_reader(site_client), apis=apis) is None
 
 
 def test_legal_forms_and_qualifiers_do_not_change_the_name():
@@ -54,7 +70,7 @@ def test_a_name_alone_finds_the_site_through_wikidata_and_shows_who_was_picked(c
     }
     steps = {step["id"]: step["status"] for step in status["steps"]}
     assert steps["identify-company"] == "succeeded"
-    assert fake_sources.wikipedia.hits("/w/api.php") == 1
+    assert fake_sources.wikipedia.hits("/w/api.php") == 1 and fake_sources.wikidata.hits("/w/api.php") == 1
 
 
 def test_wikipedia_down_is_named_and_the_job_goes_on(client, fake_site, fake_sources):
