@@ -1,18 +1,20 @@
 """How the keyless sources (job boards, the blog, Wikipedia, Hacker News) are read: through the
 same guarded fetcher and source cache as the company's pages, politely and within a budget.
 
-    SourceApis(...)                          where each public API lives (tests point them at fakes)
-    Reader(client, policy, cache, deadline, interval_s)  one job's reads: .json(url), .text(url, accept), .html(url)
+    SourceApis(...)                                      where each public API lives (tests point them at fakes)
+    Reader(client, policy, cache, deadline, interval_s)  one job's reads: .json(url), .text(url, accept),
+                                                         .html(url), .allowed(url)
 
 Politeness, shared by every job of the process (a job board or Wikipedia serves many jobs at
 once): at most MAX_PER_HOST requests to one origin at a time, and the starts of two requests to
 one origin at least the reader's interval apart (PREP_SOURCE_HOST_INTERVAL_MS), or what the
 origin's robots.txt asks (Crawl-delay, Request-rate) when that is longer, up to MAX_SPACING_S.
-Only requests that leave count: a reply the source cache serves waits for nothing. The robots.txt
-itself is read (through the cache) when a request is about to leave and the origin's spacing is
-not known or older than ROBOTS_RECHECK_S; a wait that would pass the job's deadline raises
-StepTimeout. And a job sends at most MAX_REQUESTS_PER_JOB of these requests in all, so a name
-that matches nothing cannot turn into a crawl.
+Only requests that leave count: a reply the source cache serves waits for nothing. An origin's
+robots.txt is read (through the source cache, outside the turns) by the first request about to
+leave for it, and again after ROBOTS_RECHECK_S; every job of the process shares that copy, for
+the spacing and for `allowed()`. A wait that would pass the job's deadline raises StepTimeout.
+And a job sends at most MAX_REQUESTS_PER_JOB of these requests (robots.txt aside) in all, so a
+name that matches nothing cannot turn into a crawl.
 """
 
 from __future__ import annotations
@@ -30,14 +32,22 @@ import httpx
 
 from core.errors import FetchRefused, PipelineError, StepTimeout
 from pipeline.cache import SourceCache
-from pipeline.fetch import FetchedPage, FetchPolicy, fetch_html, fetch_json, fetch_text, origin, robots_rules
+from pipeline.fetch import (
+    FetchedPage,
+    FetchPolicy,
+    RobotsRules,
+    fetch_html,
+    fetch_json,
+    fetch_text,
+    origin,
+    robots_rules,
+)
 
 MAX_PER_HOST = 4  # concurrent requests to one origin from this process
-MAX_REQUESTS_PER_JOB = (
-    40  # board probes (9), roles, posting, feed, posts, Wikipedia and Wikidata (2), HN (1), with room
-)
+# Board probes (9), roles, posting, feeds (6), posts (3), Wikipedia and Wikidata (2), HN (1), with room.
+MAX_REQUESTS_PER_JOB = 40
 MAX_SPACING_S = 2.0  # the longest a robots.txt may space our requests, seconds: a hostile one cannot stall a job
-ROBOTS_RECHECK_S = 3600.0  # an origin's robots.txt spacing is read again after this long, seconds
+ROBOTS_RECHECK_S = 3600.0  # this process reads an origin's robots.txt again after this long, seconds
 
 
 @dataclass(frozen=True)
@@ -53,33 +63,32 @@ class SourceApis:
 
 
 class _Origin:
-    """One origin's politeness, shared by every job of the process: its gate, its last start, its robots.txt spacing."""
+    """One origin's politeness, shared by every job of the process: its gate, its last start, its robots.txt."""
 
     def __init__(self) -> None:
         self.gate = threading.BoundedSemaphore(MAX_PER_HOST)
         self._lock = threading.Lock()
         self._last_start = -math.inf  # time.monotonic() of the latest request's (planned) start
-        self._spacing: Future[float] | None = None
-        self._spacing_at = 0.0
+        self._robots: Future[RobotsRules] | None = None
+        self._robots_at = 0.0  # time.monotonic() when it was read
 
-    def spacing_s(self, read: Callable[[], float], deadline: float) -> float:
-        """The robots.txt spacing, seconds: `read()` by the first caller since ROBOTS_RECHECK_S; the others wait."""
+    def robots(self, read: Callable[[], RobotsRules], deadline: float) -> RobotsRules:
+        """The origin's robots.txt: `read()` by the first caller since ROBOTS_RECHECK_S; the others wait for it."""
         with self._lock:
-            leader = self._spacing is None or time.monotonic() - self._spacing_at > ROBOTS_RECHECK_S
+            leader = self._robots is None or time.monotonic() - self._robots_at > ROBOTS_RECHECK_S
             if leader:
-                self._spacing, self._spacing_at = Future(), time.monotonic()
-            spacing = self._spacing
+                self._robots, self._robots_at = Future(), time.monotonic()
+            robots = self._robots
         if leader:
-            value = 0.0
             try:
-                value = min(MAX_SPACING_S, max(0.0, read()))
-            except PipelineError:  # robots.txt unreadable now: the interval alone, and the next request asks again
+                robots.set_result(read())
+            except BaseException as error:  # not kept: the next caller reads it again
                 with self._lock:
-                    self._spacing = None
-            finally:
-                spacing.set_result(value)
+                    if self._robots is robots:
+                        self._robots = None
+                robots.set_exception(error)
         try:
-            return spacing.result(timeout=max(0.0, deadline - time.monotonic()))
+            return robots.result(timeout=max(0.0, deadline - time.monotonic()))
         except FutureTimeout:
             raise StepTimeout("Waiting for another job's read of a robots.txt ran out of time.") from None
 
@@ -155,11 +164,8 @@ class Reader:
         )
 
     def allowed(self, url: str) -> bool:
-        """Whether the site's robots.txt lets the tool read `url` (read through the cache, like a page)."""
-        rules = self._polite(
-            url, lambda: robots_rules(url, self.client, self.policy, deadline=self.deadline, cache=self.cache)
-        )
-        return rules.can_fetch(self.policy.user_agent, url)
+        """Whether the site's robots.txt lets the tool read `url` (the process's copy, at most ROBOTS_RECHECK_S old)."""
+        return self._robots(url).can_fetch(self.policy.user_agent, url)
 
     def _polite(self, url, read):
         with self._lock:
@@ -176,11 +182,14 @@ class Reader:
 
     def _turn(self, url: str) -> None:
         """Just before a request to `url` leaves: wait for the origin's turn (a redirect's target has its own)."""
-        place = ORIGINS.of(url)
-        spacing = place.spacing_s(
-            lambda: robots_rules(url, self.client, self.policy, deadline=self.deadline, cache=self.cache).spacing_s(
-                self.policy.user_agent
-            ),
-            self.deadline,
+        try:
+            spacing = min(MAX_SPACING_S, self._robots(url).spacing_s(self.policy.user_agent))
+        except PipelineError:  # robots.txt cannot be read now: the interval alone
+            spacing = 0.0
+        ORIGINS.of(url).wait_turn(max(self.interval_s, spacing), self.deadline, url)
+
+    def _robots(self, url: str) -> RobotsRules:
+        """The robots.txt of `url`'s origin, read through the source cache when this process has no recent copy."""
+        return ORIGINS.of(url).robots(
+            lambda: robots_rules(url, self.client, self.policy, deadline=self.deadline, cache=self.cache), self.deadline
         )
-        place.wait_turn(max(self.interval_s, spacing), self.deadline, url)

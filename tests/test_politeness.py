@@ -87,6 +87,16 @@ def test_a_crawl_delay_longer_than_the_interval_is_honoured_up_to_the_cap(clocke
     assert api.hits("/robots.txt") == 1  # the second job used what the first one read
 
 
+def test_every_job_shares_the_process_copy_of_an_origins_robots_txt(clocked, site_client):
+    api = clocked("User-agent: *\nDisallow: /private\n")
+    first, second = _reader(site_client, 0.005), _reader(site_client, 0.005)
+
+    first.json(f"{api.url}/v1/roles")
+
+    assert not second.allowed(f"{api.url}/private/plans") and second.allowed(f"{api.url}/blog/post")
+    assert api.hits("/robots.txt") == 1
+
+
 def test_a_turn_that_would_pass_the_deadline_is_a_step_timeout(clocked, site_client):
     api = clocked("User-agent: *\nCrawl-delay: 30\n")
     job = _reader(site_client, 0.005, seconds=MAX_SPACING_S / 2)
