@@ -121,9 +121,24 @@ def test_open_roles_are_found_on_the_board_that_has_the_name(fake_sources, site_
     assert board_posting(roles.roles[0].posting_url) == PostingRef(
         "greenhouse", GREENHOUSE_TOKEN, str(GREENHOUSE_JOB_ID)
     )
-    # Both names were asked of all three boards, once each.
+    # Both names were asked of all three boards, once each; Greenhouse for its departments, no posting's content.
     asked = fake_sources.request_count()
     assert asked == 6
+    assert fake_sources.greenhouse.hits(f"/v1/boards/{GREENHOUSE_TOKEN}/departments") == 1
+    assert not any("content" in r.query for r in fake_sources.greenhouse.requests)
+
+
+def test_a_greenhouse_role_in_two_departments_is_listed_once_with_both_teams(fake_sources, site_client):
+    job = fake_sources.greenhouse.boards[GREENHOUSE_TOKEN][0]
+    job["departments"].append({"id": 1300, "name": "Platform", "child_ids": [], "parent_id": 1011})
+
+    roles = find_open_roles("Acme Robotics", None, source_reader(site_client), fake_sources.apis())
+
+    assert [(r.title, r.team) for r in roles.roles] == [
+        ("Senior Backend Engineer", "Engineering, Platform"),
+        ("Robotics Engineer", "Engineering"),
+        ("Site Operations Lead", "Operations"),
+    ]
 
 
 def test_no_board_is_an_answer_that_is_cached(fake_sources, site_client, tmp_path):
@@ -141,8 +156,8 @@ def test_no_board_is_an_answer_that_is_cached(fake_sources, site_client, tmp_pat
 
 
 def test_a_board_that_cannot_be_asked_is_not_taken_for_no_board(fake_sources, site_client):
-    fake_sources.greenhouse.fail(f"/v1/boards/{GREENHOUSE_TOKEN}/jobs", Reply(500, b"oops"))
-    fake_sources.greenhouse.fail("/v1/boards/acme-robotics/jobs", Reply(500, b"oops"))
+    fake_sources.greenhouse.fail(f"/v1/boards/{GREENHOUSE_TOKEN}/departments", Reply(500, b"oops"))
+    fake_sources.greenhouse.fail("/v1/boards/acme-robotics/departments", Reply(500, b"oops"))
 
     with pytest.raises(ServiceUnavailable):
         find_open_roles("Acme Robotics", None, source_reader(site_client), fake_sources.apis())
