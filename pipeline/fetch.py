@@ -13,6 +13,9 @@ request; an older one is revalidated with If-None-Match/If-Modified-Since, and a
 again. Only replies that passed every check here (address, redirects, size, type) are stored, and
 concurrent reads of the same URL in this process share one fetch.
 
+Politeness. A caller's `before_send(url)` runs just before each request (each redirect's too)
+leaves, never on a cache hit: pipeline/source_reader.py waits there for the host's turn.
+
 Pinning. The client's transport owns an httpcore connection pool whose network backend resolves
 the host with `resolve_public()` inside `connect_tcp` and opens the socket to one of the addresses
 it just checked. DNS is asked once per connection, so a rebinding answer cannot slip a private
