@@ -8,9 +8,9 @@ import time
 
 import pytest
 
+from api.status_json import job_status
 from core.request import ResearchRequest
 from db import attempts
-from engine.status import job_status
 from harness.fakes.anthropic_api import FakeAnthropic, MessageReply
 from harness.fakes.site import DEEP_PATHS, DESCRIPTION, HOME
 from pipeline.analyze import FACTS, analyze_with_claude, min_cacheable_tokens, system_blocks

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from api.status_json import job_status
 from core.cache import CachedResponse
 from core.request import ResearchRequest
-from engine.status import job_status
 from harness.fakes.server import FakeServer, Reply
 from pipeline.cache import SourceCache
 from pipeline.fetch import USER_AGENT, FetchPolicy, make_site_client
