@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     keep_step_output_days: float = Field(validation_alias="PREP_KEEP_STEP_OUTPUT_DAYS", default=30.0, ge=0)
     # auto: run JavaScript-built pages in /usr/bin/chromium when it and Playwright are installed.
     render_js: Literal["auto", "off"] = Field(validation_alias="PREP_RENDER_JS", default="auto")
-    # A Claude stream with no event for this long has stalled (a transient error, retried), seconds.
+    # A Claude stream with no event for this long has stalled (a transient error, tried again), seconds.
     model_idle_s: float = Field(validation_alias="PREP_MODEL_IDLE_S", default=20.0, gt=0)
     # The keyless sources' public APIs (engine/services.py hands them to pipeline/source_reader.py).
     greenhouse_api_url: str = Field(

@@ -212,7 +212,7 @@ class Runner:
             self._wake.clear()
             try:
                 self._pull()
-            except Exception:  # the database is away longer than the retries; the next pull tries again
+            except Exception:  # the database is away longer than a blip is redone; the next pull tries again
                 log.exception("pulling queued jobs failed")
                 self._stopping.wait(POLL_S)
 
