@@ -69,7 +69,7 @@ class Runner:
         self._adopt = adopt_orphans
         self._stop = threading.Event()  # set once the pools are idle: background threads end
         self._shut = False
-        self._last_prune = 0.0
+        self._last_prune: float | None = None  # time.monotonic() of the last prune; None: prune at the first tick
         self._threads = [
             threading.Thread(target=self._pull_forever, name="prep-pull", daemon=True),
             threading.Thread(target=self._tick_forever, name="prep-tick", daemon=True),
@@ -238,7 +238,7 @@ class Runner:
             return
         self.recover()
         workers.prune(self.engine, self.settings.lease_s)
-        if time.monotonic() - self._last_prune >= PRUNE_EVERY_S:
+        if self._last_prune is None or time.monotonic() - self._last_prune >= PRUNE_EVERY_S:
             pruned = attempts.prune_outputs(self.engine, self.settings.keep_step_output_days)
             self._last_prune = time.monotonic()
             if pruned:
