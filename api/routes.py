@@ -323,7 +323,7 @@ async def submit(
         )
     except InvalidInput as error:
         raise ApiError(422, error.message, error.field) from None
-    job, _created = await runner.submit_async(research)
+    job, _created = await run_in_threadpool(runner.submit, research)
     return _accepted(job)
 
 

@@ -17,7 +17,6 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from anyio import to_thread
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -93,11 +92,6 @@ class Runner:
         job, created = jobs.create_job(self.engine, request, owner=self._owner)
         self._wake.set()
         return job, created
-
-    async def submit_async(self, request: ResearchRequest) -> tuple[Job, bool]:
-        """submit() for the event loop (the API), on a worker thread: the event loop never waits
-        for the database's write lock."""
-        return await to_thread.run_sync(self.submit, request)
 
     def submit_batch(self, requests: list[ResearchRequest]) -> tuple[Batch, list[Job]]:
         """Queue a batch (all its jobs in one transaction); whichever processes have free threads run them."""
