@@ -35,13 +35,13 @@ KINDS = ("site", "deep", "posting", "name only")
 def _child(project: Path, jobs: int, latency: float) -> dict:
     """Run the jobs with the code of `project` (in this process) and return the figures."""
     sys.path.insert(0, str(project))
+    from api.status_json import job_status
     from bench.fakes_process import FakesProcess
     from core.request import ResearchRequest
     from db import attempts
     from db import jobs as job_rows
     from db.engine import make_engine
     from engine.runner import Runner
-    from engine.status import job_status
     from settings import Settings
 
     fakes = FakesProcess()

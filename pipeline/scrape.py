@@ -2,7 +2,7 @@
 
     scrape_website(company_name, url, deep=..., client=..., policy=..., deadline=...) -> ScrapedSite
 
-With a URL, errors reading the home page propagate (the engine retries the transient ones). Without
+With a URL, errors reading the home page propagate (the engine tries the transient ones again). Without
 one, `https://<name>.com` is tried, and a guess that cannot be read is a skipped step, not a
 failure. Deep mode reads up to MAX_DEEP_PAGES linked pages (about, careers, product, engineering,
 blog) in parallel on a small pool of its own: the caller already runs in a pool, and sharing it
