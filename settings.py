@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     wikipedia_api_url: str = Field(validation_alias="PREP_WIKIPEDIA_API_URL", default="https://en.wikipedia.org")
     wikidata_api_url: str = Field(validation_alias="PREP_WIKIDATA_API_URL", default="https://www.wikidata.org")
     hn_api_url: str = Field(validation_alias="PREP_HN_API_URL", default="https://hn.algolia.com")
+    # The least time between two request starts to one of those hosts, from every job of a process,
+    # milliseconds; a robots.txt Crawl-delay or Request-rate that asks more is honoured (up to 2 s).
+    source_host_interval_ms: float = Field(validation_alias="PREP_SOURCE_HOST_INTERVAL_MS", default=250.0, ge=0)
 
     @field_validator(
         "github_api_url",

@@ -80,7 +80,7 @@ def _child(project: Path, jobs: int, latency: float) -> dict:
                         else:
                             path = max(spent.get(step, 0) for step in [*side, "identify-company"])
                         path += spent.get("analyze-with-claude", 0) + spent.get("store-research", 0)
-                        results = status["results"] or {}
+                        results = status["briefing"] or {}
                         rows.append(
                             {
                                 "completed": status["status"] == "completed",

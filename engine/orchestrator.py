@@ -248,7 +248,8 @@ def _wait(run: _Run, future: Future, late: Frozen | None) -> Frozen | None:
 def _reader(run: _Run, deadline: float) -> Reader:
     """How this job reads the keyless sources: the site's guarded client, the source cache."""
     services = run.services
-    return Reader(services.site_client, services.site_policy, services.sources.for_job(run.job.refresh), deadline)
+    cache = services.sources.for_job(run.job.refresh)
+    return Reader(services.site_client, services.site_policy, cache, deadline, services.source_interval_s)
 
 
 def _read_posting(run: _Run, url: str, deadline: float) -> Page:
