@@ -91,17 +91,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error.field or 'input'}: {error.message}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
+    from api.status_json import status_document
+    from core.status import JobStatus
     from db import jobs
     from db.engine import get_engine
     from engine.documents import markdown_document
     from engine.runner import Runner
-    from engine.status import job_status
+    from engine.status import report
 
     engine = get_engine(settings.database_url)
     if not args.wait:
         # No owner: the running app (or any worker) adopts the job at its next tick.
         job, _ = jobs.create_job(engine, request, owner=None)
-        print(json.dumps(job_status(engine, job.id, workers=settings.workers, prices=settings.prices), indent=2))
+        queued = report(engine, job.id, workers=settings.workers, prices=settings.prices)
+        print(json.dumps(status_document(queued), indent=2))
         return EXIT_OK
 
     runner = Runner(settings, engine=engine, adopt_orphans=False)
@@ -112,12 +115,12 @@ def main(argv: list[str] | None = None) -> int:
         job = runner.wait(job.id)
     finally:
         runner.shutdown()
-    status = job_status(engine, job.id, workers=settings.workers, prices=settings.prices)
-    if args.format == "markdown" and status["briefing"]:
-        print(markdown_document(job, status["briefing"], status["usage"]), end="")
+    found = report(engine, job.id, workers=settings.workers, prices=settings.prices)
+    if args.format == "markdown" and found.briefing:
+        print(markdown_document(job, found.briefing, found.usage), end="")
     else:
-        print(json.dumps(status, indent=2))
-    return EXIT_OK if status["isComplete"] else EXIT_FAILED
+        print(json.dumps(status_document(found), indent=2))
+    return EXIT_OK if found.status == JobStatus.COMPLETED else EXIT_FAILED
 
 
 def _list_roles(company: str, url: str | None, settings: Settings) -> int:
@@ -163,9 +166,9 @@ def _run_batch(
 ) -> int:
     """Queue the file's companies as one batch (sharing the job posting, when given); with `wait`,
     run it here and print the outcome."""
+    from api.status_json import batch_status
     from db.batches import create_batch
     from db.engine import get_engine
-    from engine.batch_status import batch_status
     from engine.runner import Runner
     from pipeline.batch_input import BadBatch, parse_lines, read_file
 

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
+    InitSettingsSource,
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
@@ -72,7 +73,7 @@ class Settings(BaseSettings):
     keep_step_output_days: float = Field(validation_alias="PREP_KEEP_STEP_OUTPUT_DAYS", default=30.0, ge=0)
     # auto: run JavaScript-built pages in /usr/bin/chromium when it and Playwright are installed.
     render_js: Literal["auto", "off"] = Field(validation_alias="PREP_RENDER_JS", default="auto")
-    # A Claude stream with no event for this long has stalled (a transient error, retried), seconds.
+    # A Claude stream with no event for this long has stalled (a transient error, tried again), seconds.
     model_idle_s: float = Field(validation_alias="PREP_MODEL_IDLE_S", default=20.0, gt=0)
     # The keyless sources' public APIs (engine/services.py hands them to pipeline/source_reader.py).
     greenhouse_api_url: str = Field(
@@ -83,6 +84,9 @@ class Settings(BaseSettings):
     wikipedia_api_url: str = Field(validation_alias="PREP_WIKIPEDIA_API_URL", default="https://en.wikipedia.org")
     wikidata_api_url: str = Field(validation_alias="PREP_WIKIDATA_API_URL", default="https://www.wikidata.org")
     hn_api_url: str = Field(validation_alias="PREP_HN_API_URL", default="https://hn.algolia.com")
+    # The least time between two request starts to one of those hosts, from every job of a process,
+    # milliseconds; a robots.txt Crawl-delay or Request-rate that asks more is honoured (up to 2 s).
+    source_host_interval_ms: float = Field(validation_alias="PREP_SOURCE_HOST_INTERVAL_MS", default=250.0, ge=0)
 
     @field_validator(
         "github_api_url",
@@ -127,29 +131,14 @@ class Settings(BaseSettings):
     @classmethod
     def from_mapping(cls, env: Mapping[str, object]) -> Settings:
         """Settings from a mapping such as os.environ alone (no other source); empty values count as unset."""
-        return _FromMapping(**{key: value for key, value in env.items() if key in KEYS and str(value).strip()})
+        values = {key: value for key, value in env.items() if key in KEYS and str(value).strip()}
+        # pydantic-settings' own way to pick the sources of one instance: the mapping, nothing else.
+        return cls(_build_sources=((InitSettingsSource(cls, init_kwargs=values),), values))
 
     @classmethod
     def load(cls) -> Settings:
         """Settings from the environment, with Streamlit secrets filling keys the environment lacks."""
         return cls()
-
-
-class _FromMapping(Settings):
-    """Settings read from the keyword arguments only: neither the environment nor the secrets file."""
-
-    model_config = SettingsConfigDict(toml_file=None)
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings,)
 
 
 KEYS = tuple(info.validation_alias for info in Settings.model_fields.values())

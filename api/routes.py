@@ -48,18 +48,18 @@ from api.schemas import (
     ResearchSubmission,
     SubmitResponse,
 )
+from api.status_json import BATCH_URL, STATUS_URL, Encoded, batch_status, encoded, job_status, known_encoding
 from core.errors import InvalidInput, PipelineError
 from core.status import JobStatus
 from db import jobs
 from db.deletion import DeleteRefused
 from db.history import count_jobs, decode_cursor, list_jobs
-from db.models import Job, elapsed_ms
+from db.models import Job, elapsed_ms, iso
 from db.store import get_briefing
-from engine.batch_status import BATCH_URL, batch_status
 from engine.documents import job_markdown, job_pdf
 from engine.open_roles import open_roles
 from engine.runner import Runner, get_runner, started_runner
-from engine.status import cached_report, iso, job_status, report
+from engine.status import cached_report, report
 from pipeline.batch_input import MAX_COMPANIES, BadBatch, validate
 from pipeline.markdown import markdown_filename
 from pipeline.models import OpenRoles
@@ -74,7 +74,6 @@ log = logging.getLogger(__name__)
 # 35 888 bytes for keys, punctuation and whitespace; anything larger is refused with 413.
 MAX_BODY_BYTES = 320 * 1024
 PREFIX = "/api"
-STATUS_URL = PREFIX + "/research-status/{}"
 UNEXPECTED = "Something went wrong on our side. It has been logged; please try again."
 REF = "#/components/schemas/{model}"
 
@@ -324,7 +323,7 @@ async def submit(
         )
     except InvalidInput as error:
         raise ApiError(422, error.message, error.field) from None
-    job, _created = await runner.submit_async(research)
+    job, _created = await run_in_threadpool(runner.submit, research)
     return _accepted(job)
 
 
@@ -334,6 +333,11 @@ def _fresh(if_none_match: str | None, etag: str) -> bool:
         return False
     tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
     return "*" in tags or etag in tags
+
+
+def _encoded_status(runner: Runner, job_id: str) -> Encoded | None:
+    found = report(runner.engine, job_id, workers=runner.settings.workers, prices=runner.settings.prices)
+    return encoded(found) if found else None
 
 
 @router.get(
@@ -353,9 +357,8 @@ async def status(request: Request, runner: RunnerDep, job_id: JobId) -> Response
     A terminal job's status comes from memory without a thread hop; every answer carries an ETag,
     and a client that sends it back in If-None-Match gets 304 with no body.
     """
-    found = cached_report(runner.engine, job_id) or await run_in_threadpool(
-        report, runner.engine, job_id, workers=runner.settings.workers, prices=runner.settings.prices
-    )
+    cached = cached_report(runner.engine, job_id)
+    found = (known_encoding(cached) if cached else None) or await run_in_threadpool(_encoded_status, runner, job_id)
     if found is None:
         raise _unknown_job()
     headers = {"ETag": found.etag, "Cache-Control": "no-cache"}

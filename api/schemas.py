@@ -1,7 +1,7 @@
 """The JSON API's request and response models; the OpenAPI document's schemas come from these.
 
 Requests are validated strictly (no "5" for a boolean, no unknown fields). Responses are plain
-dicts built by engine.status and the routes; these models describe them, and the tests check
+dicts built by api.status_json and the routes; these models describe them, and the tests check
 every response against the schemas generated here (additionalProperties false catches drift).
 """
 
@@ -13,13 +13,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 from pydantic.alias_generators import to_camel
 
+from api.results import SeedResults
 from core.request import MAX_NAME_CHARS, MAX_POSTING_CHARS, MAX_ROLE_CHARS, MAX_URL_CHARS
 from core.status import AttemptStatus, JobStatus
 from core.steps import STEPS
 from db.history import MAX_PAGE
 from pipeline.batch_input import MAX_COMPANIES
 from pipeline.models import Briefing
-from pipeline.results import SeedResults
 
 ESTIMATED_DURATION = "30-60 seconds"
 DEFAULT_PAGE = 25

@@ -26,11 +26,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from api.status_json import job_status
 from bench.fakes_process import FakesProcess
 from core.request import ResearchRequest
 from db.engine import make_engine
 from engine.runner import Runner
-from engine.status import job_status
 from settings import Settings
 
 POLL_S = 0.1  # how often the status is read, seconds

@@ -40,13 +40,16 @@ ANALYZERS = ("offline", "claude")
 def _child(project: Path, jobs: int, latency: float, analyzer: str) -> dict:
     """Run the jobs with the code of `project` (in this process) and `analyzer`; return the figures."""
     sys.path.insert(0, str(project))
+    try:
+        from api.status_json import job_status
+    except ImportError:  # a checkout from before the API built its own JSON (bb21d4b)
+        from engine.status import job_status
     from bench.fakes_process import FakesProcess
     from core.request import ResearchRequest
     from db import attempts
     from db import jobs as job_rows
     from db.engine import make_engine
     from engine.runner import Runner
-    from engine.status import job_status
     from settings import Settings
 
     fakes = FakesProcess()

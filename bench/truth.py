@@ -28,11 +28,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from api.status_json import job_status
 from core.request import ResearchRequest
 from db import attempts
 from db.engine import make_engine
 from engine.runner import Runner
-from engine.status import job_status
 from harness.fakes.anthropic_api import FakeAnthropic
 from harness.fakes.github_api import FakeGitHub
 from harness.fakes.server import FakeServer, Reply, Request

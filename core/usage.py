@@ -117,7 +117,7 @@ class Usage:
     cost_usd: float | None = 0.0
 
     def to_json_dict(self) -> dict:
-        """The camelCase form of the status JSON's `usage`."""
+        """The camelCase form the API and the stored attempts carry."""
         return {
             "calls": self.tokens.calls,
             "models": list(self.models),
@@ -159,30 +159,28 @@ def usage_of(metas: Iterable[Mapping | None], prices: Mapping[str, Price]) -> Us
     return priced(by_model, prices)
 
 
-def cost_text(usage: Mapping) -> str:
-    """The cost of a status JSON `usage` as a person reads it: '$0.0123', '$0', 'unknown'."""
-    cost = usage["costUsd"]
-    if cost is None:
+def cost_text(usage: Usage) -> str:
+    """The cost as a person reads it: '$0.0123', '$0', 'unknown'."""
+    if usage.cost_usd is None:
         return "unknown"
-    return "$0" if cost == 0 else f"${cost:,.4f}"
+    return "$0" if usage.cost_usd == 0 else f"${usage.cost_usd:,.4f}"
 
 
-def describe(usage: Mapping) -> str:
+def describe(usage: Usage) -> str:
     """One line: tokens by kind, the model and the cost, e.g. for the page and the document footer."""
-    if not usage["calls"]:
+    calls = usage.tokens.calls
+    if not calls:
         return "no calls to Claude, cost $0."
-    calls = usage["calls"]
     parts = [
-        f"{usage['inputTokens']:,} input",
-        f"{usage['outputTokens']:,} output",
-        f"{usage['cacheReadTokens']:,} cache-read",
-        f"{usage['cacheWriteTokens']:,} cache-write tokens",
+        f"{usage.tokens.input:,} input",
+        f"{usage.tokens.output:,} output",
+        f"{usage.tokens.cache_read:,} cache-read",
+        f"{usage.tokens.cache_write:,} cache-write tokens",
     ]
-    models = ", ".join(usage["models"])
     cost = cost_text(usage)
     if cost == "unknown":
         cost = "unknown (no price for this model; set PREP_PRICES)"
-    return f"{calls} call{'s' if calls != 1 else ''} to {models}: {', '.join(parts)}; cost {cost}."
+    return f"{calls} call{'s' if calls != 1 else ''} to {', '.join(usage.models)}: {', '.join(parts)}; cost {cost}."
 
 
 class LlmCall(Frozen):

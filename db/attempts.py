@@ -17,7 +17,7 @@ from db.clock import db_now
 from db.engine import core_writing, reading, writing
 from db.jobs import Fence
 from db.models import Job, StepAttempt, elapsed_ms, utcnow
-from db.transient import retry_blips
+from db.transient import redo_on_blip
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def holds(conn: Connection, fence: Fence, *, processing: bool = True) -> bool:
     return conn.execute(_HOLDS_PROCESSING if processing else _HOLDS, _fence_params(fence)).first() is not None
 
 
-@retry_blips
+@redo_on_blip
 def start(engine: Engine, fence: Fence, step: str) -> StepAttempt:
     """Record a new running attempt at `step`, numbered after any earlier ones.
 
@@ -94,7 +94,7 @@ def start(engine: Engine, fence: Fence, step: str) -> StepAttempt:
     return StepAttempt(id=attempt_id, job_id=fence.job_id, step=step, attempt=number, started_at=started)
 
 
-@retry_blips
+@redo_on_blip
 def finish(engine: Engine, fence: Fence, row: StepAttempt, status: AttemptStatus, **fields: dict | str | None) -> bool:
     """Close a running attempt with its outcome (close()'s keywords); False (and logged) when the
     fence is stale."""
@@ -135,7 +135,7 @@ def close(
     return conn.execute(_CLOSE, values).rowcount == 1
 
 
-@retry_blips
+@redo_on_blip
 def note(engine: Engine, fence: Fence, row: StepAttempt, meta: dict) -> bool:
     """Set a running attempt's meta (what it has done so far: a step's progress for the status);
     False when the fence is stale or the attempt was closed already."""
@@ -145,21 +145,21 @@ def note(engine: Engine, fence: Fence, row: StepAttempt, meta: dict) -> bool:
         return conn.execute(_NOTE, {"attempt_id": row.id, "note_meta": meta}).rowcount == 1
 
 
-@retry_blips
+@redo_on_blip
 def checkpoints(engine: Engine, job_id: str) -> dict[str, dict]:
     """The output of every step that already succeeded for this job, by step id."""
     with engine.connect() as conn:
         return {step: output or {} for step, output in conn.execute(_CHECKPOINTS, {"job_id": job_id})}
 
 
-@retry_blips
+@redo_on_blip
 def for_job(engine: Engine, job_id: str) -> list[StepAttempt]:
     """Every attempt of the job, in the order they started."""
     with reading(engine) as session:
         return list(session.exec(select(StepAttempt).where(StepAttempt.job_id == job_id).order_by(col(StepAttempt.id))))
 
 
-@retry_blips
+@redo_on_blip
 def prune_outputs(engine: Engine, keep_days: float) -> int:
     """Drop the checkpointed output of finished jobs' attempts older than `keep_days`; returns how
     many. Only a job that may resume needs its checkpoints; briefings and job rows stay."""

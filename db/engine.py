@@ -131,6 +131,6 @@ def _sqlite_begin(conn) -> None:
     # pysqlite's own BEGIN is deferred, so a transaction that reads and then writes can fail at
     # once with "database is locked" when it upgrades; writers ask for the lock up front.
     # Another writer holding the lock makes BEGIN IMMEDIATE wait in SQLite's busy handler, up
-    # to SQLITE_BUSY_TIMEOUT_MS; one still busy then raises "database is locked", retried as a blip.
+    # to SQLITE_BUSY_TIMEOUT_MS; one still busy then raises "database is locked", redone as a blip.
     immediate = conn.get_execution_options().get("immediate", False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

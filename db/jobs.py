@@ -20,7 +20,7 @@ from core.status import ACTIVE, AttemptStatus, JobStatus
 from db.clock import db_now
 from db.engine import core_writing, writing
 from db.models import Job, StepAttempt, elapsed_ms, utcnow
-from db.transient import retry_blips
+from db.transient import redo_on_blip
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ def dedupe_key(request: ResearchRequest) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-@retry_blips
+@redo_on_blip
 def create_job(
     engine: Engine,
     request: ResearchRequest,
@@ -135,7 +135,7 @@ def create_job(
         return _insert(conn, request, owner=owner)
 
 
-@retry_blips
+@redo_on_blip
 def create_retry(engine: Engine, job_id: str, *, owner: str | None) -> Job | None:
     """A new queued job with the inputs of `job_id` (or the twin of those inputs submitted moments
     ago); None when that job does not exist.
@@ -217,7 +217,7 @@ def _recent_twin(conn: Connection, key: str, window_s: float) -> Job | None:
     return None if row is None else Job(**row._mapping)
 
 
-@retry_blips
+@redo_on_blip
 def get_job(engine: Engine, job_id: str) -> Job | None:
     """The job with this id, or None."""
     with engine.connect() as conn:
@@ -225,7 +225,7 @@ def get_job(engine: Engine, job_id: str) -> Job | None:
     return None if row is None else Job(**row._mapping)
 
 
-@retry_blips
+@redo_on_blip
 def lease_next(engine: Engine, owner: str, limit: int, *, reserved_only: bool = False) -> list[Fence]:
     """Take up to `limit` queued jobs, oldest first, and mark them processing for `owner`.
 
@@ -289,7 +289,7 @@ def _fenced_update(fence: Fence):
     )
 
 
-@retry_blips
+@redo_on_blip
 def _fenced(engine: Engine, fence: Fence, values: dict, *, notify: bool = False) -> bool:
     with core_writing(engine) as conn:
         result = conn.execute(_fenced_update(fence).values(**values, updated_at=db_now()))
@@ -300,7 +300,7 @@ def _fenced(engine: Engine, fence: Fence, values: dict, *, notify: bool = False)
     return result.rowcount == 1
 
 
-@retry_blips
+@redo_on_blip
 def request_cancel(engine: Engine, job_id: str) -> Job | None:
     """Cancel a queued job at once, or flag a running one to stop at its next step; None if unknown.
 
@@ -324,14 +324,14 @@ def request_cancel(engine: Engine, job_id: str) -> Job | None:
         return session.get(Job, job_id)
 
 
-@retry_blips
+@redo_on_blip
 def is_cancel_requested(engine: Engine, job_id: str) -> bool:
     """True once somebody asked this job to stop (read at every step boundary of every job)."""
     with engine.connect() as conn:
         return bool(conn.execute(_CANCEL_REQUESTED, {"job_id": job_id}).scalar())
 
 
-@retry_blips
+@redo_on_blip
 def take_over(engine: Engine, job_id: str, old_owner: str, leases: int) -> bool:
     """Hand a dead worker's job back to the queue (or cancel it, when a cancel was asked)."""
     stop = Job.cancel_requested.is_(True)
@@ -354,7 +354,7 @@ def take_over(engine: Engine, job_id: str, old_owner: str, leases: int) -> bool:
         return result.rowcount == 1
 
 
-@retry_blips
+@redo_on_blip
 def fail_overdue(engine: Engine, owner: str, seconds: float) -> list[str]:
     """Fail this worker's jobs processing for more than `seconds` (a step hung past its own limit)."""
     message = "The research did not finish within its time limit and was stopped. Retry it."
@@ -375,7 +375,7 @@ def fail_overdue(engine: Engine, owner: str, seconds: float) -> list[str]:
         )
 
 
-@retry_blips
+@redo_on_blip
 def release_all(
     engine: Engine, owner: str, *, processing_only: bool = False, keep: frozenset[str] = frozenset()
 ) -> list[str]:

@@ -21,6 +21,11 @@ def elapsed_ms(started: datetime, until: datetime | None = None) -> int:
     return int(((until or utcnow()) - started).total_seconds() * 1000)
 
 
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z (milliseconds), or None."""
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z") if moment else None
+
+
 def new_id() -> str:
     """A fresh job or batch id."""
     return uuid.uuid4().hex

@@ -16,7 +16,7 @@ from db.attempts import NotOwner, close, holds
 from db.engine import core_writing, reading, upsert_insert
 from db.jobs import Fence
 from db.models import BriefingRecord, Company, StepAttempt, utcnow
-from db.transient import retry_blips
+from db.transient import redo_on_blip
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def _add_company(dialect_insert):
     )
 
 
-@retry_blips
+@redo_on_blip
 def store_research(
     engine: Engine, fence: Fence, attempt: StepAttempt, company_name: str, website: str | None, briefing: dict
 ) -> StoreResult:
@@ -109,7 +109,7 @@ def store_research(
     return result
 
 
-@retry_blips
+@redo_on_blip
 def get_briefing(engine: Engine, job_id: str) -> dict | None:
     """The stored briefing (camelCase JSON) of a job, or None."""
     with reading(engine) as session:

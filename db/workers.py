@@ -19,7 +19,7 @@ from core.status import ACTIVE
 from db.clock import db_now
 from db.engine import reading, writing
 from db.models import Job, Worker, new_id
-from db.transient import retry_blips
+from db.transient import redo_on_blip
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def register(engine: Engine, worker_id: str | None = None) -> str:
     return worker_id
 
 
-@retry_blips
+@redo_on_blip
 def _insert(engine: Engine, worker_id: str) -> None:
     with writing(engine) as session:
         session.add(
@@ -58,7 +58,7 @@ def _insert(engine: Engine, worker_id: str) -> None:
         )
 
 
-@retry_blips
+@redo_on_blip
 def heartbeat(engine: Engine, worker_id: str) -> None:
     """Tell other processes this worker is alive; a worker whose row was deleted (pruned while it
     was paused, say) registers again under the same id and so keeps its jobs."""
@@ -69,14 +69,14 @@ def heartbeat(engine: Engine, worker_id: str) -> None:
         register(engine, worker_id)
 
 
-@retry_blips
+@redo_on_blip
 def unregister(engine: Engine, worker_id: str) -> None:
     """Remove this worker's row at a clean shutdown."""
     with writing(engine) as session:
         session.execute(delete(Worker).where(Worker.id == worker_id))
 
 
-@retry_blips
+@redo_on_blip
 def orphaned_jobs(engine: Engine, lease_s: float, *, me: str) -> list[Orphan]:
     """Active jobs owned by a dead worker, oldest first.
 
@@ -101,7 +101,7 @@ def orphaned_jobs(engine: Engine, lease_s: float, *, me: str) -> list[Orphan]:
     ]
 
 
-@retry_blips
+@redo_on_blip
 def prune(engine: Engine, lease_s: float) -> None:
     """Forget workers silent for ten leases (their jobs were taken over long ago)."""
     with writing(engine) as session:

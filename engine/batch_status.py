@@ -1,60 +1,68 @@
-"""A batch's status as one JSON object: served by the API, printed by the CLI, shown by the batch page."""
+"""A batch's report (read by the batch page, turned into JSON by the API) and the zip of its briefings."""
 
 from __future__ import annotations
 
 import io
 import zipfile
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
 from core.status import JobStatus
 from core.steps import STEPS
-from core.usage import Price
+from core.usage import Price, Usage
 from db import jobs
 from db.batches import finished_steps, summary
+from db.models import Job
 from db.store import get_briefing
 from db.usage import usage_by_job, usage_total
 from engine.documents import markdown_document
-from engine.status import iso
 from pipeline.markdown import markdown_filename
 
-BATCH_URL = "/api/batches/{}"
-JOB_STATUS_URL = "/api/research-status/{}"
+
+@dataclass(frozen=True)
+class BatchMember:
+    """One job of a batch: its row and how many of its steps have finished."""
+
+    job: Job
+    finished_steps: int  # of len(STEPS)
 
 
-def batch_status(engine: Engine, batch_id: str, prices: Mapping[str, Price]) -> dict | None:
-    """`{batchId, status, total, completed, failed, cancelled, jobs: […]}`, or None for an unknown batch."""
+@dataclass(frozen=True)
+class BatchReport:
+    """A batch's status, its counts by outcome, its jobs (in submission order) and its usage."""
+
+    batch_id: str
+    status: JobStatus
+    created_at: datetime
+    updated_at: datetime
+    members: tuple[BatchMember, ...]
+    usage: Usage
+
+    def count(self, status: JobStatus) -> int:
+        """How many of its jobs are in `status`."""
+        return sum(member.job.status == status for member in self.members)
+
+
+def batch_report(engine: Engine, batch_id: str, prices: Mapping[str, Price]) -> BatchReport | None:
+    """The batch's report, or None for an unknown batch."""
     found = summary(engine, batch_id)
     if found is None:
         return None
     done = finished_steps(engine, batch_id)
-    members = []
-    for job in found.members:
-        steps = len(STEPS) if job.status == JobStatus.COMPLETED else done.get(job.id, 0)
-        members.append(
-            {
-                "jobId": job.id,
-                "companyName": job.company_name,
-                "role": job.role,
-                "status": job.status.value,
-                "progress": f"{steps}/{len(STEPS)}",
-                "statusUrl": JOB_STATUS_URL.format(job.id),
-            }
-        )
-    statuses = [job.status for job in found.members]
-    return {
-        "batchId": batch_id,
-        "status": found.status.value,
-        "total": len(statuses),
-        "completed": statuses.count(JobStatus.COMPLETED),
-        "failed": statuses.count(JobStatus.FAILED),
-        "cancelled": statuses.count(JobStatus.CANCELLED),
-        "createdAt": iso(found.batch.created_at),
-        "updatedAt": iso(found.updated_at),
-        "usage": usage_total(engine, prices, batch_id=batch_id).to_json_dict(),
-        "jobs": members,
-    }
+    return BatchReport(
+        batch_id=batch_id,
+        status=found.status,
+        created_at=found.batch.created_at,
+        updated_at=found.updated_at,
+        members=tuple(
+            BatchMember(job, len(STEPS) if job.status == JobStatus.COMPLETED else done.get(job.id, 0))
+            for job in found.members
+        ),
+        usage=usage_total(engine, prices, batch_id=batch_id),
+    )
 
 
 def batch_zip(engine: Engine, batch_id: str, prices: Mapping[str, Price]) -> bytes:
@@ -69,6 +77,6 @@ def batch_zip(engine: Engine, batch_id: str, prices: Mapping[str, Price]) -> byt
             briefing = get_briefing(engine, job_id)
             if job is None or briefing is None:  # deleted since the summary was read
                 continue
-            document = markdown_document(job, briefing, usage[job_id].to_json_dict())
+            document = markdown_document(job, briefing, usage[job_id])
             archive.writestr(markdown_filename(job.company_name, job.id), document)
     return buffer.getvalue()

@@ -6,28 +6,27 @@ from collections.abc import Mapping
 
 from sqlalchemy.engine import Engine
 
-from core.usage import Price, describe
-from db.models import Job
+from core.usage import Price, Usage, describe
+from db.models import Job, iso
 from db.usage import usage_by_job
-from engine.status import iso
 from pipeline.markdown import render_markdown
 from pipeline.models import Briefing
 from pipeline.pdf import render_pdf
 
 
-def markdown_document(job: Job, briefing: Briefing | dict, usage: Mapping) -> str:
-    """The briefing as Markdown, with the job's role, date and usage (a status JSON `usage`)."""
+def markdown_document(job: Job, briefing: Briefing | dict, usage: Usage) -> str:
+    """The briefing as Markdown, with the job's role, date and what its calls to Claude cost."""
     return render_markdown(briefing, role=job.role, created_at=iso(job.created_at), usage=describe(usage))
 
 
-def pdf_document(job: Job, briefing: Briefing | dict, usage: Mapping) -> bytes:
+def pdf_document(job: Job, briefing: Briefing | dict, usage: Usage) -> bytes:
     """The same document as the Markdown, as a PDF."""
     return render_pdf(markdown_document(job, briefing, usage), title=f"Interview briefing: {job.company_name}")
 
 
-def _usage(engine: Engine, job: Job, prices: Mapping[str, Price]) -> dict:
-    """The job's usage read from its attempts, as a status JSON `usage`."""
-    return usage_by_job(engine, [job.id], prices)[job.id].to_json_dict()
+def _usage(engine: Engine, job: Job, prices: Mapping[str, Price]) -> Usage:
+    """The job's usage read from its attempts."""
+    return usage_by_job(engine, [job.id], prices)[job.id]
 
 
 def job_markdown(engine: Engine, job: Job, briefing: dict, prices: Mapping[str, Price]) -> str:

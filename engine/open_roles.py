@@ -17,6 +17,7 @@ LOOKUP_S = 10.0  # the most a lookup may take, seconds: someone is waiting for t
 def open_roles(services: Services, company_name: str, company_url: str | None) -> OpenRoles | None:
     """The roles open on the company's job board; None when no board has its name. Raises
     PipelineError when a board could not be asked."""
-    reader = Reader(services.site_client, services.site_policy, services.sources, time.monotonic() + LOOKUP_S)
+    deadline = time.monotonic() + LOOKUP_S
+    reader = Reader(services.site_client, services.site_policy, services.sources, deadline, services.source_interval_s)
     domain = urlsplit(company_url).hostname if company_url else None
     return find_open_roles(" ".join(company_name.split()), domain, reader, services.source_apis)

@@ -27,8 +27,8 @@ from db.models import Job, StepAttempt
 from db.store import store_research
 from engine.checkpoints import pack, unpack
 from engine.live_view import partial_meta
-from engine.retry import with_retries
 from engine.services import Services
+from engine.step_backoff import run_attempts
 from pipeline.analyze import analyze_with_claude
 from pipeline.briefing import build_briefing
 from pipeline.draft_reader import draft_of
@@ -84,7 +84,7 @@ class _Run:
         closes_attempt: bool = False,
         sees_attempt: bool = False,
     ) -> Frozen:
-        """Run `spec` with retries unless a checkpoint holds its output; returns that output.
+        """Run `spec`, attempt after attempt, unless a checkpoint holds its output; returns that output.
 
         With `closes_attempt`, `fn(deadline, row)` closes its attempt row itself when it succeeds
         (in the transaction that completes the job); with `sees_attempt`, `fn(deadline, row)`
@@ -144,7 +144,7 @@ class _Run:
                 )
             return output
 
-        return with_retries(attempt, tries=tries or spec.attempts, deadline=deadline)
+        return run_attempts(attempt, tries=tries or spec.attempts, deadline=deadline)
 
 
 def run_job(services: Services, fence: Fence) -> None:
@@ -174,7 +174,7 @@ def run_job(services: Services, fence: Fence) -> None:
     except PipelineError as error:
         jobs.fail(engine, fence, error.kind, error.message)
     except SQLAlchemyError:
-        # The database stayed away longer than the retries: not the job's fault. The job stays
+        # The database stayed away longer than a blip is redone: not the job's fault. The job stays
         # processing here until this worker's tick (or, if it dies, a peer) queues it again.
         log.exception("job %s stopped: the database did not answer", job_id)
     except Exception:
@@ -252,7 +252,8 @@ def _wait(run: _Run, future: Future, late: Frozen | None) -> Frozen | None:
 def _reader(run: _Run, deadline: float) -> Reader:
     """How this job reads the keyless sources: the site's guarded client, the source cache."""
     services = run.services
-    return Reader(services.site_client, services.site_policy, services.sources.for_job(run.job.refresh), deadline)
+    cache = services.sources.for_job(run.job.refresh)
+    return Reader(services.site_client, services.site_policy, cache, deadline, services.source_interval_s)
 
 
 def _read_posting(run: _Run, url: str, deadline: float) -> Page:
@@ -453,7 +454,7 @@ def _store(run: _Run, briefing: Briefing, website: str | None) -> None:
     def store(_deadline: float, row: StepAttempt):
         try:
             result = store_research(run.engine, run.fence, row, job.company_name, website, briefing.to_json_dict())
-        except OperationalError as error:  # the database stayed away past the blip retries
+        except OperationalError as error:  # the database stayed away longer than a blip is redone
             raise NetworkError(f"the database was busy ({error.orig.__class__.__name__})") from error
         return _Stored.model_validate(result.to_json_dict()), None
 

@@ -17,7 +17,6 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from anyio import to_thread
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -69,7 +68,7 @@ class Runner:
         self._adopt = adopt_orphans
         self._stop = threading.Event()  # set once the pools are idle: background threads end
         self._shut = False
-        self._last_prune = 0.0
+        self._last_prune: float | None = None  # time.monotonic() of the last prune; None: prune at the first tick
         self._threads = [
             threading.Thread(target=self._pull_forever, name="prep-pull", daemon=True),
             threading.Thread(target=self._tick_forever, name="prep-tick", daemon=True),
@@ -93,11 +92,6 @@ class Runner:
         job, created = jobs.create_job(self.engine, request, owner=self._owner)
         self._wake.set()
         return job, created
-
-    async def submit_async(self, request: ResearchRequest) -> tuple[Job, bool]:
-        """submit() for the event loop (the API), on a worker thread: the event loop never waits
-        for the database's write lock."""
-        return await to_thread.run_sync(self.submit, request)
 
     def submit_batch(self, requests: list[ResearchRequest]) -> tuple[Batch, list[Job]]:
         """Queue a batch (all its jobs in one transaction); whichever processes have free threads run them."""
@@ -212,7 +206,7 @@ class Runner:
             self._wake.clear()
             try:
                 self._pull()
-            except Exception:  # the database is away longer than the retries; the next pull tries again
+            except Exception:  # the database is away longer than a blip is redone; the next pull tries again
                 log.exception("pulling queued jobs failed")
                 self._stopping.wait(POLL_S)
 
@@ -238,7 +232,7 @@ class Runner:
             return
         self.recover()
         workers.prune(self.engine, self.settings.lease_s)
-        if time.monotonic() - self._last_prune >= PRUNE_EVERY_S:
+        if self._last_prune is None or time.monotonic() - self._last_prune >= PRUNE_EVERY_S:
             pruned = attempts.prune_outputs(self.engine, self.settings.keep_step_output_days)
             self._last_prune = time.monotonic()
             if pruned:

@@ -32,6 +32,7 @@ class Services:
     site_policy: FetchPolicy
     github_client: httpx.Client
     source_apis: SourceApis  # where the job boards, Wikipedia, Wikidata and Hacker News answer
+    source_interval_s: float  # the least time between two request starts to one of their hosts, seconds
     sources: SourceCache  # pages, robots.txt and GitHub replies, in the database: shared by every process
     github_budget: DbBudget  # GitHub's rate limit, in the database: one budget for every job and process
     llm: anthropic.Anthropic | None  # None: no API key, the offline analyzer writes briefings
@@ -70,6 +71,7 @@ class Services:
                 wikidata=settings.wikidata_api_url,
                 hn=settings.hn_api_url,
             ),
+            source_interval_s=settings.source_host_interval_ms / 1000,
             sources=SourceCache(DbCacheStore(engine), ttl_s=settings.cache_ttl_s),
             github_budget=DbBudget(engine, authenticated=bool(settings.github_token)),
             llm=llm,

@@ -1,36 +1,31 @@
-"""A job's status as one JSON object: served by the API, printed by the CLI, read by the pages.
+"""A job's report: what its status shows, read by the pages and turned into JSON by the API.
 
 A poll costs two small indexed reads (db/status_reads.py), never the checkpoint blobs; a completed
 job's briefing is a third read, made only when its status is not in memory. The wait
 estimate comes from a running median refreshed at most every ESTIMATE_REFRESH_S, not a query per
-poll. A terminal job never changes, so its status is kept in memory by job id, with its JSON body
-and an ETag, and served without touching the database.
+poll. A terminal job never changes, so its report is kept in memory by job id and served
+without touching the database.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import statistics
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from functools import cached_property
 
 from cachetools import TTLCache, cached
 from sqlalchemy.engine import URL, Engine, Row
 
 from core.status import DONE_ATTEMPTS, AttemptStatus, JobStatus
-from core.steps import ANALYZE, STEPS
-from core.usage import DEFAULT_PRICES, Price, usage_of
+from core.steps import ANALYZE, GITHUB, SCRAPE, STEPS
+from core.usage import DEFAULT_PRICES, Price, Usage, usage_of
 from db.history import recent_durations_s
 from db.models import elapsed_ms, utcnow
 from db.status_reads import poll_rows
 from db.store import get_briefing
 from engine.live_view import writing_line
 from pipeline.markdown import current_form
-from pipeline.results import seed_results
 
 DEFAULT_DURATION_S = 45.0  # the original design promised 30–60 s
 ESTIMATE_REFRESH_S = 10.0  # how old the median of recent run times may get, seconds
@@ -39,16 +34,23 @@ TERMINAL_CACHE_TTL_S = 30.0  # how long one is served from memory before it is r
 FINISHED = {status.value for status in DONE_ATTEMPTS}  # plain strings: step states hold .value
 
 
-def iso(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a Z, or None."""
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z") if moment else None
+@dataclass(frozen=True)
+class StepState:
+    """One step of a job as its attempts leave it: latest state, attempts, time spent, last error."""
+
+    id: str
+    label: str
+    status: str  # an AttemptStatus value, or "pending" before its first attempt
+    attempts: int
+    duration_ms: int | None  # time spent over every attempt; None before the first
+    error: str | None  # the last error of an attempt that was not skipped
+    note: str | None  # why the latest attempt was skipped
+    meta: dict | None  # the latest attempt's metadata
 
 
-def step_states(rows: list) -> list[dict]:
-    """Each of the four steps: its latest state, attempts, time spent and last error.
-
-    `rows` are attempts oldest first, StepAttempt rows or rows of db.status_reads.ATTEMPT_COLUMNS.
-    """
+def step_states(rows: list) -> tuple[StepState, ...]:
+    """The state of each of the job's steps; `rows` are attempts oldest first, StepAttempt rows or rows of
+    db.status_reads.ATTEMPT_COLUMNS."""
     states = []
     for spec in STEPS:
         mine = [row for row in rows if row.step == spec.id]
@@ -56,18 +58,18 @@ def step_states(rows: list) -> list[dict]:
         spent_ms = sum(row.duration_ms if row.duration_ms is not None else elapsed_ms(row.started_at) for row in mine)
         errors = [row.error_message for row in mine if row.error_message and row.status != AttemptStatus.SKIPPED]
         states.append(
-            {
-                "id": spec.id,
-                "label": spec.label,
-                "status": latest.status.value if latest else "pending",
-                "attempts": len(mine),
-                "durationMs": spent_ms if mine else None,
-                "error": errors[-1] if errors else None,
-                "note": latest.error_message if latest and latest.status == AttemptStatus.SKIPPED else None,
-                "meta": latest.meta if latest else None,
-            }
+            StepState(
+                id=spec.id,
+                label=spec.label,
+                status=latest.status.value if latest else "pending",
+                attempts=len(mine),
+                duration_ms=spent_ms if mine else None,
+                error=errors[-1] if errors else None,
+                note=latest.error_message if latest and latest.status == AttemptStatus.SKIPPED else None,
+                meta=latest.meta if latest else None,
+            )
         )
-    return states
+    return tuple(states)
 
 
 @cached(TTLCache(maxsize=8, ttl=ESTIMATE_REFRESH_S), key=lambda engine: engine.url, condition=threading.Condition())
@@ -91,28 +93,32 @@ def estimate_remaining_s(engine: Engine, job: Row, ahead: int, workers: int) -> 
     return typical * (ahead // max(1, workers) + 1)
 
 
-def _writing(steps: list[dict]) -> dict | None:
+def _step(steps: tuple[StepState, ...], step_id: str) -> StepState:
+    return next(step for step in steps if step.id == step_id)
+
+
+def _writing(steps: tuple[StepState, ...]) -> dict | None:
     """The running analysis attempt's meta while Claude writes (`partial`, `writing`), else None."""
-    analyze = next(s for s in steps if s["id"] == ANALYZE.id)
-    meta = analyze.get("meta") or {}
-    return meta if analyze["status"] == AttemptStatus.RUNNING.value and "partial" in meta else None
+    analyze = _step(steps, ANALYZE.id)
+    meta = analyze.meta or {}
+    return meta if analyze.status == AttemptStatus.RUNNING.value and "partial" in meta else None
 
 
-def _message(job: Row, steps: list[dict], briefing: dict | None, remaining: float | None) -> str:
+def _message(job: Row, steps: tuple[StepState, ...], briefing: dict | None, remaining: float | None) -> str:
     if job.status == JobStatus.QUEUED:
         return f"Waiting for a free worker; about {round(remaining or DEFAULT_DURATION_S)} s to go."
     if job.status == JobStatus.PROCESSING:
         writing = _writing(steps)
         if writing is not None:
             return f"Researching {job.company_name}: {writing_line(writing['writing'])}…"
-        running = next((s for s in steps if s["status"] == "running"), None)
-        doing = running["label"] if running else "Working"
+        running = next((step for step in steps if step.status == "running"), None)
+        doing = running.label if running else "Working"
         return f"Researching {job.company_name}: {doing.lower()}…"
     if job.status == JobStatus.COMPLETED:
         parts = [f"The briefing for {job.company_name} is ready."]
         if briefing and briefing.get("grounded") is False:
-            scrape = next(s for s in steps if s["id"] == "scrape-website")
-            why = scrape.get("note") or scrape.get("error") or "the website could not be read"
+            scrape = _step(steps, SCRAPE.id)
+            why = scrape.note or scrape.error or "the website could not be read"
             parts = [
                 f"The briefing for {job.company_name} is generic: no page or repository could be read "
                 f"({why.rstrip('.')}; GitHub gave no repositories), so it states no facts about the company."
@@ -122,12 +128,10 @@ def _message(job: Row, steps: list[dict], briefing: dict | None, remaining: floa
                     f"The briefing for {job.company_name} could not read the company's website: {why.rstrip('.')}. "
                     "Its facts come from GitHub alone."
                 ]
-        analyze = next(s for s in steps if s["id"] == "analyze-with-claude")
         if briefing and briefing.get("analysisMode") == "offline":
-            reason = (analyze.get("meta") or {}).get("reason", "")
+            reason = (_step(steps, ANALYZE.id).meta or {}).get("reason", "")
             parts.append(f"It was written by the offline analyzer, without Claude. {reason}".strip())
-        github = next(s for s in steps if s["id"] == "search-github")
-        if github["status"] == "failed":
+        if _step(steps, GITHUB.id).status == "failed":
             parts.append("GitHub could not be read, so the tech stack comes from the website alone.")
         if briefing and briefing.get("incomplete"):
             parts.append(f"It is incomplete: {briefing['incomplete']}")
@@ -137,25 +141,26 @@ def _message(job: Row, steps: list[dict], briefing: dict | None, remaining: floa
     return job.error_message or "The research failed."
 
 
-@dataclass(frozen=True)
-class Report:
-    """A job's status object, its full step states (labels, notes, metadata), its row (a Core Row of
-    every column, read like a Job), and the status as the API sends it: JSON bytes and their ETag,
-    made on first use (the job page never uses them)."""
+# eq=False: a report is hashed by identity, so the API can keep its encoding beside it (weakly).
+@dataclass(frozen=True, eq=False)
+class JobReport:
+    """What a job's status shows: its row (a Core Row of every column, read like a Job), its steps,
+    the verified briefing once completed, the sections verified so far while Claude writes, a
+    sentence for the candidate, the wait estimate and the usage of its calls to Claude."""
 
-    status: dict
-    steps: list[dict]
     job: Row
+    steps: tuple[StepState, ...]
+    finished_steps: int  # of len(STEPS)
+    remaining_s: float | None  # None once the job is terminal
+    briefing: dict | None  # the stored briefing in its current form (pipeline.markdown.current_form)
+    partial: dict | None  # while Claude writes: the verified sections so far, shaped like `briefing`
+    message: str
+    usage: Usage
 
-    @cached_property
-    def body(self) -> bytes:
-        """The status as JSON, encoded as Starlette's JSONResponse does."""
-        return json.dumps(self.status, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode()
-
-    @cached_property
-    def etag(self) -> str:
-        """A strong ETag of `body`."""
-        return f'"{hashlib.blake2b(self.body, digest_size=16).hexdigest()}"'
+    @property
+    def status(self) -> JobStatus:
+        """The job's status."""
+        return self.job.status
 
 
 class _TerminalCache:
@@ -165,13 +170,13 @@ class _TerminalCache:
 
     def __init__(self, size: int, ttl_s: float) -> None:
         self._lock = threading.Lock()
-        self._reports: TTLCache[tuple[URL, str], Report] = TTLCache(maxsize=size, ttl=ttl_s)
+        self._reports: TTLCache[tuple[URL, str], JobReport] = TTLCache(maxsize=size, ttl=ttl_s)
 
-    def get(self, engine: Engine, job_id: str) -> Report | None:
+    def get(self, engine: Engine, job_id: str) -> JobReport | None:
         with self._lock:
             return self._reports.get((engine.url, job_id))
 
-    def put(self, engine: Engine, report: Report) -> None:
+    def put(self, engine: Engine, report: JobReport) -> None:
         with self._lock:
             self._reports[(engine.url, report.job.id)] = report
 
@@ -185,19 +190,20 @@ terminal_cache = _TerminalCache(TERMINAL_CACHE_SIZE, TERMINAL_CACHE_TTL_S)
 
 
 def forget(job_id: str) -> None:
-    """Drop a job's cached status (call it when a job is deleted)."""
+    """Drop a job's cached report (call it when a job is deleted)."""
     terminal_cache.forget(job_id)
 
 
-def cached_report(engine: Engine, job_id: str) -> Report | None:
+def cached_report(engine: Engine, job_id: str) -> JobReport | None:
     """The report of a terminal job already in memory, without touching the database; else None."""
     return terminal_cache.get(engine, job_id)
 
 
 def report(
     engine: Engine, job_id: str, *, workers: int = 1, prices: Mapping[str, Price] = DEFAULT_PRICES
-) -> Report | None:
-    """The job's report, from memory when it is terminal and known, else from two small reads."""
+) -> JobReport | None:
+    """The job's report, from memory when it is terminal and known, else from two small reads;
+    None for an unknown job."""
     cached = terminal_cache.get(engine, job_id)
     if cached is not None:
         return cached
@@ -209,51 +215,17 @@ def report(
     stored = get_briefing(engine, job_id) if job.status == JobStatus.COMPLETED else None
     briefing = current_form(stored) if stored else None
     remaining = estimate_remaining_s(engine, job, ahead, workers)
-    finished = len(STEPS) if job.status == JobStatus.COMPLETED else sum(s["status"] in FINISHED for s in steps)
-    status = {
-        "jobId": job.id,
-        "status": job.status.value,
-        "progress": f"{finished}/{len(STEPS)}",
-        "companyName": job.company_name,
-        "companyUrl": job.company_url,
-        "role": job.role,
-        "deepMode": job.deep_mode,
-        "createdAt": iso(job.created_at),
-        "updatedAt": iso(job.updated_at),
-        "startedAt": iso(job.started_at),
-        "finishedAt": iso(job.finished_at),
-        "isComplete": job.status == JobStatus.COMPLETED,
-        "isFailed": job.status == JobStatus.FAILED,
-        "estimatedSecondsRemaining": None if remaining is None else round(remaining),
-        "retryOf": job.retry_of,
-        "results": seed_results(briefing) if briefing else None,
-        "briefing": briefing,
-        # While Claude writes: the verified sections so far, shaped like `briefing` (None otherwise).
-        "partial": (_writing(steps) or {}).get("partial") if job.status == JobStatus.PROCESSING else None,
-        "message": _message(job, steps, briefing, remaining),
-        "steps": [{k: s[k] for k in ("id", "status", "attempts", "durationMs", "error")} for s in steps],
-        "usage": usage_of((row.meta for row in rows), prices).to_json_dict(),
-    }
-    made = Report(status, steps, job)
+    made = JobReport(
+        job=job,
+        steps=steps,
+        finished_steps=len(STEPS) if job.status == JobStatus.COMPLETED else sum(s.status in FINISHED for s in steps),
+        remaining_s=remaining,
+        briefing=briefing,
+        partial=(_writing(steps) or {}).get("partial") if job.status == JobStatus.PROCESSING else None,
+        message=_message(job, steps, briefing, remaining),
+        usage=usage_of((row.meta for row in rows), prices),
+    )
     # A job failed by the reaper may still have a step running; it is cached once that step ends.
     if job.status.is_terminal and all(row.status != AttemptStatus.RUNNING for row in rows):
-        made.etag  # noqa: B018 - encoded here, off the event loop where the API answers cached reports
         terminal_cache.put(engine, made)
     return made
-
-
-def job_status(
-    engine: Engine, job_id: str, *, workers: int = 1, prices: Mapping[str, Price] = DEFAULT_PRICES
-) -> dict | None:
-    """The status object of the original API (camelCase), or None for an unknown job."""
-    found = report(engine, job_id, workers=workers, prices=prices)
-    return found.status if found else None
-
-
-def job_report(
-    engine: Engine, job_id: str, *, workers: int = 1, prices: Mapping[str, Price] = DEFAULT_PRICES
-) -> tuple[dict, list[dict], Row] | None:
-    """The status object, the full step states and the job row; None for an unknown job. The job
-    page shows all three."""
-    found = report(engine, job_id, workers=workers, prices=prices)
-    return (found.status, found.steps, found.job) if found else None

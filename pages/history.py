@@ -59,7 +59,7 @@ if not page.jobs:
 first = (len(cursors) - 1) * PAGE_SIZE + 1
 st.caption(f"Jobs {first}–{first + len(page.jobs) - 1} of {total}, newest first")
 generic = generic_jobs(engine, [job.id for job in page.jobs])
-together = usage_total(engine, prices, status=status, q=query, batch_id=batch).to_json_dict()
+together = usage_total(engine, prices, status=status, q=query, batch_id=batch)
 which = "this job" if total == 1 else f"these {total} jobs"
 st.caption(f"Claude usage of {which}: {escape_markdown(describe(together))}")
 usages = usage_by_job(engine, [job.id for job in page.jobs], prices)
@@ -70,7 +70,7 @@ for job in page.jobs:
         duration = human_duration(job_duration_ms(job.started_at, job.finished_at))
         role = escape_markdown(job.role) if job.role else "No role"
         mark = " · :material/warning: generic: no source could be read" if job.id in generic else ""
-        cost = escape_markdown(cost_text(usages[job.id].to_json_dict()))
+        cost = escape_markdown(cost_text(usages[job.id]))
         st.caption(f"{role} · {job.status.value}{mark} · {when(job.created_at)} · {duration} · cost {cost}")
 
 if len(cursors) > 1 or page.next_cursor is not None:  # paging buttons only when there is a page to go to

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import streamlit as st
-from sqlalchemy.engine import Row
 
 from core.errors import InvalidInput
-from engine.status import job_report
+from core.status import JobStatus
+from engine.status import JobReport, report
 from pipeline.request import parse_request
 from ui import job_view
 from ui.delete_view import delete_control
@@ -27,58 +27,59 @@ run = runner()
 engine = run.engine
 
 
-def current() -> tuple[dict, list[dict], Row] | None:
-    """The job's status object, its steps and its row (read like a Job), read fresh from the database."""
-    return job_report(engine, job_id, workers=run.settings.workers, prices=run.settings.prices)
+def current() -> JobReport | None:
+    """The job's report, read fresh from the database (or memory, once it is terminal)."""
+    return report(engine, job_id, workers=run.settings.workers, prices=run.settings.prices)
 
 
-report = current()
-if report is None:
+found = current()
+if found is None:
     st.title("Job not found")
     st.error("There is no job with this id. It may be a mistyped link.")
     st.page_link(HISTORY_PAGE, label="Go to History", icon=":material/history:")
     st.stop()
 
 # What a person or a web page typed is shown as text, never as Markdown.
-status, steps, job = report
-st.title(escape_markdown(status["companyName"]))
-facts = [f"Role: {escape_markdown(status['role'])}" if status["role"] else "No role given"]
-if status["companyUrl"]:
-    facts.append(escape_markdown(status["companyUrl"]))
-if status["deepMode"]:
+job = found.job
+st.title(escape_markdown(job.company_name))
+facts = [f"Role: {escape_markdown(job.role)}" if job.role else "No role given"]
+if job.company_url:
+    facts.append(escape_markdown(job.company_url))
+if job.deep_mode:
     facts.append("deep mode")
 st.caption(" · ".join(facts))
 
-if status["status"] in ("queued", "processing"):
+if not job.status.is_terminal:
 
     @st.fragment(run_every=POLL_INTERVAL_S)
     def live() -> None:
         fresh = current()
-        if fresh is None or fresh[0]["status"] not in ("queued", "processing"):
+        if fresh is None or fresh.status.is_terminal:
             st.rerun()  # the whole page redraws in its final state and this fragment stops polling
-        job_view.progress(fresh[0], fresh[1])
+        job_view.progress(fresh)
         if st.button("Cancel", key="cancel", icon=":material/block:"):
             run.cancel(job_id)
             st.toast("Cancelling: the job stops at its next step.")
-        if fresh[0].get("partial"):
-            job_view.partial_briefing(fresh[0]["partial"])
+        if fresh.partial:
+            job_view.partial_briefing(fresh.partial)
 
     live()
     delete_control(run, job)
     st.stop()
 
 took = human_duration(job_duration_ms(job.started_at, job.finished_at))
-st.caption(f"{status['status'].capitalize()} · started {when(job.created_at)} · took {took}")
-job_view.usage(status["usage"])
+st.caption(f"{job.status.value.capitalize()} · started {when(job.created_at)} · took {took}")
+job_view.usage(found.usage)
+failed = job.status == JobStatus.FAILED
 
-if status["isComplete"]:
-    job_view.completed_notice(status)
-    results = status["briefing"] or {}
+if job.status == JobStatus.COMPLETED:
+    job_view.completed_notice(found)
+    results = found.briefing or {}
     notice = job_view.identity_notice(results)
     if notice:
         st.markdown(f":material/travel_explore: {notice}")
     # No website was given and none was found: the scrape was skipped, so the candidate is asked for it.
-    no_site = not status["companyUrl"] and not any(s["kind"] == "page" for s in results.get("sources") or [])
+    no_site = not job.company_url and not any(s["kind"] == "page" for s in results.get("sources") or [])
     if notice or no_site:
         with st.form("correct_company", border=False):
             website = st.text_input("The company's website", key="corrected_url", placeholder="https://acme.com")
@@ -95,12 +96,12 @@ if status["isComplete"]:
                     st.error(error.message, icon=":material/warning:")
                 else:
                     open_job(run.submit(request)[0].id)
-    job_view.briefing(job, status["briefing"], status["usage"])
+    job_view.briefing(job, found.briefing, found.usage)
 else:
-    st.error(escape_markdown(status["message"]), icon=":material/error:" if status["isFailed"] else ":material/block:")
+    st.error(escape_markdown(found.message), icon=":material/error:" if failed else ":material/block:")
     if st.button("Retry", key="retry", type="primary", icon=":material/replay:"):
         open_job(run.retry(job_id).id)
 
-with st.expander("Steps", expanded=status["isFailed"]):  # open: it shows what went wrong
-    st.markdown(job_view.step_lines(steps))
+with st.expander("Steps", expanded=failed):  # open: it shows what went wrong
+    st.markdown(job_view.step_lines(found.steps))
 delete_control(run, job)

@@ -13,6 +13,9 @@ request; an older one is revalidated with If-None-Match/If-Modified-Since, and a
 again. Only replies that passed every check here (address, redirects, size, type) are stored, and
 concurrent reads of the same URL in this process share one fetch.
 
+Politeness. A caller's `before_send(url)` runs just before each request (each redirect's too)
+leaves, never on a cache hit: pipeline/source_reader.py waits there for the host's turn.
+
 Pinning. The client's transport owns an httpcore connection pool whose network backend resolves
 the host with `resolve_public()` inside `connect_tcp` and opens the socket to one of the addresses
 it just checked. DNS is asked once per connection, so a rebinding answer cannot slip a private
@@ -54,6 +57,7 @@ FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xm
 ROBOTS_MAX_BYTES = 500_000  # RFC 9309 asks crawlers to parse at least 500 KiB
 CREDENTIAL_HEADERS = ("authorization", "cookie", "proxy-authorization")
 _TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
+BeforeSend = Callable[[str], None]  # called with each URL just before its request leaves
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,512}?charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]{1,40})""", re.I)
 
 
@@ -97,15 +101,24 @@ def make_site_client(policy: FetchPolicy) -> httpx.Client:
 
 
 def fetch_html(
-    url: str, client: httpx.Client, policy: FetchPolicy, *, deadline: float, cache: SourceCache | None = None
+    url: str,
+    client: httpx.Client,
+    policy: FetchPolicy,
+    *,
+    deadline: float,
+    cache: SourceCache | None = None,
+    before_send: BeforeSend | None = None,
 ) -> FetchedPage:
     """Read one web page within `deadline` (a `time.monotonic()` value) and the policy's bounds.
 
     Errors: `UnsafeUrl` (address refused), `ServiceUnavailable` (429/5xx), `NotFound` (404/410),
     `FetchRefused` (other 4xx, not HTML, too big, redirect loop), `NetworkError` (unreachable, or
     the page's own time limit passed) and `StepTimeout` (the caller's deadline passed).
+    `before_send(url)` runs just before each request leaves (none on a cache hit): the caller's politeness.
     """
-    body = _cached_get("page", url, client, policy, deadline, HTML_TYPES, cache, keep=lambda r: r.ok)
+    body = _cached_get(
+        "page", url, client, policy, deadline, HTML_TYPES, cache, keep=lambda r: r.ok, before_send=before_send
+    )
     _raise_for_status(body)
     return FetchedPage(
         url=body.url, html=_decode(body.content, body.headers.get("content-type", "")), status=body.status
@@ -120,11 +133,20 @@ def fetch_text(
     accept: tuple[str, ...],
     deadline: float,
     cache: SourceCache | None = None,
+    before_send: BeforeSend | None = None,
 ) -> FetchedPage:
     """Like `fetch_html`, for a document of one of the `accept` types (a feed, an API's reply); a
     404 or 410 is cached too, so "no such board" is not asked again within the TTL."""
     body = _cached_get(
-        "text", url, client, policy, deadline, accept, cache, keep=lambda r: r.ok or r.status in (404, 410)
+        "text",
+        url,
+        client,
+        policy,
+        deadline,
+        accept,
+        cache,
+        keep=lambda r: r.ok or r.status in (404, 410),
+        before_send=before_send,
     )
     _raise_for_status(body)
     return FetchedPage(
@@ -133,10 +155,18 @@ def fetch_text(
 
 
 def fetch_json(
-    url: str, client: httpx.Client, policy: FetchPolicy, *, deadline: float, cache: SourceCache | None = None
+    url: str,
+    client: httpx.Client,
+    policy: FetchPolicy,
+    *,
+    deadline: float,
+    cache: SourceCache | None = None,
+    before_send: BeforeSend | None = None,
 ) -> object:
     """A public API's JSON reply, read through the same guard and cache as pages; `FetchRefused` if not JSON."""
-    fetched = fetch_text(url, client, policy, accept=JSON_TYPES, deadline=deadline, cache=cache)
+    fetched = fetch_text(
+        url, client, policy, accept=JSON_TYPES, deadline=deadline, cache=cache, before_send=before_send
+    )
     try:
         return json.loads(fetched.html)
     except ValueError as e:
@@ -172,6 +202,13 @@ class RobotsRules:
     def can_fetch(self, user_agent: str, url: str) -> bool:
         """Whether the group for `user_agent` (else `*`) lets it read `url`."""
         return self.parser.can_fetch(url, user_agent)
+
+    def spacing_s(self, user_agent: str) -> float:
+        """The seconds the group for `user_agent` asks between requests: its Crawl-delay, or its
+        Request-rate's seconds per request, whichever is longer; 0 when it asks neither."""
+        rate = self.parser.request_rate(user_agent)
+        per_request = rate.seconds / rate.requests if rate is not None and rate.requests > 0 else 0.0
+        return max(float(self.parser.crawl_delay(user_agent) or 0.0), per_request)
 
 
 def robots_rules(
@@ -221,10 +258,11 @@ def _cached_get(
     cache: SourceCache | None,
     *,
     keep: Callable[[_Response], bool],
+    before_send: BeforeSend | None = None,
 ) -> _Response:
     """`_get` through the cache: a fresh entry is served, a stale one revalidated, `keep` decides what is stored."""
     if cache is None:
-        return _get(url, client, policy, deadline, accept=accept)
+        return _get(url, client, policy, deadline, accept=accept, before_send=before_send)
     # The static checks run on a hit too; what a process allowed to read private addresses stored
     # is kept apart, so a public-only process never serves it.
     key = f"{kind}{'-private' if policy.allow_private else ''} {_checked(url, None, policy)}"
@@ -233,7 +271,7 @@ def _cached_get(
         return _Response.of(entry)
 
     def fetch() -> _Response:
-        body = _get(url, client, policy, deadline, accept=accept, stored=entry)
+        body = _get(url, client, policy, deadline, accept=accept, stored=entry, before_send=before_send)
         if body.status == 304 and entry is not None:
             cache.store.save(key, entry.revalidated())
             return _Response.of(entry)
@@ -275,6 +313,7 @@ def _get(
     *,
     accept: tuple[str, ...] | None,
     stored: CachedResponse | None = None,
+    before_send: BeforeSend | None = None,
 ) -> _Response:
     """GET `url`, following redirects by hand; the body is read (bounded) only for 2xx answers.
 
@@ -283,7 +322,7 @@ def _get(
     page_deadline = min(deadline, time.monotonic() + policy.page_timeout_s)
     token = PAGE_DEADLINE.set(page_deadline)
     try:
-        return _follow(url, client, policy, page_deadline, accept, stored)
+        return _follow(url, client, policy, page_deadline, accept, stored, before_send)
     except (_OutOfTime, httpx.TimeoutException) as e:
         if deadline <= page_deadline:
             raise StepTimeout(f"Reading {url} was stopped because the step ran out of time.") from e
@@ -303,14 +342,17 @@ def _follow(
     page_deadline: float,
     accept: tuple[str, ...] | None,
     stored: CachedResponse | None,
+    before_send: BeforeSend | None,
 ) -> _Response:
     first = current = _checked(url, None, policy)
     seen = {first}
     for _ in range(policy.max_redirects + 1):
+        if before_send is not None:  # before the request's timeout is taken from what is left
+            before_send(current)
         request = client.build_request("GET", current, timeout=_timeout(page_deadline))
         if stored is not None and stored.url == current:
             request.headers.update(stored.validators())
-        if _origin(current) != _origin(first):  # never hand credentials to another origin
+        if origin(current) != origin(first):  # never hand credentials to another origin
             for name in CREDENTIAL_HEADERS:
                 request.headers.pop(name, None)
         try:
@@ -361,7 +403,8 @@ def _timeout(page_deadline: float) -> httpx.Timeout:
     return httpx.Timeout(left)
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
+def origin(url: str) -> tuple[str, str, int | None]:
+    """The scheme, host and port of `url` (RFC 6454): what robots.txt and credentials are scoped to."""
     parts = urlsplit(url)
     return parts.scheme, parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
 

@@ -2,26 +2,27 @@
 
     identify_company(name, domain, reader=..., apis=...) -> CompanyIdentity | None
 
-Wikipedia's search (`/w/api.php?action=query&list=search`) gives the articles the name could
-mean; the first MAX_CANDIDATES are read through the summary API (`/api/rest_v1/page/summary/…`)
-and Wikidata's claims (`/w/api.php?action=wbgetclaims&property=P856`, the official website).
-With a domain (the candidate gave the site), the article whose official website is on that domain
-is the company. Without one, the first article, in search order, that is not a disambiguation
-page, has an official website, and whose title is the name (legal form and a bracketed
-qualifier aside: "Stripe, Inc.", "Clerk (company)"). Nothing that fits is an answer too: None.
+Two requests, one after the other. Wikipedia's action API searches and describes the first
+MAX_CANDIDATES articles at once (`generator=search` with `prop=extracts|pageprops|info|description`:
+each article's search rank, plain-text lead, Wikidata item, short description, URL, and whether it
+is a disambiguation page); then one Wikidata `wbgetentities` reads the official website (P856) of
+every article that could be the company. With a domain (the candidate gave the site), the article
+whose official website is on that domain is the company. Without one, the first article, in search
+order, that is not a disambiguation page, has an official website, and whose title is the name
+(legal form and a bracketed qualifier aside: "Stripe, Inc.", "Clerk (company)"). Nothing that fits
+is an answer too: None.
 """
 
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
-from core.errors import FetchRefused, NotFound
+from core.errors import FetchRefused
 from pipeline.models import CompanyIdentity
 from pipeline.source_reader import Reader, SourceApis
 
-MAX_CANDIDATES = 3
+MAX_CANDIDATES = 5  # search hits described; TextExtracts gives at most 20 intro extracts a request
 MAX_SUMMARY_CHARS = 3000
 _QUALIFIER = re.compile(r"\s*\([^)]*\)\s*$")
 _LEGAL_FORM = re.compile(
@@ -31,24 +32,16 @@ _LEGAL_FORM = re.compile(
 
 def identify_company(name: str, domain: str | None, *, reader: Reader, apis: SourceApis) -> CompanyIdentity | None:
     """The company `name` (on `domain`, when given) is, with its Wikipedia summary; None when no article fits."""
-    query = urlencode(
-        {"action": "query", "list": "search", "srsearch": name, "srlimit": MAX_CANDIDATES, "format": "json"}
-    )
-    found = _dict(reader.json(f"{apis.wikipedia}/w/api.php?{query}"))
-    titles = [str(hit.get("title")) for hit in (_dict(found.get("query")).get("search") or []) if hit.get("title")]
-    titles = titles[:MAX_CANDIDATES]
-    if not titles:
-        return None
-    with ThreadPoolExecutor(max_workers=len(titles), thread_name_prefix="identify") as pool:
-        candidates = list(pool.map(lambda title: _candidate(title, reader, apis), titles))
-    for candidate in candidates:
-        if candidate is None or not candidate.website:
-            continue
-        if domain is not None:
-            if _on_domain(candidate.website, domain):
-                return candidate
-        elif same_name(candidate.title, name):
-            return candidate
+    candidates = [
+        article
+        for article in _articles(name, reader, apis)
+        if article.wikidata_id and (domain is not None or same_name(article.title, name))
+    ]
+    websites = _official_websites([a.wikidata_id for a in candidates if a.wikidata_id], reader, apis)
+    for article in candidates:
+        website = websites.get(article.wikidata_id or "")
+        if website and (domain is None or _on_domain(website, domain)):
+            return article.model_copy(update={"website": website})
     return None
 
 
@@ -62,41 +55,67 @@ def _core(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s&+-]", " ", text.casefold()).split())
 
 
-def _candidate(title: str, reader: Reader, apis: SourceApis) -> CompanyIdentity | None:
-    """The article's summary and official website; None for a disambiguation page or a missing article."""
-    try:
-        summary = _dict(
-            reader.json(f"{apis.wikipedia}/api/rest_v1/page/summary/{quote(title.replace(' ', '_'), safe='')}")
+def _articles(name: str, reader: Reader, apis: SourceApis) -> list[CompanyIdentity]:
+    """The articles the search finds for `name`, in its order, without disambiguation pages (no website yet)."""
+    query = urlencode(
+        {
+            "action": "query",
+            "format": "json",
+            "formatversion": 2,
+            "generator": "search",
+            "gsrsearch": name,
+            "gsrlimit": MAX_CANDIDATES,
+            "prop": "extracts|pageprops|info|description",
+            "exintro": 1,
+            "explaintext": 1,
+            "exlimit": MAX_CANDIDATES,
+            "ppprop": "wikibase_item|disambiguation",
+            "inprop": "url",
+            "redirects": 1,
+        }
+    )
+    pages = _dict(_dict(reader.json(f"{apis.wikipedia}/w/api.php?{query}")).get("query")).get("pages") or []
+    if not isinstance(pages, list):
+        raise FetchRefused("Wikipedia answered a search without its list of pages.")
+    found = []
+    for page in sorted((p for p in pages if isinstance(p, dict)), key=lambda p: p.get("index") or 0):
+        props = _dict(page.get("pageprops"))
+        title = " ".join(str(page.get("title") or "").split())[:200]
+        if "disambiguation" in props or page.get("missing") or not title or not page.get("fullurl"):
+            continue
+        found.append(
+            CompanyIdentity(
+                title=title,
+                description=" ".join(str(page.get("description") or "").split())[:300],
+                summary=" ".join(str(page.get("extract") or "").split())[:MAX_SUMMARY_CHARS],
+                wikipedia_url=str(page["fullurl"]),
+                wikidata_id=str(props.get("wikibase_item") or "") or None,
+            )
         )
-    except NotFound:
-        return None
-    if summary.get("type") == "disambiguation":
-        return None
-    item = str(summary.get("wikibase_item") or "") or None
-    page = _dict(_dict(summary.get("content_urls")).get("desktop")).get("page")
-    return CompanyIdentity(
-        title=" ".join(str(summary.get("title") or title).split())[:200],
-        description=" ".join(str(summary.get("description") or "").split())[:300],
-        summary=" ".join(str(summary.get("extract") or "").split())[:MAX_SUMMARY_CHARS],
-        wikipedia_url=str(page or f"{apis.wikipedia}/wiki/{quote(title.replace(' ', '_'))}"),
-        wikidata_id=item,
-        website=_official_website(item, reader, apis) if item else None,
-    )
+    return found
 
 
-def _official_website(item: str, reader: Reader, apis: SourceApis) -> str | None:
-    """Wikidata's official website (P856) of `item`: a preferred statement first, never a deprecated one."""
-    query = urlencode({"action": "wbgetclaims", "entity": item, "property": "P856", "format": "json"})
-    claims = _dict(_dict(reader.json(f"{apis.wikidata}/w/api.php?{query}")).get("claims")).get("P856") or []
-    ranked = sorted(
-        (c for c in claims if isinstance(c, dict) and c.get("rank") != "deprecated"),
-        key=lambda c: c.get("rank") != "preferred",
+def _official_websites(items: list[str], reader: Reader, apis: SourceApis) -> dict[str, str]:
+    """Wikidata's official website (P856) of each of `items`: a preferred statement first, never a deprecated one."""
+    if not items:
+        return {}
+    query = urlencode(
+        {"action": "wbgetentities", "ids": "|".join(dict.fromkeys(items)), "props": "claims", "format": "json"}
     )
-    for claim in ranked:
-        value = _dict(_dict(claim.get("mainsnak")).get("datavalue")).get("value")
-        if isinstance(value, str) and value.startswith(("http://", "https://")):
-            return value
-    return None
+    entities = _dict(_dict(reader.json(f"{apis.wikidata}/w/api.php?{query}")).get("entities"))
+    websites = {}
+    for item, entity in entities.items():
+        claims = _dict(_dict(entity).get("claims")).get("P856") or []
+        ranked = sorted(
+            (c for c in claims if isinstance(c, dict) and c.get("rank") != "deprecated"),
+            key=lambda c: c.get("rank") != "preferred",
+        )
+        for claim in ranked:
+            value = _dict(_dict(claim.get("mainsnak")).get("datavalue")).get("value")
+            if isinstance(value, str) and value.startswith(("http://", "https://")):
+                websites[item] = value
+                break
+    return websites
 
 
 def _on_domain(url: str, domain: str) -> bool:

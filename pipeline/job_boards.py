@@ -5,8 +5,8 @@
     find_open_roles(name, domain, reader, apis, token=...) -> OpenRoles | None   the company's board
 
 Greenhouse: `GET /v1/boards/{token}/jobs/{id}?pay_transparency=true` (`content` is escaped HTML,
-`pay_input_ranges` in cents) and `/v1/boards/{token}/jobs?content=true` (departments and offices
-come only with the content). Lever: `GET /v0/postings/{site}/{id}?mode=json` and
+`pay_input_ranges` in cents) and `/v1/boards/{token}/departments` (each department with its jobs,
+without their content: the teams without every posting's HTML). Lever: `GET /v0/postings/{site}/{id}?mode=json` and
 `/v0/postings/{site}?mode=json`. Ashby: `GET /posting-api/job-board/{board}?includeCompensation=true`
 lists every job with its description and compensation; a posting is found in it by id.
 
@@ -227,16 +227,7 @@ def find_open_roles(
 
 def _roles(service: Service, token: str, reader: Reader, apis: SourceApis) -> OpenRoles | None:
     if service == "greenhouse":
-        data = _object(reader.json(f"{apis.greenhouse}/v1/boards/{_q(token)}/jobs?content=true"))
-        roles = [
-            OpenRole(
-                title=_clean(job.get("title")),
-                team=", ".join(_clean(d.get("name")) for d in job.get("departments") or [] if d.get("name")),
-                location=_clean((job.get("location") or {}).get("name")),
-                posting_url=PostingRef("greenhouse", token, str(job.get("id"))).url,
-            )
-            for job in data.get("jobs") or []
-        ]
+        roles = _greenhouse_roles(token, reader, apis)
         board_url = f"https://boards.greenhouse.io/{token}"
     elif service == "lever":
         data = reader.json(f"{apis.lever}/v0/postings/{_q(token)}?mode=json")
@@ -270,6 +261,30 @@ def _roles(service: Service, token: str, reader: Reader, apis: SourceApis) -> Op
     if not roles:
         return None  # an empty board says nothing about the company's hiring
     return OpenRoles(service=service, token=token, board_url=board_url, roles=roles)
+
+
+def _greenhouse_roles(token: str, reader: Reader, apis: SourceApis) -> list[OpenRole]:
+    """The jobs of every department, each once, its teams the departments that list it."""
+    data = _object(reader.json(f"{apis.greenhouse}/v1/boards/{_q(token)}/departments"))
+    jobs: dict[str, dict] = {}
+    teams: dict[str, list[str]] = {}
+    for department in data.get("departments") or []:
+        if not isinstance(department, dict):
+            continue
+        for job in department.get("jobs") or []:
+            if isinstance(job, dict) and job.get("id") is not None:
+                key = str(job["id"])
+                jobs.setdefault(key, job)
+                teams.setdefault(key, []).append(_clean(department.get("name")))
+    return [
+        OpenRole(
+            title=_clean(job.get("title")),
+            team=", ".join(team for team in dict.fromkeys(teams[key]) if team),
+            location=_clean((job.get("location") or {}).get("name")),
+            posting_url=PostingRef("greenhouse", token, key).url,
+        )
+        for key, job in jobs.items()
+    ]
 
 
 # --- helpers ------------------------------------------------------------------------------------

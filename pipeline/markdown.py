@@ -52,7 +52,7 @@ def _plain(text: str) -> str:
     return " ".join(escaped.split())
 
 
-def neutralise(text: str) -> str:
+def literal(text: str) -> str:
     """Text safe to embed in Markdown: shown literally, never a link, footnote, heading or HTML."""
     escaped = _INLINE.sub(r"\\\1", defuse_autolinks(_plain(text)))
     return _BLOCK_START.sub(lambda m: f"{m[1]}\\{m[2]}" if m[1] else f"\\{m[3]}", escaped)
@@ -151,16 +151,16 @@ class _Renderer:
         lines = []
         for text, citations in items:
             for citation in citations:
-                about = "" if normalise(text) == normalise(citation.quote) else f" — {neutralise(text)}"
-                lines.append(f"- \\[{_number(citation.source)}\\] “{neutralise(citation.quote)}”{about}")
+                about = "" if normalise(text) == normalise(citation.quote) else f" — {literal(text)}"
+                lines.append(f"- \\[{_number(citation.source)}\\] “{literal(citation.quote)}”{about}")
         return "\n".join(lines)
 
     def facts(self, title: str, items: list[Item], *, inline: bool = False) -> Section:
         quotes = self.quotes([(item.text, item.citations) for item in items])
         if inline:
-            body = ", ".join(f"{neutralise(item.text)}{self.markers(item.citations)}" for item in items)
+            body = ", ".join(f"{literal(item.text)}{self.markers(item.citations)}" for item in items)
         else:
-            body = "\n".join(f"- {neutralise(item.text)}{self.markers(item.citations)}" for item in items)
+            body = "\n".join(f"- {literal(item.text)}{self.markers(item.citations)}" for item in items)
         return Section(title, body or NOTHING, quotes)
 
     def advice(
@@ -170,8 +170,8 @@ class _Renderer:
         for n, item in enumerate(items, 1):
             bullet = f"{n}." if numbered else "- [ ]" if checklist else "-"
             cited = self.markers([Citation(source=sid, quote="") for sid in item.sources])
-            prepares = f" _(prepares for: “{neutralise(item.prepares_for)}”)_" if item.prepares_for else ""
-            lines.append(f"{bullet} {neutralise(item.text)}{cited}{prepares}")
+            prepares = f" _(prepares for: “{literal(item.prepares_for)}”)_" if item.prepares_for else ""
+            lines.append(f"{bullet} {literal(item.text)}{cited}{prepares}")
         return Section(title, "\n".join(lines) or NOTHING)
 
     def salary(self) -> Section:
@@ -185,7 +185,7 @@ class _Renderer:
             return Section("Salary", body, quotes)
         body = (
             f"**Model estimate:** {figures}.\n\n_An estimate from the model's general knowledge: no source read "
-            f"for this job states it. It assumes {neutralise(salary.assumptions or 'a typical role')}._"
+            f"for this job states it. It assumes {literal(salary.assumptions or 'a typical role')}._"
         )
         return Section("Salary", body)
 
@@ -196,13 +196,13 @@ class _Renderer:
         blocks, quoted = [], []
         for n, fit in enumerate(fits, 1):
             said = self.marker(fit.requirement_citation) if fit.requirement_citation else ""
-            lines = [f"{n}. **“{neutralise(fit.requirement)}”**{said}"]
+            lines = [f"{n}. **“{literal(fit.requirement)}”**{said}"]
             if fit.finding and fit.citations:
-                lines.append(f"   - What the sources show: {neutralise(fit.finding)}{self.markers(fit.citations)}")
+                lines.append(f"   - What the sources show: {literal(fit.finding)}{self.markers(fit.citations)}")
                 quoted.append((fit.finding, fit.citations))
             else:
                 lines.append("   - No evidence in the sources.")
-            lines.append(f"   - Practice: {neutralise(fit.practice_question)}")
+            lines.append(f"   - Practice: {literal(fit.practice_question)}")
             blocks.append("\n".join(lines))
         return Section("Role fit", "\n".join(blocks), self.quotes(quoted))
 
@@ -212,12 +212,12 @@ class _Renderer:
         groups: dict[str, list[str]] = {heading: [] for heading in KIND_GROUPS.values()}
         for source in self.briefing.sources:
             number = _number(source.id)
-            title = neutralise(source.title) or source.kind
+            title = literal(source.title) or source.kind
             link = f"[{title}](<{source.url}>)" if source.url and _is_url(source.url) else title
             groups[KIND_GROUPS[source.kind]].append(f"- {number}. {link} — {_KIND[source.kind]}")
         blocks = [f"**{heading}**\n\n" + "\n".join(lines) for heading, lines in groups.items() if lines]
         if self.briefing.unread:
-            blocks.append("**Could not be read**\n\n" + "\n".join(f"- {neutralise(r)}" for r in self.briefing.unread))
+            blocks.append("**Could not be read**\n\n" + "\n".join(f"- {literal(r)}" for r in self.briefing.unread))
         return Section("Sources", "\n\n".join(blocks) or "_No page or repository was read._")
 
     def not_verified(self) -> Section | None:
@@ -225,14 +225,13 @@ class _Renderer:
         if not entries:
             return None
         lines = [
-            f"- **{neutralise(entry.section)}:** {neutralise(entry.text)} — _{neutralise(entry.reason)}_"
-            for entry in entries
+            f"- **{literal(entry.section)}:** {literal(entry.text)} — _{literal(entry.reason)}_" for entry in entries
         ]
         return Section(f"Not verified ({len(entries)})", "\n".join(lines))
 
     def sections(self) -> list[Section]:
         b = self.briefing
-        overview = " ".join(f"{neutralise(item.text)}{self.markers(item.citations)}" for item in b.overview)
+        overview = " ".join(f"{literal(item.text)}{self.markers(item.citations)}" for item in b.overview)
         out = [Section("Overview", overview or NOTHING, self.quotes([(i.text, i.citations) for i in b.overview]))]
         fit = self.role_fit()
         if fit:
@@ -266,11 +265,11 @@ _KIND = {
 
 def _number(source_id: str) -> str:
     """The marker number of a source id: S3 → 3."""
-    return source_id[1:] if source_id[:1] == "S" and source_id[1:].isdigit() else neutralise(source_id)
+    return source_id[1:] if source_id[:1] == "S" and source_id[1:].isdigit() else literal(source_id)
 
 
 def _figures(salary: Salary) -> str:
-    currency = neutralise(salary.currency) if salary.currency else None
+    currency = literal(salary.currency) if salary.currency else None
     amount = f"{salary.min:,} – {salary.max:,}" if salary.min != salary.max else f"{salary.min:,}"
     text = f"{currency} {amount}" if currency else amount
     suffix = "" if currency else " (no currency recognised in the quote)"
@@ -309,13 +308,13 @@ def render_markdown(
     """The whole briefing as one Markdown document, with standard footnotes for its citations;
     `usage` (what the job cost) closes the text before the footnotes."""
     model = load_briefing(briefing)
-    company = neutralise(model.company_name or "the company")
+    company = literal(model.company_name or "the company")
     lines = [f"# Interview briefing: {company}", ""]
     if role:
-        lines.append(f"**Role:** {neutralise(role)}  ")
+        lines.append(f"**Role:** {literal(role)}  ")
     if created_at:
         lines.append(f"**Researched:** {created_at}  ")
-    mode = "Claude" + (f" ({neutralise(model.model)})" if model.model else "")
+    mode = "Claude" + (f" ({literal(model.model)})" if model.model else "")
     if model.analysis_mode == "offline":
         mode = "the offline analyzer (no Claude; built from the website and GitHub alone)"
     lines += [f"**Written by:** {mode}  ", verification_line(model), ""]
@@ -323,15 +322,15 @@ def render_markdown(
     if warning:
         lines += [f"> **Warning:** {warning}", ""]
     if model.incomplete:
-        lines += [f"> **Incomplete:** {neutralise(model.incomplete)}", ""]
+        lines += [f"> **Incomplete:** {literal(model.incomplete)}", ""]
     for section in sections(model, for_page=False):
         lines += [f"## {section.title}", "", section.body, ""]
         if section.quotes:
             lines += ["Quotes:", "", section.quotes, ""]
     if usage:
-        lines += ["---", "", f"_Usage: {neutralise(usage)}_", ""]
+        lines += ["---", "", f"_Usage: {literal(usage)}_", ""]
     footnotes = [
-        f"[^{_number(s.id)}]: {neutralise(s.title) or s.kind}" + (f", <{s.url}>" if s.url and _is_url(s.url) else "")
+        f"[^{_number(s.id)}]: {literal(s.title) or s.kind}" + (f", <{s.url}>" if s.url and _is_url(s.url) else "")
         for s in model.sources
     ]
     if footnotes:

@@ -4,7 +4,7 @@ The SDK's stream is read event by event (`messages.stream`); the text goes into 
 that every part of one job shares, and that keeps, across the step's attempts, each section once it
 can no longer change. SDK and transport errors are translated here, at the edge of the layer, into
 `core.errors`: a stream silent past its read timeout (the idle limit) or cut off mid-reply is a
-NetworkError, retried like any transient error.
+NetworkError, tried again like any transient error.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ FINISHED = ("end_turn", "stop_sequence", "tool_use")
 
 class LiveBriefing:
     """What the model has written of one job's briefing: whole sections (the first version read
-    of each is kept, so a retried part never changes or repeats what was shown), items set
+    of each is kept, so a part tried again never changes or repeats what was shown), items set
     aside, parts done, and the text of the parts streaming now. Shared by the threads of one job."""
 
     def __init__(self) -> None:

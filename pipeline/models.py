@@ -315,7 +315,7 @@ class CompanyIdentity(Frozen):
 
     title: str
     description: str = ""
-    summary: str = ""  # the article's lead, as Wikipedia's summary API gives it
+    summary: str = ""  # the article's lead as plain text (TextExtracts)
     wikipedia_url: str
     wikidata_id: str | None = None
     website: str | None = None  # Wikidata's official website (P856)

@@ -1,18 +1,14 @@
-"""Pytest plugin: `client`, the API's routes in a bare Starlette app whose every response is checked
-against the OpenAPI document (`CONTRACT`); the process runner starts on the first request."""
+"""The API's contract as tests check it: every response against the OpenAPI document's paths,
+headers and schemas (`CONTRACT`, `checked`; the `client` fixture of tests/conftest.py uses it)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import httpx
 import jsonschema
-import pytest
-from starlette.applications import Starlette
-from starlette.testclient import TestClient
 
-from api.routes import ROUTES, openapi_document
+from api.routes import openapi_document
 
 
 class Contract:
@@ -63,14 +59,7 @@ class Contract:
 CONTRACT = Contract(openapi_document(False))
 
 
-def _checked(response: httpx.Response) -> None:
+def checked(response: httpx.Response) -> None:
+    """An httpx response hook: read the response and check it against CONTRACT."""
     response.read()
     CONTRACT.check(response)
-
-
-@pytest.fixture
-def client(app_env) -> Iterator[TestClient]:
-    """The API's routes in a bare Starlette app; every response is checked against the OpenAPI document."""
-    with TestClient(Starlette(routes=ROUTES)) as test_client:
-        test_client.event_hooks = {"request": [], "response": [_checked]}
-        yield test_client

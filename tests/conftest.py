@@ -17,8 +17,11 @@ from collections.abc import Callable, Iterator
 import anthropic
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
 import settings as settings_module
+from api.routes import ROUTES
 from db.engine import make_engine
 from engine.runner import Runner, shutdown_runner
 from harness.chromium import CHROMIUM, CHROMIUM_ARGS
@@ -32,9 +35,8 @@ from pipeline.analyze import make_llm_client
 from pipeline.fetch import make_site_client
 from pipeline.github import make_github_client
 from settings import Settings
+from tests.api_contract import checked
 from tests.helpers import DESKTOP, EXPECT_TIMEOUT_MS, LOCAL_POLICY, TEST_TOKEN
-
-pytest_plugins = ["tests.api_contract"]
 
 LLM_TIMEOUT_S = 10.0
 FAKES = ("fake_site", "fake_github", "fake_anthropic", "fake_sources")
@@ -271,3 +273,12 @@ def llm(fake_anthropic: FakeAnthropic) -> Iterator[anthropic.Anthropic]:
     client = make_llm_client(DEFAULT_KEY, fake_anthropic.url, LLM_TIMEOUT_S)
     yield client
     client.close()
+
+
+@pytest.fixture
+def client(app_env) -> Iterator[TestClient]:
+    """The API's routes in a bare Starlette app on the fakes (the process runner starts on the first
+    request); every response is checked against the OpenAPI document (tests/api_contract.py)."""
+    with TestClient(Starlette(routes=ROUTES)) as test_client:
+        test_client.event_hooks = {"request": [], "response": [checked]}
+        yield test_client

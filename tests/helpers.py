@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+import httpx
 from sqlmodel import func, select
 from streamlit.testing.v1 import AppTest
 
 from db.engine import make_engine, reading
 from db.models import Job
+from harness.fakes.wiring import FAKE_HOST_INTERVAL_MS
+from pipeline.cache import SourceCache
 from pipeline.fetch import FetchPolicy
+from pipeline.source_reader import Reader
 from settings import PROJECT_DIR
 
 TEST_TOKEN = "test-token"
@@ -18,6 +23,11 @@ LOCAL_POLICY = FetchPolicy(allow_private=True)
 SCREENSHOTS_DIR = PROJECT_DIR / "test-artifacts" / "screenshots"  # git-ignored
 EXPECT_TIMEOUT_MS = 30_000  # Playwright's auto-waiting limit for one expectation, milliseconds
 DESKTOP = {"width": 1280, "height": 900}
+
+
+def source_reader(client: httpx.Client, cache: SourceCache | None = None, *, seconds: float = 10) -> Reader:
+    """A job's reader of the keyless sources on the fakes: `seconds` to its deadline, the fakes' host interval."""
+    return Reader(client, LOCAL_POLICY, cache, time.monotonic() + seconds, FAKE_HOST_INTERVAL_MS / 1000)
 
 
 def open_page(path: str, *, timeout_s: float = 30, **params: str) -> AppTest:

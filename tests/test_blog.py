@@ -3,17 +3,10 @@ posts newest first, their pages read in deep mode, and a whole job that cites th
 
 from __future__ import annotations
 
-import time
-
 from harness.fakes.site import FEED_PATH, HOME, POSTS
 from pipeline.blog import feed_links, parse_feed, read_blog
-from pipeline.source_reader import Reader
-from tests.helpers import LOCAL_POLICY
+from tests.helpers import source_reader
 from tests.test_api import _body, _submit, _wait
-
-
-def _reader(site_client) -> Reader:
-    return Reader(site_client, LOCAL_POLICY, None, time.monotonic() + 10)
 
 
 def test_the_feed_a_page_announces_is_found():
@@ -43,7 +36,7 @@ def test_the_newest_posts_come_first_from_rss_and_atom():
 
 
 def test_deep_mode_reads_the_three_newest_posts(fake_site, site_client):
-    blog = read_blog(fake_site.url + "/", [fake_site.url + FEED_PATH], deep=True, reader=_reader(site_client))
+    blog = read_blog(fake_site.url + "/", [fake_site.url + FEED_PATH], deep=True, reader=source_reader(site_client))
 
     assert blog.feed_url == fake_site.url + FEED_PATH
     assert [post.title for post in blog.posts] == [
@@ -56,7 +49,7 @@ def test_deep_mode_reads_the_three_newest_posts(fake_site, site_client):
 
 
 def test_without_deep_mode_only_the_feed_is_read(fake_site, site_client):
-    blog = read_blog(fake_site.url + "/", [fake_site.url + FEED_PATH], deep=False, reader=_reader(site_client))
+    blog = read_blog(fake_site.url + "/", [fake_site.url + FEED_PATH], deep=False, reader=source_reader(site_client))
 
     assert len(blog.posts) == 3 and all(post.text == "" for post in blog.posts)
     assert all(fake_site.hits(path) == 0 for path, *_ in POSTS)
@@ -65,7 +58,7 @@ def test_without_deep_mode_only_the_feed_is_read(fake_site, site_client):
 def test_without_an_announced_feed_the_usual_places_are_tried(fake_site, site_client):
     fake_site.fail("/feed.xml", fake_site.page(FEED_PATH))
 
-    blog = read_blog(fake_site.url + "/", [], deep=False, reader=_reader(site_client))
+    blog = read_blog(fake_site.url + "/", [], deep=False, reader=source_reader(site_client))
 
     assert blog.feed_url == fake_site.url + "/feed.xml" and len(blog.posts) == 3
     assert fake_site.hits("/feed") == 1 and fake_site.hits("/rss.xml") == 1  # asked, answered 404

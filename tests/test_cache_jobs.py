@@ -7,12 +7,12 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from api.status_json import job_status
 from core.github_budget import Window
 from core.request import ResearchRequest
 from core.status import AttemptStatus
 from db import attempts, jobs
 from db.github_budget import DbBudget
-from engine.status import job_status
 from harness.fakes.server import Reply
 from harness.fakes.site import FEED_PATH
 from pipeline.blog import FEED_PATHS

@@ -6,14 +6,13 @@ from __future__ import annotations
 import time
 
 from pipeline.discussion import recent_stories
-from pipeline.source_reader import Reader
 from pipeline.sources import DISCUSSION_LABEL
-from tests.helpers import LOCAL_POLICY
+from tests.helpers import source_reader
 from tests.test_api import _body, _submit, _wait
 
 
 def test_recent_stories_that_name_the_company(fake_sources, site_client):
-    reader = Reader(site_client, LOCAL_POLICY, None, time.monotonic() + 10)
+    reader = source_reader(site_client)
 
     stories = recent_stories("Acme Robotics", reader=reader, apis=fake_sources.apis())
 
@@ -29,7 +28,7 @@ def test_recent_stories_that_name_the_company(fake_sources, site_client):
 
 
 def test_a_word_in_a_url_is_not_the_company(fake_sources, site_client):
-    reader = Reader(site_client, LOCAL_POLICY, None, time.monotonic() + 10)
+    reader = source_reader(site_client)
 
     titles = [s.title for s in recent_stories("Acme", reader=reader, apis=fake_sources.apis())]
 

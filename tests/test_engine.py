@@ -12,13 +12,13 @@ from datetime import timedelta
 
 import pytest
 
+from api.status_json import job_status
 from core.request import ResearchRequest
 from core.status import AttemptStatus, JobStatus
 from db import attempts, jobs, workers
 from db.engine import make_engine, writing
 from db.models import Job, StepAttempt, Worker, utcnow
 from db.store import get_briefing, store_research
-from engine.status import job_status
 from harness.fakes.github_api import ACME_REPOS
 from harness.fakes.server import Reply
 from pipeline.models import Page, ScrapedSite

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from api.status_json import job_status
 from core.errors import FetchRefused
 from core.request import ResearchRequest
-from engine.status import job_status
 from harness.fakes.server import Reply
 from pipeline.briefing import build_briefing
 from pipeline.html import extract_page, read_html

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from api.status_json import job_status
 from core.request import ResearchRequest
 from core.status import JobStatus
 from db import attempts, jobs
 from db.store import get_briefing
-from engine.status import job_status
 from harness.fakes.anthropic_api import FakeAnthropic
 from harness.fakes.server import Reply
 

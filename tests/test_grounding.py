@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
+from api.status_json import job_status
 from core.request import ResearchRequest
 from db.engine import writing
 from db.models import BriefingRecord
 from engine.runner import get_runner
-from engine.status import job_status
 from harness.fakes.server import Reply
 from tests.helpers import open_page
 

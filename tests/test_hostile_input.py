@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from api.status_json import job_status
 from core.errors import InvalidInput
 from core.request import ResearchRequest
-from engine.status import job_status
 from harness.fakes.anthropic_api import FakeAnthropic
 from harness.fakes.server import Reply
 from pipeline.markdown import render_markdown

@@ -3,8 +3,6 @@ ranges and requirements, the company's open roles, and whole jobs given a board 
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from core.errors import NotFound, ServiceUnavailable
@@ -15,15 +13,10 @@ from harness.fakes.server import Reply
 from pipeline.cache import SourceCache
 from pipeline.job_boards import PostingRef, board_posting, board_tokens, find_open_roles, read_board_posting
 from pipeline.posting import POSTING_UNREADABLE, requirements
-from pipeline.source_reader import Reader
-from tests.helpers import LOCAL_POLICY
+from tests.helpers import source_reader
 from tests.test_api import _body, _submit, _wait
 
 DAY_S = 86400.0
-
-
-def _reader(site_client, cache=None) -> Reader:
-    return Reader(site_client, LOCAL_POLICY, cache, time.monotonic() + 10)
 
 
 @pytest.mark.parametrize(
@@ -46,7 +39,7 @@ def test_posting_urls_of_the_three_boards_are_recognised(url, ref):
 def test_a_greenhouse_posting_is_read_through_the_api_with_its_pay_range(fake_sources, site_client):
     ref = PostingRef("greenhouse", GREENHOUSE_TOKEN, str(GREENHOUSE_JOB_ID))
 
-    page = read_board_posting(ref, _reader(site_client), fake_sources.apis())
+    page = read_board_posting(ref, source_reader(site_client), fake_sources.apis())
 
     assert page.url == f"https://boards.greenhouse.io/{GREENHOUSE_TOKEN}/jobs/{GREENHOUSE_JOB_ID}"
     assert page.title == "Senior Backend Engineer"
@@ -65,7 +58,9 @@ def test_a_greenhouse_posting_is_read_through_the_api_with_its_pay_range(fake_so
 
 
 def test_a_lever_posting_keeps_its_lists_and_its_yearly_salary(fake_sources, site_client):
-    page = read_board_posting(PostingRef("lever", LEVER_SITE, LEVER_ID), _reader(site_client), fake_sources.apis())
+    page = read_board_posting(
+        PostingRef("lever", LEVER_SITE, LEVER_ID), source_reader(site_client), fake_sources.apis()
+    )
 
     assert page.url == f"https://jobs.lever.co/{LEVER_SITE}/{LEVER_ID}"
     assert requirements(page.content) == [
@@ -80,13 +75,17 @@ def test_a_lever_posting_keeps_its_lists_and_its_yearly_salary(fake_sources, sit
 def test_a_lever_salary_by_the_week_stays_text_not_a_salary(fake_sources, site_client):
     fake_sources.lever.sites[LEVER_SITE][0]["salaryRange"]["interval"] = "per-week-salary"
 
-    page = read_board_posting(PostingRef("lever", LEVER_SITE, LEVER_ID), _reader(site_client), fake_sources.apis())
+    page = read_board_posting(
+        PostingRef("lever", LEVER_SITE, LEVER_ID), source_reader(site_client), fake_sources.apis()
+    )
 
     assert page.pay is None and "Pay range: EUR 90,000 – 115,000 per week salary" in page.content
 
 
 def test_an_ashby_posting_is_found_on_its_board_with_compensation(fake_sources, site_client):
-    page = read_board_posting(PostingRef("ashby", ASHBY_BOARD, ASHBY_ID), _reader(site_client), fake_sources.apis())
+    page = read_board_posting(
+        PostingRef("ashby", ASHBY_BOARD, ASHBY_ID), source_reader(site_client), fake_sources.apis()
+    )
 
     assert page.url == f"https://jobs.ashbyhq.com/{ASHBY_BOARD}/{ASHBY_ID}"
     assert "Experience running services on Kubernetes" in requirements(page.content)
@@ -97,10 +96,10 @@ def test_an_ashby_posting_is_found_on_its_board_with_compensation(fake_sources, 
 def test_a_missing_posting_or_an_outage_says_it_was_the_posting(fake_sources, site_client):
     apis = fake_sources.apis()
     with pytest.raises(NotFound, match=f"^{POSTING_UNREADABLE}"):
-        read_board_posting(PostingRef("ashby", ASHBY_BOARD, "no-such-id"), _reader(site_client), apis)
+        read_board_posting(PostingRef("ashby", ASHBY_BOARD, "no-such-id"), source_reader(site_client), apis)
     fake_sources.lever.fail(f"/v0/postings/{LEVER_SITE}/{LEVER_ID}", Reply(503, b"", {"Retry-After": "7"}))
     with pytest.raises(ServiceUnavailable, match=f"^{POSTING_UNREADABLE}") as caught:
-        read_board_posting(PostingRef("lever", LEVER_SITE, LEVER_ID), _reader(site_client), apis)
+        read_board_posting(PostingRef("lever", LEVER_SITE, LEVER_ID), source_reader(site_client), apis)
     assert caught.value.retry_after == 7
 
 
@@ -111,7 +110,7 @@ def test_board_names_come_from_the_name_and_the_domain():
 
 
 def test_open_roles_are_found_on_the_board_that_has_the_name(fake_sources, site_client):
-    roles = find_open_roles("Acme Robotics", None, _reader(site_client), fake_sources.apis())
+    roles = find_open_roles("Acme Robotics", None, source_reader(site_client), fake_sources.apis())
 
     assert roles is not None and (roles.service, roles.token) == ("greenhouse", GREENHOUSE_TOKEN)
     assert [(r.title, r.team, r.location) for r in roles.roles] == [
@@ -122,9 +121,24 @@ def test_open_roles_are_found_on_the_board_that_has_the_name(fake_sources, site_
     assert board_posting(roles.roles[0].posting_url) == PostingRef(
         "greenhouse", GREENHOUSE_TOKEN, str(GREENHOUSE_JOB_ID)
     )
-    # Both names were asked of all three boards, once each.
+    # Both names were asked of all three boards, once each; Greenhouse for its departments, no posting's content.
     asked = fake_sources.request_count()
     assert asked == 6
+    assert fake_sources.greenhouse.hits(f"/v1/boards/{GREENHOUSE_TOKEN}/departments") == 1
+    assert not any("content" in r.query for r in fake_sources.greenhouse.requests)
+
+
+def test_a_greenhouse_role_in_two_departments_is_listed_once_with_both_teams(fake_sources, site_client):
+    job = fake_sources.greenhouse.boards[GREENHOUSE_TOKEN][0]
+    job["departments"].append({"id": 1300, "name": "Platform", "child_ids": [], "parent_id": 1011})
+
+    roles = find_open_roles("Acme Robotics", None, source_reader(site_client), fake_sources.apis())
+
+    assert [(r.title, r.team) for r in roles.roles] == [
+        ("Senior Backend Engineer", "Engineering, Platform"),
+        ("Robotics Engineer", "Engineering"),
+        ("Site Operations Lead", "Operations"),
+    ]
 
 
 def test_no_board_is_an_answer_that_is_cached(fake_sources, site_client, tmp_path):
@@ -132,9 +146,9 @@ def test_no_board_is_an_answer_that_is_cached(fake_sources, site_client, tmp_pat
     cache = SourceCache(DbCacheStore(engine), ttl_s=DAY_S)
     apis = fake_sources.apis()
 
-    assert find_open_roles("Initech", None, _reader(site_client, cache), apis) is None
+    assert find_open_roles("Initech", None, source_reader(site_client, cache), apis) is None
     asked = fake_sources.request_count()
-    assert find_open_roles("Initech", None, _reader(site_client, cache), apis) is None
+    assert find_open_roles("Initech", None, source_reader(site_client, cache), apis) is None
 
     again = fake_sources.request_count()
     assert asked == 3 and again == asked  # "initech" on three boards, then nothing more
@@ -142,11 +156,11 @@ def test_no_board_is_an_answer_that_is_cached(fake_sources, site_client, tmp_pat
 
 
 def test_a_board_that_cannot_be_asked_is_not_taken_for_no_board(fake_sources, site_client):
-    fake_sources.greenhouse.fail(f"/v1/boards/{GREENHOUSE_TOKEN}/jobs", Reply(500, b"oops"))
-    fake_sources.greenhouse.fail("/v1/boards/acme-robotics/jobs", Reply(500, b"oops"))
+    fake_sources.greenhouse.fail(f"/v1/boards/{GREENHOUSE_TOKEN}/departments", Reply(500, b"oops"))
+    fake_sources.greenhouse.fail("/v1/boards/acme-robotics/departments", Reply(500, b"oops"))
 
     with pytest.raises(ServiceUnavailable):
-        find_open_roles("Acme Robotics", None, _reader(site_client), fake_sources.apis())
+        find_open_roles("Acme Robotics", None, source_reader(site_client), fake_sources.apis())
 
 
 def test_a_lever_posting_url_gives_a_job_with_a_sourced_salary_and_role_fit(client, fake_site, fake_sources):

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
+from api.status_json import job_status
 from core.request import ResearchRequest
 from db import attempts
-from engine.status import job_status
 from harness.fakes.anthropic_api import FakeAnthropic, MessageReply
 from harness.fakes.site import DEEP_PATHS, DESCRIPTION, HOME
 from pipeline.analyze import FACTS, analyze_with_claude, min_cacheable_tokens, system_blocks
@@ -134,7 +134,7 @@ def test_the_static_prefix_is_cached_only_where_the_model_can_cache_it_and_then_
 # -- jobs --------------------------------------------------------------------------------------
 
 
-def test_a_stall_is_retried_and_the_job_completes_with_claude(make_runner, fake_site, fake_anthropic):
+def test_a_stall_is_tried_again_and_the_job_completes_with_claude(make_runner, fake_site, fake_anthropic):
     runner = make_runner(PREP_MODEL_IDLE_S="0.5")
     fake_anthropic.enqueue(MessageReply(json.dumps(FakeAnthropic.draft()), stall_after_tokens=8, stall_s=3.0))
 

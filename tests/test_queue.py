@@ -220,3 +220,24 @@ def test_old_checkpoints_are_pruned_and_the_home_page_is_kept_once(make_runner, 
     with reading(runner.engine) as session:
         assert session.exec(select(BriefingRecord.job_id)).all() == [(job.id,)]
     assert jobs.get_job(runner.engine, job.id).status == JobStatus.COMPLETED
+
+
+def test_a_runner_prunes_old_checkpoints_at_its_first_tick_not_an_hour_after_the_host_booted(
+    make_runner, db_url, fake_site
+):
+    first = make_runner(DATABASE_URL=db_url)
+    job, _ = first.submit(ResearchRequest(company_name="Acme", company_url=fake_site.url))
+    first.wait(job.id, timeout_s=WAIT_S)
+    first.shutdown()
+    with writing(first.engine) as session:
+        session.execute(
+            update(StepAttempt).where(StepAttempt.job_id == job.id).values(finished_at=utcnow() - timedelta(days=31))
+        )
+
+    later = make_runner(DATABASE_URL=db_url, PREP_LEASE_S="0.9")  # a tick every 0.3 s
+
+    until(
+        lambda: all(r.output is None for r in attempts.for_job(later.engine, job.id)),
+        "the first tick to prune the old checkpoints",
+        WAIT_S,
+    )

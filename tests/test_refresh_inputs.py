@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
-from starlette.applications import Starlette
-from starlette.testclient import TestClient
 from streamlit.testing.v1 import AppTest
 
-from api.routes import ROUTES
 from core.request import ResearchRequest
 from db import jobs
 from db.engine import get_engine
@@ -19,12 +15,6 @@ from settings import PROJECT_DIR
 from tests.test_cli import _cli
 
 TIMEOUT_S = 30
-
-
-@pytest.fixture
-def client(app_env) -> Iterator[TestClient]:
-    with TestClient(Starlette(routes=ROUTES)) as test_client:
-        yield test_client
 
 
 def _job(app_env, job_id: str):

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from api.status_json import job_status
 from core.cache import CachedResponse
 from core.request import ResearchRequest
-from engine.status import job_status
 from harness.fakes.server import FakeServer, Reply
 from pipeline.cache import SourceCache
 from pipeline.fetch import USER_AGENT, FetchPolicy, make_site_client
@@ -76,7 +76,8 @@ def shell_site(request):
 
 
 @pytest.fixture
-def client():
+def site_client():
+    """The fetcher's client, with rendering on."""
     with make_site_client(RENDERING) as made:
         yield made
 
@@ -85,8 +86,8 @@ def test_this_server_can_render():
     assert can_render(), f"Playwright and {CHROMIUM} are installed for these tests"
 
 
-def test_a_shell_is_rendered_and_read_through_our_fetcher_only(shell_site, client):
-    site = scrape_website(shell_site.url, deep=False, client=client, policy=RENDERING,
+def test_a_shell_is_rendered_and_read_through_our_fetcher_only(shell_site, site_client):
+    site = scrape_website(shell_site.url, deep=False, client=site_client, policy=RENDERING,
                           deadline=time.monotonic() + 30)  # fmt: skip
 
     [home] = site.pages
@@ -104,8 +105,8 @@ def test_a_shell_is_rendered_and_read_through_our_fetcher_only(shell_site, clien
     [["http://169.254.169.254/latest/meta-data/", "/to-metadata", "/huge", "/never"]],
     indirect=True,
 )
-def test_what_the_fetcher_refuses_the_browser_never_gets(shell_site, client):
-    rendered = render_html(shell_site.url + "/", client, RENDERING, deadline=time.monotonic() + 30)
+def test_what_the_fetcher_refuses_the_browser_never_gets(shell_site, site_client):
+    rendered = render_html(shell_site.url + "/", site_client, RENDERING, deadline=time.monotonic() + 30)
 
     outcome = dict(rendered.requests)
     assert "cloud metadata address" in outcome["http://169.254.169.254/latest/meta-data/"]
@@ -177,21 +178,21 @@ def test_a_public_shell_cannot_make_the_browser_reach_a_private_address():
     assert HOME["text"][:40] in rendered.html and "LEAKED" not in rendered.html
 
 
-def test_images_styles_and_posts_are_never_fetched(shell_site, client):
+def test_images_styles_and_posts_are_never_fetched(shell_site, site_client):
     shell_site.asks = []
     page = (
         '<html><body><div id="root"></div><img src="/pixel.png"><link rel="stylesheet" href="/site.css">'
         '<script>fetch("/api/track", {method: "POST", body: "x"}).catch(() => {});</script></body></html>'
     )
     shell_site.fail("/", Reply.html(page))
-    rendered = render_html(shell_site.url + "/", client, RENDERING, deadline=time.monotonic() + 30)
+    rendered = render_html(shell_site.url + "/", site_client, RENDERING, deadline=time.monotonic() + 30)
 
     refused = {url: why for url, why in rendered.requests if why != "fetched"}
     assert set(refused) == {shell_site.url + p for p in ("/pixel.png", "/site.css", "/api/track")}
     assert not {"/pixel.png", "/site.css", "/api/track"} & {r.path for r in shell_site.requests}
 
 
-def test_no_cookie_or_storage_outlives_a_page(shell_site, client):
+def test_no_cookie_or_storage_outlives_a_page(shell_site, site_client):
     script = (
         "<html><body><div id='root'></div><script>const root = document.getElementById('root');"
         "root.textContent = 'before: cookie=' + document.cookie + ' storage=' + localStorage.getItem('seen');"
@@ -199,16 +200,16 @@ def test_no_cookie_or_storage_outlives_a_page(shell_site, client):
         "root.textContent += ' after: cookie=' + document.cookie;</script></body></html>"
     )
     shell_site.fail("/", Reply.html(script), Reply.html(script))
-    first = render_html(shell_site.url + "/", client, RENDERING, deadline=time.monotonic() + 30)
-    second = render_html(shell_site.url + "/", client, RENDERING, deadline=time.monotonic() + 30)
+    first = render_html(shell_site.url + "/", site_client, RENDERING, deadline=time.monotonic() + 30)
+    second = render_html(shell_site.url + "/", site_client, RENDERING, deadline=time.monotonic() + 30)
 
     assert "before: cookie= storage=null after: cookie=seen=1" in first.html
     assert "before: cookie= storage=null after: cookie=seen=1" in second.html  # a fresh browser each page
     assert not any("cookie" in {k.lower() for k in r.headers} for r in shell_site.requests)
 
 
-def test_a_shell_that_cannot_be_rendered_says_so(shell_site, client):
-    site = scrape_website(shell_site.url, deep=False, client=client, policy=LOCAL_POLICY,
+def test_a_shell_that_cannot_be_rendered_says_so(shell_site, site_client):
+    site = scrape_website(shell_site.url, deep=False, client=site_client, policy=LOCAL_POLICY,
                           deadline=time.monotonic() + 10)  # fmt: skip
 
     assert site.pages == [] and site.script_built
@@ -233,9 +234,9 @@ def test_a_job_on_a_site_that_cannot_be_rendered_is_a_warning_not_a_ready_briefi
     assert scrape["status"] == "skipped"
 
 
-def test_a_page_the_fetcher_refuses_gives_no_text_not_the_browsers_error_page(shell_site, client):
+def test_a_page_the_fetcher_refuses_gives_no_text_not_the_browsers_error_page(shell_site, site_client):
     shell_site.fail("/", Reply(302, headers={"Location": "http://169.254.169.254/"}))
-    rendered = render_html(shell_site.url + "/", client, RENDERING, deadline=time.monotonic() + 30)
+    rendered = render_html(shell_site.url + "/", site_client, RENDERING, deadline=time.monotonic() + 30)
 
     assert rendered.html == ""
     assert "redirected to http://169.254.169.254" in dict(rendered.requests)[shell_site.url + "/"]

@@ -1,9 +1,9 @@
-"""pipeline.results: the seed's field names and types, built from the verified briefing only."""
+"""api.results: the seed's field names and types, built from the verified briefing only."""
 
 from __future__ import annotations
 
+from api.results import seed_results
 from pipeline.models import AdviceItem, Briefing, Citation, Item, Salary, Unverified
-from pipeline.results import seed_results
 
 CITED = [Citation(source="S1", quote="Acme builds reusable rockets")]
 

@@ -38,6 +38,7 @@ VALUES = {
     "PREP_WIKIPEDIA_API_URL": ("http://wp/", "wikipedia_api_url", "http://wp"),
     "PREP_WIKIDATA_API_URL": ("http://wd/", "wikidata_api_url", "http://wd"),
     "PREP_HN_API_URL": ("http://hn/", "hn_api_url", "http://hn"),
+    "PREP_SOURCE_HOST_INTERVAL_MS": ("1000", "source_host_interval_ms", 1000.0),
 }
 
 

@@ -1,6 +1,6 @@
 """SQLite writers of one process take turns on one lock and take SQLite's at BEGIN IMMEDIATE:
 concurrent writers all land; another process's writer makes them wait in SQLite's busy handler,
-and a lock held past the busy timeout is a retried blip; PostgreSQL writers run side by side."""
+and a lock held past the busy timeout is a blip, redone; PostgreSQL writers run side by side."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def test_concurrent_writers_of_one_process_all_land_without_a_locked_error(db_ur
     with reading(engine) as session:
         assert session.exec(select(func.count()).select_from(Job)).one() == THREADS * JOBS_PER_THREAD
         assert session.exec(select(func.count()).select_from(StepAttempt)).one() == 2 * THREADS * JOBS_PER_THREAD
-    assert [record.getMessage() for record in caplog.records] == []  # no blip was retried
+    assert [record.getMessage() for record in caplog.records] == []  # no blip was redone
     engine.dispose()
 
 
@@ -93,7 +93,7 @@ def test_a_lock_held_past_the_busy_timeout_raises_sqlalchemys_operational_error(
         conn.execution_options(immediate=True)
         with pytest.raises(OperationalError, match="database is locked") as raised:
             conn.begin()
-    assert is_transient(raised.value)  # what db.transient.retry_blips retries
+    assert is_transient(raised.value)  # what db.transient.redo_on_blip redoes
     outsider.close()
     engine.dispose()
 
@@ -124,7 +124,7 @@ def test_postgresql_writers_are_not_queued(postgres_url):
 def test_more_writers_than_pooled_connections_take_turns_without_a_blip(db_url, caplog):
     """A writer takes its turn before a pooled connection: were it to hold one while waiting,
     writers beyond the pool's size would starve the one whose turn it is until the pool's
-    checkout timeout, and the write would fail and be retried as a blip."""
+    checkout timeout, and the write would fail and be redone as a blip."""
     engine = make_engine(db_url)
     owner = workers.register(engine)
     writers = 3 * (engine.pool.size() + 10)  # well past the pool: 5 connections plus 10 overflow

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from api.status_json import job_status
 from core.request import ResearchRequest
 from core.status import JobStatus
 from core.usage import DEFAULT_PRICES, load_prices, price_for
@@ -13,7 +14,6 @@ from db.history import count_jobs
 from db.jobs import get_job
 from db.usage import usage_by_job, usage_total
 from engine.documents import job_markdown
-from engine.status import job_status
 from harness.fakes.anthropic_api import FakeAnthropic, MessageReply
 from settings import Settings
 from ui.format import escape_markdown

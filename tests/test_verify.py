@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from api.status_json import job_status
 from core.request import ResearchRequest
-from engine.status import job_status
 from harness.fakes.anthropic_api import FakeAnthropic
 from harness.fakes.job_boards import GREENHOUSE_JOB_ID, GREENHOUSE_TOKEN
 from harness.fakes.server import Reply

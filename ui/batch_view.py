@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from engine.batch_status import batch_status, batch_zip
+from core.status import JobStatus
+from core.steps import STEPS
+from engine.batch_status import BatchReport, batch_report, batch_zip
 from engine.runner import Runner
 from pipeline.batch_input import BadBatch, decode_file, parse_lines
 from ui.format import STATUS_ICONS, escape_markdown
@@ -37,50 +39,53 @@ def submit(run: Runner, errors: st.delta_generator.DeltaGenerator) -> None:
 
 def progress_page(run: Runner, batch_id: str) -> None:
     """The batch's counts and each company's progress, polled while any job runs; then the zip."""
-    status = batch_status(run.engine, batch_id, run.settings.prices)
-    if status is None:
+    found = batch_report(run.engine, batch_id, run.settings.prices)
+    if found is None:
         st.title("Batch not found")
         st.error("There is no batch with this id. It may be a mistyped link.")
         st.page_link(BATCH_PAGE, label="Research several companies", icon=":material/checklist:")
         return
-    st.title(f"Batch of {status['total']} companies")
+    st.title(f"Batch of {len(found.members)} companies")
     st.page_link(
         HISTORY_PAGE, label="These jobs in History", icon=":material/history:", query_params={"batch": batch_id}
     )
-    if status["status"] == "completed":
-        _view(run, status)
+    if found.status == JobStatus.COMPLETED:
+        _view(run, found)
         return
 
     @st.fragment(run_every=POLL_INTERVAL_S)
     def live() -> None:
-        fresh = batch_status(run.engine, batch_id, run.settings.prices)
-        if fresh["status"] == "completed":
+        fresh = batch_report(run.engine, batch_id, run.settings.prices)
+        if fresh is None or fresh.status == JobStatus.COMPLETED:
             st.rerun()  # the whole page redraws in its final state and this fragment stops polling
         _view(run, fresh)
 
     live()
 
 
-def _view(run: Runner, status: dict) -> None:
+def _view(run: Runner, found: BatchReport) -> None:
     """Overall progress, the zip of finished briefings, and one line per company."""
-    ended = status["completed"] + status["failed"] + status["cancelled"]
-    summary = f"{ended} of {status['total']} finished: {status['completed']} completed, {status['failed']} failed"
-    if status["cancelled"]:
-        summary += f", {status['cancelled']} cancelled"
-    st.progress(ended / max(1, status["total"]), text=summary)
-    if status["completed"]:
+    ends = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
+    completed, failed, cancelled = (found.count(status) for status in ends)
+    total = len(found.members)
+    ended = completed + failed + cancelled
+    summary = f"{ended} of {total} finished: {completed} completed, {failed} failed"
+    if cancelled:
+        summary += f", {cancelled} cancelled"
+    st.progress(ended / max(1, total), text=summary)
+    if completed:
         st.download_button(
-            f"Download {status['completed']} briefing{'s' if status['completed'] != 1 else ''} (.zip of Markdown)",
-            data=lambda: batch_zip(run.engine, status["batchId"], run.settings.prices),  # built when clicked
-            file_name=f"briefings-{status['batchId'][:8]}.zip",
+            f"Download {completed} briefing{'s' if completed != 1 else ''} (.zip of Markdown)",
+            data=lambda: batch_zip(run.engine, found.batch_id, run.settings.prices),  # built when clicked
+            file_name=f"briefings-{found.batch_id[:8]}.zip",
             mime="application/zip",
             key="batch_zip",
             icon=":material/download:",
             on_click="ignore",
         )
-    for job in status["jobs"]:
-        role = f" ({escape_markdown(job['role'])})" if job["role"] else ""
-        label = f"{escape_markdown(job['companyName'])}{role} — {job['status']} · {job['progress']} steps"
-        st.page_link(
-            JOB_PAGE, label=label, icon=STATUS_ICONS.get(job["status"], "•"), query_params={"job": job["jobId"]}
-        )
+    for member in found.members:
+        job = member.job
+        role = f" ({escape_markdown(job.role)})" if job.role else ""
+        steps = f"{member.finished_steps}/{len(STEPS)} steps"
+        label = f"{escape_markdown(job.company_name)}{role} — {job.status.value} · {steps}"
+        st.page_link(JOB_PAGE, label=label, icon=STATUS_ICONS.get(job.status.value, "•"), query_params={"job": job.id})

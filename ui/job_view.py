@@ -4,29 +4,31 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.usage import describe
+from core.status import JobStatus
+from core.usage import Usage, describe
 from db.models import Job
 from engine.documents import markdown_document, pdf_document
+from engine.status import JobReport, StepState
 from pipeline.markdown import Section, load_briefing, markdown_filename, sections, verification_line
 from pipeline.pdf import pdf_filename
 from ui.format import STATUS_ICONS, escape_markdown, human_duration, human_eta
 
 
-def step_lines(steps: list[dict]) -> str:
+def step_lines(steps: tuple[StepState, ...]) -> str:
     """One Markdown line per step: icon, name, state, attempts, time spent, last error or note.
 
     Errors and notes come from the network (they may quote a page or an API), so they are escaped.
     """
     lines = []
     for step in steps:
-        icon = STATUS_ICONS.get(step["status"], "•")
-        attempts = step["attempts"]
-        parts = [step["status"]]
+        icon = STATUS_ICONS.get(step.status, "•")
+        attempts = step.attempts
+        parts = [step.status]
         if attempts:
             parts.append(f"{attempts} attempt{'s' if attempts != 1 else ''}")
-            parts.append(human_duration(step["durationMs"]))
-        line = f"{icon} **{step['label']}** — {' · '.join(parts)}"
-        note, error = _untrusted(step.get("note")), _untrusted(step["error"])
+            parts.append(human_duration(step.duration_ms))
+        line = f"{icon} **{step.label}** — {' · '.join(parts)}"
+        note, error = _untrusted(step.note), _untrusted(step.error)
         if note:
             line += f"  \n  _{note}_"
         elif error:
@@ -40,20 +42,18 @@ def _untrusted(text: str | None) -> str:
     return escape_markdown(" ".join(str(text or "").split()))
 
 
-def progress(status: dict, steps: list[dict]) -> None:
+def progress(found: JobReport) -> None:
     """The live view of a queued or running job."""
-    done, total = (int(n) for n in status["progress"].split("/"))
-    remaining = status.get("estimatedSecondsRemaining")
-    eta = f" — about {human_eta(remaining)} left" if remaining else ""
+    eta = f" — about {human_eta(found.remaining_s)} left" if found.remaining_s else ""
     headline = (
         f"Waiting for a free worker{eta}"
-        if status["status"] == "queued"
-        else f"Researching {escape_markdown(status['companyName'])}…{eta}"
+        if found.status == JobStatus.QUEUED
+        else f"Researching {escape_markdown(found.job.company_name)}…{eta}"
     )
-    st.progress(done / total, text=headline)
-    if status.get("partial") is not None:
-        st.markdown(escape_markdown(status["message"]))  # what Claude is writing, and what is done
-    st.markdown(step_lines(steps))
+    st.progress(found.finished_steps / len(found.steps), text=headline)
+    if found.partial is not None:
+        st.markdown(escape_markdown(found.message))  # what Claude is writing, and what is done
+    st.markdown(step_lines(found.steps))
 
 
 # The key of the briefing JSON each section title of pipeline.markdown shows.
@@ -75,7 +75,7 @@ _SECTION_KEYS = {
 
 
 def partial_briefing(data: dict) -> None:
-    """The sections Claude has finished so far (the status JSON's `partial`), verified like the
+    """The sections Claude has finished so far (the report's `partial`), verified like the
     final briefing; the others are still being written and are not shown."""
     st.caption("Verified sections so far; the rest is still being written.")
     for section in sections(load_briefing(data), for_page=True):
@@ -92,16 +92,15 @@ def _section(section: Section) -> None:
             st.markdown(section.quotes)
 
 
-def completed_notice(status: dict) -> None:
+def completed_notice(found: JobReport) -> None:
     """The headline of a completed job: green when grounded in sources, a warning when generic."""
-    verified = status.get("briefing") or {}
-    if verified.get("grounded") is False:
-        st.warning(escape_markdown(status["message"]), icon=":material/warning:")
+    if (found.briefing or {}).get("grounded") is False:
+        st.warning(escape_markdown(found.message), icon=":material/warning:")
     else:
-        st.success(escape_markdown(status["message"]), icon=":material/check_circle:")
+        st.success(escape_markdown(found.message), icon=":material/check_circle:")
 
 
-def briefing(job: Job, data: dict, usage: dict) -> None:
+def briefing(job: Job, data: dict, usage: Usage) -> None:
     """The completed briefing, section by section, with citations, quotes and its Markdown download."""
     model = load_briefing(data)
     document = markdown_document(job, model, usage)
@@ -138,9 +137,9 @@ def briefing(job: Job, data: dict, usage: dict) -> None:
         _section(section)
 
 
-def usage(data: dict) -> None:
-    """What the job's calls to Claude cost (the status JSON's `usage`), as one caption."""
-    st.caption(f"Usage: {escape_markdown(describe(data))}")
+def usage(spent: Usage) -> None:
+    """What the job's calls to Claude cost, as one caption."""
+    st.caption(f"Usage: {escape_markdown(describe(spent))}")
 
 
 def identity_notice(results: dict) -> str | None:

@@ -87,7 +87,7 @@ class _EtagServer(FakeServer):
 
 
 class FakeGreenhouse(_EtagServer):
-    """Greenhouse's Job Board API: `/v1/boards/{token}/jobs` and `/v1/boards/{token}/jobs/{id}`."""
+    """Greenhouse's Job Board API: `/v1/boards/{token}/departments` and `/v1/boards/{token}/jobs/{id}`."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -99,17 +99,26 @@ class FakeGreenhouse(_EtagServer):
 
     def handle(self, request: Request) -> Reply:
         parts = request.path.strip("/").split("/")
-        if len(parts) < 4 or parts[:2] != ["v1", "boards"] or parts[3] != "jobs" or parts[2] not in self.boards:
+        if len(parts) < 4 or parts[:2] != ["v1", "boards"] or parts[2] not in self.boards:
             return Reply.json({"status": 404, "error": "Job board not found"}, 404)
         jobs = self.boards[parts[2]]
-        if len(parts) == 4:
-            with_content = request.query.get("content") == ["true"]
-            listed = [_trim(job, content=with_content, pay=False) for job in jobs]
-            return self.reply(request, {"jobs": listed, "meta": {"total": len(listed)}})
+        if parts[3:] == ["departments"]:
+            return self.reply(request, {"departments": _departments(jobs)})
         job = next((job for job in jobs if str(job["id"]) == parts[4]), None)
-        if job is None or len(parts) != 5:
+        if parts[3] != "jobs" or job is None or len(parts) != 5:
             return Reply.json({"status": 404, "error": "Job not found"}, 404)
         return self.reply(request, _trim(job, content=True, pay=request.query.get("pay_transparency") == ["true"]))
+
+
+def _departments(jobs: list[dict]) -> list[dict]:
+    """Each department with its jobs (without content), as `/departments` lists them; one has none yet."""
+    departments: dict[int, dict] = {}
+    for job in jobs:
+        for department in job["departments"]:
+            listed = departments.setdefault(department["id"], {**copy.deepcopy(department), "jobs": []})
+            listed["jobs"].append(_trim(job, content=False, pay=False))
+    empty = {"id": 1900, "name": "Marketing", "parent_id": None, "child_ids": [], "jobs": []}
+    return [*departments.values(), empty]
 
 
 def _trim(job: dict, *, content: bool, pay: bool) -> dict:

@@ -1,19 +1,22 @@
 """Fake Wikipedia and Wikidata APIs in the shapes the real ones answer.
 
-Wikipedia: `GET /w/api.php?action=query&list=search&srsearch=…&format=json` (articles whose title
-or lead contains every word of the query, in the dataset's order) and
-`GET /api/rest_v1/page/summary/{title}` (404 in the REST API's error shape for a missing article).
-Wikidata: `GET /w/api.php?action=wbgetclaims&entity=Q…&property=P856&format=json` (the official
-website; an unknown entity answers 200 with an `error` object, as Wikidata does).
+Wikipedia: `GET /w/api.php?action=query&format=json&formatversion=2&generator=search&gsrsearch=…`
+(articles whose title or lead contains every word of the query, ranked in the dataset's order,
+`gsrlimit` of them) with the properties `prop` asks for: `extracts` (the lead, as HTML unless
+`explaintext`), `pageprops` (those `ppprop` names: `wikibase_item`, `disambiguation`), `info`
+with `inprop=url` (`fullurl`), `description`. As in formatversion 2, `query.pages` is a list in
+page-id order, each page's search rank in `index`; no hit answers without `query`.
+Wikidata: `GET /w/api.php?action=wbgetentities&ids=Q…|Q…&props=claims&format=json` (the
+official website, P856; an item it does not know is `missing`, as Wikidata answers).
 The dataset: "Acme Robotics" (Q4242, whose website `set_website` points at the fake site), the
 occupation "Clerk" (no website) ahead of "Clerk (company)" in search, and a disambiguation page.
 """
 
 from __future__ import annotations
 
-import copy
+import html
 import json
-from urllib.parse import unquote
+from urllib.parse import quote
 
 from harness.fakes.server import FakeServer, Reply, Request
 
@@ -32,7 +35,7 @@ def articles() -> dict[str, dict]:
             "description": "Topics referred to by the same term",
             "extract": "Acme may refer to: Acme Robotics, a robotics company; Acme, a town.",
             "item": "Q100",
-            "type": "disambiguation",
+            "disambiguation": True,
         },
         "Clerk": {
             "description": "Office worker",
@@ -53,7 +56,7 @@ def websites() -> dict[str, str]:
 
 
 class FakeWikipedia(FakeServer):
-    """Wikipedia's search and page-summary APIs over `articles`."""
+    """Wikipedia's action API over `articles`: a search that describes the pages it finds."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -64,45 +67,51 @@ class FakeWikipedia(FakeServer):
         self.articles = articles()
 
     def handle(self, request: Request) -> Reply:
-        if request.path == "/w/api.php" and request.query.get("list") == ["search"]:
-            words = (request.query.get("srsearch") or [""])[0].casefold().split()
-            limit = int((request.query.get("srlimit") or ["10"])[0])
-            hits = [
-                {"ns": 0, "title": title, "pageid": 1000 + n, "snippet": article["extract"][:80]}
-                for n, (title, article) in enumerate(self.articles.items())
-                if words and all(w in f"{title} {article['extract']}".casefold() for w in words)
-            ]
-            return _json(
-                {"batchcomplete": "", "query": {"searchinfo": {"totalhits": len(hits)}, "search": hits[:limit]}}
-            )
-        prefix = "/api/rest_v1/page/summary/"
-        if request.path.startswith(prefix):
-            title = unquote(request.path[len(prefix) :]).replace("_", " ")
-            article = self.articles.get(title)
-            if article is None:
-                return Reply.json(
-                    {"type": "https://mediawiki.org/wiki/HyperSwitch/errors/not_found", "title": "Not found.",
-                     "method": "get", "detail": "Page or revision not found.", "uri": request.path},
-                    404,
-                )  # fmt: skip
-            slug = title.replace(" ", "_")
-            return _json(
-                {
-                    "type": article.get("type", "standard"),
-                    "title": title,
-                    "displaytitle": title,
-                    "wikibase_item": article["item"],
-                    "description": article["description"],
-                    "extract": article["extract"],
-                    "content_urls": {"desktop": {"page": f"https://en.wikipedia.org/wiki/{slug}"}},
-                    "lang": "en",
-                }
-            )
-        return Reply.json({"error": {"code": "badvalue", "info": "Unrecognized request."}}, 400)
+        query = {key: values[0] for key, values in request.query.items()}
+        if request.path != "/w/api.php" or query.get("action") != "query" or query.get("generator") != "search":
+            return Reply.json({"error": {"code": "badvalue", "info": "Unrecognized request."}}, 400)
+        words = query.get("gsrsearch", "").casefold().split()
+        hits = [
+            (n, title, article)
+            for n, (title, article) in enumerate(self.articles.items())
+            if words and all(w in f"{title} {article['extract']}".casefold() for w in words)
+        ][: int(query.get("gsrlimit", "10"))]
+        if not hits:
+            return _json({"batchcomplete": True})
+        props = query.get("prop", "").split("|")
+        pages = [self._page(n, rank, title, article, query, props) for rank, (n, title, article) in enumerate(hits, 1)]
+        return _json({"batchcomplete": True, "query": {"pages": sorted(pages, key=lambda page: page["pageid"])}})
+
+    @staticmethod
+    def _page(n: int, rank: int, title: str, article: dict, query: dict[str, str], props: list[str]) -> dict:
+        page: dict = {"pageid": 1000 + n, "ns": 0, "title": title, "index": rank}
+        if "extracts" in props:
+            text = article["extract"]
+            page["extract"] = text if "explaintext" in query else f"<p>{html.escape(text)}</p>"
+        if "pageprops" in props:
+            known = {
+                "wikibase_item": article["item"],
+                **({"disambiguation": ""} if article.get("disambiguation") else {}),
+            }
+            wanted = query.get("ppprop", "").split("|") if "ppprop" in query else list(known)
+            if chosen := {name: value for name, value in known.items() if name in wanted}:
+                page["pageprops"] = chosen
+        if "info" in props:
+            page.update(contentmodel="wikitext", pagelanguage="en", touched="2026-11-02T09:14:00Z", length=4242)
+            if "url" in query.get("inprop", "").split("|"):
+                slug = quote(title.replace(" ", "_"), safe="()")
+                page.update(
+                    fullurl=f"https://en.wikipedia.org/wiki/{slug}",
+                    editurl=f"https://en.wikipedia.org/w/index.php?title={slug}&action=edit",
+                    canonicalurl=f"https://en.wikipedia.org/wiki/{slug}",
+                )
+        if "description" in props:
+            page.update(description=article["description"], descriptionsource="local")
+        return page
 
 
 class FakeWikidata(FakeServer):
-    """Wikidata's `wbgetclaims` for the official website (P856) over `websites`."""
+    """Wikidata's `wbgetentities` for the official website (P856) over `websites`."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -117,27 +126,36 @@ class FakeWikidata(FakeServer):
         self.websites[item] = url
 
     def handle(self, request: Request) -> Reply:
-        if request.path != "/w/api.php" or request.query.get("action") != ["wbgetclaims"]:
+        if request.path != "/w/api.php" or request.query.get("action") != ["wbgetentities"]:
             return Reply.json({"error": {"code": "badvalue", "info": "Unrecognized request."}}, 400)
-        item = (request.query.get("entity") or [""])[0]
-        if item not in articles_items(self):
-            return _json({"error": {"code": "no-such-entity", "info": f"Could not find an entity with the ID {item}."}})
-        claims = []
-        if item in self.websites:
-            claims.append(
-                {
-                    "mainsnak": {
-                        "snaktype": "value",
-                        "property": "P856",
-                        "datavalue": {"value": self.websites[item], "type": "string"},
-                        "datatype": "url",
-                    },
-                    "type": "statement",
-                    "id": f"{item}$0000",
-                    "rank": "normal",
-                }
-            )
-        return _json({"claims": {"P856": copy.deepcopy(claims)} if claims else {}})
+        ids = (request.query.get("ids") or [""])[0].split("|")
+        wanted = (request.query.get("props") or ["info|sitelinks|aliases|labels|descriptions|claims|datatype"])[0]
+        known = articles_items(self)
+        entities = {}
+        for item in ids:
+            if item not in known:
+                entities[item] = {"id": item, "missing": ""}
+                continue
+            entity: dict = {"type": "item", "id": item}
+            if "claims" in wanted.split("|"):
+                entity["claims"] = {"P856": self._claims(item)} if item in self.websites else {}
+            entities[item] = entity
+        return _json({"entities": entities, "success": 1})
+
+    def _claims(self, item: str) -> list[dict]:
+        return [
+            {
+                "mainsnak": {
+                    "snaktype": "value",
+                    "property": "P856",
+                    "datavalue": {"value": self.websites[item], "type": "string"},
+                    "datatype": "url",
+                },
+                "type": "statement",
+                "id": f"{item}$0000",
+                "rank": "normal",
+            }
+        ]
 
 
 def articles_items(wikidata: FakeWikidata) -> set[str]:

@@ -1,4 +1,4 @@
-"""Retrying a step's attempts with `backoff`: transient errors only, within the step's budget."""
+"""A step's attempts, spaced by `backoff`: a transient error is tried again, within the step's budget."""
 
 from __future__ import annotations
 
@@ -36,9 +36,9 @@ def waits(deadline: float, clock: Callable[[], float] = time.monotonic) -> Gener
         n += 1
 
 
-def with_retries(attempt: Callable[[], T], *, tries: int, deadline: float) -> T:
-    """Call `attempt` until it succeeds, retrying TransientError up to `tries` times in all."""
-    retrying = backoff.on_exception(
-        waits, TransientError, max_tries=tries, jitter=None, deadline=deadline, logger=None
-    )(attempt)
-    return retrying()
+def run_attempts(attempt: Callable[[], T], *, tries: int, deadline: float) -> T:
+    """Call `attempt` until it succeeds, again after each TransientError, up to `tries` times in all."""
+    spaced = backoff.on_exception(waits, TransientError, max_tries=tries, jitter=None, deadline=deadline, logger=None)(
+        attempt
+    )
+    return spaced()
