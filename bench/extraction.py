@@ -150,7 +150,7 @@ def _measure(reader: str, root: Path, rounds: int) -> dict:
             site, github = ScrapedSite(), GitHubData()
             prompt = build_prompt("Corpus", collect_sources(site, github, posting), github, None)
             return prompt.split("(posting):", 1)[1], posting, None
-        site = scrape_website("Corpus", url, deep=False, client=client, policy=policy, deadline=deadline)
+        site = scrape_website(url, deep=False, client=client, policy=policy, deadline=deadline)
         prompt = build_prompt("Corpus", collect_sources(site, GitHubData()), GitHubData(), None)
         block = prompt.split("(page):", 1)[1].split("</untrusted_website_content>")[0] if "(page):" in prompt else ""
         return block, None, site

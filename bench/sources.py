@@ -2,17 +2,21 @@
 keyless sources (job boards, open roles, blog, Wikipedia, Hacker News), on the fake world.
 
 Run: .venv/bin/python bench/sources.py [--before /work/main] [--jobs 3] [--latency 0.05]
+                                        [--analyzer offline|claude|both]
 
 Runs the same jobs twice, each time in a child process of its own: once on the checkout given as
-`--before` (the code without the keyless sources), once on this one. Four kinds of job, `--jobs`
-of each, one after another on a runner of two threads, the source cache off (TTL 0, so every job
-reads its sources): Acme with its site; with its site in deep mode; with its site and a Lever
-posting URL; by name alone. Briefings come from the offline analyzer (no Anthropic key), whose
-every claim is a quote from a source, so verified claims follow the sources read. Every fake
-answers after `--latency` seconds (a service's usual latency). The fakes run in a grandchild
-process (bench/fakes_process.py). Prints, per kind, the jobs completed, the mean sources and
-verified claims per briefing and the mean job time, before and after, and for this checkout the
-job's time over its critical path (the slowest of identify ∥ scrape ∥ GitHub ∥ sources, or for
+`--before` (the code without the keyless sources), once on this one; with `both` (the default),
+once with each analyzer. Four kinds of job, `--jobs` of each, one after another on a runner of
+two threads, the source cache off (TTL 0, so every job reads its sources): Acme with its site;
+with its site in deep mode; with its site and a Lever posting URL; by name alone. `offline`: the
+offline analyzer (no Anthropic key), whose every claim is a quote from a source, so verified
+claims follow the sources read. `claude`: the fake Claude of each checkout's own harness, whose
+default draft quotes the sources of its prompt (harness/fakes/anthropic_api.py), checked by
+each checkout's verifier. Every fake answers after `--latency` seconds (a service's usual
+latency). The fakes run in a grandchild process (bench/fakes_process.py). Prints, per analyzer
+and kind, the jobs completed, the mean sources, verified and not verified claims per briefing
+and the mean job time, before and after, the time the keyless sources add per job, and for this
+checkout the job's time over its critical path (the slowest of identify ∥ scrape ∥ GitHub ∥ sources, or for
 a name alone identify then the slowest of the others, then analysis and store, from its attempt
 rows).
 """
@@ -30,12 +34,16 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent.parent
 LEVER_POSTING = "https://jobs.lever.co/acme-lever/5f7d1c2e-9a8b-4c3d-8e2f-1a2b3c4d5e6f"
 KINDS = ("site", "deep", "posting", "name only")
+ANALYZERS = ("offline", "claude")
 
 
-def _child(project: Path, jobs: int, latency: float) -> dict:
-    """Run the jobs with the code of `project` (in this process) and return the figures."""
+def _child(project: Path, jobs: int, latency: float, analyzer: str) -> dict:
+    """Run the jobs with the code of `project` (in this process) and `analyzer`; return the figures."""
     sys.path.insert(0, str(project))
-    from api.status_json import job_status
+    try:
+        from api.status_json import job_status
+    except ImportError:  # a checkout from before the API built its own JSON (bb21d4b)
+        from engine.status import job_status
     from bench.fakes_process import FakesProcess
     from core.request import ResearchRequest
     from db import attempts
@@ -47,7 +55,8 @@ def _child(project: Path, jobs: int, latency: float) -> dict:
     fakes = FakesProcess()
     names = ("site", "github", "llm", "sources") if (project / "pipeline" / "research_sources.py").exists() else ()
     fakes.set_latency({name: latency for name in names or ("site", "github", "llm")})
-    env = {k: v for k, v in fakes.env.items() if not k.startswith("ANTHROPIC")}  # the offline analyzer
+    # Without the Anthropic settings the offline analyzer writes the briefings.
+    env = {k: v for k, v in fakes.env.items() if analyzer == "claude" or not k.startswith("ANTHROPIC")}
     figures: dict[str, dict] = {}
     try:
         with tempfile.TemporaryDirectory(prefix="prep-bench-") as tmp:
@@ -80,12 +89,14 @@ def _child(project: Path, jobs: int, latency: float) -> dict:
                         else:
                             path = max(spent.get(step, 0) for step in [*side, "identify-company"])
                         path += spent.get("analyze-with-claude", 0) + spent.get("store-research", 0)
-                        results = status["briefing"] or {}
+                        results = status["briefing"] or {}  # the verified briefing (`results` is the seed)
+                        checked = results.get("verification") or {}
                         rows.append(
                             {
                                 "completed": status["status"] == "completed",
                                 "sources": len(results.get("sources") or []),
-                                "verified": (results.get("verification") or {}).get("verified", 0),
+                                "verified": checked.get("verified", 0),
+                                "dropped": checked.get("dropped", 0),
                                 "ms": (row.finished_at - row.started_at).total_seconds() * 1000,
                                 "path_ms": path,
                             }
@@ -108,20 +119,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--before", type=Path, default=Path("/work/main"), help="the checkout without them")
     parser.add_argument("--jobs", type=int, default=3, help="jobs of each kind")
     parser.add_argument("--latency", type=float, default=0.05, help="every fake's latency per request, seconds")
+    parser.add_argument("--analyzer", choices=[*ANALYZERS, "both"], default="both", help="who writes the briefings")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(_child(args.child, args.jobs, args.latency)))
+        print(json.dumps(_child(args.child, args.jobs, args.latency, args.analyzer)))
         return 0
-    runs = {}
-    for label, project in (("before", args.before.resolve()), ("after", HERE)):
-        command = [sys.executable, str(HERE / "bench" / "sources.py"), "--child", str(project),
-                   "--jobs", str(args.jobs), "--latency", str(args.latency)]  # fmt: skip
-        done = subprocess.run(command, cwd=project, capture_output=True, text=True, check=True)
-        runs[label] = json.loads(done.stdout.strip().splitlines()[-1])
-    print(f"{args.jobs} jobs of each kind, every fake answering after {args.latency * 1000:g} ms, offline analyzer")
+    for analyzer in ANALYZERS if args.analyzer == "both" else (args.analyzer,):
+        runs = {}
+        for label, project in (("before", args.before.resolve()), ("after", HERE)):
+            command = [sys.executable, str(HERE / "bench" / "sources.py"), "--child", str(project),
+                       "--jobs", str(args.jobs), "--latency", str(args.latency), "--analyzer", analyzer]  # fmt: skip
+            done = subprocess.run(command, cwd=project, capture_output=True, text=True, check=True)
+            runs[label] = json.loads(done.stdout.strip().splitlines()[-1])
+        writer = "the offline analyzer" if analyzer == "offline" else "the fake Claude"
+        print(f"{args.jobs} jobs of each kind, every fake answering after {args.latency * 1000:g} ms, {writer}")
+        _table(runs)
+        print()
+    return 0
+
+
+def _table(runs: dict[str, dict]) -> None:
+    """Per kind of job: before, after, and the time the keyless sources added."""
     print(
-        f"{'kind':<10} {'':>6} {'completed':>9} {'sources':>8} {'verified':>9} {'job ms':>8} {'job/critical path':>18}"
+        f"{'kind':<10} {'':>6} {'completed':>9} {'sources':>8} {'verified':>9} {'not verif.':>10} {'job ms':>8} "
+        f"{'job/critical path':>18}"
     )
     for kind in KINDS:
         for label in ("before", "after"):
@@ -130,14 +152,13 @@ def main(argv: list[str] | None = None) -> int:
             ratio = _mean(rows, "ms") / _mean(rows, "path_ms") if label == "after" and done else None
             print(
                 f"{kind:<10} {label:>6} {done:>5}/{len(rows):<3} {_mean(rows, 'sources'):>8.1f} "
-                f"{_mean(rows, 'verified'):>9.1f} {_mean(rows, 'ms', completed_only=False):>8.0f} "
-                f"{'' if ratio is None else f'{ratio:.3f}':>18}"
+                f"{_mean(rows, 'verified'):>9.1f} {_mean(rows, 'dropped'):>10.1f} "
+                f"{_mean(rows, 'ms', completed_only=False):>8.0f} {'' if ratio is None else f'{ratio:.3f}':>18}"
             )
         before, after = runs["before"][kind], runs["after"][kind]
         if all(r["completed"] for r in before + after):
             added = _mean(after, "ms") - _mean(before, "ms")
-            print(f"{kind:<10} {'added':>6} {'':>9} {'':>8} {'':>9} {added:>+8.0f}")
-    return 0
+            print(f"{kind:<10} {'added':>6} {'':>9} {'':>8} {'':>9} {'':>10} {added:>+8.0f}")
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ from pipeline.models import Briefing, ExtraSources, GitHubData, Identified, Page
 from pipeline.offline import analyze_offline
 from pipeline.posting import POSTING_UNREADABLE, pasted_posting, read_posting
 from pipeline.research_sources import read_sources
-from pipeline.scrape import scrape_website
+from pipeline.scrape import GIVE_WEBSITE, no_website, scrape_website
 from pipeline.source_reader import Reader
 
 log = logging.getLogger(__name__)
@@ -200,7 +200,7 @@ def _research(run: _Run) -> None:
         github_future = side_pool.submit(_github, run, _host(url))
         sources_future = side_pool.submit(_sources, run, url, scraped)
         try:
-            site = _scrape(run, url, discovered=not run.job.company_url)
+            site = _scrape(run, url, found_on=None if run.job.company_url else "Wikipedia")
             scraped.set_result(site)
         finally:
             if not scraped.done():
@@ -215,7 +215,7 @@ def _research(run: _Run) -> None:
         github = _github(run, None)
         sources_future = side_pool.submit(_sources, run, github.homepage, scraped)
         try:
-            site = _scrape(run, github.homepage, discovered=True)
+            site = _scrape(run, github.homepage, found_on="GitHub")
             scraped.set_result(site)
         finally:
             if not scraped.done():
@@ -224,7 +224,11 @@ def _research(run: _Run) -> None:
     extra = extra.model_copy(
         update={
             "identity": identified.identity,
-            "unread": [*([identified.unread] if identified.unread else []), *extra.unread],
+            "unread": [
+                *([identified.unread] if identified.unread else []),
+                *([site.skipped_reason] if site.url is None and site.skipped_reason else []),  # no site was read
+                *extra.unread,
+            ],
         }
     )
     run.check_cancel()
@@ -314,40 +318,37 @@ def _host(url: str | None) -> str | None:
     return urlsplit(url).hostname if url else None
 
 
-def _scrape(run: _Run, url: str | None, *, discovered: bool = False) -> ScrapedSite:
-    """Read the site. A URL the candidate gave must be readable; one found on GitHub need not be:
-    then the `<name>.com` guess is tried, and failing that the step is skipped with the reason."""
+def _scrape(run: _Run, url: str | None, *, found_on: str | None = None) -> ScrapedSite:
+    """Read the site. A URL the candidate gave must be readable; one `found_on` Wikipedia or GitHub
+    need not be, and without any the step is skipped: both skips ask the candidate for the website."""
     services = run.services
 
-    def read(address: str | None, deadline: float) -> ScrapedSite:
-        return scrape_website(
-            run.job.company_name,
-            address,
-            deep=run.job.deep_mode,
-            client=services.site_client,
-            policy=services.site_policy,
-            deadline=deadline,
-            cache=services.sources.for_job(run.job.refresh),
-        )
-
     def scrape(deadline: float):
-        site, meta = _read_site(deadline)
+        site = _read_site(deadline)
         if run.job.job_description_url:  # the posting the candidate linked becomes a source too
             posting = _read_posting(run, run.job.job_description_url, deadline)
             site = site.model_copy(update={"posting": posting})
-        return site, meta
+        return site, None
 
-    def _read_site(deadline: float):
-        if not discovered:
-            return read(url, deadline), None
+    def _read_site(deadline: float) -> ScrapedSite:
+        if url is None:
+            return no_website(run.job.company_name)
         try:
-            return read(url, deadline), None
+            return scrape_website(
+                url,
+                deep=run.job.deep_mode,
+                client=services.site_client,
+                policy=services.site_policy,
+                deadline=deadline,
+                cache=services.sources.for_job(run.job.refresh),
+            )
         except PipelineError as error:
-            site = read(None, deadline)
-            if site.skipped_reason:
-                reason = f"The site GitHub lists ({url}) could not be read: {error.message} {site.skipped_reason}"
-                site = site.model_copy(update={"skipped_reason": reason})
-            return site, None
+            if found_on is None:
+                raise
+            reason = (
+                f"The site {found_on} lists ({url}) could not be read ({error.message.rstrip('.')}); {GIVE_WEBSITE}"
+            )
+            return ScrapedSite(skipped_reason=reason)
 
     try:
         return run.step(SCRAPE, scrape, ScrapedSite)

@@ -74,8 +74,13 @@ failed = job.status == JobStatus.FAILED
 
 if job.status == JobStatus.COMPLETED:
     job_view.completed_notice(found)
-    if notice := job_view.identity_notice(found.briefing or {}):
+    results = found.briefing or {}
+    notice = job_view.identity_notice(results)
+    if notice:
         st.markdown(f":material/travel_explore: {notice}")
+    # No website was given and none was found: the scrape was skipped, so the candidate is asked for it.
+    no_site = not job.company_url and not any(s["kind"] == "page" for s in results.get("sources") or [])
+    if notice or no_site:
         with st.form("correct_company", border=False):
             website = st.text_input("The company's website", key="corrected_url", placeholder="https://acme.com")
             if st.form_submit_button("Research this website instead", icon=":material/refresh:"):

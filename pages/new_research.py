@@ -16,6 +16,19 @@ st.write(
     "GitHub, then write you a briefing with likely questions, talking points and a checklist."
 )
 
+
+def _name_key(name: str | None) -> str:
+    """The company name as the open roles were found for it: case and spacing aside."""
+    return " ".join((name or "").split()).casefold()
+
+
+# Roles found for one company never stay on the form once the candidate types another name.
+# (The form sends the name only with a submit, so this runs before any submit uses a picked role.)
+typed = _name_key(st.session_state.get("company_name"))
+if st.session_state.get("open_roles_for", typed) != typed:
+    for stale in ("open_roles", "open_role", "open_roles_for"):
+        st.session_state.pop(stale, None)
+
 with st.form("research", border=True):
     st.text_input("Company name", key="company_name", max_chars=MAX_NAME_CHARS, placeholder="Acme Robotics")
     name_error = st.empty()
@@ -30,11 +43,11 @@ with st.form("research", border=True):
     st.text_input("Target role (optional)", key="role", max_chars=MAX_ROLE_CHARS, placeholder="Backend Engineer")
     role_error = st.empty()
     st.toggle("Deep mode", key="deep_mode", help=DEEP_MODE_HELP)
-    with st.expander("Job posting (optional): tailors the briefing to the job"):
+    board = st.session_state.get("open_roles")
+    with st.expander("Job posting (optional): tailors the briefing to the job", expanded=board is not None):
         st.text_area("Paste the posting", key="job_description", max_chars=MAX_POSTING_CHARS, height=160)
         st.text_input("…or its web address", key="job_description_url", max_chars=MAX_URL_CHARS)
-        board = st.session_state.get("open_roles")
-        if board is not None:
+        if board is not None:  # open: the roles just found are what the candidate picks from
             st.selectbox(
                 f"…or one of its {len(board.roles)} open roles on {board.service.title()}",
                 options=[None, *board.roles],
@@ -55,6 +68,7 @@ if find_roles:
         st.session_state.open_roles = open_roles(
             runner().services, st.session_state.company_name, st.session_state.company_url or None
         )
+        st.session_state.open_roles_for = _name_key(st.session_state.company_name)
     except PipelineError as error:
         posting_error.error(f"The job boards could not be asked: {error.message}", icon=":material/warning:")
     else:

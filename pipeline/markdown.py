@@ -20,6 +20,7 @@ from pipeline.verify import normalise
 
 NOTHING = "_Nothing found._"
 NO_SALARY = "_No salary figure: no source read for this job states one, and there is no estimate._"
+THIRD_PARTY_LABEL = " _(third-party discussion)_"  # after an item that draws on what others say
 
 _HTML = re.compile(r"[<>&]")
 # Markdown that untrusted text (a quote, a title, a model's claim) could carry: links, images and
@@ -137,7 +138,13 @@ class _Renderer:
         return f"\\[{number}\\]"
 
     def markers(self, citations: list[Citation]) -> str:
-        return "".join(self.marker(c) for c in citations)
+        """The item's markers, then a label when it draws on what others say (a `discussion` source)."""
+        return "".join(self.marker(c) for c in citations) + self.third_party([c.source for c in citations])
+
+    def third_party(self, source_ids: list[str]) -> str:
+        """THIRD_PARTY_LABEL when one of these sources is a discussion, else nothing."""
+        cited = (self.sources.get(sid) for sid in source_ids)
+        return THIRD_PARTY_LABEL if any(s is not None and s.kind == "discussion" for s in cited) else ""
 
     def quotes(self, items: list[tuple[str, list[Citation]]]) -> str:
         """The quotes behind a section's items, one line each."""
@@ -162,7 +169,7 @@ class _Renderer:
         lines = []
         for n, item in enumerate(items, 1):
             bullet = f"{n}." if numbered else "- [ ]" if checklist else "-"
-            cited = "".join(self.marker(Citation(source=sid, quote="")) for sid in item.sources)
+            cited = self.markers([Citation(source=sid, quote="") for sid in item.sources])
             prepares = f" _(prepares for: “{literal(item.prepares_for)}”)_" if item.prepares_for else ""
             lines.append(f"{bullet} {literal(item.text)}{cited}{prepares}")
         return Section(title, "\n".join(lines) or NOTHING)

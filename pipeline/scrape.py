@@ -1,13 +1,15 @@
 """scrape-website: read the company's home page and, in deep mode, a few pages it links to.
 
-    scrape_website(company_name, url, deep=..., client=..., policy=..., deadline=...) -> ScrapedSite
+    scrape_website(url, deep=..., client=..., policy=..., deadline=...) -> ScrapedSite
+    no_website(company_name) -> ScrapedSite    the skipped scrape of a job without a website
 
-With a URL, errors reading the home page propagate (the engine tries the transient ones again). Without
-one, `https://<name>.com` is tried, and a guess that cannot be read is a skipped step, not a
-failure. Deep mode reads up to MAX_DEEP_PAGES linked pages (about, careers, product, engineering,
-blog) in parallel on a small pool of its own: the caller already runs in a pool, and sharing it
-could deadlock. A deep page that fails is left out. Every page goes through robots.txt and the
-same fetch guard, within the same deadline, and through the source cache when one is given.
+Errors reading the home page propagate (the engine tries the transient ones again). A job with no
+website (none given, none on Wikipedia or GitHub) reads no site: its scrape is skipped, asking the
+candidate for the website, rather than guessing one from the name. Deep mode reads up to
+MAX_DEEP_PAGES linked pages (about, careers, product, engineering, blog) in parallel on a small
+pool of its own: the caller already runs in a pool, and sharing it could deadlock. A deep page
+that fails is left out. Every page goes through robots.txt and the same fetch guard, within the
+same deadline, and through the source cache when one is given.
 
 A page that JavaScript builds (`Page.script_built`) and that embeds no data to read instead is
 run in Chromium when the policy allows it (`pipeline.render`, every request through the same
@@ -20,7 +22,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-import unicodedata
 from concurrent.futures import ThreadPoolExecutor, wait
 from urllib.parse import urlsplit
 
@@ -35,9 +36,10 @@ from pipeline.urls import normalize_url
 
 logger = logging.getLogger(__name__)
 
+GIVE_WEBSITE = "give the company's website to read its site."
+
 MAX_DEEP_PAGES = 4
 DEEP_GRACE_S = 0.5  # how long past the deadline we wait for deep pages still finishing
-MAX_SLUG_CHARS = 63  # a DNS label
 
 # Kinds of page worth reading, in order of interest; each matches a whole path segment.
 _DEEP_PAGE_KINDS = [
@@ -50,8 +52,7 @@ _DEEP_PAGE_KINDS = [
 
 
 def scrape_website(
-    company_name: str,
-    url: str | None,
+    url: str,
     *,
     deep: bool,
     client: httpx.Client,
@@ -60,17 +61,7 @@ def scrape_website(
     cache: SourceCache | None = None,
 ) -> ScrapedSite:
     """Read the company's site; `deadline` is a `time.monotonic()` value for the whole step."""
-    if url is None:
-        guess = guess_site_url(company_name)
-        if guess is None:
-            return ScrapedSite(skipped_reason="No website was given and none could be guessed from the company name.")
-        try:
-            home, links, rules, feeds = _read_home(guess, client, policy, deadline, cache)
-        except PipelineError as e:
-            logger.info("guessed site %s not read: %s", guess, e)
-            return ScrapedSite(skipped_reason=f"No website was given, and the guess {guess} could not be read: {e}")
-    else:
-        home, links, rules, feeds = _read_home(normalize_url(url), client, policy, deadline, cache)
+    home, links, rules, feeds = _read_home(normalize_url(url), client, policy, deadline, cache)
     if unreadable(home):
         return ScrapedSite(
             url=home.url, title=home.title, skipped_reason=_unreadable_reason(home, policy), script_built=True
@@ -89,11 +80,12 @@ def scrape_website(
     )
 
 
-def guess_site_url(company_name: str) -> str | None:
-    """`https://<slug>.com` from the name ("Acme Robotics" -> acmerobotics.com), None if no slug."""
-    ascii_name = unicodedata.normalize("NFKD", company_name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]", "", ascii_name.lower())[:MAX_SLUG_CHARS]
-    return f"https://{slug}.com/" if slug else None
+def no_website(company_name: str) -> ScrapedSite:
+    """The skipped scrape of a job whose website nobody named: the candidate is asked for it."""
+    name = " ".join(company_name.split())
+    return ScrapedSite(
+        skipped_reason=(f"No website was given and none was found for “{name}” on Wikipedia or GitHub; {GIVE_WEBSITE}")
+    )
 
 
 def _read_home(

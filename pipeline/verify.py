@@ -9,7 +9,9 @@ words besides stopwords, so that a word found on any page cannot vouch for it; o
 finding may instead quote a GitHub line sharing a word with its requirement. A tech-stack item
 must also be named in its quote, or be a language or topic of the organisation's repositories (a
 small alias table covers common spellings), and is shown only as far as its quote names it; a
-product must be named in its quote. A salary is sourced only when its quote states both figures
+product must be named in its quote. A `discussion` source (what others say on Hacker News) backs
+only a red flag (a thing to look into): a company fact, salary or role-fit finding whose only
+quotes are from discussion is not verified. A salary is sourced only when its quote states both figures
 as pay (a currency or a word such as "salary" or "earn"), with the period the quote names, if
 any. Whatever fails goes to `not_verified` with the reason.
 """
@@ -42,6 +44,8 @@ MIN_QUOTE_CHARS = 4  # a shorter quote (or part of one around "...") proves noth
 MAX_OMISSION_CHARS = 200  # an omission ("...") spans at most this many normalised characters
 MIN_STATEMENT_WORDS = 3  # the prompt asks for 5 to 25; fewer is a word or two found on any page
 STATEMENTS = frozenset({"overview", "top_challenges", "culture_insights", "red_flags"})
+THIRD_PARTY_SECTIONS = frozenset({"red_flags"})  # things to look into: what others say may back them
+THIRD_PARTY = "The quote is from third-party discussion, not a fact about the company."
 
 FACT_SECTIONS = {
     "overview": "Overview",
@@ -203,6 +207,7 @@ class Verifier:
         self.sources = {s.id: s for s in sources}
         self.texts = {s.id: normalise(s.text) for s in sources}
         self.posting_ids = {s.id for s in sources if s.source.kind == "posting"}
+        self.discussion_ids = {s.id for s in sources if s.source.kind == "discussion"}
         self.repo_ids = {s.source.url: s.id for s in sources if s.source.kind == "repository"}
         self.github = github
         self.result = Verified()
@@ -224,7 +229,9 @@ class Verifier:
     def claim(self, section: str, claim: Claim, *, kind: str) -> Item | None:
         """The verified item, or None with the claim recorded in not_verified."""
         self.result.claims += 1
-        citations, reason = self.check_evidence(claim.evidence, statement=kind in STATEMENTS)
+        citations, reason = self.check_evidence(
+            claim.evidence, statement=kind in STATEMENTS, third_party=kind in THIRD_PARTY_SECTIONS
+        )
         shown = claim.text
         if kind == "tech_stack":
             # Shown as its quotes name it: "Kafka (and Spark)" quoted as "Kafka" is shown as Kafka.
@@ -250,11 +257,12 @@ class Verifier:
         return Item(text=shown, citations=citations)
 
     def check_evidence(
-        self, evidence: list[Evidence], *, statement: bool = False, topic: str = ""
+        self, evidence: list[Evidence], *, statement: bool = False, topic: str = "", third_party: bool = False
     ) -> tuple[list[Citation], str]:
         """The citations whose quotes occur in their sources, and why the others failed; a
         statement's quotes must also hold MIN_STATEMENT_WORDS words, unless it is a GitHub line
-        naming its `topic` (a role-fit finding may quote "Language: Go" for a requirement on Go)."""
+        naming its `topic` (a role-fit finding may quote "Language: Go" for a requirement on Go).
+        A quote from a discussion source counts only where `third_party` says what others say may."""
         if not evidence:
             return [], "No source or quote was given."
         citations, reasons = [], []
@@ -262,10 +270,12 @@ class Verifier:
             item = item.model_copy(update={"source": source_id(item.source)})
             if statement and _words(item.quote) < MIN_STATEMENT_WORDS and not self.repository_line(item, topic):
                 reasons.append(f"The quote is too short to support a statement (under {MIN_STATEMENT_WORDS} words).")
-            elif self.quote_in(item.source, item.quote):
-                citations.append(Citation(source=item.source, quote=" ".join(item.quote.split())))
-            else:
+            elif not self.quote_in(item.source, item.quote):
                 reasons.append(self.why_not(item))
+            elif item.source in self.discussion_ids and not third_party:
+                reasons.append(THIRD_PARTY)  # a true quote, but of what others say
+            else:
+                citations.append(Citation(source=item.source, quote=" ".join(item.quote.split())))
         return citations, " ".join(dict.fromkeys(reasons))
 
     def repository_line(self, evidence: Evidence, topic: str) -> bool:

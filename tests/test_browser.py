@@ -13,10 +13,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from core.steps import SCRAPE, STEPS
 from harness.fakes.anthropic_api import FakeAnthropic
+from harness.fakes.job_boards import GREENHOUSE_JOB_ID, GREENHOUSE_TOKEN
 from harness.fakes.server import Reply
 from harness.fakes.wiring import fake_services_env
 from harness.live_app import app_environment, serve_app
@@ -36,6 +38,9 @@ SECTION_TITLES = [
 JOB_URL = re.compile(r"/job\?job=(\w+)")
 HUMAN_DURATION = re.compile(r"took \d+(\.\d)? (ms|s)\b|took \d+ min")
 BUSY = Reply(503, b"busy", {"Retry-After": "0"})
+OPEN_TRIES = 3  # clicks on a selectbox before its list must have opened
+LIST_OPEN_MS = 5_000  # how long one click's list may take to appear, milliseconds
+POSTING_URL = f"https://boards.greenhouse.io/{GREENHOUSE_TOKEN}/jobs/{GREENHOUSE_JOB_ID}"
 
 # Records every distinct state of the steps list the page shows, without reloading it: a
 # MutationObserver appends "running,succeeded,pending,pending" style keys to window.__stepStates.
@@ -69,6 +74,22 @@ def submit(page: Page, base_url: str, name: str, url: str = "", role: str = "") 
     page.get_by_role("button", name="Research").click()
     expect(page).to_have_url(JOB_URL)
     return JOB_URL.search(page.url).group(1)
+
+
+def choose(page: Page, box: Locator, option: str) -> None:
+    """Pick `option` in a Streamlit selectbox. A click that lands while the app is still redrawing
+    the widget opens nothing, so the click is repeated until the list of options is visible."""
+    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden()  # the app's run is over
+    listbox = page.get_by_role("listbox")
+    for _ in range(OPEN_TRIES):
+        box.get_by_role("combobox").click()
+        try:
+            listbox.wait_for(state="visible", timeout=LIST_OPEN_MS)
+            break
+        except PlaywrightTimeout:
+            continue
+    listbox.get_by_role("option", name=option, exact=True).click()
+    expect(box.get_by_role("combobox")).to_have_value(option)
 
 
 def expect_completed(page: Page) -> None:
@@ -196,6 +217,33 @@ def test_citations_and_the_not_verified_list_on_the_page(app_url, page, fake_sit
     expect(reason).to_be_visible()
     expect(collapsed.get_by_text("Erlang").first).to_be_visible()
     screenshot(page, "09-briefing-citations")
+
+
+def test_an_open_role_picked_on_the_form_is_the_posting_with_its_pay(app_url, page, fake_site):
+    """Find its open roles opens the posting section on the roles found; the role picked there is
+    read through the board's API, becomes the posting source and states the salary."""
+    page.goto(app_url)
+    page.get_by_role("textbox", name="Company name").fill("Acme Robotics")
+    page.get_by_role("textbox", name="Website (optional)").fill(fake_site.url)
+    page.get_by_role("button", name="Find its open roles (to pick one as the posting)").click()
+
+    picker = page.get_by_test_id("stSelectbox").filter(has_text="open roles on Greenhouse")
+    expect(picker).to_be_visible()  # in sight: the "Job posting" section opened by itself
+    expect(picker).to_contain_text("…or one of its 3 open roles on Greenhouse")
+    choose(page, picker, "Senior Backend Engineer · Engineering · Lyon")
+    page.get_by_role("button", name="Research").click()
+    expect(page).to_have_url(JOB_URL)
+    expect_completed(page)
+
+    salary = page.get_by_test_id("stMarkdownContainer").filter(has_text="Stated by a source:")
+    expect(salary).to_contain_text("Stated by a source: EUR 95,000 – 120,000")
+    posting = page.locator(f'a[href="{POSTING_URL}"]')
+    expect(posting.first).to_be_visible()
+    sources = page.get_by_test_id("stMarkdownContainer").filter(has_text="Company site").filter(has=posting)
+    expect(sources).to_contain_text("Job posting")  # the group's heading
+    expect(sources.get_by_role("listitem").filter(has=posting).last).to_contain_text("— job posting")
+    expect_no_error_on_screen(page)
+    screenshot(page, "11-open-role-posting")
 
 
 def test_failed_job_says_why_and_retry_completes(app_url, page, fake_site, fake_anthropic):

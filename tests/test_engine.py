@@ -468,6 +468,23 @@ def test_an_unreadable_homepage_from_github_falls_back_and_skips(runner, fake_gi
     assert _step(status, "search-github")["status"] == "succeeded"
 
 
+def test_a_name_no_source_has_a_website_for_reads_no_site_and_asks_for_it(runner, fake_github, fake_sources):
+    fake_sources.wikidata.websites.clear()  # neither Wikipedia nor GitHub knows a website
+    fake_github.add_org("acme-robotics", "Acme Robotics", blog="", repos=ACME_REPOS)
+
+    status = _run(runner, ResearchRequest(company_name="Acme Robotics"))
+
+    assert status["status"] == "completed", status["message"]
+    reason = (
+        "No website was given and none was found for “Acme Robotics” on Wikipedia or GitHub; "
+        "give the company's website to read its site."
+    )
+    scrape = next(r for r in attempts.for_job(runner.engine, status["jobId"]) if r.step == "scrape-website")
+    assert (scrape.status, scrape.error_message) == (AttemptStatus.SKIPPED, reason)  # the job page's step note
+    assert reason in status["briefing"]["unread"]  # the Sources section names it with what could not be read
+    assert not any(s["kind"] == "page" for s in status["briefing"]["sources"])
+
+
 def test_a_worker_in_another_pid_namespace_is_judged_by_its_heartbeat(runner):
     """Same host name, other PID namespace (a container): its pid means nothing here."""
     assert workers.host_identity() == f"{socket.gethostname()}/pidns:{os.stat('/proc/self/ns/pid').st_ino}"

@@ -38,6 +38,7 @@ def test_a_job_that_read_nothing_says_its_briefing_is_generic(app_env, fake_site
     page = _page("pages/job.py", job=job.id)
     assert not page.exception and not page.success
     assert "generic" in page.warning[0].value
+    assert page.text_input(key="corrected_url").label == "The company's website"  # asked for, as the reason says
     history = _page("pages/history.py")
     assert any("generic: no source could be read" in caption.value for caption in history.caption)
 

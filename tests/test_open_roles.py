@@ -17,12 +17,23 @@ from tests.test_cli import _cli
 POSTING_URL = f"https://boards.greenhouse.io/{GREENHOUSE_TOKEN}/jobs/{GREENHOUSE_JOB_ID}"
 
 
+def _posting_box(at) -> object:
+    """The form's "Job posting" expander."""
+    return next(e for e in at.expander if e.label.startswith("Job posting"))
+
+
+def _find_roles(at):
+    return next(b for b in at.button if b.label.startswith("Find its open roles")).click().run()
+
+
 def test_the_form_finds_the_open_roles_and_submits_the_one_picked(app_env, fake_sources):
     at = open_page("pages/new_research.py")
+    assert _posting_box(at).proto.expanded is False  # collapsed until there is something to pick
     at.text_input(key="company_name").input("Acme Robotics")
-    at = next(b for b in at.button if b.label.startswith("Find its open roles")).click().run()
+    at = _find_roles(at)
 
     assert not at.exception
+    assert _posting_box(at).proto.expanded is True  # opened: the roles found are in sight
     picker = at.selectbox(key="open_role")
     assert picker.label == "…or one of its 3 open roles on Greenhouse"
     assert picker.options[1] == "Senior Backend Engineer · Engineering · Lyon"
@@ -31,6 +42,19 @@ def test_the_form_finds_the_open_roles_and_submits_the_one_picked(app_env, fake_
 
     assert not at.exception
     assert [job.job_description_url for job in _jobs(app_env)] == [POSTING_URL]
+
+
+def test_roles_found_for_one_company_go_when_the_name_changes(app_env, fake_sources):
+    at = open_page("pages/new_research.py")
+    at.text_input(key="company_name").input("Acme Robotics")
+    at = _find_roles(at)
+    at.selectbox(key="open_role").select_index(1)
+    at.text_input(key="company_name").input("Initech")  # another company, whose roles were never asked for
+    at = next(b for b in at.button if b.label == "Research").click().run()
+
+    assert not at.exception
+    # Initech's job has no posting: the role picked from Acme's board went with Acme's name.
+    assert [(job.company_name, job.job_description_url) for job in _jobs(app_env)] == [("Initech", None)]
 
 
 def _jobs(app_env) -> list[Job]:

@@ -87,7 +87,7 @@ def test_this_server_can_render():
 
 
 def test_a_shell_is_rendered_and_read_through_our_fetcher_only(shell_site, site_client):
-    site = scrape_website("Brightloop", shell_site.url, deep=False, client=site_client, policy=RENDERING,
+    site = scrape_website(shell_site.url, deep=False, client=site_client, policy=RENDERING,
                           deadline=time.monotonic() + 30)  # fmt: skip
 
     [home] = site.pages
@@ -209,7 +209,7 @@ def test_no_cookie_or_storage_outlives_a_page(shell_site, site_client):
 
 
 def test_a_shell_that_cannot_be_rendered_says_so(shell_site, site_client):
-    site = scrape_website("Brightloop", shell_site.url, deep=False, client=site_client, policy=LOCAL_POLICY,
+    site = scrape_website(shell_site.url, deep=False, client=site_client, policy=LOCAL_POLICY,
                           deadline=time.monotonic() + 10)  # fmt: skip
 
     assert site.pages == [] and site.script_built

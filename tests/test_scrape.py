@@ -14,8 +14,8 @@ import pytest
 from core.errors import FetchRefused, NetworkError, ServiceUnavailable
 from harness.fakes.server import Reply, Request
 from harness.fakes.site import DESCRIPTION, EXTERNAL_LINK, TITLE, FakeSite
-from pipeline.fetch import FetchPolicy, make_site_client
-from pipeline.scrape import guess_site_url, scrape_website
+from pipeline.fetch import FetchPolicy
+from pipeline.scrape import scrape_website
 from tests.helpers import LOCAL_POLICY
 
 
@@ -29,7 +29,6 @@ def scrape(
     policy: FetchPolicy = LOCAL_POLICY,
 ):
     return scrape_website(
-        "Acme Robotics",
         site.url + path,
         deep=deep,
         client=client,
@@ -168,61 +167,6 @@ def test_an_unreachable_site_given_by_url_is_a_network_error(site_client: httpx.
         port = s.getsockname()[1]
     with pytest.raises(NetworkError):
         scrape_website(
-            "Acme", f"http://127.0.0.1:{port}/", deep=False, client=site_client, policy=LOCAL_POLICY,
+            f"http://127.0.0.1:{port}/", deep=False, client=site_client, policy=LOCAL_POLICY,
             deadline=time.monotonic() + 5,
         )  # fmt: skip
-
-
-# --- no URL: guess <name>.com --------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("name", "url"),
-    [
-        ("Acme Robotics", "https://acmerobotics.com/"),
-        ("Café Ümlaut, Inc.", "https://cafeumlautinc.com/"),
-        ("!!!", None),
-    ],
-)
-def test_guess_site_url(name: str, url: str | None) -> None:
-    assert guess_site_url(name) == url
-
-
-def fake_dns(monkeypatch: pytest.MonkeyPatch, host: str, address: str) -> None:
-    real = socket.getaddrinfo
-
-    def getaddrinfo(name, port, *args, **kwargs):
-        if name != host:
-            return real(name, port, *args, **kwargs)
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-
-
-def test_a_guess_that_resolves_privately_is_skipped_with_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake_dns(monkeypatch, "acmerobotics.com", "10.1.2.3")
-    with make_site_client(FetchPolicy()) as client:
-        site = scrape_website(
-            "Acme Robotics", None, deep=True, client=client, policy=FetchPolicy(), deadline=time.monotonic() + 5
-        )
-    assert site.pages == [] and site.url is None
-    assert site.skipped_reason is not None
-    assert "https://acmerobotics.com/" in site.skipped_reason and "not a public internet address" in site.skipped_reason
-
-
-def test_an_unreachable_guess_is_skipped_with_a_reason(
-    monkeypatch: pytest.MonkeyPatch, site_client: httpx.Client
-) -> None:
-    fake_dns(monkeypatch, "acmerobotics.com", "127.0.0.1")  # allowed, but nothing listens on 443
-    site = scrape_website(
-        "Acme Robotics", None, deep=False, client=site_client, policy=LOCAL_POLICY, deadline=time.monotonic() + 5
-    )
-    assert site.pages == []
-    assert site.skipped_reason is not None and "could not be read" in site.skipped_reason
-
-
-def test_a_name_with_no_letters_is_skipped_without_a_request(site_client: httpx.Client) -> None:
-    site = scrape_website(
-        "!!!", None, deep=False, client=site_client, policy=LOCAL_POLICY, deadline=time.monotonic() + 5
-    )
-    assert site.skipped_reason == "No website was given and none could be guessed from the company name."

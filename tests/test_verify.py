@@ -10,13 +10,15 @@ from hypothesis import strategies as st
 from api.status_json import job_status
 from core.request import ResearchRequest
 from harness.fakes.anthropic_api import FakeAnthropic
+from harness.fakes.job_boards import GREENHOUSE_JOB_ID, GREENHOUSE_TOKEN
 from harness.fakes.server import Reply
-from pipeline.markdown import render_markdown
+from pipeline.markdown import THIRD_PARTY_LABEL, render_markdown
 from pipeline.models import Briefing, BriefingDraft, Evidence, GitHubData, SalaryClaim, Source
 from pipeline.sources import SourceText
 from pipeline.verify import (
     MAX_OMISSION_CHARS,
     MIN_QUOTE_CHARS,
+    THIRD_PARTY,
     Verified,
     Verifier,
     amounts,
@@ -126,6 +128,65 @@ def test_every_kind_of_claim_is_checked_in_a_whole_job(runner, fake_site, fake_a
     assert seed["overview"] == "Acme makes sorting robots. The fleet runs Kubernetes."
     assert (seed["products"], seed["techStack"], seed["cultureInsights"]) == ([], ["Python", "PostgreSQL", "Go"], "")
     assert (seed["salaryRange"], seed["averageSalary"]) == (None, None)
+
+
+POSTING_URL = f"https://boards.greenhouse.io/{GREENHOUSE_TOKEN}/jobs/{GREENHOUSE_JOB_ID}"
+EVERY_KIND = {"page", "posting", "job-board", "blog", "repository", "wikipedia", "discussion"}
+
+
+def cited_kinds(results: dict, sections: tuple[str, ...] | None = None) -> dict[str, set[str]]:
+    """The kinds of source each section's verified items cite (quotes or, for advice, source ids)."""
+    kind = {source["id"]: source["kind"] for source in results["sources"]}
+    found: dict[str, set[str]] = {}
+    for key, value in results.items():
+        items = value if isinstance(value, list) else [value] if isinstance(value, dict) else []
+        for item in items:
+            if not isinstance(item, dict) or key in ("sources", "notVerified"):
+                continue
+            ids = [c["source"] for c in item.get("citations") or []] + list(item.get("sources") or [])
+            if item.get("requirementCitation"):
+                ids.append(item["requirementCitation"]["source"])
+            found.setdefault(key, set()).update(kind[sid] for sid in ids)
+    return {key: kinds for key, kinds in found.items() if kinds}
+
+
+def test_the_fake_model_cites_every_kind_of_source_and_discussion_only_as_third_party(
+    runner, fake_site, fake_anthropic
+):
+    results = run(runner, fake_site, job_description_url=POSTING_URL)
+
+    cited = cited_kinds(results)
+    assert set().union(*cited.values()) >= EVERY_KIND, cited
+    assert [key for key, kinds in cited.items() if "discussion" in kinds] == ["keyTalkingPoints", "redFlags"]
+    assert results["verification"]["dropped"] == 0  # the fake copies every quote from its source
+    markdown = render_markdown(Briefing.model_validate(results))
+    red_flag = next(line for line in markdown.splitlines() if "third-party discussion on Hacker News" in line)
+    assert red_flag.endswith(THIRD_PARTY_LABEL)
+
+
+def test_a_company_fact_backed_only_by_discussion_is_not_verified(runner, fake_site, fake_anthropic):
+    run(runner, fake_site, job_description_url=POSTING_URL)  # the prompt every kind of source is in
+    prompt = fake_anthropic.calls[-1].user_text
+    honest = FakeAnthropic.draft("Acme Robotics", prompt)
+    [flag] = honest["redFlags"]
+    story = flag["evidence"]  # a true quote of a Hacker News story's title
+    raised = "Acme Robotics raised a Series B to put its robots in 100 warehouses."
+    lying = {
+        **honest,
+        "overview": [*honest["overview"], {"text": raised, "evidence": story}],
+        "products": [{"text": "Series B", "evidence": story}],
+        "salary": {"min": 100, "max": 100, "currency": "$", "evidence": story},
+    }
+    fake_anthropic.enqueue(lying, lying)  # the facts part and the coaching part
+
+    results = run(runner, fake_site, job_description_url=POSTING_URL, refresh=True)  # not the same request
+
+    reasons = dropped(results)
+    assert reasons[raised] == reasons["Series B"] == reasons["$ 100 – 100 a year"] == THIRD_PARTY
+    assert raised not in texts(results["overview"])
+    assert texts(results["redFlags"]) == [flag["text"]]  # a thing to look into may cite what others say
+    assert cited_kinds(results)["overview"] == {"page", "wikipedia"}
+    assert results["salary"]["basis"] == "source"  # the posting's own pay range, not the story
 
 
 def test_a_statement_needs_more_than_a_word_found_on_any_page(runner, fake_site, fake_anthropic):

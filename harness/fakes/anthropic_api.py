@@ -110,38 +110,63 @@ class FakeAnthropic(FakeServer):
     @staticmethod
     def draft(company: str = "Acme", prompt: str = "", *, full: bool = False) -> dict:
         """The default valid BriefingDraft JSON (camelCase) for a company. Its facts quote the
-        sources in `prompt` truthfully (the first sentence of the first page, the stack words the
-        pages name); without sources, they carry no evidence and fail verification. `full`: every
-        section as long as a real briefing writes it (~2 300 tokens), each fact quoting a sentence."""
+        sources in `prompt` truthfully, each kind where a real briefing uses it: the first sentence
+        of the first page, the stack words the pages name (with the repository whose language it
+        is), the posting's requirements, Wikipedia's first statement, the job board's teams, the
+        blog's newest post; a `discussion` story only as a thing to look into and a talking point,
+        never as company fact. Without sources, the facts carry no evidence and fail verification.
+        `full`: every section as long as a real briefing writes it (~2 300 tokens), each fact
+        quoting a sentence."""
+        kinds = source_kinds(prompt)
         sources = sources_in(prompt)
-        first = next(iter(sources.items()), None)
+        facts = {sid: text for sid, text in sources.items() if kinds[sid] != "discussion"}  # what the company says
+        of_kind = {kind: [sid for sid in sources if kinds[sid] == kind] for kind in set(kinds.values())}
+        first = next(iter(facts.items()), None)
         overview = [{"text": f"{company} is described by its own website.", "evidence": []}]
         if first:
             sentence = sentences(first[1])[0]
             overview = [{"text": sentence, "evidence": [{"source": first[0], "quote": sentence}]}]
+        for sid in of_kind.get("wikipedia", [])[:1]:
+            said = statement(sources[sid])
+            overview.append({"text": f"Wikipedia: {said}", "evidence": [{"source": sid, "quote": said}]})
         stack = [
-            {"text": word, "evidence": [quote_with(sources, word)]}
+            {"text": word, "evidence": [quote_with(facts, word), *_language_lines(sources, of_kind, word)][:4]}
             for word in ("Python", "PostgreSQL", "Kubernetes")
-            if quote_with(sources, word)
+            if quote_with(facts, word)
         ]
-        posting = next((text for sid, text in sources.items() if f"--- Source {sid} (posting)" in prompt), "")
+        posting = next((sources[sid] for sid in of_kind.get("posting", [])), "")
         role_fit = [
             {
                 "requirement": line[2:].strip(),
-                "evidence": [e for e in [quote_with(sources, "Python")] if e and "Python" in line],
+                "evidence": [e for e in [quote_with(facts, "Python")] if e and "Python" in line],
                 "finding": "The website says the fleet software is written in Python." if "Python" in line else "",
                 "practiceQuestion": f"How have you shown this: {line[2:].strip()}?",
             }
             for line in posting.split("\n")
             if line.startswith("- ")
         ]
+        hiring = [
+            {
+                "text": f"{company} is hiring, {line[:1].lower()}{line[1:]}.",
+                "evidence": [{"source": sid, "quote": line}],
+            }
+            for sid in of_kind.get("job-board", [])[:1]
+            for line in [_line_of(sources[sid], "By team:") or sentences(sources[sid])[0]]
+        ]
+        blog = [
+            {"text": f"The engineering blog writes: {said}", "evidence": [{"source": sid, "quote": said}]}
+            for sid in of_kind.get("blog", [])[:1]
+            for said in [statement(sources[sid].replace(" — ", "\n"))]  # a feed line: date — title — summary
+        ]
+        # A discussion source is its third-party label, then the story's title, on lines of their own.
+        stories = [(sid, sources[sid].split("\n")[1].strip()) for sid in of_kind.get("discussion", [])[:1]]
         draft = {
             "roleFit": role_fit,
             "overview": overview,
             "products": [
-                {"text": word, "evidence": [quote_with(sources, word)]}
+                {"text": word, "evidence": [quote_with(facts, word)]}
                 for word in ("Acme Sorter",)
-                if quote_with(sources, word)
+                if quote_with(facts, word)
             ],
             "techStack": stack,
             "salary": None,
@@ -151,20 +176,32 @@ class FakeAnthropic(FakeServer):
                 for n in range(1, 7)
             ],
             "preparationTips": [
-                {"text": f"Read {company}'s engineering blog."},
+                {"text": f"Read {company}'s engineering blog.", "sources": of_kind.get("blog", [])[:1]},
                 {"text": "Practise system design."},
                 {"text": "Prepare STAR stories."},
             ],
-            "keyTalkingPoints": [{"text": f"Your interest in {company}'s work."}],
-            "topChallenges": [],
-            "cultureInsights": [],
+            "keyTalkingPoints": [
+                {"text": f"Your interest in {company}'s work."},
+                *(
+                    {"text": f"Ask what the team learnt from the story people discussed: {title}", "sources": [sid]}
+                    for sid, title in stories
+                ),
+            ],
+            "topChallenges": hiring,
+            "cultureInsights": blog,
             "smartQuestions": [{"text": "How does the team decide what to build next?"}],
-            "redFlags": [],
+            "redFlags": [
+                {
+                    "text": f"Look into what others said (third-party discussion on Hacker News): {title}",
+                    "evidence": [{"source": sid, "quote": title}],
+                }
+                for sid, title in stories
+            ],
             "prepChecklist": [{"text": "Re-read the job description."}, {"text": "Test your video setup."}],
         }
         if not full:
             return draft
-        company_sources = {sid: text for sid, text in sources.items() if f"--- Source {sid} (posting)" not in prompt}
+        company_sources = {sid: text for sid, text in facts.items() if kinds[sid] != "posting"}
         return _full(draft, company, company_sources)
 
     @classmethod
@@ -464,7 +501,7 @@ def _full(draft: dict, company: str, sources: dict[str, str]) -> dict:
         "overview": facts(4, 0, "what the company does"),
         "topChallenges": facts(3, 1, "the challenges ahead"),
         "cultureInsights": facts(3, 2, "how the teams work"),
-        "redFlags": facts(2, 3, "what to look into"),
+        "redFlags": [*draft["redFlags"], *facts(2, 3, "what to look into")][:5],
         "interviewQuestions": [
             {**question, "text": f"{question['text']} Tell us how you would approach it at {company}, step by step."}
             for question in draft["interviewQuestions"]
@@ -477,7 +514,7 @@ def _full(draft: dict, company: str, sources: dict[str, str]) -> dict:
     }
 
 
-_SOURCE_HEADER = re.compile(r"^--- Source (S\d+) \([a-z]+\): .*$", re.MULTILINE)
+_SOURCE_HEADER = re.compile(r"^--- Source (S\d+) \(([a-z-]+)\): .*$", re.MULTILINE)  # kinds such as job-board
 
 
 def sources_in(prompt: str) -> dict[str, str]:
@@ -489,6 +526,27 @@ def sources_in(prompt: str) -> dict[str, str]:
         text = prompt[header.end() : end]
         found[header.group(1)] = re.split(r"\n</untrusted_", text)[0].strip()
     return found
+
+
+def source_kinds(prompt: str) -> dict[str, str]:
+    """The kind of each source of a briefing prompt: id → page, posting, job-board, blog, …"""
+    return {header.group(1): header.group(2) for header in _SOURCE_HEADER.finditer(prompt)}
+
+
+def statement(text: str) -> str:
+    """The text's first sentence of five words or more (its first sentence when none is)."""
+    return next((s for s in sentences(text) if len(s.split()) >= 5), sentences(text)[0])
+
+
+def _line_of(text: str, prefix: str) -> str | None:
+    """The text's first line that starts with `prefix`, whitespace collapsed."""
+    return next((" ".join(line.split()) for line in text.split("\n") if line.startswith(prefix)), None)
+
+
+def _language_lines(sources: dict[str, str], of_kind: dict[str, list[str]], word: str) -> list[dict]:
+    """Evidence from the first repository whose language is `word`, quoting its Language line."""
+    line = f"Language: {word}"
+    return [{"source": sid, "quote": line} for sid in of_kind.get("repository", []) if line in sources[sid]][:1]
 
 
 def sentences(text: str) -> list[str]:
