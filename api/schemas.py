@@ -69,7 +69,7 @@ class ResearchSubmission(PostingFields):
     company_url: StrictStr | None = Field(
         default=None,
         max_length=MAX_URL_CHARS,
-        description="Its website; https:// is added when missing. Omitted: found on GitHub or guessed.",
+        description="Its website; https:// is added when missing. Omitted: found on Wikipedia or GitHub.",
         examples=["https://acme.example"],
     )
     role: StrictStr | None = Field(

@@ -119,10 +119,7 @@ def fetch_html(
     body = _cached_get(
         "page", url, client, policy, deadline, HTML_TYPES, cache, keep=lambda r: r.ok, before_send=before_send
     )
-    _raise_for_status(body)
-    return FetchedPage(
-        url=body.url, html=_decode(body.content, body.headers.get("content-type", "")), status=body.status
-    )
+    return _document(body)
 
 
 def fetch_text(
@@ -148,6 +145,11 @@ def fetch_text(
         keep=lambda r: r.ok or r.status in (404, 410),
         before_send=before_send,
     )
+    return _document(body)
+
+
+def _document(body: _Response) -> FetchedPage:
+    """The fetched body as a decoded document, once its status is an answer (else the error it means)."""
     _raise_for_status(body)
     return FetchedPage(
         url=body.url, html=_decode(body.content, body.headers.get("content-type", "")), status=body.status

@@ -29,7 +29,7 @@ import httpx
 
 from core.errors import FetchRefused, PipelineError
 from pipeline.cache import SourceCache
-from pipeline.fetch import FetchPolicy, RobotsRules, robots_rules
+from pipeline.fetch import FetchPolicy, RobotsRules, origin, robots_rules
 from pipeline.models import Page, ScrapedSite
 from pipeline.render import read_page, unreadable
 from pipeline.urls import normalize_url
@@ -142,7 +142,7 @@ def _read_deep_pages(
     cache: SourceCache | None,
 ) -> list[Page]:
     """Picks the linked pages robots.txt allows, then reads them in parallel; failures are left out."""
-    rules_by_origin: dict[tuple, RobotsRules | None] = {_origin(home_rules.url): home_rules}
+    rules_by_origin: dict[tuple, RobotsRules | None] = {origin(home_rules.url): home_rules}
     candidates = [link for link in links if _kind_of(link, home_url) is not None]
     allowed = [link for link in candidates if _robots_allow(link, rules_by_origin, client, policy, deadline, cache)]
     chosen = _deep_links(home_url, allowed)
@@ -177,14 +177,14 @@ def _robots_allow(
     cache: SourceCache | None,
 ) -> bool:
     """Checks `url` against its origin's robots.txt, read once per origin (None: unreadable)."""
-    origin = _origin(url)
-    if origin not in rules_by_origin:  # e.g. the home page redirected from acme.com to www.acme.com
+    key = origin(url)
+    if key not in rules_by_origin:  # e.g. the home page redirected from acme.com to www.acme.com
         try:
-            rules_by_origin[origin] = robots_rules(url, client, policy, deadline=deadline, cache=cache)
+            rules_by_origin[key] = robots_rules(url, client, policy, deadline=deadline, cache=cache)
         except PipelineError as e:
             logger.info("robots.txt for %s could not be read: %s", url, e)
-            rules_by_origin[origin] = None
-    rules = rules_by_origin[origin]
+            rules_by_origin[key] = None
+    rules = rules_by_origin[key]
     if rules is None or not rules.can_fetch(policy.user_agent, url):
         logger.info("deep page %s skipped: robots.txt does not allow it or could not be read", url)
         return False
@@ -198,8 +198,3 @@ def _read_deep_page(
     if unreadable(page):
         raise FetchRefused(_unreadable_reason(page, policy))
     return page
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    return parts.scheme, parts.hostname or "", parts.port
