@@ -8,7 +8,7 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from engine.retry import RETRY_AFTER_CAP_S
+from engine.step_backoff import RETRY_AFTER_CAP_S
 from pipeline.retry_after import retry_after_s
 
 
