@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt  # a CommonMark renderer (markdown-it-py, pinned)
 
+from engine.status import StepState
 from pipeline.markdown import WORD_JOINER
 from ui.format import STATUS_ICONS, escape_markdown, human_duration, human_eta, job_duration_ms, when
 from ui.job_view import step_lines
@@ -82,9 +83,9 @@ def test_any_line_of_ascii_renders_literally(text: str) -> None:
 # --- step_lines ----------------------------------------------------------------------------------
 
 
-def step(**fields: object) -> dict:
-    base = {"label": "Reading the company website", "status": "failed", "attempts": 1, "durationMs": 850}
-    return {**base, "error": None, "note": None, **fields}
+def step(**fields: object) -> StepState:
+    base = {"id": "scrape-website", "label": "Reading the company website", "status": "failed", "attempts": 1}
+    return StepState(**{**base, "duration_ms": 850, "error": None, "note": None, "meta": None, **fields})
 
 
 def test_step_lines_escape_errors_and_notes() -> None:
@@ -99,12 +100,12 @@ def test_step_lines_escape_errors_and_notes() -> None:
 
 
 def test_step_lines_prefer_the_note_and_show_counts() -> None:
-    text = step_lines([step(attempts=2, durationMs=12_400, error="boom", note="not needed")])
+    text = step_lines([step(attempts=2, duration_ms=12_400, error="boom", note="not needed")])
     assert text == "- :material/error: **Reading the company website** — failed · 2 attempts · 12.4 s  \n  _not needed_"
 
 
 def test_step_lines_for_a_pending_step() -> None:
-    assert step_lines([step(status="pending", attempts=0, durationMs=None)]) == (
+    assert step_lines([step(status="pending", attempts=0, duration_ms=None)]) == (
         "- :material/schedule: **Reading the company website** — pending"
     )
 
