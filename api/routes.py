@@ -187,13 +187,18 @@ async def the_runner(request: Request, _credentials: Annotated[object, Depends(b
     return runner
 
 
-async def no_query(request: Request) -> None:
-    """Refuse query parameters on a route that takes none (a typo must not be ignored silently);
+async def plain_query(request: Request) -> None:
+    """Refuse query parameters on a route that takes none (a typo must not be ignored silently), and
+    a parameter given twice (each takes one value; FastAPI would keep the last and drop the rest);
     GET /api/jobs refuses unknown ones through its query model. Async: FastAPI runs a plain
     function dependency on a worker thread, a hop every request would pay."""
-    if request.query_params and not request.scope["route"].dependant.query_params:
-        name = next(iter(request.query_params))
+    query = request.query_params
+    if query and not request.scope["route"].dependant.query_params:
+        name = next(iter(query))
         raise ApiError(400, f"Unknown query parameter: {name or '(no name)'}.", name or None)
+    repeated = next((name for name in query if len(query.getlist(name)) > 1), None)
+    if repeated is not None:
+        raise ApiError(400, f"Query parameter {repeated or '(no name)'} is given more than once.", repeated or None)
 
 
 RunnerDep = Annotated[Runner, Depends(the_runner)]
@@ -279,8 +284,8 @@ _ACCEPTED = _json(
 )
 _BODY_ERRORS = _errors(413, 415, 422)
 
-public = APIRouter(route_class=GuardedRoute, dependencies=[Depends(no_query)], responses=_errors(400, 500))
-router = APIRouter(route_class=GuardedRoute, dependencies=[Depends(no_query)], responses=_errors(400, 401, 422, 500))
+public = APIRouter(route_class=GuardedRoute, dependencies=[Depends(plain_query)], responses=_errors(400, 500))
+router = APIRouter(route_class=GuardedRoute, dependencies=[Depends(plain_query)], responses=_errors(400, 401, 422, 500))
 
 
 def _accepted(job: Job) -> JSONResponse:

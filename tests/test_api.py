@@ -305,6 +305,11 @@ def test_unknown_query_parameters_are_a_400(client):
     _error(client.get("/api/health", params={"x": ""}), 400, "x")
 
 
+def test_a_query_parameter_given_twice_is_a_400_not_its_last_value(client):
+    assert "more than once" in _error(client.get("/api/jobs?batch=a&batch=b"), 400, "batch")
+    assert client.get("/api/jobs?batch=a").status_code == 200
+
+
 def test_other_methods_and_paths_answer_json(client):
     wrong_method = client.delete("/api/jobs")
     assert wrong_method.headers["allow"] == "GET"
