@@ -120,6 +120,17 @@ class _Run:
                 raise
             except (attempts.NotOwner, SQLAlchemyError):
                 raise  # not the step's fault: run_job hands the job on
+            except _Released:  # the worker stopped mid-step (a progress note checks): not a crash
+                attempts.finish(
+                    self.engine,
+                    self.fence,
+                    row,
+                    AttemptStatus.FAILED,
+                    meta=meta,
+                    error_kind="interrupted",
+                    error_message="The worker stopped during this step; the job went back to the queue.",
+                )
+                raise
             except Exception as error:
                 log.exception("step %s of job %s crashed", spec.id, self.job.id)
                 attempts.finish(

@@ -404,6 +404,27 @@ def test_shutdown_hands_running_and_queued_jobs_to_the_next_worker(make_runner, 
     assert fake_site.hits("/") == 2  # the running job resumed after its finished scrape; the other read once
 
 
+def test_shutdown_while_claude_writes_queues_the_job_and_logs_no_crash(make_runner, fake_site, fake_anthropic, caplog):
+    fake_anthropic.tokens_per_s = 40.0  # a real model's pace: the briefing takes tens of seconds to write
+    first = make_runner(PREP_WORKERS="1")
+    job, _ = first.submit(_request(fake_site))
+
+    def writing() -> bool:
+        return any(
+            r.step == "analyze-with-claude" and r.status == AttemptStatus.RUNNING and r.meta
+            for r in attempts.for_job(first.engine, job.id)
+        )
+
+    until(writing, "Claude's first progress note", WAIT_S)
+    first.shutdown()
+
+    row = jobs.get_job(first.engine, job.id)
+    assert (row.status, row.owner) == (JobStatus.QUEUED, None)
+    [analysis] = [r for r in attempts.for_job(first.engine, job.id) if r.step == "analyze-with-claude"]
+    assert (analysis.status, analysis.error_kind) == (AttemptStatus.FAILED, "interrupted")
+    assert "crashed" not in caplog.text
+
+
 def _live_futures() -> int:
     gc.collect()
     return sum(isinstance(thing, Future) for thing in gc.get_objects())
