@@ -75,12 +75,11 @@ failed = job.status == JobStatus.FAILED
 if job.status == JobStatus.COMPLETED:
     job_view.completed_notice(found)
     results = found.briefing or {}
-    notice = job_view.identity_notice(results)
+    notice = job_view.identity_notice(results, website_given=bool(job.company_url))
     if notice:
         st.markdown(f":material/travel_explore: {notice}")
-    # No website was given and none was found: the scrape was skipped, so the candidate is asked for it.
-    no_site = not job.company_url and not any(s["kind"] == "page" for s in results.get("sources") or [])
-    if notice or no_site:
+    # No website was given: the candidate can correct the company picked, or give the site the scrape lacked.
+    if not job.company_url and (notice or not any(s["kind"] == "page" for s in results.get("sources") or [])):
         with st.form("correct_company", border=False):
             website = st.text_input("The company's website", key="corrected_url", placeholder="https://acme.com")
             if st.form_submit_button("Research this website instead", icon=":material/refresh:"):

@@ -111,3 +111,15 @@ def test_the_job_page_names_the_company_picked_and_offers_to_correct_it(client, 
     at = next(b for b in at.button if b.label == "Research this website instead").click().run()
     assert not at.exception
     assert sorted(job.company_url or "" for job in _jobs(app_env)) == ["", fake_site.url + "/about"]
+
+
+def test_a_job_given_its_website_says_the_article_matched_it_and_offers_no_correction(client, fake_site, app_env):
+    status = _wait(client, _submit(client, {"companyName": "Acme Robotics", "companyUrl": fake_site.url})["jobId"])
+    at = open_page("pages/job.py", job=status["jobId"])
+
+    assert not at.exception
+    assert status["briefing"]["identifiedAs"]["title"] == "Acme Robotics"
+    notices = [text.value for text in at.markdown if "Acme Robotics** (French robotics company)" in text.value]
+    assert notices and "its official website is on the domain you gave" in notices[0]
+    assert not any("Taken to be" in text.value for text in at.markdown)
+    assert "corrected_url" not in [box.key for box in at.text_input]

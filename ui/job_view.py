@@ -142,14 +142,18 @@ def usage(spent: Usage) -> None:
     st.caption(f"Usage: {escape_markdown(describe(spent))}")
 
 
-def identity_notice(results: dict) -> str | None:
+def identity_notice(results: dict, *, website_given: bool) -> str | None:
     """Which company Wikipedia and Wikidata took the name to mean, as one Markdown line; None when none."""
     who = results.get("identifiedAs")
     if not who:
         return None
     described = f" ({escape_markdown(who['description'])})" if who.get("description") else ""
+    article = f"[Wikipedia](<{who['wikipediaUrl']}>)"
+    if website_given:
+        # The article was picked because its official website is on the domain the candidate gave.
+        return f"Read as **{escape_markdown(who['title'])}**{described} on {article}: its official website is on the domain you gave."
     site = f", website {escape_markdown(who['website'])}" if who.get("website") else ""
     return (
         f"Taken to be **{escape_markdown(who['title'])}**{described}{site}, "
-        f"from [Wikipedia](<{who['wikipediaUrl']}>). Not the company you meant? Research it again with its website."
+        f"from {article}. Not the company you meant? Research it again with its website."
     )
