@@ -128,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         "PREP_WORKERS": str(args.tabs),
         "PREP_JOB_DEADLINE_S": str(hold_s + 60),
         "PREP_STEP_TIMEOUTS": f"analyze-with-claude={hold_s + 30}",
+        # The held reply sends nothing until it answers; the stall guard must outwait it, in seconds.
+        "PREP_MODEL_IDLE_S": str(hold_s + 30),
     }
     try:
         with tempfile.TemporaryDirectory(prefix="prep-bench-") as tmp, sync_playwright() as playwright:
