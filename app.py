@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 import streamlit as st
 
 from api.routes import ROUTES
-from engine.runner import get_runner, shutdown_runner
+from worker.runner import get_runner, shutdown_runner
 from server_tuning import FrozenHeap, set_nodelay_on_listening_sockets
 from ui import access
 from ui.runtime import runner

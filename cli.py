@@ -95,9 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     from core.status import JobStatus
     from db import jobs
     from db.engine import get_engine
-    from engine.documents import markdown_document
-    from engine.runner import Runner
-    from engine.status import report
+    from worker.documents import markdown_document
+    from worker.runner import Runner
+    from worker.status import report
 
     engine = get_engine(settings.database_url)
     if not args.wait:
@@ -130,8 +130,8 @@ def _list_roles(company: str, url: str | None, settings: Settings) -> int:
 
     from core.errors import InvalidInput, PipelineError
     from db.engine import get_engine
-    from engine.open_roles import open_roles
-    from engine.services import Services
+    from worker.open_roles import open_roles
+    from worker.services import Services
     from pipeline.request import parse_request
 
     try:
@@ -169,7 +169,7 @@ def _run_batch(
     from api.status_json import batch_status
     from db.batches import create_batch
     from db.engine import get_engine
-    from engine.runner import Runner
+    from worker.runner import Runner
     from pipeline.batch_input import BadBatch, parse_lines, read_file
 
     try:

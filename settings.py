@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     render_js: Literal["auto", "off"] = Field(validation_alias="PREP_RENDER_JS", default="auto")
     # A Claude stream with no event for this long has stalled (a transient error, tried again), seconds.
     model_idle_s: float = Field(validation_alias="PREP_MODEL_IDLE_S", default=20.0, gt=0)
-    # The keyless sources' public APIs (engine/services.py hands them to pipeline/source_reader.py).
+    # The keyless sources' public APIs (worker/services.py hands them to pipeline/source_reader.py).
     greenhouse_api_url: str = Field(
         validation_alias="PREP_GREENHOUSE_API_URL", default="https://boards-api.greenhouse.io"
     )

@@ -56,10 +56,10 @@ from db.deletion import DeleteRefused
 from db.history import count_jobs, decode_cursor, list_jobs
 from db.models import Job, elapsed_ms, iso
 from db.store import get_briefing
-from engine.documents import job_markdown, job_pdf
-from engine.open_roles import open_roles
-from engine.runner import Runner, get_runner, started_runner
-from engine.status import cached_report, report
+from worker.documents import job_markdown, job_pdf
+from worker.open_roles import open_roles
+from worker.runner import Runner, get_runner, started_runner
+from worker.status import cached_report, report
 from pipeline.batch_input import MAX_COMPANIES, BadBatch, validate
 from pipeline.markdown import markdown_filename
 from pipeline.models import OpenRoles

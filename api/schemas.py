@@ -26,7 +26,7 @@ DEFAULT_PAGE = 25
 MAX_QUERY_CHARS = 100
 MAX_CURSOR_CHARS = 200
 
-# Derived from the engine's own tables, so a new step or attempt state shows up here by itself.
+# Derived from the database's own tables, so a new step or attempt state shows up here by itself.
 StepId = Literal[tuple(step.id for step in STEPS)]  # type: ignore[valid-type]
 StepStatus = Literal[("pending", *(status.value for status in AttemptStatus))]  # type: ignore[valid-type]
 

@@ -1,7 +1,7 @@
 """The API's status documents: a job's and a batch's reports as the camelCase JSON the API serves
 and the CLI prints (api.schemas describes them).
 
-A terminal job's report is kept in memory by engine.status; its encoded body and ETag are kept
+A terminal job's report is kept in memory by worker.status; its encoded body and ETag are kept
 beside it here, weakly, so a cached status is encoded once and goes when its report goes.
 """
 
@@ -21,8 +21,8 @@ from core.status import JobStatus
 from core.steps import STEPS
 from core.usage import DEFAULT_PRICES, Price
 from db.models import iso
-from engine.batch_status import BatchReport, batch_report
-from engine.status import JobReport, report
+from worker.batch_status import BatchReport, batch_report
+from worker.status import JobReport, report
 
 STATUS_URL = "/api/research-status/{}"
 BATCH_URL = "/api/batches/{}"

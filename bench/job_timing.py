@@ -36,7 +36,7 @@ from core.request import ResearchRequest
 from core.status import JobStatus
 from db import attempts, jobs
 from db.engine import make_engine
-from engine.runner import Runner
+from worker.runner import Runner
 from settings import Settings
 
 STEP_LATENCY_S = {"site": 1.0, "github": 0.6, "llm": 1.5}  # per step, before --scale

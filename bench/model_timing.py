@@ -30,7 +30,7 @@ from api.status_json import job_status
 from bench.fakes_process import FakesProcess
 from core.request import ResearchRequest
 from db.engine import make_engine
-from engine.runner import Runner
+from worker.runner import Runner
 from settings import Settings
 
 POLL_S = 0.1  # how often the status is read, seconds

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.request import ResearchRequest
 from db.engine import make_engine
-from engine.runner import Runner
+from worker.runner import Runner
 from harness.fakes.github_api import ACME_REPOS, FakeGitHub
 from harness.fakes.server import Reply, Request
 from harness.fakes.site import FakeSite

@@ -43,13 +43,13 @@ def _child(project: Path, jobs: int, latency: float, analyzer: str) -> dict:
     try:
         from api.status_json import job_status
     except ImportError:  # a checkout from before the API built its own JSON (bb21d4b)
-        from engine.status import job_status
+        from worker.status import job_status
     from bench.fakes_process import FakesProcess
     from core.request import ResearchRequest
     from db import attempts
     from db import jobs as job_rows
     from db.engine import make_engine
-    from engine.runner import Runner
+    from worker.runner import Runner
     from settings import Settings
 
     fakes = FakesProcess()

@@ -32,7 +32,7 @@ from api.status_json import job_status
 from core.request import ResearchRequest
 from db import attempts
 from db.engine import make_engine
-from engine.runner import Runner
+from worker.runner import Runner
 from harness.fakes.anthropic_api import FakeAnthropic
 from harness.fakes.github_api import FakeGitHub
 from harness.fakes.server import FakeServer, Reply, Request

@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.errors import InvalidInput
 from core.status import JobStatus
-from engine.status import JobReport, report
+from worker.status import JobReport, report
 from pipeline.request import parse_request
 from ui import job_view
 from ui.delete_view import delete_control

@@ -9,7 +9,7 @@ without a blog), when its login is the whole name as a slug or its display name 
 An organisation whose blog points at another site is someone else with a similar name.
 
 Rate limits. Every request is paid for from one budget (`pipeline/github_budget.py`; shared by
-every job and process when the engine injects the database's) before it is sent, and every
+every job and process when the worker injects the database's) before it is sent, and every
 reply's X-RateLimit-* headers update it; with no current window, GitHub's free `GET /rate_limit`
 is read first. A request the budget cannot pay for is not sent: a cached reply, even an old one,
 is used instead, else the search stops with the reason ("GitHub's hourly limit is used up until
@@ -17,7 +17,7 @@ is used instead, else the search stops with the reason ("GitHub's hourly limit i
 one is revalidated with its ETag, and a 304 is given back to the budget.
 
 There is no retry loop here: GitHub's answers become `TransientError`s (rate limits carry
-`retry_after`, uncapped) and the engine's backoff decides whether, and how long, to wait.
+`retry_after`, uncapped) and the worker's backoff decides whether, and how long, to wait.
 """
 
 from __future__ import annotations
@@ -300,7 +300,7 @@ def _resource_of(path: str) -> str:
 def _raise_for_status(response: httpx.Response) -> None:
     """Turn GitHub's error replies into the pipeline's errors; 2xx and 404 pass.
 
-    Waits are passed on uncapped: how long a wait is honoured is the engine's decision.
+    Waits are passed on uncapped: how long a wait is honoured is the worker's decision.
     """
     status = response.status_code
     if status < 400 or status == 404:

@@ -4,8 +4,8 @@
 
 Understands `retry-after-ms` (milliseconds, sent by Anthropic's API) and `Retry-After` as
 delay-seconds or an HTTP-date (RFC 9110, 10.2.3). Values that are not one of those, or are
-negative, are ignored. Nothing is capped here: how long a wait is honoured is the engine's
-decision (`engine.step_backoff.RETRY_AFTER_CAP_S`).
+negative, are ignored. Nothing is capped here: how long a wait is honoured is the worker's
+decision (`worker.step_backoff.RETRY_AFTER_CAP_S`).
 """
 
 from __future__ import annotations

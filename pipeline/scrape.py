@@ -3,7 +3,7 @@
     scrape_website(url, deep=..., client=..., policy=..., deadline=...) -> ScrapedSite
     no_website(company_name) -> ScrapedSite    the skipped scrape of a job without a website
 
-Errors reading the home page propagate (the engine tries the transient ones again). A job with no
+Errors reading the home page propagate (the worker tries the transient ones again). A job with no
 website (none given, none on Wikipedia or GitHub) reads no site: its scrape is skipped, asking the
 candidate for the website, rather than guessing one from the name. Deep mode reads up to
 MAX_DEEP_PAGES linked pages (about, careers, product, engineering, blog) in parallel on a small

@@ -23,7 +23,7 @@ from starlette.testclient import TestClient
 import settings as settings_module
 from api.routes import ROUTES
 from db.engine import make_engine
-from engine.runner import Runner, shutdown_runner
+from worker.runner import Runner, shutdown_runner
 from harness.chromium import CHROMIUM, CHROMIUM_ARGS
 from harness.fakes.anthropic_api import DEFAULT_KEY, FakeAnthropic
 from harness.fakes.github_api import FakeGitHub

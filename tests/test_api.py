@@ -26,7 +26,7 @@ from starlette.applications import Starlette
 
 from api.routes import MAX_BODY_BYTES, PREFIX, ROUTES, UNEXPECTED, openapi_document, public, router
 from core.request import MAX_URL_CHARS
-from engine.runner import get_runner
+from worker.runner import get_runner
 from harness.fakes.server import Reply
 from harness.live_app import app_environment, serve_app
 from pipeline.markdown import markdown_filename

@@ -14,8 +14,8 @@ from sqlmodel import select
 
 from db.engine import get_engine, reading
 from db.models import Job
-from engine.batch_status import batch_zip
-from engine.runner import get_runner
+from worker.batch_status import batch_zip
+from worker.runner import get_runner
 from pipeline.markdown import markdown_filename
 from tests.helpers import count_jobs
 from tests.test_cli import _cli

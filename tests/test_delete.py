@@ -16,7 +16,7 @@ from db.batches import create_batch
 from db.deletion import DeleteRefused, delete_job
 from db.engine import reading
 from db.models import BriefingRecord, Job, StepAttempt
-from engine.runner import get_runner
+from worker.runner import get_runner
 from harness.fakes.anthropic_api import FakeAnthropic, MessageReply
 from harness.fakes.server import Reply
 from tests.helpers import open_page

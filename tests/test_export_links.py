@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from markdown_it import MarkdownIt
 
-from engine.runner import get_runner
+from worker.runner import get_runner
 from harness.fakes.anthropic_api import FakeAnthropic
 from harness.fakes.server import Reply
 from pipeline.pdf import render_pdf

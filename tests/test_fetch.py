@@ -370,7 +370,7 @@ def test_a_closed_port_is_a_network_error(site_client: httpx.Client) -> None:
     ("status", "retry_after", "expected"),
     [
         (503, "7", 7.0),
-        (429, "3600", 3600.0),  # passed on uncapped: the engine decides how long it waits
+        (429, "3600", 3600.0),  # passed on uncapped: the worker decides how long it waits
         (502, None, None),
         (500, "soon", None),
         (504, "-5", None),  # negative: ignored

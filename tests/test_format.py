@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt  # a CommonMark renderer (markdown-it-py, pinned)
 
-from engine.status import StepState
+from worker.status import StepState
 from pipeline.markdown import WORD_JOINER
 from ui.format import STATUS_ICONS, escape_markdown, human_duration, human_eta, job_duration_ms, when
 from ui.job_view import step_lines

@@ -13,7 +13,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("core",),
     ("settings", "server_tuning"),
     ("db", "pipeline"),
-    ("engine",),
+    ("worker",),
     ("api", "ui"),
     ("pages",),
     ("app", "cli"),
@@ -65,7 +65,7 @@ def test_no_import_runs_upward():
 
 def test_the_checker_finds_an_upward_import_a_sibling_import_and_bench_importing_tests(tmp_path):
     for name, text in {
-        "db/jobs.py": "from engine.runner import Runner\nfrom core.status import JobStatus\n",
+        "db/jobs.py": "from worker.runner import Runner\nfrom core.status import JobStatus\n",
         "pipeline/scrape.py": "def later():\n    import db.engine\n",
         "bench/load.py": "from harness.fakes.site import FakeSite\nfrom tests.helpers import open_page\n",
     }.items():
@@ -73,6 +73,6 @@ def test_the_checker_finds_an_upward_import_a_sibling_import_and_bench_importing
         (tmp_path / name).write_text(text)
     assert upward_imports(tmp_path) == [
         "bench/load.py:2 imports tests",
-        "db/jobs.py:1 imports engine",
+        "db/jobs.py:1 imports worker",
         "pipeline/scrape.py:2 imports db",
     ]

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from core.request import ResearchRequest
-from engine.runner import get_runner
+from worker.runner import get_runner
 from harness.fakes.server import Reply
 from tests.helpers import open_page
 

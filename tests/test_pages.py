@@ -12,7 +12,7 @@ from db import attempts, jobs, workers
 from db.engine import get_engine, reading, writing
 from db.models import Job, utcnow
 from db.store import get_briefing
-from engine.runner import get_runner
+from worker.runner import get_runner
 from harness.fakes.server import Reply
 from pipeline.markdown import sections
 from settings import PROJECT_DIR

@@ -9,7 +9,7 @@ from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
 from core.request import ResearchRequest
-from engine.runner import get_runner
+from worker.runner import get_runner
 from harness.fakes.server import Reply
 from pipeline.markdown import render_markdown
 from pipeline.models import AdviceItem, Briefing, Citation, Item, Source

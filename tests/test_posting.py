@@ -168,4 +168,4 @@ def test_a_busy_posting_page_fails_as_the_posting_and_keeps_its_retry_after(fake
         read_posting(fake_site.url + "/jobs/busy", site_client, LOCAL_POLICY, deadline=time.monotonic() + 5)
 
     assert caught.value.message.startswith(POSTING_UNREADABLE) and "429" in caught.value.message
-    assert caught.value.retry_after == 7.0  # the engine's backoff waits as long as the site asked
+    assert caught.value.retry_after == 7.0  # the worker's backoff waits as long as the site asked

@@ -14,7 +14,7 @@ from core.request import ResearchRequest
 from db import jobs, workers
 from db.engine import reading, writing
 from db.models import Job
-from engine.runner import get_runner
+from worker.runner import get_runner
 
 RUNS = 25  # the races were lost in 12 to 15 runs of 25 before the fix
 

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from core.request import ResearchRequest
 from db import jobs
 from db.engine import get_engine
-from engine.runner import get_runner
+from worker.runner import get_runner
 from settings import PROJECT_DIR
 from tests.test_cli import _cli
 

@@ -8,7 +8,7 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from engine.step_backoff import RETRY_AFTER_CAP_S
+from worker.step_backoff import RETRY_AFTER_CAP_S
 from pipeline.retry_after import retry_after_s
 
 
@@ -25,7 +25,7 @@ def test_delay_seconds(value: str, expected: float) -> None:
 
 
 def test_nothing_is_capped_here() -> None:
-    assert retry_after_s({"retry-after": "3600"}) > RETRY_AFTER_CAP_S  # the engine caps, not the parser
+    assert retry_after_s({"retry-after": "3600"}) > RETRY_AFTER_CAP_S  # the worker caps, not the parser
 
 
 def test_milliseconds_win_over_seconds() -> None:

@@ -16,7 +16,7 @@ from core.status import AttemptStatus, JobStatus
 from db import attempts
 from db.engine import make_engine, reading
 from db.models import Job
-from engine.runner import get_runner, shutdown_runner
+from worker.runner import get_runner, shutdown_runner
 from settings import PROJECT_DIR
 
 WAIT_S = 60
@@ -24,7 +24,7 @@ WAIT_S = 60
 EXITING_SCRIPT = """
 import sys, time
 from db import attempts
-from engine.runner import get_runner
+from worker.runner import get_runner
 from core.request import ResearchRequest
 
 runner = get_runner()

@@ -20,7 +20,7 @@ from core.request import ResearchRequest
 from core.status import AttemptStatus
 from db import attempts, jobs, workers
 from db.engine import make_engine
-from engine import status as statuses
+from worker import status as statuses
 from tests.waiting import until
 
 WAIT_S = 30.0  # bound on any wait for a job, seconds

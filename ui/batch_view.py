@@ -6,8 +6,8 @@ import streamlit as st
 
 from core.status import JobStatus
 from core.steps import STEPS
-from engine.batch_status import BatchReport, batch_report, batch_zip
-from engine.runner import Runner
+from worker.batch_status import BatchReport, batch_report, batch_zip
+from worker.runner import Runner
 from pipeline.batch_input import BadBatch, decode_file, parse_lines
 from ui.format import STATUS_ICONS, escape_markdown
 from ui.runtime import HISTORY_PAGE, JOB_PAGE

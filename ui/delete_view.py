@@ -6,7 +6,7 @@ import streamlit as st
 
 from db.deletion import DeleteRefused
 from db.models import Job
-from engine.runner import Runner
+from worker.runner import Runner
 from ui.format import escape_markdown
 from ui.runtime import HISTORY_PAGE
 

@@ -7,8 +7,8 @@ import streamlit as st
 from core.status import JobStatus
 from core.usage import Usage, describe
 from db.models import Job
-from engine.documents import markdown_document, pdf_document
-from engine.status import JobReport, StepState
+from worker.documents import markdown_document, pdf_document
+from worker.status import JobReport, StepState
 from pipeline.markdown import Section, load_briefing, markdown_filename, sections, verification_line
 from pipeline.pdf import pdf_filename
 from ui.format import STATUS_ICONS, escape_markdown, human_duration, human_eta

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from engine.runner import Runner, get_runner
+from worker.runner import Runner, get_runner
 
 JOB_PAGE = "pages/job.py"
 NEW_PAGE = "pages/new_research.py"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from engine.services import Services
+from worker.services import Services
 from pipeline.job_boards import find_open_roles
 from pipeline.models import OpenRoles
 from pipeline.source_reader import Reader

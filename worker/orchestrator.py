@@ -25,10 +25,10 @@ from db import attempts, jobs
 from db.jobs import Fence
 from db.models import Job, StepAttempt
 from db.store import store_research
-from engine.checkpoints import pack, unpack
-from engine.live_view import partial_meta
-from engine.services import Services
-from engine.step_backoff import run_attempts
+from worker.checkpoints import pack, unpack
+from worker.live_view import partial_meta
+from worker.services import Services
+from worker.step_backoff import run_attempts
 from pipeline.analyze import analyze_with_claude
 from pipeline.briefing import build_briefing
 from pipeline.draft_reader import draft_of

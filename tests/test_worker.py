@@ -1,4 +1,4 @@
-"""The job engine end to end: real runner, real database, loopback fakes for the outside world."""
+"""The worker end to end: real runner, real database, loopback fakes for the outside world."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from db.history import recent_durations_s
 from db.models import elapsed_ms, utcnow
 from db.status_reads import poll_rows
 from db.store import get_briefing
-from engine.live_view import writing_line
+from worker.live_view import writing_line
 from pipeline.markdown import current_form
 
 DEFAULT_DURATION_S = 45.0  # the original design promised 30–60 s
