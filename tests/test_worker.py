@@ -316,6 +316,30 @@ def test_restart_resumes_after_the_last_completed_step(make_runner, app_env, fak
     assert jobs.get_job(runner.engine, job.id).leases == 2
 
 
+def test_a_job_this_worker_leased_but_never_ran_is_queued_again_by_its_heartbeat(make_runner, fake_site, caplog):
+    """A lease whose answer was lost: the row is processing under a live worker and no thread runs it,
+    so neither the pull (it takes queued jobs) nor a takeover (it takes dead workers' jobs) would."""
+    runner = make_runner(PREP_WORKERS="1", PREP_LEASE_S="3")  # a heartbeat every second
+    lost = Job(
+        company_name="Acme Robotics",
+        company_url=fake_site.url,
+        role="Backend Engineer",
+        status=JobStatus.PROCESSING,
+        owner=runner.worker_id,
+        leases=1,
+        dedupe_key="lost",
+        started_at=utcnow(),
+    )
+    with writing(runner.engine) as session:
+        session.add(lost)
+
+    runner.wait(lost.id, timeout_s=WAIT_S)
+
+    job = jobs.get_job(runner.engine, lost.id)
+    assert (job.status, job.leases) == (JobStatus.COMPLETED, 2)  # queued again, then leased and run
+    assert "held but did not run" in caplog.text
+
+
 def test_a_live_workers_jobs_are_not_taken_over(make_runner, fake_site):
     first = make_runner(PREP_WORKERS="1")
     fake_site.fail("/", _slow_page(1))
