@@ -114,6 +114,8 @@ def test_research_journey_from_form_to_history(app_url, context, page, fake_site
     expect(page.get_by_role("heading", name="Interview Prep")).to_be_visible()
     expect(page.get_by_text("write you a briefing")).to_be_visible()
     expect_no_error_on_screen(page)
+    for label in ("Deep mode", "Refresh sources"):  # the last widgets drawn: the picture shows a whole form
+        expect(page.get_by_text(label, exact=True)).to_be_visible()
     screenshot(page, "01-new-research")
 
     page.get_by_role("button", name="Research").click()
