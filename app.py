@@ -8,10 +8,10 @@ from contextlib import asynccontextmanager
 import streamlit as st
 
 from api.routes import ROUTES
-from worker.runner import get_runner, shutdown_runner
 from server_tuning import FrozenHeap, set_nodelay_on_listening_sockets
 from ui import access
 from ui.runtime import runner
+from worker.runner import get_runner, shutdown_runner
 
 
 @asynccontextmanager

@@ -130,9 +130,9 @@ def _list_roles(company: str, url: str | None, settings: Settings) -> int:
 
     from core.errors import InvalidInput, PipelineError
     from db.engine import get_engine
+    from pipeline.request import parse_request
     from worker.open_roles import open_roles
     from worker.services import Services
-    from pipeline.request import parse_request
 
     try:
         request = parse_request(company, url, allow_private=settings.allow_private_urls)
@@ -169,8 +169,8 @@ def _run_batch(
     from api.status_json import batch_status
     from db.batches import create_batch
     from db.engine import get_engine
-    from worker.runner import Runner
     from pipeline.batch_input import BadBatch, parse_lines, read_file
+    from worker.runner import Runner
 
     try:
         requests = parse_lines(

@@ -56,15 +56,15 @@ from db.deletion import DeleteRefused
 from db.history import count_jobs, decode_cursor, list_jobs
 from db.models import Job, elapsed_ms, iso
 from db.store import get_briefing
-from worker.documents import job_markdown, job_pdf
-from worker.open_roles import open_roles
-from worker.runner import Runner, get_runner, started_runner
-from worker.status import cached_report, report
 from pipeline.batch_input import MAX_COMPANIES, BadBatch, validate
 from pipeline.markdown import markdown_filename
 from pipeline.models import OpenRoles
 from pipeline.pdf import pdf_filename
 from pipeline.request import parse_request
+from worker.documents import job_markdown, job_pdf
+from worker.open_roles import open_roles
+from worker.runner import Runner, get_runner, started_runner
+from worker.status import cached_report, report
 
 log = logging.getLogger(__name__)
 

@@ -36,8 +36,8 @@ from core.request import ResearchRequest
 from core.status import JobStatus
 from db import attempts, jobs
 from db.engine import make_engine
-from worker.runner import Runner
 from settings import Settings
+from worker.runner import Runner
 
 STEP_LATENCY_S = {"site": 1.0, "github": 0.6, "llm": 1.5}  # per step, before --scale
 SEQUENTIAL_JOBS = 5

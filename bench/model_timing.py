@@ -30,8 +30,8 @@ from api.status_json import job_status
 from bench.fakes_process import FakesProcess
 from core.request import ResearchRequest
 from db.engine import make_engine
-from worker.runner import Runner
 from settings import Settings
+from worker.runner import Runner
 
 POLL_S = 0.1  # how often the status is read, seconds
 POSTING = """Backend Engineer, Acme Robotics (Lyon)

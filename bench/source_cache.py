@@ -27,11 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.request import ResearchRequest
 from db.engine import make_engine
-from worker.runner import Runner
 from harness.fakes.github_api import ACME_REPOS, FakeGitHub
 from harness.fakes.server import Reply, Request
 from harness.fakes.site import FakeSite
 from settings import Settings
+from worker.runner import Runner
 
 ANONYMOUS_CORE_LIMIT = 60  # GitHub's requests per hour without a token
 

@@ -49,8 +49,8 @@ def _child(project: Path, jobs: int, latency: float, analyzer: str) -> dict:
     from db import attempts
     from db import jobs as job_rows
     from db.engine import make_engine
-    from worker.runner import Runner
     from settings import Settings
+    from worker.runner import Runner
 
     fakes = FakesProcess()
     names = ("site", "github", "llm", "sources") if (project / "pipeline" / "research_sources.py").exists() else ()

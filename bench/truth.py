@@ -32,7 +32,6 @@ from api.status_json import job_status
 from core.request import ResearchRequest
 from db import attempts
 from db.engine import make_engine
-from worker.runner import Runner
 from harness.fakes.anthropic_api import FakeAnthropic
 from harness.fakes.github_api import FakeGitHub
 from harness.fakes.server import FakeServer, Reply, Request
@@ -40,6 +39,7 @@ from pipeline.models import BriefingDraft, GitHubData, ScrapedSite
 from pipeline.sources import collect_sources
 from pipeline.verify import canonical, verify_draft
 from settings import Settings
+from worker.runner import Runner
 
 TIMING_REPEATS = 20
 

@@ -6,12 +6,12 @@ import streamlit as st
 
 from core.errors import InvalidInput
 from core.status import JobStatus
-from worker.status import JobReport, report
 from pipeline.request import parse_request
 from ui import job_view
 from ui.delete_view import delete_control
 from ui.format import escape_markdown, human_duration, job_duration_ms, when
 from ui.runtime import HISTORY_PAGE, NEW_PAGE, open_job, runner
+from worker.status import JobReport, report
 
 POLL_INTERVAL_S = 1.5  # how often the page re-reads the job's row while it runs, seconds
 

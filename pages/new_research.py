@@ -6,9 +6,9 @@ import streamlit as st
 
 from core.errors import InvalidInput, PipelineError
 from core.request import MAX_NAME_CHARS, MAX_POSTING_CHARS, MAX_ROLE_CHARS, MAX_URL_CHARS
-from worker.open_roles import open_roles
 from pipeline.request import parse_request
 from ui.runtime import DEEP_MODE_HELP, open_job, runner
+from worker.open_roles import open_roles
 
 st.title("Interview Prep")
 st.write(

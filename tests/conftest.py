@@ -23,7 +23,6 @@ from starlette.testclient import TestClient
 import settings as settings_module
 from api.routes import ROUTES
 from db.engine import make_engine
-from worker.runner import Runner, shutdown_runner
 from harness.chromium import CHROMIUM, CHROMIUM_ARGS
 from harness.fakes.anthropic_api import DEFAULT_KEY, FakeAnthropic
 from harness.fakes.github_api import FakeGitHub
@@ -37,6 +36,7 @@ from pipeline.github import make_github_client
 from settings import Settings
 from tests.api_contract import checked
 from tests.helpers import DESKTOP, EXPECT_TIMEOUT_MS, LOCAL_POLICY, TEST_TOKEN
+from worker.runner import Runner, shutdown_runner
 
 LLM_TIMEOUT_S = 10.0
 FAKES = ("fake_site", "fake_github", "fake_anthropic", "fake_sources")

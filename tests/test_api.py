@@ -26,11 +26,11 @@ from starlette.applications import Starlette
 
 from api.routes import MAX_BODY_BYTES, PREFIX, ROUTES, UNEXPECTED, openapi_document, public, router
 from core.request import MAX_URL_CHARS
-from worker.runner import get_runner
 from harness.fakes.server import Reply
 from harness.live_app import app_environment, serve_app
 from pipeline.markdown import markdown_filename
 from tests.api_contract import CONTRACT
+from worker.runner import get_runner
 
 WAIT_S = 30.0  # bound on any wait for a job or a server, seconds
 POLL_S = 0.05

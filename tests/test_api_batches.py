@@ -14,11 +14,11 @@ from sqlmodel import select
 
 from db.engine import get_engine, reading
 from db.models import Job
-from worker.batch_status import batch_zip
-from worker.runner import get_runner
 from pipeline.markdown import markdown_filename
 from tests.helpers import count_jobs
 from tests.test_cli import _cli
+from worker.batch_status import batch_zip
+from worker.runner import get_runner
 
 WAIT_S = 60.0
 POLL_S = 0.1

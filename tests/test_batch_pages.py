@@ -8,9 +8,9 @@ from streamlit.testing.v1 import AppTest
 
 from db.engine import get_engine, reading
 from db.models import Job
-from worker.runner import get_runner
 from tests.helpers import open_page
 from ui.format import escape_markdown
+from worker.runner import get_runner
 
 TIMEOUT_S = 30
 

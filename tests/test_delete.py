@@ -16,12 +16,12 @@ from db.batches import create_batch
 from db.deletion import DeleteRefused, delete_job
 from db.engine import reading
 from db.models import BriefingRecord, Job, StepAttempt
-from worker.runner import get_runner
 from harness.fakes.anthropic_api import FakeAnthropic, MessageReply
 from harness.fakes.server import Reply
 from tests.helpers import open_page
 from tests.waiting import until
 from ui.format import escape_markdown
+from worker.runner import get_runner
 
 WAIT_S = 30
 TOKEN = "delete-token"

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from markdown_it import MarkdownIt
 
-from worker.runner import get_runner
 from harness.fakes.anthropic_api import FakeAnthropic
 from harness.fakes.server import Reply
 from pipeline.pdf import render_pdf
 from tests.test_pdf import _text as pdf_text
+from worker.runner import get_runner
 
 WAIT_S = 30
 HOSTILE_PAGE = b"""<!doctype html><html><head>

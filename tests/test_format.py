@@ -13,10 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt  # a CommonMark renderer (markdown-it-py, pinned)
 
-from worker.status import StepState
 from pipeline.markdown import WORD_JOINER
 from ui.format import STATUS_ICONS, escape_markdown, human_duration, human_eta, job_duration_ms, when
 from ui.job_view import step_lines
+from worker.status import StepState
 
 ROOT = Path(__file__).resolve().parent.parent
 MARKDOWN = MarkdownIt("commonmark").enable(["table", "strikethrough"])

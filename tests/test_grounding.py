@@ -9,9 +9,9 @@ from api.status_json import job_status
 from core.request import ResearchRequest
 from db.engine import writing
 from db.models import BriefingRecord
-from worker.runner import get_runner
 from harness.fakes.server import Reply
 from tests.helpers import open_page
+from worker.runner import get_runner
 
 TIMEOUT_S = 30
 

@@ -12,9 +12,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from core.request import ResearchRequest
-from worker.runner import get_runner
 from harness.fakes.server import Reply
 from tests.helpers import open_page
+from worker.runner import get_runner
 
 WAIT_S = 30
 SENTENCE = "We answer at evil@attacker.example or www.evil.example about :red[all of this] :material/home: :smile: now."

@@ -12,12 +12,12 @@ from db import attempts, jobs, workers
 from db.engine import get_engine, reading, writing
 from db.models import Job, utcnow
 from db.store import get_briefing
-from worker.runner import get_runner
 from harness.fakes.server import Reply
 from pipeline.markdown import sections
 from settings import PROJECT_DIR
 from tests.helpers import open_page
 from ui.format import escape_markdown
+from worker.runner import get_runner
 
 APP = str(PROJECT_DIR / "app.py")
 TIMEOUT_S = 30

@@ -9,12 +9,12 @@ from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
 from core.request import ResearchRequest
-from worker.runner import get_runner
 from harness.fakes.server import Reply
 from pipeline.markdown import render_markdown
 from pipeline.models import AdviceItem, Briefing, Citation, Item, Source
 from pipeline.pdf import render_pdf
 from settings import PROJECT_DIR
+from worker.runner import get_runner
 
 WAIT_S = 30
 ACCENTED = "Société Générale Ærø"

@@ -10,9 +10,9 @@ from streamlit.testing.v1 import AppTest
 from core.request import ResearchRequest
 from db import jobs
 from db.engine import get_engine
-from worker.runner import get_runner
 from settings import PROJECT_DIR
 from tests.test_cli import _cli
+from worker.runner import get_runner
 
 TIMEOUT_S = 30
 

@@ -8,8 +8,8 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from worker.step_backoff import RETRY_AFTER_CAP_S
 from pipeline.retry_after import retry_after_s
+from worker.step_backoff import RETRY_AFTER_CAP_S
 
 
 def http_date(seconds_from_now: float) -> str:

@@ -16,8 +16,8 @@ from core.status import AttemptStatus, JobStatus
 from db import attempts
 from db.engine import make_engine, reading
 from db.models import Job
-from worker.runner import get_runner, shutdown_runner
 from settings import PROJECT_DIR
+from worker.runner import get_runner, shutdown_runner
 
 WAIT_S = 60
 

@@ -20,8 +20,8 @@ from core.request import ResearchRequest
 from core.status import AttemptStatus
 from db import attempts, jobs, workers
 from db.engine import make_engine
-from worker import status as statuses
 from tests.waiting import until
+from worker import status as statuses
 
 WAIT_S = 30.0  # bound on any wait for a job, seconds
 ORDER = {"queued": 0, "processing": 1, "completed": 2, "failed": 2, "cancelled": 2}

@@ -13,10 +13,10 @@ from core.usage import DEFAULT_PRICES, load_prices, price_for
 from db.history import count_jobs
 from db.jobs import get_job
 from db.usage import usage_by_job, usage_total
-from worker.documents import job_markdown
 from harness.fakes.anthropic_api import FakeAnthropic, MessageReply
 from settings import Settings
 from ui.format import escape_markdown
+from worker.documents import job_markdown
 
 WAIT_S = 30
 MODEL = "claude-sonnet-5-5"
@@ -150,8 +150,8 @@ def test_prep_prices_overrides_the_table_inline_or_from_a_file(tmp_path):
 def test_the_job_page_history_and_markdown_show_the_usage(app_env, fake_site, fake_anthropic):
     from streamlit.testing.v1 import AppTest
 
-    from worker.runner import get_runner
     from settings import PROJECT_DIR
+    from worker.runner import get_runner
 
     good = MessageReply(json.dumps(FakeAnthropic.draft()), usage=GOOD_CALL)
     fake_anthropic.enqueue(good, good)  # the facts and the coaching

@@ -6,11 +6,11 @@ import streamlit as st
 
 from core.status import JobStatus
 from core.steps import STEPS
-from worker.batch_status import BatchReport, batch_report, batch_zip
-from worker.runner import Runner
 from pipeline.batch_input import BadBatch, decode_file, parse_lines
 from ui.format import STATUS_ICONS, escape_markdown
 from ui.runtime import HISTORY_PAGE, JOB_PAGE
+from worker.batch_status import BatchReport, batch_report, batch_zip
+from worker.runner import Runner
 
 BATCH_PAGE = "pages/batch.py"
 POLL_INTERVAL_S = 1.5  # how often the batch page re-reads its jobs while any still runs, seconds

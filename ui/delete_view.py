@@ -6,9 +6,9 @@ import streamlit as st
 
 from db.deletion import DeleteRefused
 from db.models import Job
-from worker.runner import Runner
 from ui.format import escape_markdown
 from ui.runtime import HISTORY_PAGE
+from worker.runner import Runner
 
 ASKING = "delete_asking"  # session key: the id of the job whose deletion awaits a confirmation
 FLASH = "flash"  # session key: a sentence the next page shows once

@@ -7,11 +7,11 @@ import streamlit as st
 from core.status import JobStatus
 from core.usage import Usage, describe
 from db.models import Job
-from worker.documents import markdown_document, pdf_document
-from worker.status import JobReport, StepState
 from pipeline.markdown import Section, load_briefing, markdown_filename, sections, verification_line
 from pipeline.pdf import pdf_filename
 from ui.format import STATUS_ICONS, escape_markdown, human_duration, human_eta
+from worker.documents import markdown_document, pdf_document
+from worker.status import JobReport, StepState
 
 
 def step_lines(steps: tuple[StepState, ...]) -> str:
@@ -151,7 +151,8 @@ def identity_notice(results: dict, *, website_given: bool) -> str | None:
     article = f"[Wikipedia](<{who['wikipediaUrl']}>)"
     if website_given:
         # The article was picked because its official website is on the domain the candidate gave.
-        return f"Read as **{escape_markdown(who['title'])}**{described} on {article}: its official website is on the domain you gave."
+        title = escape_markdown(who["title"])
+        return f"Read as **{title}**{described} on {article}: its official website is on the domain you gave."
     site = f", website {escape_markdown(who['website'])}" if who.get("website") else ""
     return (
         f"Taken to be **{escape_markdown(who['title'])}**{described}{site}, "

@@ -18,8 +18,8 @@ from db.batches import finished_steps, summary
 from db.models import Job
 from db.store import get_briefing
 from db.usage import usage_by_job, usage_total
-from worker.documents import markdown_document
 from pipeline.markdown import markdown_filename
+from worker.documents import markdown_document
 
 
 @dataclass(frozen=True)

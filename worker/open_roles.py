@@ -6,10 +6,10 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from worker.services import Services
 from pipeline.job_boards import find_open_roles
 from pipeline.models import OpenRoles
 from pipeline.source_reader import Reader
+from worker.services import Services
 
 LOOKUP_S = 10.0  # the most a lookup may take, seconds: someone is waiting for the list
 

@@ -26,11 +26,11 @@ from db.batches import create_batch
 from db.deletion import Deleted, delete_job
 from db.engine import get_engine
 from db.models import Batch, Job
+from settings import Settings
 from worker.orchestrator import run_job
 from worker.services import Services
 from worker.status import forget
 from worker.wakeups import listen_for_jobs
-from settings import Settings
 
 log = logging.getLogger(__name__)
 

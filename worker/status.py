@@ -24,8 +24,8 @@ from db.history import recent_durations_s
 from db.models import elapsed_ms, utcnow
 from db.status_reads import poll_rows
 from db.store import get_briefing
-from worker.live_view import writing_line
 from pipeline.markdown import current_form
+from worker.live_view import writing_line
 
 DEFAULT_DURATION_S = 45.0  # the original design promised 30–60 s
 ESTIMATE_REFRESH_S = 10.0  # how old the median of recent run times may get, seconds
