@@ -1,6 +1,6 @@
 """scrape-website: read the company's home page and, in deep mode, a few pages it links to.
 
-    scrape_website(url, deep=..., client=..., policy=..., deadline=...) -> ScrapedSite
+    scrape_website(url, deep=..., client=..., policy=..., deadline=..., on_home=...) -> ScrapedSite
     no_website(company_name) -> ScrapedSite    the skipped scrape of a job without a website
 
 Errors reading the home page propagate (the worker tries the transient ones again). A job with no
@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from urllib.parse import urlsplit
 
@@ -59,13 +60,19 @@ def scrape_website(
     policy: FetchPolicy,
     deadline: float,
     cache: SourceCache | None = None,
+    on_home: Callable[[str, list[str]], None] | None = None,
 ) -> ScrapedSite:
-    """Read the company's site; `deadline` is a `time.monotonic()` value for the whole step."""
+    """Read the company's site; `deadline` is a `time.monotonic()` value for the whole step.
+
+    `on_home(url, feeds)` is called once the home page is read (a readable one), before any deep
+    page, so a reader of its feeds need not wait for the rest of the step."""
     home, links, rules, feeds = _read_home(normalize_url(url), client, policy, deadline, cache)
     if unreadable(home):
         return ScrapedSite(
             url=home.url, title=home.title, skipped_reason=_unreadable_reason(home, policy), script_built=True
         )
+    if on_home is not None:
+        on_home(home.url, feeds)
     pages = [home]
     if deep:
         pages += _read_deep_pages(home.url, links, rules, client, policy, deadline, cache)

@@ -3,6 +3,8 @@ posts newest first, their pages read in deep mode, and a whole job that cites th
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from harness.fakes.site import FEED_PATH, HOME, POSTS
 from pipeline.blog import feed_links, parse_feed, read_blog
 from tests.helpers import source_reader
@@ -75,3 +77,16 @@ def test_a_deep_job_cites_its_blog_posts(client, fake_site):
         fake_site.url + path
         for path in ("/blog/event-sourced-payouts", "/blog/rust-motion-planner", "/blog/postgresql-partitions")
     ]
+
+
+def test_the_feed_is_read_once_the_home_page_is_not_after_the_deep_pages(client, fake_site):
+    fake_site.fail("/about", replace(fake_site.page("/about"), delay_s=2.0))  # a slow deep page
+
+    status = _wait(client, _submit(client, _body(fake_site, deepMode=True))["jobId"])
+
+    assert status["status"] == "completed", status["message"]
+    spent = {step["id"]: step["durationMs"] for step in status["steps"]}
+    assert spent["scrape-website"] >= 2000
+    # The two steps start together; the blog's feed and posts no longer wait for the slow page.
+    assert spent["read-sources"] < spent["scrape-website"] - 1000
+    assert any(s["kind"] == "blog" for s in status["briefing"]["sources"])

@@ -25,10 +25,6 @@ from db import attempts, jobs
 from db.jobs import Fence
 from db.models import Job, StepAttempt
 from db.store import store_research
-from worker.checkpoints import pack, unpack
-from worker.live_view import partial_meta
-from worker.services import Services
-from worker.step_backoff import run_attempts
 from pipeline.analyze import analyze_with_claude
 from pipeline.briefing import build_briefing
 from pipeline.draft_reader import draft_of
@@ -39,9 +35,13 @@ from pipeline.model_stream import LiveBriefing
 from pipeline.models import Briefing, ExtraSources, GitHubData, Identified, Page, ScrapedSite
 from pipeline.offline import analyze_offline
 from pipeline.posting import POSTING_UNREADABLE, pasted_posting, read_posting
-from pipeline.research_sources import read_sources
+from pipeline.research_sources import Home, read_sources
 from pipeline.scrape import GIVE_WEBSITE, no_website, scrape_website
 from pipeline.source_reader import Reader
+from worker.checkpoints import pack, unpack
+from worker.live_view import partial_meta
+from worker.services import Services
+from worker.step_backoff import run_attempts
 
 log = logging.getLogger(__name__)
 
@@ -206,16 +206,14 @@ def _research(run: _Run) -> None:
     else:
         identified = _identify(run, None)  # which company the name means, and its website
         url = identified.identity.website if identified.identity else None
-    scraped: Future[ScrapedSite | None] = Future()  # the blog reader waits for the scrape's home page
+    home: Future[Home | None] = Future()  # the blog reader waits for the scrape's home page
     if url:
         github_future = side_pool.submit(_github, run, _host(url))
-        sources_future = side_pool.submit(_sources, run, url, scraped)
+        sources_future = side_pool.submit(_sources, run, url, home)
         try:
-            site = _scrape(run, url, found_on=None if run.job.company_url else "Wikipedia")
-            scraped.set_result(site)
+            site = _scrape(run, url, home, found_on=None if run.job.company_url else "Wikipedia")
         finally:
-            if not scraped.done():
-                scraped.set_result(None)
+            _announce(home, None)  # the scrape failed: the blog reader stops waiting
             # Even when the scrape fails, the others finish first, so no attempt row is left
             # running under a job that has ended.
             github = _wait(run, github_future, GitHubData(warning="GitHub did not answer in time."))
@@ -224,13 +222,11 @@ def _research(run: _Run) -> None:
                 identified = _wait(run, identity_future, Identified(unread=_IDENTITY_LATE))
     else:
         github = _github(run, None)
-        sources_future = side_pool.submit(_sources, run, github.homepage, scraped)
+        sources_future = side_pool.submit(_sources, run, github.homepage, home)
         try:
-            site = _scrape(run, github.homepage, found_on="GitHub")
-            scraped.set_result(site)
+            site = _scrape(run, github.homepage, home, found_on="GitHub")
         finally:
-            if not scraped.done():
-                scraped.set_result(None)
+            _announce(home, None)
             extra = _wait(run, sources_future, ExtraSources(unread=[_SOURCES_LATE]))
     extra = extra.model_copy(
         update={
@@ -250,6 +246,12 @@ def _research(run: _Run) -> None:
 
 _SOURCES_LATE = "The job board, blog and discussion did not answer in time."
 _IDENTITY_LATE = "Wikipedia did not answer in time."
+
+
+def _announce(home: Future, read: Home | None) -> None:
+    """Tell the blog reader where the home page is, once: the first word (the page as read) stands."""
+    if not home.done():
+        home.set_result(read)
 
 
 def _wait(run: _Run, future: Future, late: Frozen | None) -> Frozen | None:
@@ -291,14 +293,14 @@ def _identify(run: _Run, domain: str | None) -> Identified:
     return _non_critical(run, IDENTIFY, identify, Identified, "Wikipedia", lambda why: Identified(unread=why))
 
 
-def _sources(run: _Run, website: str | None, scraped: Future) -> ExtraSources:
+def _sources(run: _Run, website: str | None, home: Future) -> ExtraSources:
     """read-sources never fails the job: what it could not read is named in the briefing."""
 
     def read(deadline: float):
         extra = read_sources(
             run.job.company_name,
             website,
-            lambda: _wait(run, scraped, None),
+            lambda: _wait(run, home, None),
             deep=run.job.deep_mode,
             reader=_reader(run, deadline),
             apis=run.services.source_apis,
@@ -329,7 +331,7 @@ def _host(url: str | None) -> str | None:
     return urlsplit(url).hostname if url else None
 
 
-def _scrape(run: _Run, url: str | None, *, found_on: str | None = None) -> ScrapedSite:
+def _scrape(run: _Run, url: str | None, home: Future, *, found_on: str | None = None) -> ScrapedSite:
     """Read the site. A URL the candidate gave must be readable; one `found_on` Wikipedia or GitHub
     need not be, and without any the step is skipped: both skips ask the candidate for the website."""
     services = run.services
@@ -352,6 +354,7 @@ def _scrape(run: _Run, url: str | None, *, found_on: str | None = None) -> Scrap
                 policy=services.site_policy,
                 deadline=deadline,
                 cache=services.sources.for_job(run.job.refresh),
+                on_home=lambda page_url, feeds: _announce(home, Home(page_url, feeds)),
             )
         except PipelineError as error:
             if found_on is None:
@@ -362,11 +365,13 @@ def _scrape(run: _Run, url: str | None, *, found_on: str | None = None) -> Scrap
             return ScrapedSite(skipped_reason=reason)
 
     try:
-        return run.step(SCRAPE, scrape, ScrapedSite)
+        site = run.step(SCRAPE, scrape, ScrapedSite)
     except PipelineError as error:
         if error.message.startswith(POSTING_UNREADABLE):
             raise
         raise type(error)(f"We could not read the company website: {error.message}") from error
+    _announce(home, Home(site.url, site.feeds) if site.url else None)  # a checkpointed scrape ran no on_home
+    return site
 
 
 def _github(run: _Run, domain: str | None) -> GitHubData:
