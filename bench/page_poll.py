@@ -42,6 +42,7 @@ from harness.fakes.server import Reply  # noqa: E402
 from harness.fakes.site import FakeSite  # noqa: E402
 from harness.fakes.wiring import fake_services_env  # noqa: E402
 from harness.live_app import ServedApp, app_environment, serve_app  # noqa: E402
+from pipeline.analyze import PARTS  # noqa: E402
 
 POLL_INTERVAL_S = 1.5  # pages/job.py and bench/minimal_poll_page.py
 SETTLE_S = 3.0  # after the last tab shows its live view, before the window opens, seconds
@@ -122,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     hold_s = args.seconds + 120  # the fake model answers after this: the jobs run through the window
 
     site, github, llm = FakeSite().start(), FakeGitHub().start(), FakeAnthropic(api_key=DEFAULT_KEY).start()
-    llm.enqueue(*[Reply(529, delay_s=hold_s) for _ in range(args.tabs)])
+    # Every job streams its briefing in len(PARTS) calls; each call is held, so no job finishes early.
+    llm.enqueue(*[Reply(529, delay_s=hold_s) for _ in range(args.tabs * len(PARTS))])
     wired = fake_services_env(site, github, llm)
     overrides = {
         "PREP_WORKERS": str(args.tabs),
