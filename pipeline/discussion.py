@@ -3,8 +3,8 @@
     recent_stories(name, reader=..., apis=..., now=...) -> list[Story]
 
 `GET {hn}/api/v1/search?query=<name>&tags=story&numericFilters=created_at_i>…` over the last
-RECENT_DAYS days, ranked by Algolia's relevance; a story counts only when its title names the
-company (a search for "Acme" also matches "Acme-like" words in URLs and text). These are
+RECENT_DAYS days (from the start of today, UTC), ranked by Algolia's relevance; a story counts
+only when its title names the company (a search for "Acme" also matches "Acme-like" words in URLs and text). These are
 third-party discussion: sources for talking points and things to look into, never company fact.
 """
 
@@ -25,7 +25,10 @@ HN_ITEM_URL = "https://news.ycombinator.com/item?id="
 
 def recent_stories(name: str, *, reader: Reader, apis: SourceApis, now: float | None = None) -> list[Story]:
     """Up to MAX_STORIES stories of the last year whose title names the company, most relevant first."""
-    since = int((time.time() if now is None else now) - RECENT_DAYS * 86400)
+    # From the start of a UTC day: a bound that moved every second would make every search a new
+    # URL, which the source cache could never answer.
+    today = int(time.time() if now is None else now) // 86400 * 86400
+    since = today - RECENT_DAYS * 86400
     query = urlencode({"query": name, "tags": "story", "numericFilters": f"created_at_i>{since}", "hitsPerPage": 20})
     data = reader.json(f"{apis.hn}/api/v1/search?{query}")
     if not isinstance(data, dict) or not isinstance(data.get("hits"), list):

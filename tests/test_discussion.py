@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import time
 
+from db.engine import make_engine
+from db.source_cache import DbCacheStore
+from pipeline.cache import SourceCache
 from pipeline.discussion import recent_stories
 from pipeline.sources import DISCUSSION_LABEL
 from tests.helpers import source_reader
@@ -24,7 +27,24 @@ def test_recent_stories_that_name_the_company(fake_sources, site_client):
     request = fake_sources.hn.requests[-1]
     assert request.query["tags"] == ["story"] and request.query["query"] == ["Acme Robotics"]
     since = int(request.query["numericFilters"][0].removeprefix("created_at_i>"))
-    assert abs(time.time() - 365 * 86400 - since) < 60
+    assert since % 86400 == 0 and 0 <= time.time() - 365 * 86400 - since < 86400  # from the start of today
+
+
+def test_a_second_search_the_same_day_is_answered_by_the_source_cache(fake_sources, site_client, tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'cache.db'}")
+    cache = SourceCache(DbCacheStore(engine), ttl_s=86400.0)
+    morning, evening = 1_780_000_000.0, 1_780_000_000.0 + 3600  # an hour apart, the same UTC day
+
+    first = recent_stories(
+        "Acme Robotics", reader=source_reader(site_client, cache), apis=fake_sources.apis(), now=morning
+    )
+    asked = len(fake_sources.hn.requests)
+    again = recent_stories(
+        "Acme Robotics", reader=source_reader(site_client, cache), apis=fake_sources.apis(), now=evening
+    )
+
+    assert again == first and len(fake_sources.hn.requests) == asked
+    engine.dispose()
 
 
 def test_a_word_in_a_url_is_not_the_company(fake_sources, site_client):
