@@ -1,8 +1,9 @@
 """Sources: what a repeated research costs with the shared cache, against reading everything again.
 
 Run: .venv/bin/python bench/source_cache.py [--companies 10] [--latency-ms 80]
-Ten fake company sites and the fake GitHub on loopback, each reply held back `--latency-ms` to
-stand for a real network; anonymous GitHub (no token); the offline analyzer writes the briefings,
+Ten fake company sites, the fake GitHub and the keyless sources' fakes (job boards, Wikipedia,
+Wikidata, Hacker News) on loopback, each reply held back `--latency-ms` to stand for a real
+network, at the default per-host pacing; anonymous GitHub (no token); the offline analyzer writes the briefings,
 so the model's latency is left out. Deep mode (home page, robots.txt and four linked pages).
 Half the organisations are found by their name, half only through GitHub's search (their login
 is not the name). Jobs run one at a time; a job's time is its row's finished_at - started_at.
@@ -30,6 +31,7 @@ from db.engine import make_engine
 from harness.fakes.github_api import ACME_REPOS, FakeGitHub
 from harness.fakes.server import Reply, Request
 from harness.fakes.site import FakeSite
+from harness.fakes.wiring import SourceFakes
 from settings import Settings
 from worker.runner import Runner
 
@@ -56,6 +58,7 @@ class Phase:
     site_requests: list[int]
     github_requests: list[int]  # every request to the API (the free /rate_limit left out)
     github_counted: list[int]  # those GitHub counts against the hourly (core) limit
+    keyless_requests: list[int]  # to the job boards, Wikipedia, Wikidata and Hacker News
     job_ms: list[float]
 
     def row(self) -> str:
@@ -63,14 +66,17 @@ class Phase:
         per_hour = ANONYMOUS_CORE_LIMIT / mean(self.github_counted) if mean(self.github_counted) else float("inf")
         return (
             f"| {self.name} | {mean(self.site_requests):.1f} | {mean(self.github_requests):.1f} | "
-            f"{mean(self.github_counted):.1f} | {statistics.median(self.job_ms):.0f} ms | {per_hour:.0f} |"
+            f"{mean(self.github_counted):.1f} | {mean(self.keyless_requests):.1f} | "
+            f"{statistics.median(self.job_ms):.0f} ms | {per_hour:.0f} |"
         )
 
 
-def run_phase(name: str, runner: Runner, sites: list[SlowSite], github: FakeGitHub, **fields) -> Phase:
-    phase = Phase(name, [], [], [], [])
+def run_phase(
+    name: str, runner: Runner, sites: list[SlowSite], github: FakeGitHub, keyless: SourceFakes, **fields
+) -> Phase:
+    phase = Phase(name, [], [], [], [], [])
     for k, site in enumerate(sites):
-        site_before, paths_before = len(site.requests), len(github.paths())
+        site_before, paths_before, keyless_before = len(site.requests), len(github.paths()), keyless.request_count()
         counted_before = github.counted - github.counted_search
         request = ResearchRequest(
             company_name=f"Company{k} Labs", company_url=site.url, role=f"{name} engineer", deep_mode=True, **fields
@@ -81,6 +87,7 @@ def run_phase(name: str, runner: Runner, sites: list[SlowSite], github: FakeGitH
         phase.site_requests.append(len(site.requests) - site_before)
         phase.github_requests.append(len(github.paths()) - paths_before)
         phase.github_counted.append(github.counted - github.counted_search - counted_before)
+        phase.keyless_requests.append(keyless.request_count() - keyless_before)
         phase.job_ms.append((done.finished_at - done.started_at).total_seconds() * 1000)
     return phase
 
@@ -93,6 +100,9 @@ def main() -> None:
     SlowSite.latency_s = SlowGitHub.latency_s = args.latency_ms / 1000
     sites = [SlowSite().start() for _ in range(args.companies)]
     github = SlowGitHub().start()
+    keyless = SourceFakes().start()
+    for server in keyless.servers.values():
+        server.latency_s = args.latency_ms / 1000
     for k, site in enumerate(sites):
         login = f"company{k}-labs" if k % 2 == 0 else f"c{k}-hq"  # odd ones need the search
         github.add_org(login, f"Company{k} Labs", blog=site.url, repos=ACME_REPOS)
@@ -102,6 +112,7 @@ def main() -> None:
             "GITHUB_API_URL": github.url,
             "PREP_ALLOW_PRIVATE_URLS": "1",
             "PREP_WORKERS": "2",
+            **{key: value for key, value in keyless.env().items() if key != "PREP_SOURCE_HOST_INTERVAL_MS"},
         }
 
         def runner(ttl_s: str) -> Runner:
@@ -110,24 +121,28 @@ def main() -> None:
 
         day = runner("86400")
         phases = [
-            run_phase("before", day, sites, github, refresh=True),
+            run_phase("before", day, sites, github, keyless, refresh=True),
         ]
         env["DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'cached.db'}"  # an empty cache
         day.shutdown()
         day = runner("86400")
-        phases.append(run_phase("first", day, sites, github))
-        phases.append(run_phase("second", day, sites, github))
+        phases.append(run_phase("first", day, sites, github, keyless))
+        phases.append(run_phase("second", day, sites, github, keyless))
         day.shutdown()
         expired = runner("0")
-        phases.append(run_phase("expired", expired, sites, github))
+        phases.append(run_phase("expired", expired, sites, github, keyless))
         expired.shutdown()
     for server in (*sites, github):
         server.stop()
+    keyless.stop()
 
-    print(f"sources: {args.companies} companies, deep mode, {args.latency_ms:g} ms per reply, anonymous GitHub")
-    print("| research | site requests / job | GitHub requests / job | counted (core) / job | job time (median) |"
-          " jobs per hour in 60 requests |")  # fmt: skip
-    print("|---|---|---|---|---|---|")
+    print(
+        f"sources: {args.companies} companies, deep mode, {args.latency_ms:g} ms per reply, anonymous GitHub, "
+        "the keyless sources' fakes"
+    )
+    print("| research | site requests / job | GitHub requests / job | counted (core) / job |"
+          " keyless requests / job | job time (median) | jobs per hour in 60 requests |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
     for phase in phases:
         print(phase.row())
     before, first, second = phases[0], phases[1], phases[2]
