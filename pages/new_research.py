@@ -58,7 +58,10 @@ with st.form("research", border=True):
     st.checkbox(
         "Refresh sources",
         key="refresh",
-        help="Read the website and GitHub again instead of reusing what was read recently.",
+        help=(
+            "Read every source again (the website, GitHub, the job board, the blog, Wikipedia, Hacker News) "
+            "instead of reusing what was read recently."
+        ),
     )
     submitted = st.form_submit_button("Research", type="primary")
     find_roles = st.form_submit_button("Find its open roles (to pick one as the posting)", icon=":material/work:")
