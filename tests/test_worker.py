@@ -7,10 +7,12 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 
 from api.status_json import job_status
 from core.request import ResearchRequest
@@ -447,6 +449,25 @@ def test_shutdown_while_claude_writes_queues_the_job_and_logs_no_crash(make_runn
     [analysis] = [r for r in attempts.for_job(first.engine, job.id) if r.step == "analyze-with-claude"]
     assert (analysis.status, analysis.error_kind) == (AttemptStatus.FAILED, "interrupted")
     assert "crashed" not in caplog.text
+
+
+def test_while_claude_sends_nothing_the_progress_note_is_not_written_again(make_runner, fake_site, fake_anthropic):
+    fake_anthropic.ttft_s = 3.0  # a model that takes seconds to its first token
+    runner = make_runner(PREP_WORKERS="1")
+    notes: list[float] = []
+
+    @event.listens_for(runner.engine, "before_cursor_execute")
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip().upper().startswith("UPDATE STEP_ATTEMPTS SET META"):
+            notes.append(time.monotonic())
+
+    job, _ = runner.submit(_request(fake_site))
+    runner.wait(job.id, timeout_s=WAIT_S)
+
+    assert jobs.get_job(runner.engine, job.id).status == JobStatus.COMPLETED
+    # One note as the attempt starts, then only as the reply arrives: none in the silent seconds.
+    silent = [t for t in notes if notes[0] < t < notes[0] + 2.5]
+    assert notes and silent == []
 
 
 def _live_futures() -> int:

@@ -413,9 +413,16 @@ def _analyze(run: _Run, site: ScrapedSite, github: GitHubData) -> Briefing:
         )
 
     def checkpoint(row: StepAttempt):
+        written: list[tuple] = []  # what the last note showed
+
         def note(live: LiveBriefing) -> None:
-            briefing = finish(draft_of(live.sections), "claude", services.model, live.slips)
-            attempts.note(run.engine, run.fence, row, partial_meta(live, briefing))
+            # While Claude sends nothing (before its first token, or stalled) the note would be the
+            # same: building and writing it again every second is CPU for nothing.
+            shown = (live.tokens, tuple(live.sections), len(live.slips))
+            if written != [shown]:
+                briefing = finish(draft_of(live.sections), "claude", services.model, live.slips)
+                attempts.note(run.engine, run.fence, row, partial_meta(live, briefing))
+                written[:] = [shown]
             run.check_cancel()  # at most once a second: a cancel stops the streams within about a second
 
         return note
