@@ -24,6 +24,7 @@ rows).
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import statistics
 import subprocess
@@ -40,17 +41,18 @@ ANALYZERS = ("offline", "claude")
 def _child(project: Path, jobs: int, latency: float, analyzer: str) -> dict:
     """Run the jobs with the code of `project` (in this process) and `analyzer`; return the figures."""
     sys.path.insert(0, str(project))
+    runs_jobs = "worker" if (project / "worker").is_dir() else "engine"  # its name before the rename
     try:
         from api.status_json import job_status
     except ImportError:  # a checkout from before the API built its own JSON (bb21d4b)
-        from worker.status import job_status
+        job_status = importlib.import_module(f"{runs_jobs}.status").job_status
+    Runner = importlib.import_module(f"{runs_jobs}.runner").Runner
     from bench.fakes_process import FakesProcess
     from core.request import ResearchRequest
     from db import attempts
     from db import jobs as job_rows
     from db.engine import make_engine
     from settings import Settings
-    from worker.runner import Runner
 
     fakes = FakesProcess()
     names = ("site", "github", "llm", "sources") if (project / "pipeline" / "research_sources.py").exists() else ()
