@@ -12,8 +12,9 @@ from worker.open_roles import open_roles
 
 st.title("Interview Prep")
 st.write(
-    "Type a company and the role you're interviewing for: we read the company's own website and "
-    "GitHub, then write you a briefing with likely questions, talking points and a checklist."
+    "Type a company and the role you're interviewing for: we read its website, GitHub, job board and "
+    "blog, Wikipedia and Hacker News, then write you a briefing with likely questions, talking points "
+    "and a checklist, every fact with its source."
 )
 
 
