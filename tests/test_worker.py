@@ -265,6 +265,20 @@ def _dead_pid() -> int:
     return child.pid
 
 
+def _processing_job(fake_site, *, owner: str) -> Job:
+    """A job row as a first lease leaves it: processing under `owner`, started now."""
+    return Job(
+        company_name="Acme Robotics",
+        company_url=fake_site.url,
+        role="Backend Engineer",
+        status=JobStatus.PROCESSING,
+        owner=owner,
+        leases=1,
+        dedupe_key=f"leased by {owner}",
+        started_at=utcnow(),
+    )
+
+
 def test_restart_resumes_after_the_last_completed_step(make_runner, app_env, fake_site, fake_anthropic):
     """Rows left by a process that died mid-analysis: the next runner finishes without re-scraping."""
     engine = make_engine(app_env["DATABASE_URL"])
@@ -276,16 +290,7 @@ def test_restart_resumes_after_the_last_completed_step(make_runner, app_env, fak
         content="We build robots.",
         pages=[Page(url=fake_site.url, title="Acme Robotics", content="We build robots.")],
     )
-    job = Job(
-        company_name="Acme Robotics",
-        company_url=fake_site.url,
-        role="Backend Engineer",
-        status=JobStatus.PROCESSING,
-        owner=dead.id,
-        leases=1,
-        dedupe_key="x",
-        started_at=utcnow(),
-    )
+    job = _processing_job(fake_site, owner=dead.id)
     with writing(engine) as session:
         session.add(dead)
         session.add(job)
@@ -322,16 +327,7 @@ def test_a_job_this_worker_leased_but_never_ran_is_queued_again_by_its_heartbeat
     """A lease whose answer was lost: the row is processing under a live worker and no thread runs it,
     so neither the pull (it takes queued jobs) nor a takeover (it takes dead workers' jobs) would."""
     runner = make_runner(PREP_WORKERS="1", PREP_LEASE_S="3")  # a heartbeat every second
-    lost = Job(
-        company_name="Acme Robotics",
-        company_url=fake_site.url,
-        role="Backend Engineer",
-        status=JobStatus.PROCESSING,
-        owner=runner.worker_id,
-        leases=1,
-        dedupe_key="lost",
-        started_at=utcnow(),
-    )
+    lost = _processing_job(fake_site, owner=runner.worker_id)
     with writing(runner.engine) as session:
         session.add(lost)
 
