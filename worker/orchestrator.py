@@ -213,7 +213,7 @@ def _research(run: _Run) -> None:
         try:
             site = _scrape(run, url, home, found_on=None if run.job.company_url else "Wikipedia")
         finally:
-            _announce(home, None)  # the scrape failed: the blog reader stops waiting
+            _announce(home, None)  # if the scrape failed before the home page, the blog reader stops waiting
             # Even when the scrape fails, the others finish first, so no attempt row is left
             # running under a job that has ended.
             github = _wait(run, github_future, GitHubData(warning="GitHub did not answer in time."))
