@@ -99,6 +99,18 @@ class _Run:
                 raise StepTimeout(f"{spec.label} ran out of time.")
             row = attempts.start(self.engine, self.fence, spec.id)
             meta = None
+
+            def failed(kind: str, message: str, kept: dict | None = None) -> None:
+                attempts.finish(
+                    self.engine,
+                    self.fence,
+                    row,
+                    AttemptStatus.FAILED,
+                    meta=kept,
+                    error_kind=kind,
+                    error_message=message,
+                )
+
             try:
                 output, meta = fn(deadline, row) if closes_attempt or sees_attempt else fn(deadline)
                 # A step that closed its own attempt has committed: too late to call it timed out.
@@ -108,39 +120,16 @@ class _Run:
                 # A model reply that failed validation, or came back after the deadline, still
                 # cost tokens: keep its call record.
                 call = getattr(error, "llm_call", None)
-                attempts.finish(
-                    self.engine,
-                    self.fence,
-                    row,
-                    AttemptStatus.FAILED,
-                    meta=meta or ({"llmCall": call.to_json_dict()} if call else None),
-                    error_kind=error.kind,
-                    error_message=error.message,
-                )
+                failed(error.kind, error.message, meta or ({"llmCall": call.to_json_dict()} if call else None))
                 raise
             except (attempts.NotOwner, SQLAlchemyError):
                 raise  # not the step's fault: run_job hands the job on
             except _Released:  # the worker stopped mid-step (a progress note checks): not a crash
-                attempts.finish(
-                    self.engine,
-                    self.fence,
-                    row,
-                    AttemptStatus.FAILED,
-                    meta=meta,
-                    error_kind="interrupted",
-                    error_message="The worker stopped during this step; the job went back to the queue.",
-                )
+                failed("interrupted", "The worker stopped during this step; the job went back to the queue.")
                 raise
             except Exception as error:
                 log.exception("step %s of job %s crashed", spec.id, self.job.id)
-                attempts.finish(
-                    self.engine,
-                    self.fence,
-                    row,
-                    AttemptStatus.FAILED,
-                    error_kind="internal",
-                    error_message=repr(error)[:500],
-                )
+                failed("internal", repr(error)[:500])
                 raise
             if not closes_attempt:
                 skipped = getattr(output, "skipped_reason", None)
@@ -413,16 +402,17 @@ def _analyze(run: _Run, site: ScrapedSite, github: GitHubData) -> Briefing:
         )
 
     def checkpoint(row: StepAttempt):
-        written: list[tuple] = []  # what the last note showed
+        written = None  # what the last note showed
 
         def note(live: LiveBriefing) -> None:
+            nonlocal written
             # While Claude sends nothing (before its first token, or stalled) the note would be the
             # same: building and writing it again every second is CPU for nothing.
             shown = (live.tokens, tuple(live.sections), len(live.slips))
-            if written != [shown]:
+            if shown != written:
                 briefing = finish(draft_of(live.sections), "claude", services.model, live.slips)
                 attempts.note(run.engine, run.fence, row, partial_meta(live, briefing))
-                written[:] = [shown]
+                written = shown
             run.check_cancel()  # at most once a second: a cancel stops the streams within about a second
 
         return note
