@@ -9,6 +9,7 @@ from harness.fakes.site import FEED_PATH, HOME, POSTS
 from pipeline.blog import feed_links, parse_feed, read_blog
 from tests.helpers import source_reader
 from tests.test_api import _body, _submit, _wait
+from tests.test_worker import _step
 
 
 def test_the_feed_a_page_announces_is_found():
@@ -83,13 +84,10 @@ def test_the_feed_is_read_once_the_home_page_is_not_after_the_deep_pages(client,
     fake_site.fail("/about", replace(fake_site.page("/about"), delay_s=5.0))  # a slow deep page
     job_id = _submit(client, _body(fake_site, deepMode=True))["jobId"]
 
-    def step(status: dict, step_id: str) -> str:
-        return next(s["status"] for s in status["steps"] if s["id"] == step_id)
-
     # The blog's feed and posts are read while the scrape still waits for the slow page: before,
     # read-sources could only end after the whole scrape step.
-    sources_done = _wait(client, job_id, until=lambda s: step(s, "read-sources") == "succeeded")
-    assert step(sources_done, "scrape-website") == "running"
+    sources_done = _wait(client, job_id, until=lambda s: _step(s, "read-sources")["status"] == "succeeded")
+    assert _step(sources_done, "scrape-website")["status"] == "running"
 
     status = _wait(client, job_id)
     assert status["status"] == "completed", status["message"]
